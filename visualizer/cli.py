@@ -1,0 +1,173 @@
+"""Headless commands: run, validate, bench. Imports the core only, plus the plot classes offscreen for PNGs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+DESCRIPTION = """Optimization Visualizer: train small networks and watch the optimizer work.
+
+Commands:
+  run EXPERIMENT --out DIR    train without a screen; write metrics.csv, summary.json, experiment.toml,
+                              model.safetensors and loss.png, histograms.png, decision_boundary.png
+  validate EXPERIMENT         check an experiment file (and its data) without training
+  bench train                 steps/s of the training session against a plain torch loop
+
+Exit status: 0 success, 1 the run failed (diverged or crashed), 2 bad input (one message on stderr)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D102
+        raise SystemExit(_fail(f"{self.prog}: {message}", EXIT_BAD_INPUT))
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="visualizer", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"visualizer {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="train an experiment without a screen and write its files",
+                         description="Train an experiment headless and write metrics.csv, summary.json, "
+                                     "experiment.toml (resolved), model.safetensors and the plots to --out.")
+    run.add_argument("experiment", type=Path, help="experiment file (.toml or .json)")
+    run.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    run.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override train.device")
+    run.add_argument("--epochs", type=int, help="override train.epochs")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    val = sub.add_parser("validate", help="check an experiment file and its data",
+                         description="Check an experiment file: every key, value and the data it names.")
+    val.add_argument("experiment", type=Path)
+
+    bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
+    bsub = bench.add_subparsers(dest="bench", metavar="WHAT", parser_class=_Parser, required=True)
+    bt = bsub.add_parser("train", help="session steps/s against a plain torch loop (digits MLP, Adam, batch 32)",
+                         description="Alternates a plain torch loop and the training session (step events every "
+                                     "step, snapshots at the window's rate) on the digits MLP; prints medians "
+                                     "and their ratio.")
+    bt.add_argument("--repeats", type=int, default=7, help="alternated repeats (default 7)")
+    bt.add_argument("--epochs", type=int, default=8, help="epochs of 45 steps per repeat (default 8)")
+    bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
+    bt.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def _load(path: Path):
+    from .core import experiment
+    from .core.data import load_dataset
+
+    exp = experiment.load(path)
+    dataset = load_dataset(exp.data, path.parent)
+    return experiment.resolve(exp, dataset), dataset
+
+
+def cmd_validate(args) -> int:
+    exp, ds = _load(args.experiment)
+    print(f"{args.experiment}: ok ({exp.data.name}: {len(ds.X_train)} train / {len(ds.X_val)} validation samples, "
+          f"{ds.n_features} features, {ds.task}; {exp.train.optimizer}, {exp.train.loss})")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from .core.events import RunEnded, RunStarted, Snapshot, StepEvent
+    from .core.history import History
+    from .core.rundir import write_run_files
+    from .core.train import TrainingSession
+
+    exp, dataset = _load(args.experiment)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            return _fail(f"--epochs: {args.epochs} is out of range; allowed: 1 or more", EXIT_BAD_INPUT)
+        exp = replace(exp, train=replace(exp.train, epochs=args.epochs))
+    if args.device:
+        exp = replace(exp, train=replace(exp.train, device=args.device))
+    session = TrainingSession(exp, args.experiment.parent, dataset=dataset)
+    started = session.prepare()
+    print(started.device_message, file=sys.stderr)
+    history, last_snapshot, ended = History(), None, None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=started.total_steps, unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+    for event in session.run():
+        if isinstance(event, StepEvent):
+            history.append(event)
+            if bar is not None and event.step:
+                bar.update(1)
+                if event.val_loss is not None:
+                    bar.set_postfix(loss=f"{event.train_loss:.4f}", val_loss=f"{event.val_loss:.4f}", refresh=False)
+        elif isinstance(event, Snapshot):
+            last_snapshot = event
+        elif isinstance(event, RunEnded):
+            ended = event
+        elif isinstance(event, RunStarted):
+            pass
+    if bar is not None:
+        bar.close()
+    if len(history) == 0:  # failed before the first step
+        return _fail(ended.message, EXIT_FAILED)
+    info = write_run_files(args.out, exp, history, started, ended, dataset, session.model)
+    if not args.no_plots:
+        from .qt.figures import write_run_plots
+
+        write_run_plots(args.out, history, started, last_snapshot, session)
+    final = info["final"]
+    metric = "val_acc" if started.metric == "accuracy" else "val_r2"
+    shown = f"{metric} {final[metric]:.4f}" if final.get(metric) is not None else "no validation set"
+    print(f"{ended.message} {shown}; files in {args.out}", file=sys.stderr)
+    return EXIT_OK if ended.ok else _fail(ended.message, EXIT_FAILED)
+
+
+def cmd_bench(args) -> int:
+    if args.bench == "train":
+        from .core.bench import bench_train
+
+        result = bench_train(repeats=args.repeats, epochs=args.epochs, threads=args.threads or None)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
+                  f"{result['torch_threads']} torch threads")
+            print(f"plain torch loop : {result['plain_steps_per_s']:8.0f} steps/s (median)")
+            print(f"training session : {result['session_steps_per_s']:8.0f} steps/s (median)")
+            print(f"ratio            : {result['ratio']:.3f}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "bench": cmd_bench}
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of the `visualizer` command; returns the exit status."""
+    from .core.errors import VisualizerError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return COMMANDS[args.command](args)
+    except VisualizerError as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_FAILED)

@@ -1,0 +1,1 @@
+"""The Qt-free engine: experiments, data, networks, optimizers, losses, the training session. Never imports Qt."""

@@ -1,0 +1,92 @@
+"""The only things that cross threads: small frozen records of numbers and numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """Everything a view needs to lay itself out before the first step."""
+
+    device: str
+    device_message: str
+    n_params: int
+    steps_per_epoch: int
+    total_steps: int
+    task: str                     # "classification" | "regression"
+    metric: str                   # "accuracy" | "r2"
+    n_classes: int
+    n_features: int
+    layer_names: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepEvent:
+    """One optimizer step. Step 0 is the evaluation before training.
+
+    ``train_loss`` is the loss of the step's batch (of the whole training set at step 0). The evaluation
+    fields are None except on evaluation steps (every ``eval_every`` steps, or once per epoch).
+    """
+
+    step: int
+    epoch: int
+    train_loss: float
+    lr: float
+    wall_s: float
+    val_loss: float | None = None
+    train_metric: float | None = None
+    val_metric: float | None = None
+    eval_train_loss: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerHistogram:
+    """Histogram of one Linear layer's weights and of their gradients (edges have one more entry)."""
+
+    name: str
+    weight_edges: np.ndarray
+    weight_counts: np.ndarray
+    grad_edges: np.ndarray
+    grad_counts: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryGrid:
+    """Class probabilities on a regular grid over the two input features: probs[iy, ix, k]."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    probs: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The heavier state, taken at a limited rate: histograms and the flattened parameters."""
+
+    step: int
+    epoch: int
+    layers: tuple[LayerHistogram, ...]
+    params: np.ndarray
+    boundary: BoundaryGrid | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnded:
+    """The run is over: reason is 'completed', 'stopped', 'diverged' or 'failed'."""
+
+    step: int
+    reason: str
+    message: str
+    wall_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.reason in ("completed", "stopped")
+
+
+Event = RunStarted | StepEvent | Snapshot | RunEnded

@@ -1,0 +1,323 @@
+"""The experiment: the one description of a run, loaded from and saved to TOML (or JSON)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import tomli_w
+
+from .errors import ExperimentError, VisualizerError, choices
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which data set, how much of it, and how it is split."""
+
+    name: str = "moons"
+    samples: int = 1000
+    noise: float = 0.2
+    classes: int = 3
+    path: str = ""
+    target: str = ""
+    val_fraction: float = 0.2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The multilayer perceptron: hidden widths and one activation per hidden layer."""
+
+    hidden: tuple[int, ...] = (16, 16)
+    activation: tuple[str, ...] = ("tanh", "tanh")
+    dropout: float = 0.0
+    batch_norm: bool = False
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Optimizer, loss, schedule and the length of training."""
+
+    optimizer: str = "adam"
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    batch_size: int = 32
+    epochs: int = 100
+    loss: str = "auto"
+    schedule: str = "constant"
+    step_size: int = 0
+    gamma: float = 0.1
+    device: str = "auto"
+    seed: int = 0
+    eval_every: int = 0
+    hyper: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Experiment:
+    data: DataSpec = field(default_factory=DataSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+    title: str = ""
+    description: str = ""
+
+
+SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec}
+TOP_LEVEL = ("title", "description")
+SCHEDULE_NAMES = ("constant", "step", "cosine")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _type_name(value) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _want_int(key: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected an integer from {lo} to {hi}")
+    if not lo <= value <= hi:
+        raise ExperimentError(key, f"{value} is out of range; allowed: {lo} to {hi}")
+    return value
+
+
+def _want_float(key: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected a number")
+    value = float(value)
+    low_bad = value <= lo if lo_open else value < lo
+    if value != value or low_bad or value > hi:
+        bound = f"above {lo:g}" if lo_open else f"from {lo:g}"
+        raise ExperimentError(key, f"{value:g} is out of range; allowed: {bound} to {hi:g}")
+    return value
+
+
+def _want_name(key: str, value, allowed) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ExperimentError(key, f"{value!r} is not known; allowed: {choices(allowed)}")
+    return value
+
+
+def _want_bool(key: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected true or false")
+    return value
+
+
+def _want_str(key: str, value) -> str:
+    if not isinstance(value, str):
+        raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected a string")
+    return value
+
+
+def _check_keys(section: str, table, allowed) -> None:
+    if not isinstance(table, dict):
+        raise ExperimentError(section, f"expected a table [{section}], got {_type_name(table)}")
+    for key in table:
+        if key not in allowed:
+            raise ExperimentError(f"{section}.{key}" if section else key,
+                                  f"unknown key; allowed: {choices(allowed)}")
+
+
+def _parse_data(t: dict) -> DataSpec:
+    from .data import DATASETS
+
+    _check_keys("data", t, [f.name for f in fields(DataSpec)])
+    d = DataSpec()
+    spec = DataSpec(
+        name=_want_name("data.name", t.get("name", d.name), list(DATASETS)),
+        samples=_want_int("data.samples", t.get("samples", d.samples), 10, 100_000),
+        noise=_want_float("data.noise", t.get("noise", d.noise), 0.0, 5.0),
+        classes=_want_int("data.classes", t.get("classes", d.classes), 2, 10),
+        path=_want_str("data.path", t.get("path", d.path)),
+        target=_want_str("data.target", t.get("target", d.target)),
+        val_fraction=_want_float("data.val_fraction", t.get("val_fraction", d.val_fraction), 0.0, 0.9),
+        seed=_want_int("data.seed", t.get("seed", d.seed), 0, 2**31 - 1),
+    )
+    return spec
+
+
+def _parse_model(t: dict) -> ModelSpec:
+    from .nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH
+
+    _check_keys("model", t, [f.name for f in fields(ModelSpec)])
+    hidden = t.get("hidden", list(ModelSpec.hidden))
+    if isinstance(hidden, int) and not isinstance(hidden, bool):
+        hidden = [hidden]
+    if not isinstance(hidden, list):
+        raise ExperimentError("model.hidden", f"{hidden!r} is {_type_name(hidden)}; expected a list of widths "
+                              "such as [16, 16] ([] for a linear model)")
+    if len(hidden) > MAX_LAYERS:
+        raise ExperimentError("model.hidden", f"{len(hidden)} hidden layers; allowed: at most {MAX_LAYERS}")
+    widths = tuple(_want_int(f"model.hidden[{i}]", w, 1, MAX_WIDTH) for i, w in enumerate(hidden))
+    act = t.get("activation", "tanh")
+    if isinstance(act, str):
+        acts = (_want_name("model.activation", act, list(ACTIVATIONS)),) * len(widths)
+    elif isinstance(act, list):
+        if len(act) != len(widths):
+            raise ExperimentError("model.activation", f"{len(act)} activations for {len(widths)} hidden layers; "
+                                  "give one name, or one per hidden layer")
+        acts = tuple(_want_name(f"model.activation[{i}]", a, list(ACTIVATIONS)) for i, a in enumerate(act))
+    else:
+        raise ExperimentError("model.activation", f"{act!r} is {_type_name(act)}; expected a name or a list")
+    return ModelSpec(
+        hidden=widths, activation=acts,
+        dropout=_want_float("model.dropout", t.get("dropout", 0.0), 0.0, 0.9),
+        batch_norm=_want_bool("model.batch_norm", t.get("batch_norm", False)),
+    )
+
+
+def _parse_train(t: dict) -> TrainSpec:
+    from .losses import LOSSES
+    from .optim import OPTIMIZERS, hyperparam_names
+
+    core = [f.name for f in fields(TrainSpec) if f.name != "hyper"]
+    extra = sorted(hyperparam_names() - set(core))
+    _check_keys("train", t, core + extra)
+    d = TrainSpec()
+    optimizer = _want_name("train.optimizer", t.get("optimizer", d.optimizer), list(OPTIMIZERS))
+    limits = {hp.name: hp for info in OPTIMIZERS.values() for hp in info.hyperparams}
+    limits.update({hp.name: hp for hp in OPTIMIZERS[optimizer].hyperparams})  # the chosen one's ranges win
+
+    def hyper(name: str, default: float) -> float:
+        hp, value = limits[name], t.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExperimentError(f"train.{name}", f"{value!r} is {_type_name(value)}; expected a number")
+        if name in t and not hp.allows(float(value)):
+            raise ExperimentError(f"train.{name}", f"{value:g} is out of range for {OPTIMIZERS[optimizer].label}; "
+                                  f"allowed: {hp.range_text()}")
+        return float(value)
+
+    loss = t.get("loss", "auto")
+    if loss != "auto":
+        loss = _want_name("train.loss", loss, list(LOSSES))
+    return TrainSpec(
+        optimizer=optimizer,
+        lr=hyper("lr", d.lr),
+        momentum=hyper("momentum", d.momentum),
+        weight_decay=hyper("weight_decay", d.weight_decay),
+        batch_size=_want_int("train.batch_size", t.get("batch_size", d.batch_size), 0, 1_000_000),
+        epochs=_want_int("train.epochs", t.get("epochs", d.epochs), 1, 1_000_000),
+        loss=loss,
+        schedule=_want_name("train.schedule", t.get("schedule", d.schedule), SCHEDULE_NAMES),
+        step_size=_want_int("train.step_size", t.get("step_size", d.step_size), 0, 1_000_000),
+        gamma=_want_float("train.gamma", t.get("gamma", d.gamma), 0.0, 1.0, lo_open=True),
+        device=_want_name("train.device", t.get("device", d.device), list(DEVICES)),
+        seed=_want_int("train.seed", t.get("seed", d.seed), 0, 2**31 - 1),
+        eval_every=_want_int("train.eval_every", t.get("eval_every", d.eval_every), 0, 1_000_000),
+        hyper=tuple((k, hyper(k, 0.0)) for k in extra if k in t),
+    )
+
+
+def from_dict(raw: dict) -> Experiment:
+    """Build and check an Experiment from a parsed TOML/JSON mapping; raises ExperimentError."""
+    _check_keys("", raw, [*SECTIONS, *TOP_LEVEL])
+    for key in TOP_LEVEL:
+        _want_str(key, raw.get(key, ""))
+    return Experiment(
+        data=_parse_data(raw.get("data", {})),
+        model=_parse_model(raw.get("model", {})),
+        train=_parse_train(raw.get("train", {})),
+        title=raw.get("title", ""),
+        description=raw.get("description", ""),
+    )
+
+
+def to_dict(exp: Experiment) -> dict:
+    """The mapping that from_dict reads back into an equal Experiment (for TOML or JSON)."""
+    data = asdict(exp.data)
+    model = {"hidden": list(exp.model.hidden), "dropout": exp.model.dropout, "batch_norm": exp.model.batch_norm}
+    acts = exp.model.activation
+    model["activation"] = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "tanh"
+    train = {k: v for k, v in asdict(exp.train).items() if k != "hyper"}
+    train.update(dict(exp.train.hyper))
+    out: dict = {}
+    if exp.title:
+        out["title"] = exp.title
+    if exp.description:
+        out["description"] = exp.description
+    out.update(data=data, model=model, train=train)
+    return out
+
+
+def loads(text: str, fmt: str = "toml", source: str = "experiment") -> Experiment:
+    """Parse experiment text (TOML or JSON); syntax errors name the source, line and column."""
+    try:
+        raw = json.loads(text) if fmt == "json" else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise VisualizerError(f"{source}: not valid {fmt.upper()}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise VisualizerError(f"{source}: expected a table of [data], [model] and [train] sections")
+    return from_dict(raw)
+
+
+def load(path: str | Path) -> Experiment:
+    """Read an experiment file (.toml, or .json); raises VisualizerError with a one-line message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VisualizerError(f"{path}: no such experiment file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VisualizerError(f"{path}: cannot read the experiment file ({exc})") from None
+    fmt = "json" if path.suffix.lower() == ".json" else "toml"
+    return loads(text, fmt, source=str(path))
+
+
+def dumps(exp: Experiment, fmt: str = "toml") -> str:
+    if fmt == "json":
+        return json.dumps(to_dict(exp), indent=2) + "\n"
+    return tomli_w.dumps(to_dict(exp))
+
+
+def save(exp: Experiment, path: str | Path) -> Path:
+    """Write the experiment atomically (temporary file, then rename): an existing file is never half-written."""
+    path = Path(path)
+    fmt = "json" if path.suffix.lower() == ".json" else "toml"
+    return atomic_write_text(path, dumps(exp, fmt))
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write text to a temporary file beside ``path`` and rename it into place."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> Path:
+    """Write bytes to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def resolve(exp: Experiment, dataset) -> Experiment:
+    """Fill in what depends on the data (the 'auto' loss) and check that the loss fits the task."""
+    from .losses import LOSSES, default_loss, losses_for, task_kind
+
+    loss = exp.train.loss
+    if loss == "auto":
+        loss = default_loss(dataset.task, dataset.n_classes)
+    if not LOSSES[loss].fits(task_kind(dataset.task, dataset.n_classes)):
+        what = "regression" if dataset.task == "regression" else f"{dataset.n_classes}-class"
+        raise ExperimentError("train.loss", f"'{loss}' does not fit the {what} data set '{exp.data.name}'; "
+                              f"allowed: {choices(losses_for(dataset.task, dataset.n_classes))}")
+    return replace(exp, train=replace(exp.train, loss=loss))
