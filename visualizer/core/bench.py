@@ -8,7 +8,7 @@ import time
 import torch
 
 from .data import load_dataset
-from .events import StepEvent
+from .events import Snapshot, StepEvent
 from .experiment import DataSpec, Experiment, ModelSpec, TrainSpec
 from .history import History
 from .losses import LOSSES
@@ -59,20 +59,19 @@ def session_loop(exp: Experiment, dataset) -> tuple[int, float]:
     history, snapshots, steps = History(), 0, 0
     events = session.run()
     next(events)  # RunStarted
-    t0 = None
+    history.append(next(events))  # step 0: the evaluation before training
+    next(events)  # the snapshot at step 0
+    t0 = time.perf_counter()  # from here on: the training steps, as the plain loop times them
     for event in events:
         if isinstance(event, StepEvent):
-            if event.step == 0:
-                t0 = time.perf_counter()  # time the training steps, as the plain loop does
-                continue
             history.append(event)
             steps = event.step
-        elif event.__class__.__name__ == "Snapshot":
+        elif isinstance(event, Snapshot):
             snapshots += 1
     return steps, time.perf_counter() - t0
 
 
-def bench_train(repeats: int = 7, epochs: int = 8, threads: int | None = None) -> dict:
+def bench_train(repeats: int = 9, epochs: int = 20, threads: int | None = None) -> dict:
     """Alternate plain loop and session ``repeats`` times after a warm-up; medians and their ratio."""
     if threads:
         torch.set_num_threads(threads)
@@ -81,11 +80,10 @@ def bench_train(repeats: int = 7, epochs: int = 8, threads: int | None = None) -
     plain_loop(exp, dataset)
     session_loop(exp, dataset)
     plain, sess = [], []
-    for _ in range(repeats):
-        n, s = plain_loop(exp, dataset)
-        plain.append(n / s)
-        n, s = session_loop(exp, dataset)
-        sess.append(n / s)
+    for i in range(repeats):  # alternated, and in ABBA order so that neither side always goes first
+        for which in ((plain_loop, session_loop) if i % 2 == 0 else (session_loop, plain_loop)):
+            n, s = which(exp, dataset)
+            (plain if which is plain_loop else sess).append(n / s)
     p, q = statistics.median(plain), statistics.median(sess)
     return {
         "model": "digits MLP 64-128-128-10 relu, batch 32, adam",

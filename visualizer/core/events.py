@@ -29,8 +29,11 @@ class RunStarted:
 class StepEvent:
     """One optimizer step. Step 0 is the evaluation before training.
 
-    ``train_loss`` is the loss of the step's batch (of the whole training set at step 0). The evaluation
-    fields are None except on evaluation steps (every ``eval_every`` steps, or once per epoch).
+    ``train_loss`` is the loss of the step's batch. The other fields are None except on evaluation steps
+    (every ``eval_every`` steps, or once per epoch): then ``val_loss``/``val_metric`` are measured on the
+    validation set in evaluation mode, and ``eval_train_loss``/``train_metric`` are the running means over the
+    training batches since the previous evaluation (as Keras reports them). At step 0 all of them are measured
+    on the whole sets before any update.
     """
 
     step: int

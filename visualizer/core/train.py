@@ -176,20 +176,28 @@ class TrainingSession:
         return self.base_lr * self._schedule(step, self.steps_per_epoch, self.total_steps,
                                              self._step_size, self.experiment.train.gamma)
 
+    def _metric(self, out: torch.Tensor, y: torch.Tensor) -> float:
+        if self.dataset.task == "classification":
+            return float((self.loss.predict_classes(out) == y).float().mean())
+        return predict.r2_score(out[:, 0], y)
+
     @torch.no_grad()
     def _measure(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float | None, float | None]:
+        """Loss and accuracy (or R²) of the model in evaluation mode on a whole set."""
         if len(X) == 0:
             return None, None
         was_training = self.model.training
         self.model.eval()
         out = self.model(X)
-        loss = float(self.loss(out, y, self.dataset.task))
-        if self.dataset.task == "classification":
-            metric = float((self.loss.predict_classes(out) == y).float().mean())
-        else:
-            metric = predict.r2_score(out[:, 0], y)
         self.model.train(was_training)
-        return loss, metric
+        return float(self.loss(out, y, self.dataset.task)), self._metric(out, y)
+
+    @torch.no_grad()
+    def _running(self, outs: list, targets: list, losses: list) -> tuple[float, float]:
+        """Mean loss and accuracy (or R²) over the batches trained since the last evaluation."""
+        sizes = [len(t) for t in targets]
+        loss = sum(v * n for v, n in zip(losses, sizes)) / sum(sizes)
+        return loss, self._metric(torch.cat(outs), torch.cat(targets))
 
     def _snapshot(self, step: int, epoch: int) -> Snapshot:
         layers = []
@@ -233,6 +241,7 @@ class TrainingSession:
         yield self._snapshot(0, 0)
         last_snap_step, last_snap_t = 0, time.perf_counter()
         step, constant = 0, self.experiment.train.schedule == "constant"
+        outs, targets, losses = [], [], []  # the batches since the last evaluation
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
             order = torch.randperm(n, generator=gen).to(X.device) if bs < n else None
@@ -255,10 +264,14 @@ class TrainingSession:
                     idx = order[start:start + bs]
                     xb, yb = X[idx], y[idx]
                 opt.zero_grad(set_to_none=True)
-                loss = loss_fn(model(xb), yb, task)
+                out = model(xb)
+                loss = loss_fn(out, yb, task)
                 loss.backward()
                 opt.step()
                 value = loss.item()
+                outs.append(out.detach())  # holding the graph would cost ~5% of a small step
+                targets.append(yb)
+                losses.append(value)
                 if not math.isfinite(value):
                     yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0)
                     kind = "NaN" if math.isnan(value) else "infinite"
@@ -269,7 +282,8 @@ class TrainingSession:
                     return
                 if step % self.eval_every == 0 or step == self.total_steps:
                     vl, vm = self._measure(self._Xv, self._yv)
-                    tl, tm = self._measure(X, y)
+                    tl, tm = self._running(outs, targets, losses)
+                    outs, targets, losses = [], [], []
                     yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0, vl, tm, vm, tl)
                 else:
                     yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0)

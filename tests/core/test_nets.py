@@ -1,0 +1,27 @@
+"""The MLP built from a spec: layers, activations, parameter count."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from visualizer.core.experiment import ModelSpec
+from visualizer.core.nets import build_model, flat_parameters, parameter_count
+
+
+def test_layers_follow_the_spec():
+    spec = ModelSpec(hidden=(5, 4), activation=("relu", "sigmoid"), dropout=0.25, batch_norm=True)
+    model = build_model(spec, 3, 2)
+    kinds = [type(m) for m in model]
+    assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout,
+                     nn.Linear, nn.BatchNorm1d, nn.Sigmoid, nn.Dropout, nn.Linear]
+    assert [layer.name for layer in model.linear_layers()] == ["layer 1 (3→5)", "layer 2 (5→4)", "output (4→2)"]
+    # weights and biases of the three Linear layers plus batch-norm scale and shift
+    assert parameter_count(model) == (3 * 5 + 5) + (5 * 4 + 4) + (4 * 2 + 2) + 2 * (5 + 4)
+    assert flat_parameters(model).numel() == parameter_count(model)
+    assert model(torch.zeros(6, 3)).shape == (6, 2)
+
+
+def test_linear_model_has_no_hidden_layer():
+    model = build_model(ModelSpec(hidden=(), activation=()), 4, 1)
+    assert len(model) == 1 and parameter_count(model) == 5

@@ -1,0 +1,31 @@
+"""Rule 1 of the architecture: the core and the command line never load Qt."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CHECK = """
+import sys
+import visualizer.core.experiment, visualizer.core.data, visualizer.core.train, visualizer.core.bench
+import visualizer.core.rundir, visualizer.core.predict, visualizer.core.modelio
+import visualizer.cli
+visualizer.cli.build_parser()
+bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'superqt', 'shiboken6'))
+print(','.join(bad))
+"""
+
+
+def test_core_and_cli_do_not_import_qt():
+    out = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"Qt modules loaded by core/cli: {out.stdout}"
+
+
+def test_core_sources_have_no_qt_imports():
+    from pathlib import Path
+
+    core = Path(__file__).parents[1] / "visualizer" / "core"
+    for path in core.rglob("*.py"):
+        text = path.read_text()
+        for name in ("PySide6", "pyqtgraph", "superqt"):
+            assert f"import {name}" not in text and f"from {name}" not in text, f"{path} imports {name}"
