@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Alternates a plain torch loop and the training session (step events every "
                                      "step, snapshots at the window's rate) on the digits MLP; prints medians "
                                      "and their ratio.")
-    bt.add_argument("--repeats", type=int, default=7, help="alternated repeats (default 7)")
-    bt.add_argument("--epochs", type=int, default=8, help="epochs of 45 steps per repeat (default 8)")
+    bt.add_argument("--repeats", type=int, default=9, help="alternated repeats (default 9)")
+    bt.add_argument("--epochs", type=int, default=20, help="epochs of 45 steps per repeat (default 20)")
     bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
     return p

@@ -1,0 +1,133 @@
+"""The `visualizer` command as a user runs it: files written, exit statuses, one-line messages."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+PRESETS = ROOT / "resources" / "experiments"
+
+
+def visualizer(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-m", "visualizer", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=600)
+
+
+def _png_is_a_real_plot(path: Path) -> None:
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(path))
+    assert not image.isNull() and image.width() >= 400 and image.height() >= 300, path
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 20, f"{path} looks blank"
+
+
+def test_run_moons_writes_every_file(tmp_path):
+    out = tmp_path / "moons"
+    result = visualizer("run", str(PRESETS / "moons.toml"), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    names = {p.name for p in out.iterdir()}
+    assert {"metrics.csv", "summary.json", "experiment.toml", "model.safetensors", "loss.png", "histograms.png",
+            "decision_boundary.png"} <= names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["final"]["val_acc"] >= 0.95
+    assert summary["parameters"] == (2 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)
+    rows = list(csv.DictReader((out / "metrics.csv").read_text().splitlines()))
+    assert list(rows[0]) == ["step", "epoch", "train_loss", "val_loss", "train_acc", "val_acc", "lr", "wall_s"]
+    assert len(rows) == summary["steps"] + 1 and rows[-1]["val_acc"] != ""
+    assert rows[1]["val_loss"] == "" and float(rows[-1]["val_acc"]) == pytest.approx(summary["final"]["val_acc"])
+    # the resolved experiment trains the same run again, and the weights load without unpickling
+    from visualizer.core import experiment
+    from visualizer.core.modelio import load_weights
+
+    again = experiment.load(out / "experiment.toml")
+    assert again == experiment.load(PRESETS / "moons.toml")
+    weights = load_weights(out / "model.safetensors")
+    assert weights["0.weight"].shape == (16, 2) and weights["4.weight"].shape == (2, 16)
+    for png in ("loss.png", "histograms.png", "decision_boundary.png"):
+        _png_is_a_real_plot(out / png)
+
+
+def test_run_regression_writes_r2_columns(tmp_path):
+    out = tmp_path / "sine"
+    result = visualizer("run", str(PRESETS / "sine.toml"), "--out", str(out), "--epochs", "3", "--quiet")
+    assert result.returncode == 0, result.stderr
+    header = (out / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert header[-2:] == ["train_r2", "val_r2"]
+    assert "decision_boundary.png" not in {p.name for p in out.iterdir()}
+    assert (out / "fit.png").exists()
+    assert json.loads((out / "summary.json").read_text())["metric"] == "r2"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[data]\nname = 'moon'\n", ["data.name", "'moon'", "'moons'"]),
+    ("[train]\nlr = -1\n", ["train.lr", "-1"]),
+    ("[model]\nhidden = [0]\n", ["model.hidden[0]", "0"]),
+    ("[data\n", ["not valid TOML"]),
+    ("[data]\nname = 'csv'\npath = 'nothere.csv'\n", ["data.path", "nothere.csv"]),
+    ("[data]\nname = 'sine'\n[train]\nloss = 'cross_entropy'\n", ["train.loss", "regression"]),
+])
+def test_bad_experiments_exit_2_with_one_line(tmp_path, text, words):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    for command in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "o")]):
+        result = visualizer(*command)
+        assert result.returncode == 2, result
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        assert "Traceback" not in result.stderr
+        for word in words:
+            assert word in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_csv_with_text_in_a_numeric_column(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,label\n1,2,x\n3,oops,y\n" + "".join(f"{i},{i},x\n" for i in range(20)))
+    (tmp_path / "e.toml").write_text("[data]\nname = 'csv'\npath = 'd.csv'\ntarget = 'label'\n")
+    result = visualizer("validate", str(tmp_path / "e.toml"))
+    assert result.returncode == 2 and "'oops'" in result.stderr and "b" in result.stderr
+
+
+def test_validate_a_good_file():
+    result = visualizer("validate", str(PRESETS / "iris.toml"))
+    assert result.returncode == 0 and "ok" in result.stdout
+
+
+def test_diverging_run_exits_1_and_keeps_its_files(tmp_path):
+    path = tmp_path / "diverge.toml"
+    path.write_text("[data]\nname = 'sine'\nsamples = 200\n[model]\nhidden = [16]\nactivation = 'relu'\n"
+                    "[train]\noptimizer = 'sgd'\nlr = 9.0\nbatch_size = 16\nepochs = 50\n")
+    result = visualizer("run", str(path), "--out", str(tmp_path / "o"), "--quiet", "--no-plots")
+    assert result.returncode == 1
+    assert "smaller learning rate" in result.stderr and "Traceback" not in result.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["status"] == "diverged"
+
+
+def test_usage_errors_exit_2():
+    result = visualizer("run")
+    assert result.returncode == 2 and "error:" in result.stderr
+    result = visualizer("frobnicate")
+    assert result.returncode == 2
+
+
+def test_help_lists_the_commands():
+    result = visualizer("--help")
+    assert result.returncode == 0
+    for command in ("run", "validate", "bench"):
+        assert command in result.stdout
+
+
+def test_bench_train_json():
+    result = visualizer("bench", "train", "--json", "--repeats", "1", "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["ratio"] > 0 and figures["plain_steps_per_s"] > 0 and figures["session_steps_per_s"] > 0

@@ -1,0 +1,122 @@
+"""Confusion matrix: a heatmap with the count written in each cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QWidget
+
+from ._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
+
+MAX_TICK_CHARS = 10
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= MAX_TICK_CHARS else name[: MAX_TICK_CHARS - 1] + "…"
+
+
+def _cell_point_size(k: int) -> int:
+    return 13 if k <= 4 else 11 if k <= 8 else 9 if k <= 14 else 7
+
+
+class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
+    """Rows are true classes, columns predicted classes; colour is the row fraction (recall)."""
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        super().__init__(parent)
+        vars(self).pop("clear", None)  # keep our clear(), not the layout's
+        self.setObjectName("confusionPlot")
+        self._theme = get_theme(theme)
+        self._matrix = np.zeros((0, 0), dtype=int)
+        self._names: list[str] = []
+        self._title = "Confusion matrix"
+        self.texts: list[pg.TextItem] = []
+
+        self.plot: pg.PlotItem = self.addPlot()
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.set_theme(theme)
+
+    @property
+    def theme(self) -> str:
+        """Name of the current theme."""
+        return self._theme.name
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The counts shown (k, k)."""
+        return self._matrix.copy()
+
+    def set_theme(self, theme: str) -> None:
+        """Restyle for the "light" or "dark" theme."""
+        self._theme = get_theme(theme)
+        self.setBackground(self._theme.background)
+        style_plot(self.plot, self._theme, title=self._title, bottom="predicted class", left="true class", grid=False)
+        lut = np.linspace(
+            pg.mkColor(self._theme.background).getRgb()[:3], pg.mkColor(self._theme.train).getRgb()[:3], 256
+        )
+        self.image.setLookupTable(np.clip(np.rint(lut), 0, 255).astype(np.uint8))
+        self._update_texts()
+
+    def set_matrix(self, matrix: np.ndarray, class_names: list[str] | None = None, title: str | None = None) -> None:
+        """Show counts `matrix` (k, k): row = true class, column = predicted class."""
+        matrix = np.asarray(matrix)
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(f"a confusion matrix must be square, got shape {matrix.shape}")
+        k = matrix.shape[0]
+        names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+        if len(names) != k:
+            raise ValueError(f"{len(names)} class names for a {k}x{k} matrix")
+        if title is not None:
+            self._title = title
+            style_plot(self.plot, self._theme, title=title, grid=False)
+        self._matrix = matrix.astype(np.int64)
+        self._names = names
+        rows = self._matrix.sum(axis=1, keepdims=True)
+        fraction = np.divide(self._matrix, rows, out=np.zeros(self._matrix.shape), where=rows > 0)
+        self.image.setImage(fraction, levels=(0.0, 1.0))
+        self.image.setRect(QRectF(-0.5, -0.5, k, k))
+        ticks = [[(i, _short(name)) for i, name in enumerate(names)]]
+        self.plot.getAxis("bottom").setTicks(ticks)
+        self.plot.getAxis("left").setTicks(ticks)
+        # Reserve room for the longest name: the automatic width lets it run into the axis title.
+        metrics = QFontMetrics(font(TICK_PT))
+        widest = max((metrics.horizontalAdvance(label) for _pos, label in ticks[0]), default=0)
+        self.plot.getAxis("left").setWidth(widest + 2 * LABEL_PT + 20)
+        self.plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0)
+        if len(self.texts) != k * k:
+            for text in self.texts:
+                self.plot.removeItem(text)
+            self.texts = [pg.TextItem(anchor=(0.5, 0.5)) for _ in range(k * k)]
+            for index, text in enumerate(self.texts):
+                text.setPos(index % k, index // k)
+                text.setFont(font(_cell_point_size(k)))
+                self.plot.addItem(text)
+        self._update_texts()
+
+    def clear(self) -> None:
+        """Remove the matrix."""
+        for text in self.texts:
+            self.plot.removeItem(text)
+        self.texts = []
+        self._matrix = np.zeros((0, 0), dtype=int)
+        self.image.clear()
+
+    def _update_texts(self) -> None:
+        """Write each count, light on dark cells and dark on light ones."""
+        if not self.texts:
+            return
+        rows = self._matrix.sum(axis=1, keepdims=True)
+        fraction = np.divide(self._matrix, rows, out=np.zeros(self._matrix.shape), where=rows > 0)
+        t = self._theme
+        # The colour ramp runs from the background to the accent: pick text that contrasts with the cell.
+        on_strong = "#ffffff" if t.name == "light" else t.background
+        for text, count, frac in zip(self.texts, self._matrix.ravel(), fraction.ravel(), strict=True):
+            text.setText(str(int(count)), color=on_strong if frac > 0.55 else t.foreground)

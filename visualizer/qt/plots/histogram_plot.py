@@ -1,0 +1,101 @@
+"""One step-mode histogram per layer (weights or gradients), in a grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from ._style import get_theme, style_plot
+
+KIND_AXIS = {"weights": "weight value", "gradients": "gradient value"}
+
+LayerHistogram = tuple[str, np.ndarray, np.ndarray]  # name, edges (bins+1,), counts (bins,)
+
+
+def grid_columns(n_layers: int) -> int:
+    """Columns for `n_layers` small plots: 1-3 in one row, 4 as 2x2, more in rows of 3."""
+    if n_layers <= 3:
+        return max(n_layers, 1)
+    return 2 if n_layers == 4 else 3
+
+
+class HistogramPlot(pg.GraphicsLayoutWidget):
+    """Per-layer histograms of weight (or gradient) values; reuses its plots while the layers stay the same."""
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        super().__init__(parent)
+        vars(self).pop("clear", None)  # keep our clear(), not the layout's
+        self.setObjectName("histogramPlot")
+        self._theme = get_theme(theme)
+        self._kind = "weights"
+        self._names: list[str] = []
+        self.plots: list[pg.PlotItem] = []
+        self.bars: list[pg.PlotDataItem] = []
+        self.ci.setSpacing(4)
+        self.ci.setContentsMargins(6, 6, 10, 6)
+        self.set_theme(theme)
+
+    @property
+    def theme(self) -> str:
+        """Name of the current theme."""
+        return self._theme.name
+
+    @property
+    def layer_names(self) -> list[str]:
+        """Names of the layers shown, in grid order."""
+        return list(self._names)
+
+    def set_theme(self, theme: str) -> None:
+        """Restyle for the "light" or "dark" theme."""
+        self._theme = get_theme(theme)
+        self.setBackground(self._theme.background)
+        self._restyle()
+
+    def set_histograms(self, layers: list[LayerHistogram], kind: str = "weights") -> None:
+        """Show one histogram per (name, edges, counts); `kind` is "weights" or "gradients"."""
+        if kind not in KIND_AXIS:
+            raise ValueError(f"unknown histogram kind {kind!r}; expected 'weights' or 'gradients'")
+        names = [name for name, _edges, _counts in layers]
+        if names != self._names:
+            self._rebuild(names)
+            self._kind = kind
+            self._restyle()
+        elif kind != self._kind:
+            self._kind = kind
+            self._restyle()
+        for bars, (name, edges, counts) in zip(self.bars, layers, strict=True):
+            edges = np.asarray(edges, dtype=float).ravel()
+            counts = np.asarray(counts, dtype=float).ravel()
+            if edges.size != counts.size + 1:
+                raise ValueError(f"layer {name!r}: {edges.size} edges for {counts.size} bins (need bins + 1)")
+            bars.setData(edges, counts)
+
+    def clear(self) -> None:
+        """Remove every layer's plot."""
+        self._rebuild([])
+
+    def _rebuild(self, names: list[str]) -> None:
+        self.ci.clear()
+        self.plots, self.bars, self._names = [], [], list(names)
+        columns = grid_columns(len(names))
+        for index, name in enumerate(names):
+            row, col = divmod(index, columns)
+            plot = self.ci.addPlot(row=row, col=col)
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+            plot.getAxis("left").setWidth(52)
+            bars = plot.plot(stepMode="center", fillLevel=0, antialias=True)
+            plot.setTitle(name)
+            self.plots.append(plot)
+            self.bars.append(bars)
+
+    def _restyle(self) -> None:
+        t = self._theme
+        color = t.histogram if self._kind == "weights" else t.gradient
+        pen = pg.mkPen(color, width=1.2)
+        brush = pg.mkBrush(color[:7] + "70")
+        for plot, bars, name in zip(self.plots, self.bars, self._names, strict=True):
+            style_plot(plot, t, title=name, bottom=KIND_AXIS[self._kind], left="count")
+            bars.setPen(pen)
+            bars.setBrush(brush)
