@@ -163,3 +163,17 @@ def test_presets_load_and_resolve(preset):
     exp = experiment.load(preset)
     assert exp.title and exp.description
     experiment.resolve(exp, load_dataset(exp.data, preset.parent))
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
+def test_presets_train_well(preset):
+    """Each preset reaches >= 0.9 validation accuracy (or R²): what a user opening it expects to see."""
+    from visualizer.core.events import RunEnded, StepEvent
+    from visualizer.core.train import TrainingSession
+
+    exp = experiment.load(preset)
+    dataset = load_dataset(exp.data, preset.parent)
+    events = list(TrainingSession(experiment.resolve(exp, dataset), dataset=dataset).run())
+    assert isinstance(events[-1], RunEnded) and events[-1].reason == "completed"
+    last = [e for e in events if isinstance(e, StepEvent) and e.val_metric is not None][-1]
+    assert last.val_metric >= 0.9, (preset.stem, last.val_metric)

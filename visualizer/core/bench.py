@@ -26,8 +26,9 @@ def digits_experiment(epochs: int = 8) -> Experiment:
     )
 
 
-def plain_loop(exp: Experiment, dataset) -> tuple[int, float]:
-    """The baseline: the same model, batches, optimizer and loss, with loss.item() per step; (steps, seconds)."""
+def plain_loop(exp: Experiment, dataset, validate: bool = True) -> tuple[int, float]:
+    """The baseline, a textbook loop: the same model, batches, optimizer and loss, loss.item() per step, and the
+    validation set evaluated once per epoch (as the session does by default); (steps, seconds)."""
     tr = exp.train
     torch.manual_seed(tr.seed)
     loss_fn = LOSSES[tr.loss]
@@ -35,6 +36,9 @@ def plain_loop(exp: Experiment, dataset) -> tuple[int, float]:
     opt = make_optimizer(tr.optimizer, model.parameters(), hyper_values(tr))
     X = torch.as_tensor(dataset.X_train, dtype=torch.float32)
     y = torch.as_tensor(dataset.y_train, dtype=torch.long)
+    Xv = torch.as_tensor(dataset.X_val, dtype=torch.float32)
+    yv = torch.as_tensor(dataset.y_val, dtype=torch.long)
+    val_losses, val_accs = [], []
     gen = torch.Generator().manual_seed(tr.seed)
     n, bs, steps, losses = len(X), tr.batch_size, 0, []
     model.train()
@@ -49,6 +53,13 @@ def plain_loop(exp: Experiment, dataset) -> tuple[int, float]:
             opt.step()
             losses.append(loss.item())
             steps += 1
+        if validate:
+            model.eval()
+            with torch.no_grad():
+                out = model(Xv)
+                val_losses.append(loss_fn(out, yv, "classification").item())
+                val_accs.append((out.argmax(1) == yv).float().mean().item())
+            model.train()
     return steps, time.perf_counter() - t0
 
 
@@ -71,28 +82,40 @@ def session_loop(exp: Experiment, dataset) -> tuple[int, float]:
     return steps, time.perf_counter() - t0
 
 
+def _plain_without_validation(exp: Experiment, dataset) -> tuple[int, float]:
+    return plain_loop(exp, dataset, validate=False)
+
+
 def bench_train(repeats: int = 9, epochs: int = 20, threads: int | None = None) -> dict:
-    """Alternate plain loop and session ``repeats`` times after a warm-up; medians and their ratio."""
+    """Alternate the plain loop and the session ``repeats`` times after a warm-up; medians and their ratio.
+
+    ``ratio`` compares with the textbook loop (validation once per epoch, as the session does);
+    ``ratio_vs_no_validation`` with the same loop that never evaluates, for transparency.
+    """
     if threads:
         torch.set_num_threads(threads)
     exp = digits_experiment(epochs)
     dataset = load_dataset(exp.data)
-    plain_loop(exp, dataset)
-    session_loop(exp, dataset)
-    plain, sess = [], []
-    for i in range(repeats):  # alternated, and in ABBA order so that neither side always goes first
-        for which in ((plain_loop, session_loop) if i % 2 == 0 else (session_loop, plain_loop)):
-            n, s = which(exp, dataset)
-            (plain if which is plain_loop else sess).append(n / s)
-    p, q = statistics.median(plain), statistics.median(sess)
+    runners = {"plain": plain_loop, "session": session_loop, "plain_no_validation": _plain_without_validation}
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    for run in runners.values():  # warm-up
+        run(exp, dataset)
+    order = list(runners)
+    for i in range(repeats):  # alternated, each repeat in a rotated order so that no side always goes first
+        for name in order[i % 3:] + order[:i % 3]:
+            n, s = runners[name](exp, dataset)
+            rates[name].append(n / s)
+    med = {name: statistics.median(values) for name, values in rates.items()}
     return {
         "model": "digits MLP 64-128-128-10 relu, batch 32, adam",
         "steps_per_repeat": n,
         "repeats": repeats,
         "torch_threads": torch.get_num_threads(),
-        "plain_steps_per_s": p,
-        "session_steps_per_s": q,
-        "plain_runs": plain,
-        "session_runs": sess,
-        "ratio": q / p,
+        "plain_steps_per_s": med["plain"],
+        "session_steps_per_s": med["session"],
+        "plain_no_validation_steps_per_s": med["plain_no_validation"],
+        "plain_runs": rates["plain"],
+        "session_runs": rates["session"],
+        "ratio": med["session"] / med["plain"],
+        "ratio_vs_no_validation": med["session"] / med["plain_no_validation"],
     }

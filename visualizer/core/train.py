@@ -219,7 +219,7 @@ class TrainingSession:
     def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | RunEnded]:
         """Train, yielding events; a problem in set-up or training ends with RunEnded(reason='failed')."""
         t0 = time.perf_counter()
-        step = 0
+        self.step = 0
         try:
             yield self.started if self.started is not None else self.prepare()
             yield from self._loop(t0)
@@ -227,7 +227,7 @@ class TrainingSession:
             from .errors import VisualizerError
 
             text = str(exc) if isinstance(exc, VisualizerError) else f"{type(exc).__name__}: {exc}"
-            yield RunEnded(step, "failed", text, time.perf_counter() - t0)
+            yield RunEnded(self.step, "failed", text, time.perf_counter() - t0)
 
     def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | RunEnded]:
         ctl, model, opt, loss_fn, task = self.control, self.model, self.optimizer, self.loss, self.dataset.task
@@ -242,19 +242,24 @@ class TrainingSession:
         last_snap_step, last_snap_t = 0, time.perf_counter()
         step, constant = 0, self.experiment.train.schedule == "constant"
         outs, targets, losses = [], [], []  # the batches since the last evaluation
+        eval_every, total, snap_steps, snap_s = (self.eval_every, self.total_steps, self.snapshot_every_steps,
+                                                 self.snapshot_interval_s)
+        clock = time.perf_counter
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
             order = torch.randperm(n, generator=gen).to(X.device) if bs < n else None
             for start in range(0, n, bs):
-                if not ctl.wait_turn():
-                    yield self._snapshot(step, epoch)
-                    yield RunEnded(step, "stopped", f"Stopped at step {step}.", time.perf_counter() - t0)
-                    return
-                if ctl._attention and (new_lr := ctl.take_lr()) is not None:
-                    self.base_lr = new_lr
-                    lr = self._lr_at(step + 1)
-                    set_learning_rate(opt, lr)
+                if ctl._attention:  # paused, stopping, or a new learning rate: rare, so checked in two steps
+                    if not ctl.wait_turn():
+                        yield self._snapshot(step, epoch)
+                        yield RunEnded(step, "stopped", f"Stopped at step {step}.", clock() - t0)
+                        return
+                    if (new_lr := ctl.take_lr()) is not None:
+                        self.base_lr = new_lr
+                        lr = self._lr_at(step + 1)
+                        set_learning_rate(opt, lr)
                 step += 1
+                self.step = step
                 if not constant:
                     lr = self._lr_at(step)
                     set_learning_rate(opt, lr)
@@ -280,18 +285,17 @@ class TrainingSession:
                                    f"learning rate {lr:g}; try a smaller learning rate.",
                                    time.perf_counter() - t0)
                     return
-                if step % self.eval_every == 0 or step == self.total_steps:
+                now = clock()
+                if step % eval_every == 0 or step == total:
                     vl, vm = self._measure(self._Xv, self._yv)
                     tl, tm = self._running(outs, targets, losses)
                     outs, targets, losses = [], [], []
-                    yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0, vl, tm, vm, tl)
+                    yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl)
                 else:
-                    yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0)
-                if step - last_snap_step >= self.snapshot_every_steps:
-                    now = time.perf_counter()
-                    if now - last_snap_t >= self.snapshot_interval_s:
-                        yield self._snapshot(step, epoch)
-                        last_snap_step, last_snap_t = step, time.perf_counter()
+                    yield StepEvent(step, epoch, value, lr, now - t0)
+                if step - last_snap_step >= snap_steps and now - last_snap_t >= snap_s:
+                    yield self._snapshot(step, epoch)
+                    last_snap_step, last_snap_t = step, clock()
         if last_snap_step != step:
             yield self._snapshot(step, self.experiment.train.epochs)
         yield RunEnded(step, "completed", f"Finished {step} steps.", time.perf_counter() - t0)

@@ -13,22 +13,8 @@ METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 
 def show_history(plot: LossPlot, history) -> None:
     """Draw a core History (train loss per step; evaluations) on a LossPlot."""
-    plot.set_history(
-        history.steps,
-        history.train_loss,
-        history.eval_steps,
-        history.val_loss,
-        _metric_per_step(history),
-        history.val_metric,
-    )
-
-
-def _metric_per_step(history) -> np.ndarray:
-    """Training metric aligned with the steps (NaN between evaluations), as the LossPlot expects."""
-    out = np.full(len(history), np.nan)
-    idx = np.searchsorted(history.steps, history.eval_steps)
-    out[idx] = history.train_metric
-    return out
+    plot.set_history(history.steps, history.train_loss, history.eval_steps, history.val_loss,
+                     history.train_metric, history.val_metric, train_metric_at_eval=True)
 
 
 def histogram_layers(snapshot, kind: str = "weights") -> list[tuple[str, np.ndarray, np.ndarray]]:

@@ -96,7 +96,7 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         """Restyle for the "light" or "dark" theme (the heatmap blends into the background)."""
         self._theme = get_theme(theme)
         self.setBackground(self._theme.background)
-        style_plot(self.plot, self._theme, grid=False)
+        style_plot(self.plot, self._theme, grid=self._mode == "regression")
         style_legend(self.legend, self._theme)
         self.curve.setPen(pg.mkPen(self._theme.model_curve, width=2.5))
         if self._probs is not None:

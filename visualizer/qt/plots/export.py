@@ -114,7 +114,6 @@ def export_widget(
     if suffix not in RASTER_SUFFIXES | {".svg"}:
         raise ValueError(f"cannot export to {path.name!r}: use .png, .jpg or .svg")
     path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_app()
 
     with _themed(widget, theme), _laid_out_at(widget, width, height):
         item = widget.centralWidget if widget.centralWidget is not None else widget.scene()

@@ -64,6 +64,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._steps = _EMPTY
         self._eval_steps = _EMPTY
         self._series: dict[str, np.ndarray] = {}
+        self._metric_at_eval = False
 
         self.loss_plot: pg.PlotItem = self.addPlot(row=0, col=0, axisItems={"left": LogFriendlyAxis("left")})
         self.metric_plot: pg.PlotItem = self.addPlot(row=1, col=0)
@@ -172,15 +173,28 @@ class LossPlot(pg.GraphicsLayoutWidget):
         val_loss: np.ndarray | None,
         train_metric: np.ndarray | None,
         val_metric: np.ndarray | None,
+        train_metric_at_eval: bool = False,
     ) -> None:
         """Show the whole history so far; cheap to call every frame as the arrays grow.
 
-        `train_*` align with `steps`, `val_*` with `eval_steps`. NaN marks a missing value;
-        an all-NaN (or None) series is hidden, e.g. validation when there is no validation set.
+        `train_loss` aligns with `steps`, `val_*` with `eval_steps` (ValueError otherwise), and
+        `train_metric` with `steps`, or with `eval_steps` when `train_metric_at_eval` (a metric already
+        averaged over the batches between evaluations: drawn as measured, not smoothed). NaN marks a
+        missing value; an all-NaN (or None) series is hidden, e.g. validation without a validation set.
         """
+        self._metric_at_eval = train_metric_at_eval
         steps, eval_steps = _as_float(steps), _as_float(eval_steps)
         train_loss, train_metric = _as_float(train_loss), _as_float(train_metric)
         val_loss, val_metric = _as_float(val_loss), _as_float(val_metric)
+        for name, values, x, x_name in (
+            ("train_loss", train_loss, steps, "steps"),
+            ("train_metric", train_metric, *((eval_steps, "eval_steps") if train_metric_at_eval
+                                             else (steps, "steps"))),
+            ("val_loss", val_loss, eval_steps, "eval_steps"),
+            ("val_metric", val_metric, eval_steps, "eval_steps"),
+        ):
+            if values.size not in (0, x.size) or (name == "train_loss" and values.size != x.size):
+                raise ValueError(f"{name} has {values.size} values for {x.size} {x_name}")
         self._steps, self._eval_steps = steps, eval_steps
         self._series = {
             "train_loss": train_loss,
@@ -189,7 +203,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
             "val_metric": val_metric,
         }
         loss_smooth = self._loss_smoother(train_loss)
-        metric_smooth = self._metric_smoother(train_metric) if train_metric.size else _EMPTY
+        metric_smooth = (train_metric if train_metric_at_eval
+                         else self._metric_smoother(train_metric) if train_metric.size else _EMPTY)
         self._series["loss_smooth"], self._series["metric_smooth"] = loss_smooth, metric_smooth
         self._show(self.train_loss_raw, steps, train_loss)
         self._show(self.train_loss_smooth, steps, loss_smooth)
@@ -198,8 +213,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
             if curve.opts["symbol"] != markers:
                 curve.setSymbol(markers)
         self._show(self.val_loss_curve, eval_steps, val_loss)
-        self._show(self.train_metric_raw, steps, train_metric)
-        self._show(self.train_metric_smooth, steps, metric_smooth)
+        metric_x = eval_steps if train_metric_at_eval else steps
+        self._show(self.train_metric_raw, steps, _EMPTY if train_metric_at_eval else train_metric)
+        self._show(self.train_metric_smooth, metric_x, metric_smooth)
         self._show(self.val_metric_curve, eval_steps, val_metric)
         if self._metric_name != "accuracy":
             self._fit_metric_range()
@@ -265,10 +281,12 @@ class LossPlot(pg.GraphicsLayoutWidget):
         s = self._series
         step, loss = self._steps[i], s["train_loss"][i]
         lines = [f"step {step:.0f}: loss {_fmt(loss)} (smoothed {_fmt(s['loss_smooth'][i])})"]
-        if s["train_metric"].size == self._steps.size:
-            lines.append(f"train {self._metric_name} {_fmt(s['train_metric'][i])}")
         j = _nearest(self._eval_steps, step)
-        if j >= 0 and np.isfinite(s["val_loss"][j]):
+        if not self._metric_at_eval and s["train_metric"].size == self._steps.size:
+            lines.append(f"train {self._metric_name} {_fmt(s['train_metric'][i])}")
+        elif self._metric_at_eval and 0 <= j < s["train_metric"].size:
+            lines.append(f"train {self._metric_name} @ {self._eval_steps[j]:.0f}: {_fmt(s['train_metric'][j])}")
+        if 0 <= j < s["val_loss"].size and np.isfinite(s["val_loss"][j]):
             val_metric = s["val_metric"][j] if s["val_metric"].size > j else np.nan
             lines.append(
                 f"validation @ {self._eval_steps[j]:.0f}: loss {_fmt(s['val_loss'][j])}, "

@@ -1,0 +1,343 @@
+"""The plot classes hold the data they are given, and export draws them to PNG/SVG."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QImage
+
+from visualizer.qt.plots import (
+    ConfusionMatrixPlot,
+    DecisionBoundaryPlot,
+    HistogramPlot,
+    LossPlot,
+    ensure_app,
+    export_widget,
+)
+from visualizer.qt.plots.boundary_plot import probability_image
+from visualizer.qt.plots.histogram_plot import grid_columns
+from visualizer.qt.plots.smoothing import Smoother, ema
+
+
+def _history(n: int = 300, every: int = 50, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, n + 1, dtype=float)
+    train_loss = np.exp(-steps / 100) + rng.uniform(0, 0.1, n)
+    eval_steps = np.arange(every, n + 1, every, dtype=float)
+    val_loss = np.exp(-eval_steps / 100) + 0.05
+    train_acc = 1 - 0.5 * np.exp(-steps / 80)
+    val_acc = 1 - 0.5 * np.exp(-eval_steps / 80)
+    return steps, train_loss, eval_steps, val_loss, train_acc, val_acc
+
+
+def _legend_names(legend) -> list[str]:
+    return [label.text for _sample, label in legend.items]
+
+
+@pytest.fixture
+def loss_plot(qtbot) -> LossPlot:
+    widget = LossPlot()
+    qtbot.addWidget(widget)
+    return widget
+
+
+# --- smoothing ------------------------------------------------------------------------------
+def _ema_loop(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing, one point at a time (the reference)."""
+    out, last, count = [], 0.0, 0
+    for v in values:
+        if not np.isfinite(v):
+            out.append(np.nan)
+            continue
+        last, count = last * weight + (1 - weight) * v, count + 1
+        out.append(last / (1 - weight**count))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.6, 0.9, 0.999])
+def test_ema_matches_the_point_by_point_reference(weight):
+    values = np.random.default_rng(1).normal(size=5000) + 3
+    values[[10, 500, 501]] = np.nan
+    np.testing.assert_allclose(ema(values, weight), _ema_loop(values, weight), rtol=1e-10, equal_nan=True)
+
+
+def test_smoother_extends_a_growing_series_and_restarts_on_a_new_one():
+    values = np.random.default_rng(2).normal(size=2000)
+    smoother = Smoother(0.95)
+    smoother(values[:1500])
+    np.testing.assert_allclose(smoother(values), _ema_loop(values, 0.95), rtol=1e-10)
+    other = values[::-1].copy()
+    np.testing.assert_allclose(smoother(other), _ema_loop(other, 0.95), rtol=1e-10)
+
+
+# --- loss plot ------------------------------------------------------------------------------
+def test_loss_plot_curves_hold_the_history(loss_plot):
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
+    val_loss[2] = np.nan  # a missing evaluation
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+
+    assert loss_plot.objectName() == "lossPlot"
+    x, y = loss_plot.train_loss_raw.getOriginalDataset()
+    np.testing.assert_array_equal(x, steps)
+    np.testing.assert_array_equal(y, train_loss)
+    x, y = loss_plot.val_loss_curve.getOriginalDataset()
+    np.testing.assert_array_equal(x, eval_steps)
+    np.testing.assert_array_equal(y, val_loss)  # NaN kept: the line breaks there
+    assert loss_plot.val_loss_curve.opts["connect"] == "finite"
+    np.testing.assert_allclose(loss_plot.train_loss_smooth.getOriginalDataset()[1], _ema_loop(train_loss, 0.9))
+    np.testing.assert_array_equal(loss_plot.train_metric_raw.getOriginalDataset()[1], train_acc)
+    np.testing.assert_array_equal(loss_plot.val_metric_curve.getOriginalDataset()[1], val_acc)
+    assert _legend_names(loss_plot.loss_legend) == ["train (per step)", "train (smoothed)", "validation"]
+    assert loss_plot.loss_plot.getAxis("left").labelText == "loss"
+    assert loss_plot.metric_plot.getAxis("bottom").labelText == "step"
+    assert loss_plot.metric_plot.getAxis("left").labelText == "accuracy"
+    assert loss_plot.metric_plot.vb.viewRange()[1][0] < 0 < 1 < loss_plot.metric_plot.vb.viewRange()[1][1]
+
+
+def test_loss_plot_hides_validation_when_there_is_none(loss_plot):
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
+    no_val = np.full(eval_steps.shape, np.nan)
+    loss_plot.set_history(steps, train_loss, eval_steps, no_val, train_acc, no_val)
+    assert not loss_plot.val_loss_curve.isVisible()
+    assert not loss_plot.val_metric_curve.isVisible()
+    assert "validation" not in _legend_names(loss_plot.loss_legend)
+    assert loss_plot.train_loss_raw.isVisible()
+
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    assert loss_plot.val_loss_curve.isVisible()
+    assert "validation" in _legend_names(loss_plot.loss_legend)
+
+    loss_plot.set_history(steps, train_loss, eval_steps, None, None, None)  # no metric, no validation
+    assert not loss_plot.train_metric_raw.isVisible() and not loss_plot.val_loss_curve.isVisible()
+    with pytest.raises(ValueError, match="val_loss has 2 values for 6 eval_steps"):
+        loss_plot.set_history(steps, train_loss, eval_steps, val_loss[:2], train_acc, val_acc)
+
+
+def test_loss_plot_log_scale_r2_and_clear(loss_plot):
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
+    train_loss[5] = 0.0  # log10(0) must not warn (warnings are errors here)
+    loss_plot.set_metric_name("R²")
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc - 2, val_acc)
+    assert loss_plot.metric_plot.getAxis("left").labelText == "R²"
+    assert loss_plot.metric_plot.vb.viewRange()[1][0] < -0.9  # R² below 0 stays visible down to -1
+
+    loss_plot.set_log_scale(True)
+    assert loss_plot.loss_plot.vb.state["logMode"][1] is True
+    loss_plot.grab()  # paints in log mode
+    loss_plot.set_log_scale(False)
+    assert loss_plot.loss_plot.vb.state["logMode"][1] is False
+
+    loss_plot.clear()
+    x, _y = loss_plot.train_loss_raw.getOriginalDataset()
+    assert x is None or x.size == 0
+    assert loss_plot.loss_plot in loss_plot.ci.items  # clear() drops data, not the plots
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    assert loss_plot.train_loss_raw.getOriginalDataset()[1].size == steps.size
+
+
+def test_loss_plot_hover_readout_names_the_nearest_step(loss_plot, qtbot):
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
+    loss_plot.resize(800, 500)
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    loss_plot.grab()  # paint once, so the views have ranged to the data as on screen
+    vb = loss_plot.loss_plot.vb
+    scene_pos = vb.mapViewToScene(QPointF(120.2, 0.5))
+    loss_plot.scene().sigMouseMoved.emit(scene_pos)
+    qtbot.waitUntil(loss_plot.readout.isVisible, timeout=1000)
+    assert loss_plot.readout.toPlainText().startswith(f"step 120: loss {train_loss[119]:.4g}")
+
+    loss_plot.scene().sigMouseMoved.emit(QPointF(-50, -50))  # outside both plots
+    qtbot.waitUntil(lambda: not loss_plot.readout.isVisible(), timeout=1000)
+
+
+def test_loss_plot_set_history_is_fast_with_100k_points(loss_plot):
+    n = 100_000
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history(n=n, every=50)
+    loss_plot.set_history(steps[: n - 100], train_loss[: n - 100], eval_steps, val_loss, train_acc[: n - 100], val_acc)
+    times = []
+    for m in range(n - 90, n + 1, 10):  # a live run: the arrays grow a little each frame
+        start = time.perf_counter()
+        loss_plot.set_history(steps[:m], train_loss[:m], eval_steps, val_loss, train_acc[:m], val_acc)
+        times.append(time.perf_counter() - start)
+    assert np.median(times) < 1 / 30, f"median {np.median(times) * 1e3:.1f} ms per frame"
+
+
+# --- histograms -----------------------------------------------------------------------------
+def _layers(names, bins=20, seed=0):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for name in names:
+        counts, edges = np.histogram(rng.normal(size=500), bins=bins)
+        layers.append((name, edges, counts))
+    return layers
+
+
+def test_histogram_plot_draws_one_step_histogram_per_layer(qtbot):
+    widget = HistogramPlot()
+    qtbot.addWidget(widget)
+    layers = _layers(["fc1.weight", "fc2.weight", "out.weight"], bins=20)
+    widget.set_histograms(layers)
+
+    assert widget.objectName() == "histogramPlot"
+    assert widget.layer_names == ["fc1.weight", "fc2.weight", "out.weight"]
+    for plot, bars, (name, edges, counts) in zip(widget.plots, widget.bars, layers, strict=True):
+        x, y = bars.getOriginalDataset()
+        assert y.size == counts.size == 20 and x.size == edges.size  # step mode: bins + 1 edges
+        np.testing.assert_array_equal(y, counts)
+        assert bars.opts["stepMode"] == "center" and bars.opts["fillLevel"] == 0
+        assert plot.titleLabel.text == name
+        assert plot.getAxis("bottom").labelText == "weight value"
+        assert plot.getAxis("left").labelText == "count"
+
+    first_plots = list(widget.plots)
+    widget.set_histograms(_layers(["fc1.weight", "fc2.weight", "out.weight"], seed=1), kind="gradients")
+    assert widget.plots == first_plots  # same layers: plots reused
+    assert widget.plots[0].getAxis("bottom").labelText == "gradient value"
+
+    widget.set_histograms(_layers(["a", "b", "c", "d"]))
+    assert len(widget.plots) == 4 and widget.plots[0] is not first_plots[0]
+    with pytest.raises(ValueError, match="edges"):
+        widget.set_histograms([("a", np.arange(5.0), np.ones(5))])
+
+
+def test_histogram_grid_columns():
+    assert [grid_columns(n) for n in range(1, 8)] == [1, 2, 3, 2, 3, 3, 3]
+
+
+# --- decision boundary, regression fit, confusion matrix ----------------------------------
+def test_boundary_image_covers_the_grid_with_pixel_centres_on_the_points(qtbot):
+    widget = DecisionBoundaryPlot()
+    qtbot.addWidget(widget)
+    xs, ys = np.linspace(-2, 3, 51), np.linspace(-1, 1, 21)
+    p1 = np.broadcast_to(((xs - xs[0]) / (xs[-1] - xs[0]))[None, :], (21, 51))
+    widget.set_grid(xs, ys, np.stack([1 - p1, p1], axis=2))
+
+    assert widget.objectName() == "boundaryPlot"
+    assert widget.image.image.shape[:2] == (21, 51)
+    rect = widget.image.mapRectToParent(widget.image.boundingRect())
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    assert rect.left() == pytest.approx(xs[0] - dx / 2) and rect.right() == pytest.approx(xs[-1] + dx / 2)
+    assert rect.top() == pytest.approx(ys[0] - dy / 2) and rect.bottom() == pytest.approx(ys[-1] + dy / 2)
+    # P(class 1) = 0 on the left column (orange), 1 on the right (blue)
+    left, right = widget.image.image[10, 0, :3].astype(int), widget.image.image[10, -1, :3].astype(int)
+    assert left[0] > left[2] and right[2] > right[0]
+    assert widget.plot.getAxis("bottom").labelText == "x₁ (standardised)"
+    with pytest.raises(ValueError, match="shape"):
+        widget.set_grid(xs, ys, np.zeros((51, 21, 2)))
+
+
+def test_probability_image_colours_the_argmax_class_by_confidence():
+    probs = np.zeros((1, 3, 3))
+    probs[0, 0] = [1.0, 0, 0]
+    probs[0, 1] = [0, 0, 1.0]
+    probs[0, 2] = [1 / 3, 1 / 3, 1 / 3]
+    image = probability_image(probs, "#ffffff").astype(int)
+    assert image.shape == (1, 3, 4)
+    assert image[0, 0, 0] > image[0, 0, 2]  # class 0: orange
+    assert image[0, 1, 1] > image[0, 1, 0] and image[0, 1, 1] > image[0, 1, 2]  # class 2: green
+    assert (image[0, 2, :3] == 255).all()  # undecided: background
+
+
+def test_boundary_points_and_regression_curve(qtbot):
+    widget = DecisionBoundaryPlot()
+    qtbot.addWidget(widget)
+    rng = np.random.default_rng(0)
+    x_train, y_train = rng.normal(size=(30, 2)), rng.integers(0, 3, 30)
+    x_val, y_val = rng.normal(size=(10, 2)), rng.integers(0, 3, 10)
+    widget.set_points(x_train, y_train, x_val, y_val)
+    np.testing.assert_array_equal(widget.train_points.data["x"], x_train[:, 0])
+    np.testing.assert_array_equal(widget.val_points.data["y"], x_val[:, 1])
+    assert widget.train_points.opts["symbol"] == "o" and widget.val_points.opts["symbol"] == "t"
+    colours = {b.color().name() for b in widget.train_points.data["brush"]}
+    assert len(colours) == len(set(y_train.tolist()))
+    assert _legend_names(widget.legend) == ["train", "validation"]
+
+    widget.set_points(x_train, y_train)  # no validation set
+    assert _legend_names(widget.legend) == ["train"]
+
+    x_grid = np.linspace(-2, 2, 50)
+    xr = rng.uniform(-2, 2, (20, 1))
+    widget.set_curve(x_grid, np.sin(x_grid), xr, np.sin(xr[:, 0]), xr[:5], np.sin(xr[:5, 0]))
+    np.testing.assert_array_equal(widget.curve.getOriginalDataset()[1], np.sin(x_grid))
+    np.testing.assert_array_equal(widget.train_points.data["y"], np.sin(xr[:, 0]))
+    assert not widget.image.isVisible()
+    assert widget.plot.getAxis("bottom").labelText == "x (standardised)"
+    assert widget.plot.getAxis("left").labelText == "y"
+    assert _legend_names(widget.legend) == ["train", "validation", "model"]
+
+
+def test_confusion_matrix_writes_each_count(qtbot):
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    matrix = np.array([[5, 1, 0], [2, 7, 1], [0, 3, 9]])
+    widget.set_matrix(matrix, ["cat", "dog", "a very long class name"])
+
+    assert [t.toPlainText() for t in widget.texts] == [str(v) for v in matrix.ravel()]
+    assert widget.texts[5].pos().x() == 2 and widget.texts[5].pos().y() == 1  # row 1 (true), column 2 (predicted)
+    assert widget.plot.getAxis("bottom").labelText == "predicted class"
+    assert widget.plot.getAxis("left").labelText == "true class"
+    assert [label for _pos, label in widget.plot.getAxis("bottom")._tickLevels[0]][:2] == ["cat", "dog"]
+    widget.set_matrix(matrix.T, ["cat", "dog", "eel"])
+    assert [t.toPlainText() for t in widget.texts] == [str(v) for v in matrix.T.ravel()]
+    with pytest.raises(ValueError, match="square"):
+        widget.set_matrix(np.ones((2, 3)), ["a", "b"])
+
+
+# --- export ---------------------------------------------------------------------------------
+def _distinct_colours(image: QImage) -> int:
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(rgb.constBits(), np.uint32).copy()  # copy while `rgb` owns the memory
+    return len(np.unique(pixels))
+
+
+def test_ensure_app_returns_the_running_application(qapp):
+    assert ensure_app() is qapp
+
+
+def test_export_png_and_svg(qtbot, tmp_path):
+    widget = LossPlot(theme="dark")
+    qtbot.addWidget(widget)
+    widget.set_history(*_history())
+
+    png = export_widget(widget, tmp_path / "loss.png", width=640, height=400, theme="light")
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (640, 400)
+    assert _distinct_colours(image) > 50  # curves, text and grid, not a blank page
+    assert (image.pixelColor(2, 2).red(), image.pixelColor(2, 2).green()) == (255, 255)  # light background
+    assert widget.theme == "dark"  # the export's theme does not stick
+
+    svg = export_widget(widget, tmp_path / "loss.svg", width=640, height=400)
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg") and root.attrib["viewBox"] == "0 0 640 400"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png", "loss.svg"]  # no temporary files left
+
+    with pytest.raises(ValueError, match="suffix|use"):
+        export_widget(widget, tmp_path / "loss.txt")
+
+
+@pytest.mark.parametrize("make", [HistogramPlot, DecisionBoundaryPlot, ConfusionMatrixPlot])
+def test_every_plot_exports_a_non_blank_png(qtbot, tmp_path, make):
+    widget = make()
+    qtbot.addWidget(widget)
+    if isinstance(widget, HistogramPlot):
+        widget.set_histograms(_layers(["a", "b"]))
+    elif isinstance(widget, DecisionBoundaryPlot):
+        xs = np.linspace(-1, 1, 20)
+        p1 = np.broadcast_to(((xs + 1) / 2)[None, :], (20, 20))
+        widget.set_grid(xs, xs, np.stack([1 - p1, p1], axis=2))
+        widget.set_points(np.zeros((3, 2)), np.array([0, 1, 1]))
+    else:
+        widget.set_matrix(np.eye(4, dtype=int) * 5, None)
+    image = QImage(str(export_widget(widget, tmp_path / "plot.png", width=500, height=400)))
+    assert (image.width(), image.height()) == (500, 400)
+    assert _distinct_colours(image) > 20
