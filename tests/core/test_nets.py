@@ -25,3 +25,11 @@ def test_layers_follow_the_spec():
 def test_linear_model_has_no_hidden_layer():
     model = build_model(ModelSpec(hidden=(), activation=()), 4, 1)
     assert len(model) == 1 and parameter_count(model) == 5
+
+
+def test_count_parameters_matches_the_built_model():
+    for hidden, bn in (((5, 4), True), ((), False), ((7,), False), ((3, 3, 3), True)):
+        spec = ModelSpec(hidden=hidden, activation=("relu",) * len(hidden), batch_norm=bn)
+        from visualizer.core.nets import count_parameters
+
+        assert count_parameters(3, hidden, 2, bn) == parameter_count(build_model(spec, 3, 2))

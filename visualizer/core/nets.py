@@ -80,3 +80,10 @@ def parameter_count(model: nn.Module) -> int:
 def flat_parameters(model: nn.Module) -> torch.Tensor:
     """All parameters as one detached vector, in model.parameters() order."""
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def count_parameters(n_in: int, hidden, n_out: int, batch_norm: bool = False) -> int:
+    """Trainable scalars of the MLP a spec describes, without building it (for the network builder)."""
+    widths = [n_in, *hidden, n_out]
+    total = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+    return total + (2 * sum(hidden) if batch_norm else 0)
