@@ -15,10 +15,13 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DESCRIPTION = """Optimization Visualizer: train small networks and watch the optimizer work.
 
 Commands:
+  (none)                      open the window on the last session, or on the built-in example
+  gui [EXPERIMENT]            open the window on an experiment file
   run EXPERIMENT --out DIR    train without a screen; write metrics.csv, summary.json, experiment.toml,
                               model.safetensors and loss.png, histograms.png, decision_boundary.png
   validate EXPERIMENT         check an experiment file (and its data) without training
   bench train                 steps/s of the training session against a plain torch loop
+  bench gui                   GUI responsiveness and steps/s in the window; first paint
 
 Exit status: 0 success, 1 the run failed (diverged or crashed), 2 bad input (one message on stderr)."""
 
@@ -50,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    gui = sub.add_parser("gui", help="open the window", description="Open the window on an experiment file, or "
+                         "on the last session (the built-in example the first time).")
+    gui.add_argument("experiment", nargs="?", type=Path, help="experiment file (.toml or .json)")
+    gui.add_argument("--first-paint-probe", action="store_true", help=argparse.SUPPRESS)
+
     val = sub.add_parser("validate", help="check an experiment file and its data",
                          description="Check an experiment file: every key, value and the data it names.")
     val.add_argument("experiment", type=Path)
@@ -66,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--epochs", type=int, default=20, help="epochs of 45 steps per repeat (default 20)")
     bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
+    bg = bsub.add_parser("gui", help="GUI-thread lateness and steps/s in the window against headless; first paint",
+                         description="Runs the window offscreen and trains the digits MLP at full speed: the "
+                                     "lateness of a 5 ms timer on the GUI thread (p50, p95, max), the window's "
+                                     "steps/s against the headless session, alternated, and the seconds from "
+                                     "process start to the first painted window.")
+    bg.add_argument("--epochs", type=int, default=60, help="epochs of 45 steps per run (default 60)")
+    bg.add_argument("--repeats", type=int, default=3, help="alternated headless/window runs (default 3)")
+    bg.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
@@ -137,6 +153,26 @@ def cmd_run(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.bench == "gui":
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from .qt.bench_gui import bench_gui
+
+        result = bench_gui(epochs=args.epochs, repeats=args.repeats)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{result['model']}; {result['repeats']} alternated runs of {result['steps_per_run']} steps; "
+                  f"worker {result['worker_threads']} torch thread, headless {result['headless_threads']}")
+            print(f"GUI timer (5 ms) lateness : p50 {result['p50_lateness_ms']:.2f} ms, p95 "
+                  f"{result['p95_lateness_ms']:.2f} ms, max {result['max_lateness_ms']:.1f} ms "
+                  f"({result['timer_ticks']} ticks)")
+            print(f"headless session         : {result['headless_steps_per_s']:8.0f} steps/s")
+            print(f"in the window            : {result['window_steps_per_s']:8.0f} steps/s")
+            print(f"steps ratio              : {result['steps_ratio']:.3f}")
+            print(f"first paint              : {result['first_paint_s']:.2f} s (median)")
+        return EXIT_OK
     if args.bench == "train":
         from .core.bench import bench_train
 
@@ -155,7 +191,15 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "bench": cmd_bench}
+def cmd_gui(args) -> int:
+    if args.experiment is not None and not args.experiment.exists():
+        return _fail(f"{args.experiment}: no such experiment file", EXIT_BAD_INPUT)
+    from .qt.app import main as gui_main
+
+    return gui_main(str(args.experiment) if args.experiment else None, first_paint_probe=args.first_paint_probe)
+
+
+COMMANDS = {"gui": cmd_gui, "run": cmd_run, "validate": cmd_validate, "bench": cmd_bench}
 
 
 def main(argv: list[str]) -> int:
@@ -168,8 +212,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        args = parser.parse_args(["gui"])
     try:
         return COMMANDS[args.command](args)
     except VisualizerError as exc:

@@ -33,3 +33,16 @@ def test_count_parameters_matches_the_built_model():
         from visualizer.core.nets import count_parameters
 
         assert count_parameters(3, hidden, 2, bn) == parameter_count(build_model(spec, 3, 2))
+
+
+def test_linear_weights_cut_from_the_flat_vector():
+    from visualizer.core.nets import linear_weights, parameter_shapes
+
+    spec = ModelSpec(hidden=(5, 4), activation=("relu", "tanh"), batch_norm=True)
+    model = build_model(spec, 3, 2)
+    assert parameter_shapes(3, (5, 4), 2, True) == [tuple(p.shape) for p in model.parameters()]
+    weights = linear_weights(flat_parameters(model).numpy(), 3, (5, 4), 2, True)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    assert len(weights) == 3
+    for w, layer in zip(weights, linears):
+        assert (w == layer.weight.detach().numpy()).all()

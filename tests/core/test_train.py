@@ -236,3 +236,21 @@ def test_missing_device_falls_back_to_cpu_with_a_message():
     assert device.type == "cpu" and "not available" in message
     device, message = resolve_device("auto")
     assert device.type == "cpu" and "CPU" in message
+
+
+def test_snapshots_carry_the_view_of_each_task():
+    sine = Experiment(data=DataSpec(name="sine", samples=100), train=TrainSpec(epochs=1, loss="mse"))
+    _, events = collect(sine, boundary_resolution=30)
+    snap = [e for e in events if isinstance(e, Snapshot)][-1]
+    x, y = snap.curve
+    assert x.shape == y.shape and snap.boundary is None and snap.confusion is None
+    iris = Experiment(data=DataSpec(name="iris"), train=TrainSpec(epochs=1, loss="cross_entropy"))
+    session, events = collect(iris, boundary_resolution=30)
+    snap = [e for e in events if isinstance(e, Snapshot)][-1]
+    assert snap.confusion.shape == (3, 3) and snap.confusion.sum() == len(session.dataset.X_val)
+    from sklearn.metrics import confusion_matrix
+
+    session.model.eval()
+    with torch.no_grad():
+        pred = session.loss.predict_classes(session.model(torch.as_tensor(session.dataset.X_val))).numpy()
+    assert np.array_equal(snap.confusion, confusion_matrix(session.dataset.y_val, pred, labels=[0, 1, 2]))

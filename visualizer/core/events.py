@@ -69,13 +69,17 @@ class BoundaryGrid:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The heavier state, taken at a limited rate: histograms and the flattened parameters."""
+    """The heavier state, taken at a limited rate: histograms, the flattened parameters, and (when the session
+    is asked for them) the predictions as the task is drawn: a decision boundary, a fitted curve (x, ŷ) or a
+    confusion matrix (true class by predicted class, on the validation set)."""
 
     step: int
     epoch: int
     layers: tuple[LayerHistogram, ...]
     params: np.ndarray
     boundary: BoundaryGrid | None = None
+    curve: tuple[np.ndarray, np.ndarray] | None = None
+    confusion: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,3 +87,28 @@ def count_parameters(n_in: int, hidden, n_out: int, batch_norm: bool = False) ->
     widths = [n_in, *hidden, n_out]
     total = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
     return total + (2 * sum(hidden) if batch_norm else 0)
+
+
+def parameter_shapes(n_in: int, hidden, n_out: int, batch_norm: bool = False) -> list[tuple[int, ...]]:
+    """Shapes of the MLP's parameters in model.parameters() order (how a flat parameter vector is laid out)."""
+    shapes: list[tuple[int, ...]] = []
+    widths = [n_in, *hidden]
+    for a, b in zip(widths[:-1], widths[1:]):
+        shapes += [(b, a), (b,)]
+        if batch_norm:
+            shapes += [(b,), (b,)]
+    shapes += [(n_out, widths[-1]), (n_out,)]
+    return shapes
+
+
+def linear_weights(flat, n_in: int, hidden, n_out: int, batch_norm: bool = False) -> list:
+    """The (out, in) weight matrix of each Linear layer, cut out of a flat parameter vector."""
+    out, offset = [], 0
+    for shape in parameter_shapes(n_in, hidden, n_out, batch_norm):
+        size = 1
+        for d in shape:
+            size *= d
+        if len(shape) == 2:
+            out.append(flat[offset:offset + size].reshape(shape))
+        offset += size
+    return out

@@ -113,8 +113,9 @@ class TrainingSession:
     """Trains the network an Experiment describes; ``run()`` yields RunStarted, StepEvents, Snapshots, RunEnded.
 
     Snapshots come at step 0, then when both ``snapshot_every_steps`` steps and ``snapshot_interval_s`` seconds
-    have passed since the last one, and at the end. ``boundary_resolution`` > 0 adds the decision boundary of a
-    2-D classification set to each snapshot.
+    have passed since the last one, and at the end. ``boundary_resolution`` > 0 adds to each snapshot what the
+    model predicts, in the form the task is drawn: the decision boundary of a 2-D classification set on a grid of
+    that resolution, the fitted curve of a 1-D regression, or the validation confusion matrix otherwise.
     """
 
     def __init__(self, experiment: Experiment, base_dir: Path | None = None, *,
@@ -209,11 +210,19 @@ class TrainingSession:
             else:
                 ge, gc = np.linspace(-1, 1, HISTOGRAM_BINS + 1), np.zeros(HISTOGRAM_BINS)
             layers.append(LayerHistogram(layer.name, we, wc, ge, gc))
-        boundary = None
-        if self.boundary_resolution and self.dataset.n_features == 2 and self.dataset.task == "classification":
-            boundary = predict.decision_grid(self.model, self.loss, self.dataset, self.boundary_resolution)
         params = flat_parameters(self.model).cpu().numpy().copy()
-        return Snapshot(step, epoch, tuple(layers), params, boundary)
+        if not self.boundary_resolution:
+            return Snapshot(step, epoch, tuple(layers), params)
+        ds, boundary, curve, confusion = self.dataset, None, None, None
+        if ds.task == "classification" and ds.n_features == 2:
+            boundary = predict.decision_grid(self.model, self.loss, ds, self.boundary_resolution)
+        elif ds.task == "regression" and ds.n_features == 1:
+            curve = predict.fitted_curve(self.model, ds)
+        elif ds.task == "classification":
+            X, y = (ds.X_val, ds.y_val) if len(ds.X_val) else (ds.X_train, ds.y_train)
+            pred = self.loss.predict_classes(predict.outputs(self.model, X)).cpu().numpy()
+            confusion = predict.confusion_matrix(y, pred, ds.n_classes)
+        return Snapshot(step, epoch, tuple(layers), params, boundary, curve, confusion)
 
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | RunEnded]:
