@@ -304,3 +304,9 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
             group["lr"].fill_(lr)
         else:
             group["lr"] = lr
+
+
+def warm_up() -> None:
+    """Build one optimizer so that torch's one-time imports (~0.8 s, torch._dynamo) happen now, not mid-run."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    make_optimizer("adam", [param], {"lr": 1e-3})

@@ -83,14 +83,16 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         fraction = np.divide(self._matrix, rows, out=np.zeros(self._matrix.shape), where=rows > 0)
         self.image.setImage(fraction, levels=(0.0, 1.0))
         self.image.setRect(QRectF(-0.5, -0.5, k, k))
-        ticks = [[(i, _short(name)) for i, name in enumerate(names)]]
-        self.plot.getAxis("bottom").setTicks(ticks)
-        self.plot.getAxis("left").setTicks(ticks)
-        # Reserve room for the longest name: the automatic width lets it run into the axis title.
-        metrics = QFontMetrics(font(TICK_PT))
-        widest = max((metrics.horizontalAdvance(label) for _pos, label in ticks[0]), default=0)
-        self.plot.getAxis("left").setWidth(widest + 2 * LABEL_PT + 20)
-        self.plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0)
+        if (names, k) != getattr(self, "_laid_out", None):  # axes are costly to lay out: only when they change
+            self._laid_out = (names, k)
+            ticks = [[(i, _short(name)) for i, name in enumerate(names)]]
+            self.plot.getAxis("bottom").setTicks(ticks)
+            self.plot.getAxis("left").setTicks(ticks)
+            # Reserve room for the longest name: the automatic width lets it run into the axis title.
+            metrics = QFontMetrics(font(TICK_PT))
+            widest = max((metrics.horizontalAdvance(label) for _pos, label in ticks[0]), default=0)
+            self.plot.getAxis("left").setWidth(widest + 2 * LABEL_PT + 20)
+            self.plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0)
         if len(self.texts) != k * k:
             for text in self.texts:
                 self.plot.removeItem(text)

@@ -144,6 +144,16 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.readout.border = pg.mkPen(t.foreground, width=0.5)
         self.readout.setColor(t.foreground)
 
+    def set_step_range(self, total_steps: int | None) -> None:
+        """Fix the step axis to [0, total_steps] for a run of known length (it then stays still while the
+        curves grow, and its labels need not be redrawn every frame); None follows the data again."""
+        for plot in (self.loss_plot, self.metric_plot):
+            if total_steps:
+                plot.enableAutoRange(x=False)
+                plot.setXRange(0, total_steps, padding=0.01)
+            else:
+                plot.enableAutoRange(x=True)
+
     def set_metric_name(self, name: str) -> None:
         """Name the lower plot's metric: "accuracy" (y fixed to [0, 1]) or "R²" (y up to 1)."""
         self._metric_name = name

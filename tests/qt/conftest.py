@@ -1,0 +1,22 @@
+"""Qt tests run offscreen, with their own settings folder, and fail if a training thread outlives them."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _own_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("VISUALIZER_CONFIG_DIR", str(tmp_path / "config"))
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_running():
+    yield
+    left = [t.name for t in threading.enumerate() if t.name == "training-worker" and t.is_alive()]
+    assert not left, f"training threads still running after the test: {left}"

@@ -1,0 +1,206 @@
+"""The main window driven as a user drives it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QCheckBox, QComboBox, QDockWidget, QWidget
+
+from visualizer.qt.main_window import FINISHED, IDLE, PAUSED, RUNNING, MainWindow
+
+PRESETS = Path(__file__).parents[2] / "resources" / "experiments"
+
+
+def make_window(qtbot, path=None) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.finish_setup(path)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=15000)
+    return window
+
+
+@pytest.fixture
+def window(qtbot):
+    w = make_window(qtbot)
+    yield w
+    w.close()
+
+
+def find(window: QWidget, cls, name: str):
+    widget = window.findChild(cls, name)
+    assert widget is not None, f"no {cls.__name__} named {name}"
+    return widget
+
+
+def choose(combo: QComboBox, data: str) -> None:
+    index = combo.findData(data)
+    assert index >= 0, f"{data} not in {combo.objectName()}"
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
+def last_step(window: MainWindow) -> int:
+    return int(window.history.steps[-1]) if len(window.history) else -1
+
+
+def test_stable_object_names(window):
+    for cls, name in ((QAbstractButton, "trainButton"), (QAbstractButton, "stepButton"),
+                      (QAbstractButton, "resetButton"), (QComboBox, "datasetCombo"), (QComboBox, "optimizerCombo"),
+                      (QComboBox, "lossCombo"), (QAbstractSpinBox, "learningRateSpin"), (QWidget, "lossPlot"),
+                      (QWidget, "boundaryPlot"), (QWidget, "histogramPlot")):
+        find(window, cls, name)
+
+
+def test_every_control_has_a_tooltip(window):
+    missing = []
+    for cls in (QAbstractButton, QComboBox, QAbstractSpinBox, QCheckBox):
+        for widget in window.findChildren(cls):
+            if widget.objectName().startswith("qt_"):  # Qt's own dock and toolbar buttons
+                continue
+            if widget.isVisibleTo(window) and not widget.toolTip():
+                label = widget.objectName() or (widget.text() if hasattr(widget, "text") else "")
+                missing.append(f"{cls.__name__} {label}")
+    assert not missing, missing
+
+
+def test_shortcuts_are_listed_under_help(window):
+    from visualizer.qt.actions import shortcut_rows
+
+    keys = {k for k, _ in shortcut_rows(window.acts)}
+    assert {"Space", "S", "R", "Ctrl+N", "Ctrl+O", "Ctrl+S"} <= keys
+    window.acts.shortcuts.trigger()
+    assert "Space" in window._shortcuts_box.text()
+    window._shortcuts_box.close()
+
+
+def test_a_user_trains_pauses_steps_changes_lr_and_resets(window, qtbot):
+    choose(find(window, QComboBox, "datasetCombo"), "circles")
+    qtbot.waitUntil(lambda: window.dataset.name == "circles" and window.experiment.data.name == "circles",
+                    timeout=10000)
+    layers = len(window.experiment.model.hidden)
+    qtbot.mouseClick(find(window, QAbstractButton, "addLayerButton"), Qt.MouseButton.LeftButton)
+    assert len(window.experiment.model.hidden) == layers + 1
+    choose(find(window, QComboBox, "optimizerCombo"), "momentum")
+    assert window.experiment.train.optimizer == "momentum"
+
+    train = find(window, QAbstractButton, "trainButton")
+    qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
+    assert window.run_state == RUNNING and train.text() == "Pause"
+    qtbot.waitUntil(lambda: len(window.history.eval_steps) >= 4, timeout=30000)
+    losses = window.history.val_loss
+    assert losses[-1] < losses[0]
+
+    qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
+    assert window.run_state == PAUSED
+    qtbot.wait(300)  # the frame that carries the last steps before the pause
+    before = last_step(window)
+    qtbot.wait(200)
+    assert last_step(window) == before  # paused means paused
+
+    qtbot.mouseClick(find(window, QAbstractButton, "stepButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: last_step(window) == before + 1, timeout=5000)
+    qtbot.wait(200)
+    assert last_step(window) == before + 1  # exactly one
+
+    lr = find(window, QAbstractSpinBox, "learningRateSpin")
+    lr.setValue(0.0123)
+    lr.editingFinished.emit()
+    qtbot.waitUntil(lambda: window.experiment.train.lr == pytest.approx(0.0123), timeout=5000)
+    assert window.run_state == PAUSED  # a learning-rate change does not reset
+    qtbot.mouseClick(find(window, QAbstractButton, "stepButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: last_step(window) == before + 2, timeout=5000)
+    assert window.history.lr[-1] == pytest.approx(0.0123)
+
+    qtbot.mouseClick(find(window, QAbstractButton, "resetButton"), Qt.MouseButton.LeftButton)
+    assert window.run_state == IDLE and len(window.history) == 0
+    assert not any(t.name == "training-worker" for t in threading.enumerate())
+
+
+def test_closing_during_training_stops_the_worker(qtbot):
+    window = make_window(qtbot, PRESETS / "digits.toml")
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: len(window.history) > 20, timeout=20000)
+    assert window.run_state == RUNNING
+    window.close()
+    assert not any(t.name == "training-worker" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_change_to_the_network_asks_before_it_resets(window, qtbot, monkeypatch):
+    asked = []
+    monkeypatch.setattr(window, "confirm", lambda title, text: asked.append(text) or False)
+    window.acts.step.trigger()
+    qtbot.waitUntil(lambda: last_step(window) == 1, timeout=10000)
+    hidden = window.experiment.model.hidden
+    qtbot.mouseClick(find(window, QAbstractButton, "addLayerButton"), Qt.MouseButton.LeftButton)
+    assert asked and window.experiment.model.hidden == hidden and window.run_state == PAUSED
+    assert window.network_panel.spec().hidden == hidden  # the panel went back
+    monkeypatch.setattr(window, "confirm", lambda title, text: True)
+    qtbot.mouseClick(find(window, QAbstractButton, "addLayerButton"), Qt.MouseButton.LeftButton)
+    assert len(window.experiment.model.hidden) == len(hidden) + 1 and window.run_state == IDLE
+
+
+def test_a_diverging_run_stops_with_advice(qtbot, tmp_path):
+    path = tmp_path / "diverge.toml"
+    path.write_text("[data]\nname = 'sine'\nsamples = 200\n[model]\nhidden = [16]\nactivation = 'relu'\n"
+                    "[train]\noptimizer = 'sgd'\nlr = 9.0\nbatch_size = 16\nepochs = 50\nloss = 'mse'\n")
+    window = make_window(qtbot, path)
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
+    text = window.message_bar.text()
+    assert window.message_bar.isVisible() and "at step" in text and "smaller learning rate" in text
+    window.close()
+
+
+def test_open_bad_file_keeps_the_experiment(window, tmp_path):
+    before = window.experiment
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[train]\noptimizer = 'adamm'\n")
+    assert not window.open_experiment(bad)
+    assert window.experiment == before
+    assert "train.optimizer" in window.message_bar.text()
+
+
+def test_save_and_open_round_trip(window, tmp_path, qtbot):
+    choose(find(window, QComboBox, "optimizerCombo"), "rmsprop")
+    assert window.dirty and window.windowTitle().count("*") == 1
+    path = tmp_path / "mine.toml"
+    assert window.save_to(path) and not window.dirty
+    saved = window.experiment
+    window.open_experiment(PRESETS / "iris.toml")
+    qtbot.waitUntil(lambda: window.dataset.name == "iris", timeout=10000)
+    assert window.open_experiment(path)
+    assert window.experiment == saved and window.path == path
+
+
+def test_export_png_and_svg(window, tmp_path, qtbot):
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+    png = window.export_to(tmp_path / "png", "png")
+    svg = window.export_to(tmp_path / "svg", "svg")
+    names = {p.name for p in png}
+    assert {"loss.png", "prediction.png", "histograms.png"} <= names
+    assert all(p.stat().st_size > 1000 for p in png + svg)
+    assert (tmp_path / "svg" / "loss.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_layout_and_last_session_are_remembered(qtbot):
+    window = make_window(qtbot)
+    train_dock = window.findChild(QDockWidget, "trainDock")
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, train_dock)
+    choose(find(window, QComboBox, "optimizerCombo"), "adagrad")
+    window.close()
+    again = make_window(qtbot)
+    assert again.dockWidgetArea(again.findChild(QDockWidget, "trainDock")) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert again.experiment.train.optimizer == "adagrad" and again.dirty
+    again.close()
+
+
+def test_dark_theme(window):
+    window.set_theme("dark")
+    assert window.views.loss.theme == "dark" and window.acts.dark.isChecked()
+    window.set_theme("light")
+    assert window.views.loss.theme == "light"

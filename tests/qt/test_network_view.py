@@ -1,0 +1,148 @@
+"""NetworkView draws every (capped) node and edge, and colours edges by the sign and size of their weight."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from visualizer.qt.plots import export_widget
+from visualizer.qt.widgets import NetworkView
+from visualizer.qt.widgets import network_view as nv
+
+
+@pytest.fixture
+def view(qtbot) -> NetworkView:
+    widget = NetworkView()
+    qtbot.addWidget(widget)
+    widget.set_architecture([2, 16, 16, 2], ["tanh", "tanh"], ["x1", "x2"], ["class 0", "class 1"])
+    return widget
+
+
+def _weights(sizes: list[int], seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(b, a)) for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def _texts(view: NetworkView) -> list[str]:
+    return [t.textItem.toPlainText() for t in view.texts]
+
+
+def _segments(item) -> set[tuple[float, float, float, float]]:
+    x, y = item.xData, item.yData
+    if x is None:
+        return set()
+    return {tuple(np.round([x[i], y[i], x[i + 1], y[i + 1]], 9)) for i in range(0, len(x), 2)}
+
+
+def test_counts_and_labels_match_the_architecture(view):
+    assert view.objectName() == "networkView"
+    assert view.node_count == 2 + 16 + 16 + 2
+    assert view.edge_count == 2 * 16 + 16 * 16 + 16 * 2
+    assert len(_segments(view.neutral_edges)) == view.edge_count
+    texts = _texts(view)
+    for label in ("input 2", "16 tanh", "output 2", "x1", "x2", "class 0", "class 1"):
+        assert label in texts
+    assert texts.count("16 tanh") == 2
+    assert not any(t.startswith("…") for t in texts)
+
+
+def test_big_layers_are_capped_with_a_count_of_the_rest(view):
+    view.set_architecture([64, 128, 128, 10], ["relu", "relu"], [f"f{i}" for i in range(64)], list("abcdefghij"))
+    cap = nv.MAX_NODES
+    assert view.layer_sizes == [64, 128, 128, 10]
+    assert view.node_count == 3 * cap + 10
+    assert view.edge_count == cap * cap * 2 + cap * 10
+    texts = _texts(view)
+    assert "… +48" in texts and texts.count("… +112") == 2
+    assert "f15" in texts and "f16" not in texts and "j" in texts
+    assert view.set_weights(_weights([64, 128, 128, 10]))
+    drawn = sum(len(_segments(item)) for item in view.edge_items)
+    assert drawn == view.edge_count
+
+
+def test_edges_are_grey_until_weights_then_coloured_by_sign(view):
+    grey = view.edge_color(0, 0, 0)
+    assert grey is not None and grey.name() == QColor(nv.NEUTRAL["light"]).name()
+    weights = _weights([2, 16, 16, 2])
+    weights[0][0, 0], weights[0][1, 0] = 5.0, -5.0  # input 0 -> hidden 0 positive, input 0 -> hidden 1 negative
+    assert view.set_weights(weights)
+    assert not view.neutral_edges.isVisible()
+    assert view.edge_color(0, 0, 0).name() == QColor(nv.POSITIVE).name()
+    assert view.edge_color(0, 1, 0).name() == QColor(nv.NEGATIVE).name()
+    # The positive edge is drawn by a blue item between the right nodes: input 0 (x=0) to hidden 0 (x=1).
+    x_in, y_in = view._node_xy[0]
+    x_out, y_out = view._node_xy[2]
+    segment = tuple(np.round([x_in, y_in, x_out, y_out], 9))
+    holders = [k for k, item in enumerate(view.edge_items) if segment in _segments(item)]
+    assert holders == [len(nv.BUCKET_ALPHA) * 2 - 1]  # the strongest positive bucket: it is the layer's max |w|
+    # Signs of every drawn edge agree with the weights.
+    for out in range(16):
+        for inp in range(2):
+            w = weights[0][out, inp]
+            assert view.edge_color(0, out, inp).name() == QColor(nv.POSITIVE if w > 0 else nv.NEGATIVE).name()
+
+
+def test_larger_weights_are_more_opaque_and_zero_weights_vanish(view):
+    weights = [np.zeros((16, 2)), np.zeros((16, 16)), np.zeros((2, 16))]
+    weights[0][0, 0], weights[0][1, 0] = 1.0, 0.1
+    assert view.set_weights(weights)
+    strong, weak = view.edge_color(0, 0, 0), view.edge_color(0, 1, 0)
+    assert strong.alphaF() > weak.alphaF()
+    assert view.edge_color(0, 2, 0) is None  # a pruned (zero) weight is not drawn
+    assert sum(len(_segments(item)) for item in view.edge_items) == 2
+
+
+def test_wrong_shapes_are_refused_and_change_nothing(view):
+    good = _weights([2, 16, 16, 2])
+    assert view.set_weights(good)
+    before = [item.xData.copy() if item.xData is not None else None for item in view.edge_items]
+    assert view.set_weights([w.T for w in good]) is False  # (in, out) instead of (out, in)
+    assert view.set_weights(good[:2]) is False
+    assert view.set_weights(_weights([2, 8, 2])) is False
+    after = [item.xData for item in view.edge_items]
+    for b, a in zip(before, after):
+        assert (b is None and a is None) or np.array_equal(b, a)
+
+
+def test_bad_architecture_raises(view):
+    with pytest.raises(ValueError, match="positive"):
+        view.set_architecture([2, 0, 2], ["tanh"], ["x1", "x2"], ["a", "b"])
+    with pytest.raises(ValueError, match="activations"):
+        view.set_architecture([2, 8, 8, 2], ["tanh"], ["x1", "x2"], ["a", "b"])
+
+
+def test_tooltips_name_layer_and_neuron(view):
+    tips = [p.data() for p in view.nodes.points()]
+    assert tips[0] == "input, neuron 1"
+    assert tips[2 + 4] == "layer 1, neuron 5"
+    assert tips[-1] == "output, neuron 2"
+
+
+def test_set_weights_is_fast(view):
+    for sizes, budget in (([2, 16, 16, 2], 0.005), ([64, 128, 128, 10], 0.015)):
+        view.set_architecture(sizes, ["tanh", "tanh"], [f"x{i}" for i in range(sizes[0])], [str(i) for i in range(2)])
+        weights = _weights(sizes)
+        times = []
+        for _ in range(20):
+            start = time.perf_counter()
+            view.set_weights(weights)
+            times.append(time.perf_counter() - start)
+        assert np.median(times) < budget  # ~0.2-0.3 ms measured
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_export_draws_the_network(view, tmp_path, theme):
+    view.set_weights(_weights([2, 16, 16, 2]))
+    path = export_widget(view, tmp_path / f"network_{theme}.png", 350, 250, theme=theme)
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (350, 250)
+    colours = {QColor(image.pixel(x, y)).name() for x in range(0, 350, 3) for y in range(0, 250, 3)}
+    assert len(colours) > 30
+    assert view.theme == "light"  # the export's theme was temporary

@@ -1,0 +1,135 @@
+"""The window's actions, menus and toolbar: one place that lists every command and its shortcut."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QToolBar, QToolButton
+
+SPEEDS = {"Full speed": 0.0, "1000 steps/s": 1e-3, "100 steps/s": 1e-2, "30 steps/s": 1 / 30, "10 steps/s": 0.1,
+          "3 steps/s": 1 / 3, "1 step/s": 1.0}
+
+
+@dataclass
+class Actions:
+    new: QAction
+    open: QAction
+    save: QAction
+    save_as: QAction
+    export_png: QAction
+    export_svg: QAction
+    quit: QAction
+    train: QAction
+    step: QAction
+    reset: QAction
+    stop: QAction
+    dark: QAction
+    log_scale: QAction
+    reset_layout: QAction
+    shortcuts: QAction
+    about: QAction
+    recent_menu: QMenu
+    presets_menu: QMenu
+    view_menu: QMenu
+    toolbar: QToolBar
+    speed: QComboBox
+    device: QLabel
+
+
+def _action(window: QMainWindow, text: str, tip: str, shortcut=None, name: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+        keys = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+        tip = f"{tip} ({keys})"
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    if name:
+        action.setObjectName(name)
+    return action
+
+
+def build_actions(window: QMainWindow) -> Actions:
+    """Create the actions, the menu bar and the toolbar of ``window`` (slots are connected by the window)."""
+    std = QKeySequence.StandardKey
+    a = dict(
+        new=_action(window, "&New", "Start a new experiment from the built-in example", std.New),
+        open=_action(window, "&Open…", "Open an experiment file (.toml or .json)", std.Open),
+        save=_action(window, "&Save", "Save the experiment", std.Save),
+        save_as=_action(window, "Save &As…", "Save the experiment under a new name", "Ctrl+Shift+S"),
+        export_png=_action(window, "Export plots as &PNG…", "Write every view as a PNG file into a folder", "Ctrl+E"),
+        export_svg=_action(window, "Export plots as S&VG…", "Write every view as an SVG file into a folder",
+                           "Ctrl+Shift+E"),
+        quit=_action(window, "&Quit", "Stop training and close the window", std.Quit),
+        train=_action(window, "Train", "Start or resume training; press again to pause", "Space", "trainAction"),
+        step=_action(window, "Step", "Train exactly one batch, then pause", "S", "stepAction"),
+        reset=_action(window, "Reset", "Stop and forget the run: new initial weights on the next Train", "R",
+                      "resetAction"),
+        stop=_action(window, "Stop", "End the run here and keep its curves", "Ctrl+.", "stopAction"),
+        dark=_action(window, "&Dark theme", "Switch between the light and the dark theme", "Ctrl+T"),
+        log_scale=_action(window, "&Log-scale loss", "Show the loss on a logarithmic axis", "L"),
+        reset_layout=_action(window, "Reset &layout", "Put the panels back where they started"),
+        shortcuts=_action(window, "&Keyboard shortcuts", "List every keyboard shortcut", "F1"),
+        about=_action(window, "&About", "What this program is"),
+    )
+    a["dark"].setCheckable(True)
+    a["log_scale"].setCheckable(True)
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    file_menu.addActions([a["new"], a["open"]])
+    recent = file_menu.addMenu("Open &Recent")
+    recent.setToolTipsVisible(True)
+    presets = menu.addMenu("&Presets")
+    presets.setToolTipsVisible(True)
+    file_menu.addActions([a["save"], a["save_as"]])
+    file_menu.addSeparator()
+    file_menu.addActions([a["export_png"], a["export_svg"]])
+    file_menu.addSeparator()
+    file_menu.addAction(a["quit"])
+    run_menu = menu.addMenu("&Run")
+    run_menu.addActions([a["train"], a["step"], a["reset"], a["stop"]])
+    view_menu = menu.addMenu("&View")
+    view_menu.addActions([a["dark"], a["log_scale"], a["reset_layout"]])
+    view_menu.addSeparator()
+    help_menu = menu.addMenu("&Help")
+    help_menu.addActions([a["shortcuts"], a["about"]])
+
+    toolbar = QToolBar("Training", window)
+    toolbar.setObjectName("trainingToolbar")
+    toolbar.setMovable(True)
+    buttons = {}
+    for key, name in (("train", "trainButton"), ("step", "stepButton"), ("reset", "resetButton"),
+                      ("stop", "stopButton")):
+        toolbar.addAction(a[key])
+        button = toolbar.widgetForAction(a[key])
+        if isinstance(button, QToolButton):
+            button.setObjectName(name)
+            buttons[key] = button
+    toolbar.addSeparator()
+    speed_label = QLabel(" Speed: ")
+    speed = QComboBox()
+    speed.setObjectName("speedCombo")
+    speed.addItems(list(SPEEDS))
+    speed.setToolTip("Slow training down to watch each step, or let it run at full speed")
+    speed_label.setToolTip(speed.toolTip())
+    toolbar.addWidget(speed_label)
+    toolbar.addWidget(speed)
+    toolbar.addSeparator()
+    device = QLabel(" Device: – ")
+    device.setObjectName("deviceLabel")
+    device.setToolTip("The device the current run trains on")
+    toolbar.addWidget(device)
+    window.addToolBar(toolbar)
+    return Actions(**a, recent_menu=recent, presets_menu=presets, view_menu=view_menu, toolbar=toolbar,
+                   speed=speed, device=device)
+
+
+def shortcut_rows(actions: Actions) -> list[tuple[str, str]]:
+    """(shortcut, what it does) for every action that has a shortcut, for the Help menu."""
+    rows = []
+    for action in vars(actions).values():
+        if isinstance(action, QAction) and not action.shortcut().isEmpty():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            rows.append((keys, action.text().replace("&", "").rstrip("…") + " — " + action.statusTip().split(" (")[0]))
+    return rows

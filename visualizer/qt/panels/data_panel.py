@@ -1,0 +1,310 @@
+"""The data panel: which data set, its size, noise and split, a CSV loader, and a preview of the points."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QStandardItemModel
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from superqt import QElidingLabel
+
+from visualizer.core.data import DATASETS, LIMITS, Dataset, load_dataset, resolve_path
+from visualizer.core.errors import VisualizerError
+from visualizer.core.experiment import DataSpec
+
+from ..plots._style import class_color, get_theme
+from ._forms import PANEL_WIDTH, add_row, combo, int_spin, real_spin, scrolling_form, select_data, signals_blocked
+
+FAMILY_TITLES = {"synthetic2d": "Synthetic 2-D", "regression": "Regression", "bundled": "Bundled tables",
+                 "csv": "Your data"}
+LOAD_DELAY_MS = 150  # edits within this time are loaded (and reported) together
+PREVIEW_POINTS = 1500  # at most this many points of each part are drawn
+MAX_SEED = min(int(LIMITS["seed"][1]), 2**31 - 1)  # a QSpinBox holds a signed 32-bit int, as the experiment does
+_ERROR_STYLE = "color: #c5221f;"
+FILE_SET = next(name for name, info in DATASETS.items() if "path" in info.uses)  # the data set a file feeds
+
+
+def csv_columns(path: Path) -> list[str]:
+    """The column names in a CSV file's header, split the way the data loader splits them; [] if unreadable."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for line in fh:
+                if line.strip():
+                    delimiter = max((",", ";", "\t"), key=line.count)
+                    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    return []
+
+
+def _varying_features(X: np.ndarray, count: int) -> list[int]:
+    """The first ``count`` columns that are not constant (digits' first pixel is always 0)."""
+    varying = [j for j in range(X.shape[1]) if X.shape[0] and np.ptp(X[:, j]) > 0]
+    return (varying or list(range(X.shape[1])))[:count]
+
+
+class DataPanel(QWidget):
+    """Edits the experiment's DataSpec; emits it only once it loads, and shows the points it gives."""
+
+    edited = Signal(object)  # DataSpec, after a user change that loads
+    dataset_changed = Signal(object)  # Dataset, after every successful load (user change or set_spec)
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        super().__init__(parent)
+        self.setObjectName("dataPanel")
+        self._spec = DataSpec()  # the last spec that loaded, or the one set
+        self._draft = self._spec  # what the controls show; becomes the spec once it loads
+        self._base_dir: Path | None = None
+        self._dataset: Dataset | None = None
+        self._user_edit = False
+        self._theme = get_theme(theme)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(LOAD_DELAY_MS)
+        self._timer.timeout.connect(self._load)
+        self._build()
+        self._show(self._spec)
+        self.setMinimumWidth(260)
+        self.resize(PANEL_WIDTH, 640)
+
+    # ---------------------------------------------------------------- building
+    def _build(self) -> None:
+        form, column = scrolling_form(self)
+        self.datasetCombo = combo("datasetCombo", [])
+        model = self.datasetCombo.model()
+        assert isinstance(model, QStandardItemModel)
+        family = None
+        for info in DATASETS.values():
+            if info.family != family:  # a disabled title row before each family; arrow keys skip it
+                family = info.family
+                self.datasetCombo.addItem(FAMILY_TITLES.get(family, family))
+                title = model.item(self.datasetCombo.count() - 1)
+                title.setEnabled(False)
+                bold = QFont(title.font())
+                bold.setBold(True)
+                title.setFont(bold)
+            self.datasetCombo.addItem(info.label, info.name)
+            self.datasetCombo.setItemData(self.datasetCombo.count() - 1, info.description,
+                                          Qt.ItemDataRole.ToolTipRole)
+        add_row(form, "Data set", self.datasetCombo, "Which data the network learns from.")
+
+        file_row = QWidget()
+        row = QHBoxLayout(file_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.csvPathLabel = QElidingLabel("no file")
+        self.csvPathLabel.setObjectName("csvPathLabel")
+        self.csvPathLabel.setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.csvPathLabel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.loadCsvButton = QPushButton("Load CSV…")
+        self.loadCsvButton.setObjectName("loadCsvButton")
+        row.addWidget(self.csvPathLabel, 1)
+        row.addWidget(self.loadCsvButton)
+        self._file_label = add_row(form, "File", file_row, "The CSV file the data comes from.")
+        self.loadCsvButton.setToolTip("Choose a CSV table: a header row, number columns and a target column.")
+        self.targetCombo = combo("targetCombo", [])
+        add_row(form, "Target", self.targetCombo,
+                "The column to predict: classes when it is text or has at most 20 integer values, else regression.")
+
+        low, high = LIMITS["samples"]
+        self.samplesSpin = int_spin("samplesSpin", int(low), int(high), 100)
+        self.samplesSpin.setStepType(self.samplesSpin.StepType.AdaptiveDecimalStepType)
+        add_row(form, "Samples", self.samplesSpin, "How many points to generate (train and validation together).")
+        self.noiseSpin = real_spin("noiseSpin", *LIMITS["noise"], step=0.05, decimals=2)
+        add_row(form, "Noise", self.noiseSpin, "Spread added to the points: 0 is a clean pattern.")
+        self.classesSpin = int_spin("classesSpin", int(LIMITS["classes"][0]), int(LIMITS["classes"][1]))
+        add_row(form, "Classes", self.classesSpin, "How many classes (spiral arms or blobs).")
+        self.valPercentSpin = int_spin("valPercentSpin", 0, round(100 * LIMITS["val_fraction"][1]), 5)
+        self.valPercentSpin.setSuffix(" %")
+        add_row(form, "Validation", self.valPercentSpin,
+                "Share of the samples held out for validation (stratified by class).")
+        self.dataSeedSpin = int_spin("dataSeedSpin", 0, MAX_SEED)
+        add_row(form, "Seed", self.dataSeedSpin, "Seeds the generated points and the train/validation split.")
+        self._uses = {"samples": (self.samplesSpin,), "noise": (self.noiseSpin,), "classes": (self.classesSpin,),
+                      "path": (self.csvPathLabel, self._file_label), "target": (self.targetCombo,)}
+
+        self.dataErrorLabel = QLabel()
+        self.dataErrorLabel.setObjectName("dataErrorLabel")
+        self.dataErrorLabel.setToolTip("Why the data cannot be loaded; the last data that loaded stays in use.")
+        self.dataErrorLabel.setStyleSheet(_ERROR_STYLE)
+        self.dataErrorLabel.setWordWrap(True)
+        self.dataErrorLabel.setMinimumWidth(1)
+        self.dataErrorLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dataErrorLabel.hide()
+        column.addWidget(self.dataErrorLabel)
+
+        self.dataPreview = pg.PlotWidget(background=self._theme.background)
+        self.dataPreview.setObjectName("dataPreview")
+        self.dataPreview.setToolTip("The first two standardised features (1-D regression: x against y); "
+                                    "filled: train, hollow: validation, colour: class.")
+        self.dataPreview.setMinimumSize(200, 200)  # ~250 wide in a 300-px dock; narrower docks shrink it
+        self.dataPreview.setMaximumHeight(260)
+        plot = self.dataPreview.getPlotItem()
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        small = QFont()
+        small.setPointSize(8)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setStyle(tickFont=small, tickTextOffset=3)
+            axis.setPen(pg.mkPen(self._theme.foreground))
+            axis.setTextPen(pg.mkPen(self._theme.foreground))
+        column.addWidget(self.dataPreview)
+        self.dataSummaryLabel = QLabel()
+        self.dataSummaryLabel.setObjectName("dataSummaryLabel")
+        self.dataSummaryLabel.setToolTip("Sizes of the training and validation parts of the loaded data.")
+        self.dataSummaryLabel.setWordWrap(True)
+        column.addWidget(self.dataSummaryLabel)
+        column.addStretch(1)
+
+        self.datasetCombo.currentIndexChanged.connect(self._on_dataset_chosen)
+        self.loadCsvButton.clicked.connect(self._on_load_csv)
+        self.targetCombo.currentIndexChanged.connect(lambda _i: self._edit(target=self.targetCombo.currentText()))
+        self.samplesSpin.valueChanged.connect(lambda v: self._edit(samples=v))
+        self.noiseSpin.valueChanged.connect(lambda v: self._edit(noise=round(v, 2)))
+        self.classesSpin.valueChanged.connect(lambda v: self._edit(classes=v))
+        self.valPercentSpin.valueChanged.connect(lambda v: self._edit(val_fraction=v / 100))
+        self.dataSeedSpin.valueChanged.connect(lambda v: self._edit(seed=v))
+
+    # ---------------------------------------------------------------- public API
+    def set_spec(self, spec: DataSpec, base_dir: Path | None = None) -> None:
+        """Show ``spec`` (relative CSV paths are taken from ``base_dir``) and load it now; never emits ``edited``."""
+        self._timer.stop()
+        self._spec = self._draft = spec
+        self._base_dir = base_dir
+        self._dataset = None
+        self._user_edit = False
+        self._show(spec)
+        self._load()
+
+    def spec(self) -> DataSpec:
+        """The last spec that loaded (or was set): a draft with an error is not returned."""
+        return self._spec
+
+    def dataset(self) -> Dataset | None:
+        """The data set the last successful load gave, or None."""
+        return self._dataset
+
+    # ---------------------------------------------------------------- spec <-> controls
+    def _show(self, spec: DataSpec) -> None:
+        controls = (self.datasetCombo, self.targetCombo, self.samplesSpin, self.noiseSpin, self.classesSpin,
+                    self.valPercentSpin, self.dataSeedSpin)
+        with signals_blocked(controls):
+            select_data(self.datasetCombo, spec.name)
+            self.samplesSpin.setValue(spec.samples)
+            self.noiseSpin.setValue(spec.noise)
+            self.classesSpin.setValue(spec.classes)
+            self.valPercentSpin.setValue(round(spec.val_fraction * 100))
+            self.dataSeedSpin.setValue(min(spec.seed, MAX_SEED))
+        self._show_file(spec)
+        self._enable_for(spec.name)
+
+    def _show_file(self, spec: DataSpec) -> None:
+        path = resolve_path(spec.path, self._base_dir) if spec.path.strip() else None
+        self.csvPathLabel.setText(spec.path if path else "no file")
+        self.csvPathLabel.setToolTip(str(path) if path else "No CSV file chosen: use Load CSV…")
+        columns = csv_columns(path) if path else []
+        with signals_blocked([self.targetCombo]):
+            self.targetCombo.clear()
+            self.targetCombo.addItems(columns)
+            if columns:
+                self.targetCombo.setCurrentIndex(columns.index(spec.target) if spec.target in columns else -1)
+                if self.targetCombo.currentIndex() < 0:
+                    self.targetCombo.setCurrentIndex(len(columns) - 1)  # the loader's default: the last column
+
+    def _enable_for(self, name: str) -> None:
+        uses = DATASETS[name].uses if name in DATASETS else ()
+        for field, widgets in self._uses.items():
+            for widget in widgets:
+                widget.setEnabled(field in uses)
+        self.datasetCombo.setToolTip(DATASETS[name].description if name in DATASETS else "Choose a data set.")
+
+    # ---------------------------------------------------------------- user edits
+    def _edit(self, **changes: object) -> None:
+        self._draft = replace(self._draft, **changes)
+        self._user_edit = True
+        self._timer.start()  # restarts: quick successive edits are loaded once
+
+    def _on_dataset_chosen(self, index: int) -> None:
+        name = self.datasetCombo.itemData(index)
+        if name is None:
+            return
+        if "path" in DATASETS[name].uses and not self._draft.path.strip():
+            if not self._on_load_csv():  # cancelled: stay with the data set shown before
+                with signals_blocked([self.datasetCombo]):
+                    select_data(self.datasetCombo, self._draft.name)
+            return
+        self._enable_for(name)
+        self._edit(name=name)
+
+    def _on_load_csv(self) -> bool:
+        start = resolve_path(self._draft.path, self._base_dir).parent if self._draft.path else self._base_dir
+        path, _filter = QFileDialog.getOpenFileName(self, "Open a CSV table", str(start or ""),
+                                                    "CSV files (*.csv);;All files (*)")
+        if not path:
+            return False
+        columns = csv_columns(Path(path))
+        draft = replace(self._draft, name=FILE_SET, path=path, target=columns[-1] if columns else "")
+        with signals_blocked([self.datasetCombo]):
+            select_data(self.datasetCombo, FILE_SET)
+        self._show_file(draft)
+        self._enable_for(FILE_SET)
+        self._draft = draft
+        self._edit()
+        return True
+
+    # ---------------------------------------------------------------- loading
+    def _load(self) -> None:
+        draft, from_user = self._draft, self._user_edit
+        self._user_edit = False
+        try:
+            dataset = load_dataset(draft, self._base_dir)
+        except VisualizerError as error:
+            still = f"\nStill using the last data that loaded ({DATASETS[self._spec.name].label})." \
+                if self._dataset is not None and self._spec.name in DATASETS else ""
+            self.dataErrorLabel.setText(f"{error}{still}")
+            self.dataErrorLabel.show()
+            return
+        self.dataErrorLabel.hide()
+        if from_user and draft == self._spec and self._dataset is not None:
+            return  # edited back to what is loaded
+        self._spec, self._dataset = draft, dataset
+        self._draw_preview(dataset)
+        if from_user:
+            self.edited.emit(draft)
+        self.dataset_changed.emit(dataset)
+
+    def _draw_preview(self, ds: Dataset) -> None:
+        plot = self.dataPreview.getPlotItem()
+        plot.clear()
+        n = PREVIEW_POINTS
+        regression = ds.task == "regression"
+        cols = _varying_features(ds.X_train, 1 if regression else 2)
+        if regression or len(cols) < 2:
+            parts = [(ds.X_train[:n, cols[0]], ds.y_train[:n].astype(float), ds.y_train[:n]),
+                     (ds.X_val[:n, cols[0]], ds.y_val[:n].astype(float), ds.y_val[:n])]
+            y_title = "target" if regression else "class"
+        else:
+            parts = [(ds.X_train[:n, cols[0]], ds.X_train[:n, cols[1]], ds.y_train[:n]),
+                     (ds.X_val[:n, cols[0]], ds.X_val[:n, cols[1]], ds.y_val[:n])]
+            y_title = ds.feature_names[cols[1]]
+        classes = [None] if regression else range(ds.n_classes)
+        for hollow, (x, y, labels) in enumerate(parts):
+            for c in classes:
+                mask = slice(None) if c is None else labels == c
+                color = class_color(1 if c is None else c)
+                pen, brush = (pg.mkPen(color, width=1.2), None) if hollow else (None, pg.mkBrush(color))
+                plot.addItem(pg.ScatterPlotItem(x[mask], y[mask], size=5 if hollow else 4, pen=pen, brush=brush))
+        style = {"color": self._theme.foreground, "font-size": "8pt"}
+        plot.setLabel("bottom", ds.feature_names[cols[0]] + " (standardised)", **style)
+        plot.setLabel("left", y_title if regression or len(cols) < 2 else y_title + " (standardised)", **style)
+        plot.autoRange()
+        what = "regression" if regression else f"{ds.n_classes} classes"
+        features = f"{ds.n_features} feature{'s' if ds.n_features != 1 else ''}"
+        self.dataSummaryLabel.setText(f"{len(ds.X_train)} train (filled) · {len(ds.X_val)} validation (hollow)"
+                                      f" · {features} · {what}")

@@ -1,0 +1,273 @@
+"""The training panel: optimizer and its hyper-parameters, loss, schedule, length of training and device."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QWidget
+
+from visualizer.core.device import available_devices
+from visualizer.core.experiment import TrainSpec
+from visualizer.core.losses import LOSSES, default_loss, losses_for
+from visualizer.core.optim import OPTIMIZERS, HyperParam
+from visualizer.core.schedules import SCHEDULES
+
+from ._forms import (
+    PANEL_WIDTH,
+    FloatSpin,
+    add_row,
+    combo,
+    configure_hyper_spin,
+    heading,
+    int_spin,
+    monospace_label,
+    on_choice,
+    scrolling_form,
+    select_data,
+    signals_blocked,
+)
+
+MAX_SEED = 2**31 - 1
+MAX_COUNT = 1_000_000  # epochs, batch size, step size and eval_every, as the experiment file allows
+SPEC_FIELDS = {f.name for f in fields(TrainSpec)}  # hyper-parameters with their own TrainSpec field (lr, ...)
+SCHEDULE_FIELDS = {"step": ("step_size", "gamma")}  # ScheduleInfo does not say which fields a schedule reads
+DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple MPS"}
+DEVICE_TIPS = {"auto": "Auto: CUDA if present, then Apple MPS, else the CPU.", "cpu": "The processor.",
+               "cuda": "The NVIDIA GPU (CUDA).", "mps": "The Apple-silicon GPU (Metal Performance Shaders)."}
+AUTO_LOSS_TEXT = "Chosen from the data: cross-entropy for classes, mean squared error for regression."
+
+
+def spin_name(hyper_name: str) -> str:
+    """Object name of a hyper-parameter's spin box: learningRateSpin, beta1Spin, weightDecaySpin, ..."""
+    head, *rest = ("learning_rate" if hyper_name == "lr" else hyper_name).split("_")
+    return head + "".join(part.capitalize() for part in rest) + "Spin"
+
+
+class TrainPanel(QWidget):
+    """Edits the experiment's TrainSpec; the hyper-parameter rows come from the optimizer registry."""
+
+    edited = Signal(object)  # TrainSpec, once per user change
+    learning_rate_changed = Signal(float)  # after edited, when the change was the learning rate alone
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainPanel")
+        self._spec = TrainSpec()
+        self._task: tuple[str, int] | None = None
+        self._form, column = scrolling_form(self)
+        form = self._form
+        form.addRow(heading("Optimizer"))
+        self.optimizerCombo = combo("optimizerCombo", [(o.label, o.name, o.description) for o in OPTIMIZERS.values()])
+        form.addRow(self.optimizerCombo)  # the heading is its label; the full width fits the longest name
+        self._hyper: dict[str, tuple[QLabel, FloatSpin]] = {}
+        for info in OPTIMIZERS.values():
+            for hp in info.hyperparams:
+                if hp.name not in self._hyper:
+                    label, spin = QLabel(hp.label, self), FloatSpin(self)
+                    spin.setObjectName(spin_name(hp.name))
+                    configure_hyper_spin(spin, hp)  # range and tooltip from its first optimizer until shown
+                    label.setBuddy(spin)
+                    label.hide()
+                    spin.hide()
+                    spin.valueChanged.connect(lambda v, name=hp.name: self._on_hyper(name, v))
+                    self._hyper[hp.name] = (label, spin)
+        self.learningRateSpin = self._hyper["lr"][1]
+        self._shown: list[str] = []  # the hyper-parameter rows in the form, and the optimizer they are for
+        self._rows_for = ""
+        self.updateRuleLabel = monospace_label("updateRuleLabel", "")
+        form.addRow(self.updateRuleLabel)
+
+        form.addRow(heading("Loss"))
+        self.lossCombo = combo("lossCombo", [])
+        form.addRow(self.lossCombo)
+        self.lossFormulaLabel = monospace_label("lossFormulaLabel", "The loss as a formula: ŷ prediction, y target.")
+        form.addRow(self.lossFormulaLabel)
+
+        form.addRow(heading("Schedule"))
+        self.epochsSpin = int_spin("epochsSpin", 1, MAX_COUNT)
+        add_row(form, "Epochs", self.epochsSpin, "Passes over the training set.")
+        self.batchSizeSpin = int_spin("batchSizeSpin", 0, MAX_COUNT)
+        self.batchSizeSpin.setSpecialValueText("full batch")
+        self._batch_label = add_row(form, "Batch size", self.batchSizeSpin, "")
+        self.scheduleCombo = combo("scheduleCombo", [(s.label, s.name, s.formula) for s in SCHEDULES.values()])
+        add_row(form, "Learning rate", self.scheduleCombo, "")
+        self.stepSizeSpin = int_spin("stepSizeSpin", 0, MAX_COUNT)
+        self.stepSizeSpin.setSpecialValueText("⅓ of the epochs")
+        add_row(form, "Decay every", self.stepSizeSpin,
+                "Step decay: epochs between two decays of the learning rate (0: a third of the epochs).")
+        self.gammaSpin = FloatSpin()
+        self.gammaSpin.setObjectName("gammaSpin")
+        configure_hyper_spin(self.gammaSpin, HyperParam("gamma", "γ", 0.1, 0.0, 1.0, False, "", min_inclusive=False))
+        add_row(form, "Decay factor γ", self.gammaSpin,
+                "Step decay: the learning rate is multiplied by γ at each decay. Allowed: (0, 1].")
+        self.evalEverySpin = int_spin("evalEverySpin", 0, MAX_COUNT)
+        self.evalEverySpin.setSpecialValueText("each epoch")
+        add_row(form, "Evaluate every", self.evalEverySpin,
+                "Steps between validation evaluations (0: once per epoch).")
+
+        form.addRow(heading("Run"))
+        self.trainSeedSpin = int_spin("trainSeedSpin", 0, MAX_SEED)
+        add_row(form, "Seed", self.trainSeedSpin, "Seeds the weight initialisation, batch order and dropout.")
+        devices = ["auto", *available_devices()]
+        self.deviceCombo = combo("deviceCombo", [(DEVICE_LABELS.get(d, d), d, DEVICE_TIPS.get(d, d))
+                                                 for d in devices])
+        add_row(form, "Device", self.deviceCombo, "")
+        column.addStretch(1)
+
+        on_choice(self.optimizerCombo, self._on_optimizer)
+        on_choice(self.lossCombo, lambda name: self._edit(loss=name))
+        self.epochsSpin.valueChanged.connect(lambda v: self._edit(epochs=v))
+        self.batchSizeSpin.valueChanged.connect(lambda v: self._edit(batch_size=v))
+        on_choice(self.scheduleCombo, lambda name: self._edit(schedule=name))
+        self.stepSizeSpin.valueChanged.connect(lambda v: self._edit(step_size=v))
+        self.gammaSpin.valueChanged.connect(lambda v: self._edit(gamma=v))
+        self.evalEverySpin.valueChanged.connect(lambda v: self._edit(eval_every=v))
+        self.trainSeedSpin.valueChanged.connect(lambda v: self._edit(seed=v))
+        on_choice(self.deviceCombo, lambda name: self._edit(device=name))
+        self.setMinimumWidth(260)
+        self.resize(PANEL_WIDTH, 720)
+        self._fill_losses()
+        self.set_spec(self._spec)
+
+    # ---------------------------------------------------------------- public API
+    def set_spec(self, spec: TrainSpec) -> None:
+        """Show ``spec``; never emits ``edited`` or ``learning_rate_changed``."""
+        self._spec = spec
+        self._show(spec)
+
+    def spec(self) -> TrainSpec:
+        return self._spec
+
+    def set_task(self, task: str, n_classes: int) -> None:
+        """Offer only the losses that fit the data; a loss that no longer fits becomes the default (emits)."""
+        self._task = (task, n_classes)
+        self._fill_losses()
+        loss = self._spec.loss
+        if loss != "auto" and loss not in losses_for(task, n_classes):
+            self._edit(loss=default_loss(task, n_classes))
+        self._show(self._spec)
+
+    # ---------------------------------------------------------------- spec -> controls
+    def _controls(self) -> list[QWidget]:
+        return [self.optimizerCombo, self.lossCombo, self.epochsSpin, self.batchSizeSpin, self.scheduleCombo,
+                self.stepSizeSpin, self.gammaSpin, self.evalEverySpin, self.trainSeedSpin, self.deviceCombo,
+                *(spin for _label, spin in self._hyper.values())]
+
+    def _show(self, spec: TrainSpec) -> None:
+        with signals_blocked(self._controls()):
+            select_data(self.optimizerCombo, spec.optimizer)
+            self._show_hyperparams(spec)
+            select_data(self.lossCombo, spec.loss)
+            self.epochsSpin.setValue(spec.epochs)
+            self.batchSizeSpin.setValue(spec.batch_size)
+            select_data(self.scheduleCombo, spec.schedule)
+            self.stepSizeSpin.setValue(spec.step_size)
+            self.gammaSpin.setValue(spec.gamma)
+            self.evalEverySpin.setValue(spec.eval_every)
+            self.trainSeedSpin.setValue(min(spec.seed, MAX_SEED))
+            missing = not select_data(self.deviceCombo, spec.device)
+            if missing:
+                select_data(self.deviceCombo, "cpu")
+        info = OPTIMIZERS.get(spec.optimizer)
+        self.optimizerCombo.setToolTip(info.description if info else f"'{spec.optimizer}' is not known here.")
+        self.updateRuleLabel.setText(info.rule if info else "")
+        self.updateRuleLabel.setToolTip(f"Update rule of {info.label if info else spec.optimizer}: g gradient, "
+                                        "α learning rate, λ weight decay, θ weights.")
+        full = bool(info and info.full_batch)
+        self.batchSizeSpin.setEnabled(not full)
+        tip = (f"{info.label} always uses the whole training set." if full
+               else "Samples per step; 0 = the whole training set (full batch).")
+        self.batchSizeSpin.setToolTip(tip)
+        self._batch_label.setToolTip(tip)
+        uses = SCHEDULE_FIELDS.get(spec.schedule, ())
+        self.stepSizeSpin.setEnabled("step_size" in uses)
+        self.gammaSpin.setEnabled("gamma" in uses)
+        schedule = SCHEDULES.get(spec.schedule)
+        self.scheduleCombo.setToolTip(f"Learning-rate schedule: {schedule.formula}" if schedule else "")
+        self.deviceCombo.setToolTip(
+            f"'{spec.device}' is not available here: the run falls back to the CPU." if missing
+            else f"Where the network trains: {DEVICE_TIPS.get(spec.device, spec.device)} "
+            "Only devices present on this machine are offered.")
+        self._show_loss(spec.loss)
+
+    def _show_hyperparams(self, spec: TrainSpec) -> None:
+        info = OPTIMIZERS.get(spec.optimizer)
+        params = info.hyperparams if info else ()
+        if self._shown == [hp.name for hp in params] and self._rows_for == spec.optimizer:
+            for hp in params:
+                self._hyper[hp.name][1].setValue(self._value(spec, hp))
+            return
+        for name in self._shown:  # take the previous optimizer's rows out; their widgets live on
+            label, spin = self._hyper[name]
+            self._form.takeRow(spin)
+            label.hide()
+            spin.hide()
+        first = self._form.getWidgetPosition(self.optimizerCombo)[0] + 1
+        for offset, hp in enumerate(params):
+            label, spin = self._hyper[hp.name]
+            configure_hyper_spin(spin, hp)
+            spin.setValue(self._value(spec, hp))
+            label.setText(hp.label)
+            label.setToolTip(spin.toolTip())
+            self._form.insertRow(first + offset, label, spin)
+            label.show()
+            spin.show()
+        self._shown = [hp.name for hp in params]
+        self._rows_for = spec.optimizer
+
+    def _fill_losses(self) -> None:
+        names = losses_for(*self._task) if self._task else list(LOSSES)
+        auto = f"Automatic: {LOSSES[default_loss(*self._task)].label}" if self._task else "Automatic"
+        with signals_blocked([self.lossCombo]):
+            self.lossCombo.clear()
+            self.lossCombo.addItem(auto, "auto")
+            self.lossCombo.setItemData(0, AUTO_LOSS_TEXT, Qt.ItemDataRole.ToolTipRole)
+            for name in names:
+                self.lossCombo.addItem(LOSSES[name].label, name)
+                self.lossCombo.setItemData(self.lossCombo.count() - 1, LOSSES[name].description,
+                                        Qt.ItemDataRole.ToolTipRole)
+
+    def _show_loss(self, loss: str) -> None:
+        resolved = default_loss(*self._task) if loss == "auto" and self._task else loss
+        info = LOSSES.get(resolved)
+        self.lossFormulaLabel.setText(info.formula if info else AUTO_LOSS_TEXT)
+        self.lossCombo.setToolTip(info.description if info else AUTO_LOSS_TEXT)
+
+    @staticmethod
+    def _value(spec: TrainSpec, hp: HyperParam) -> float:
+        if hp.name in SPEC_FIELDS:
+            return float(getattr(spec, hp.name))
+        return float(dict(spec.hyper).get(hp.name, hp.default))
+
+    @staticmethod
+    def _with_value(spec: TrainSpec, name: str, value: float) -> TrainSpec:
+        if name in SPEC_FIELDS:
+            return replace(spec, **{name: value})
+        return replace(spec, hyper=tuple(sorted({**dict(spec.hyper), name: value}.items())))
+
+    # ---------------------------------------------------------------- user edits
+    def _edit(self, **changes: object) -> None:
+        spec = replace(self._spec, **changes)
+        if spec != self._spec:
+            self._spec = spec
+            self._show(spec)
+            self.edited.emit(spec)
+
+    def _on_optimizer(self, name: str) -> None:
+        spec = replace(self._spec, optimizer=name)
+        for hp in OPTIMIZERS[name].hyperparams:  # values the new optimizer refuses fall back to its defaults
+            if not hp.allows(self._value(spec, hp)):
+                spec = self._with_value(spec, hp.name, hp.default)
+        self._spec = spec
+        self._show(spec)
+        self.edited.emit(spec)
+
+    def _on_hyper(self, name: str, value: float) -> None:
+        spec = self._with_value(self._spec, name, value)
+        if spec == self._spec:
+            return
+        self._spec = spec
+        self.edited.emit(spec)
+        if name == "lr":
+            self.learning_rate_changed.emit(value)

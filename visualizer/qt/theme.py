@@ -1,0 +1,39 @@
+"""Light and dark themes for the widgets (the plots restyle themselves with set_theme)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("light", "dark")
+
+_DARK = {
+    QPalette.ColorRole.Window: "#2b2d31",
+    QPalette.ColorRole.WindowText: "#e6e6e6",
+    QPalette.ColorRole.Base: "#1f2023",
+    QPalette.ColorRole.AlternateBase: "#2f3136",
+    QPalette.ColorRole.ToolTipBase: "#3a3c42",
+    QPalette.ColorRole.ToolTipText: "#f0f0f0",
+    QPalette.ColorRole.Text: "#e6e6e6",
+    QPalette.ColorRole.Button: "#35373c",
+    QPalette.ColorRole.ButtonText: "#e6e6e6",
+    QPalette.ColorRole.BrightText: "#ff6b6b",
+    QPalette.ColorRole.Highlight: "#3d7cc9",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.Link: "#6aa9ff",
+    QPalette.ColorRole.PlaceholderText: "#8a8d93",
+}
+
+
+def apply_theme(app: QApplication, name: str) -> None:
+    """Fusion style with the standard light palette, or a dark palette with readable disabled text."""
+    app.setStyle("Fusion")
+    if name == "dark":
+        palette = QPalette()
+        for role, colour in _DARK.items():
+            palette.setColor(role, QColor(colour))
+        for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7d8087"))
+    else:
+        palette = app.style().standardPalette()
+    app.setPalette(palette)
