@@ -205,7 +205,11 @@ def test_histogram_plot_draws_one_step_histogram_per_layer(qtbot):
     assert widget.plots[0].getAxis("bottom").labelText == "gradient value"
 
     widget.set_histograms(_layers(["a", "b", "c", "d"]))
-    assert len(widget.plots) == 4 and widget.plots[0] is not first_plots[0]
+    assert [plot.titleLabel.text for plot in widget.plots] == ["a", "b", "c", "d"]
+    # new layers re-lay out pooled plots (deleting a plot item that was in the scene crashes a later paint)
+    assert widget.plots[:3] == first_plots and len(widget.ci.items) == 4
+    widget.set_histograms(_layers(["a", "b"]))
+    assert len(widget.ci.items) == 2 and widget.plots == first_plots[:2]
     with pytest.raises(ValueError, match="edges"):
         widget.set_histograms([("a", np.arange(5.0), np.ones(5))])
 
@@ -341,3 +345,22 @@ def test_every_plot_exports_a_non_blank_png(qtbot, tmp_path, make):
     image = QImage(str(export_widget(widget, tmp_path / "plot.png", width=500, height=400)))
     assert (image.width(), image.height()) == (500, 400)
     assert _distinct_colours(image) > 20
+
+
+def test_changing_layers_many_times_while_shown_does_not_crash(qtbot):
+    """A regression test: deleting plot items that had been painted crashed PySide6 in a later paint."""
+    import gc
+
+    widget = HistogramPlot()
+    qtbot.addWidget(widget)
+    widget.resize(500, 300)
+    widget.show()
+    rng = np.random.default_rng(0)
+    for i in range(60):
+        names = [f"layer {j} {i % 2}" for j in range((2, 3, 4)[i % 3])]
+        widget.set_histograms([(n, np.linspace(-1, 1, 41), rng.integers(0, 9, 40).astype(float)) for n in names])
+        qtbot.wait(1)
+        if i % 5 == 0:
+            widget.clear()
+            gc.collect()
+    assert len(widget.plots) == len(names)

@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.train_dock)
         for dock in (self.data_dock, self.network_dock, self.train_dock):
             self.acts.view_menu.addAction(dock.toggleViewAction())
+        self.resizeDocks([self.data_dock, self.train_dock], [330, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.data_dock, self.network_dock], [520, 480], Qt.Orientation.Vertical)
         self._default_state = self.saveState()
 
         self.status_labels = {}

@@ -31,6 +31,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         self._kind = "weights"
         self._names: list[str] = []
         self.plots: list[pg.PlotItem] = []
+        self._pool: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
         self.bars: list[pg.PlotDataItem] = []
         self.ci.setSpacing(4)
         self.ci.setContentsMargins(6, 6, 10, 6)
@@ -76,19 +77,26 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         self._rebuild([])
 
     def _rebuild(self, names: list[str]) -> None:
+        """Lay out one plot per name. Plot items are pooled and reused, never deleted: deleting a PlotItem that
+        was in the scene crashes PySide6 in a later paint (reproduced: segfault in GraphicsView.paintEvent)."""
         self.ci.clear()
-        self.plots, self.bars, self._names = [], [], list(names)
-        columns = grid_columns(len(names))
-        for index, name in enumerate(names):
-            row, col = divmod(index, columns)
-            plot = self.ci.addPlot(row=row, col=col)
+        while len(self._pool) < len(names):
+            plot = pg.PlotItem()
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.getAxis("left").setWidth(52)
             bars = plot.plot(stepMode="center", fillLevel=0, antialias=True)
+            self._pool.append((plot, bars))
+        self._names = list(names)
+        self.plots = [plot for plot, _ in self._pool[: len(names)]]
+        self.bars = [bars for _, bars in self._pool[: len(names)]]
+        columns = grid_columns(len(names))
+        for index, (name, plot) in enumerate(zip(names, self.plots)):
+            row, col = divmod(index, columns)
+            self.ci.addItem(plot, row=row, col=col)
             plot.setTitle(name)
-            self.plots.append(plot)
-            self.bars.append(bars)
+        for _plot, bars in self._pool[len(names):]:
+            bars.setData([], [])
 
     def _restyle(self) -> None:
         t = self._theme
