@@ -131,3 +131,17 @@ def test_bench_train_json():
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["ratio"] > 0 and figures["plain_steps_per_s"] > 0 and figures["session_steps_per_s"] > 0
+
+
+def test_gui_command_paints_a_window(tmp_path):
+    env_dir = tmp_path / "config"
+    result = subprocess.run([sys.executable, "-m", "visualizer", "gui", "--first-paint-probe"], capture_output=True,
+                            text=True, timeout=120,
+                            env=dict(os.environ, QT_QPA_PLATFORM="offscreen", VISUALIZER_CONFIG_DIR=str(env_dir)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("first_paint ")
+
+
+def test_gui_with_a_missing_file_exits_2(tmp_path):
+    result = visualizer("gui", str(tmp_path / "missing.toml"))
+    assert result.returncode == 2 and "no such experiment file" in result.stderr
