@@ -254,3 +254,19 @@ def test_snapshots_carry_the_view_of_each_task():
     with torch.no_grad():
         pred = session.loss.predict_classes(session.model(torch.as_tensor(session.dataset.X_val))).numpy()
     assert np.array_equal(snap.confusion, confusion_matrix(session.dataset.y_val, pred, labels=[0, 1, 2]))
+
+
+def test_a_pause_shows_the_weights_it_stops_on():
+    control = RunControl()
+    control.pause()
+    session = TrainingSession(replace(SMALL, train=replace(SMALL.train, epochs=50)), control=control,
+                              snapshot_interval_s=60.0)
+    q, thread = _consume_in_thread(session)
+    control.step(3)
+    seen = []
+    while not (seen and isinstance(seen[-1], Snapshot) and seen[-1].step == 3):
+        seen.append(q.get(timeout=20))
+    assert np.allclose(seen[-1].params, flat_parameters(session.model).numpy())
+    control.stop()
+    thread.join(5)
+    assert not thread.is_alive()

@@ -83,6 +83,10 @@ class RunControl:
             self._attention = self._paused or self._stopped
             return lr
 
+    def will_wait(self) -> bool:
+        """True when the next wait_turn() will block (paused with no steps to take)."""
+        return self._paused and self._budget == 0 and not self._stopped
+
     def wait_turn(self) -> bool:
         """Block while paused with no step budget; False when the run must stop."""
         if not self._attention:
@@ -259,6 +263,9 @@ class TrainingSession:
             order = torch.randperm(n, generator=gen).to(X.device) if bs < n else None
             for start in range(0, n, bs):
                 if ctl._attention:  # paused, stopping, or a new learning rate: rare, so checked in two steps
+                    if ctl.will_wait() and last_snap_step != step:  # show the weights it pauses on
+                        yield self._snapshot(step, epoch)
+                        last_snap_step, last_snap_t = step, clock()
                     if not ctl.wait_turn():
                         yield self._snapshot(step, epoch)
                         yield RunEnded(step, "stopped", f"Stopped at step {step}.", clock() - t0)

@@ -168,8 +168,7 @@ class TrainingBridge(QObject):
         frame = self.buffer.drain()
         if frame.started is not None:
             self.started.emit(frame.started)
-        if frame.steps or frame.snapshots:
-            self.frame.emit(frame)
+        self.frame.emit(frame)  # also when empty: the views draw what is left of the last snapshot
         if frame.ended is not None:
             self.timer.stop()
             self.ended.emit(frame.ended)

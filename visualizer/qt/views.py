@@ -158,7 +158,7 @@ class TrainingViews(QWidget):
         Spreading the heavier pictures (histograms, prediction, network) over successive frames keeps each
         frame's work on the GUI thread short, so the window stays responsive while training runs at full speed.
         """
-        if len(history):
+        if frame.steps and len(history):
             show_history(self.loss, history)
         if frame.snapshots:
             for snap in frame.snapshots:
