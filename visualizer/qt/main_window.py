@@ -205,6 +205,17 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.experiment = replace(self.experiment, **parts)
         self.dirty = True
         self._update_title()
+        self._save_session()  # every edit is kept, even if the window is killed rather than closed
+
+    def _save_session(self) -> None:
+        from ..core import experiment
+
+        try:
+            experiment.save(self.experiment, last_session_path())
+            self.settings.setValue("last_path", str(self.path) if self.path else "")
+            self.settings.setValue("last_dirty", "true" if self.dirty else "false")
+        except OSError:
+            pass
 
     def _on_data_edited(self, spec) -> None:
         if self._may_reset("data"):
@@ -409,13 +420,6 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.settings.setValue("theme", self.theme)
         self.settings.setValue("speed", self.acts.speed.currentText())
         if self.experiment is not None:
-            from ..core import experiment
-
-            try:
-                experiment.save(self.experiment, last_session_path())
-                self.settings.setValue("last_path", str(self.path) if self.path else "")
-                self.settings.setValue("last_dirty", "true" if self.dirty else "false")
-            except OSError:
-                pass
+            self._save_session()
         self.settings.sync()
         super().closeEvent(event)
