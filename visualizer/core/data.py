@@ -416,10 +416,16 @@ def load_dataset(spec: Any, base_dir: Path | None = None) -> Dataset:
     """Build the data set a spec describes: seeded split, then standardisation with the training statistics."""
     raw = raw_arrays(spec, base_dir)
     X_train, X_val, y_train, y_val = _split(raw, spec.val_fraction, spec.seed)
+    return dataset_from_split(spec.name, raw, X_train, X_val, y_train, y_val)
+
+
+def dataset_from_split(name: str, raw: RawData, X_train: np.ndarray, X_val: np.ndarray, y_train: np.ndarray,
+                       y_val: np.ndarray) -> Dataset:
+    """A Dataset from one split of raw arrays (a fold, say), standardised with its training part's statistics."""
     X_train, X_val, mean, std = standardise(X_train, X_val)
     y_type = np.int64 if raw.task == "classification" else np.float32
     return Dataset(
-        name=spec.name,
+        name=name,
         task=raw.task,
         X_train=np.ascontiguousarray(X_train, np.float32),
         y_train=np.ascontiguousarray(y_train, y_type),

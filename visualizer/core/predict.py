@@ -67,3 +67,9 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, n_classes: int) ->
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(counts, (true.astype(np.int64), predicted.astype(np.int64)), 1)
     return counts
+
+
+def as_targets(y: np.ndarray, task: str, device) -> torch.Tensor:
+    """Targets as the losses take them: class indices (int64) or values (float32)."""
+    dtype = torch.long if task == "classification" else torch.float32
+    return torch.as_tensor(y, dtype=dtype, device=device)
