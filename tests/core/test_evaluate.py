@@ -77,7 +77,8 @@ def test_folds_are_trained_and_measured_with_sklearns_metrics():
     assert summary["metrics"]["accuracy"]["mean"] == pytest.approx(np.mean(accs))
     assert summary["metrics"]["accuracy"]["std"] == pytest.approx(np.std(accs, ddof=1))
     assert np.array_equal(np.array(summary["confusion_summed"]), sum(r.confusion for r in results))
-    assert folds_csv(results, "classification").splitlines()[0] == "fold,n_train,n_val,loss,accuracy,precision,recall,f1"
+    header = folds_csv(results, "classification").splitlines()[0]
+    assert header == "fold,n_train,n_val,loss,accuracy,precision,recall,f1"
 
 
 def test_regression_folds_report_r2_and_mse():
