@@ -29,3 +29,16 @@ def test_core_sources_have_no_qt_imports():
         text = path.read_text()
         for name in ("PySide6", "pyqtgraph", "superqt"):
             assert f"import {name}" not in text and f"from {name}" not in text, f"{path} imports {name}"
+
+
+def test_the_command_line_knows_the_evaluation_methods():
+    from visualizer.cli_evaluate import METHODS
+    from visualizer.core.evaluate import METHODS as CORE_METHODS
+
+    assert set(METHODS) == set(CORE_METHODS)
+
+
+def test_building_the_parser_does_not_import_torch():
+    code = "import sys, visualizer.cli; visualizer.cli.build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -20,6 +20,7 @@ Commands:
   run EXPERIMENT --out DIR    train without a screen; write metrics.csv, summary.json, experiment.toml,
                               model.safetensors and loss.png, histograms.png, decision_boundary.png
   validate EXPERIMENT         check an experiment file (and its data) without training
+  evaluate EXPERIMENT --out DIR   cross-validate: holdout, kfold, stratified, loo or shuffle
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
 
@@ -61,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check an experiment file and its data",
                          description="Check an experiment file: every key, value and the data it names.")
     val.add_argument("experiment", type=Path)
+
+    from .cli_evaluate import add_parsers as add_evaluate
+
+    add_evaluate(sub, _Parser)
 
     bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
     bsub = bench.add_subparsers(dest="bench", metavar="WHAT", parser_class=_Parser, required=True)
@@ -216,6 +221,8 @@ def main(argv: list[str]) -> int:
     if args.command is None:
         args = parser.parse_args(["gui"])
     try:
+        if hasattr(args, "func"):  # commands defined in their own modules (cli_evaluate, ...)
+            return args.func(args)
         return COMMANDS[args.command](args)
     except VisualizerError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
