@@ -145,3 +145,34 @@ def test_gui_command_paints_a_window(tmp_path):
 def test_gui_with_a_missing_file_exits_2(tmp_path):
     result = visualizer("gui", str(tmp_path / "missing.toml"))
     assert result.returncode == 2 and "no such experiment file" in result.stderr
+
+
+def test_evaluate_writes_folds_summary_and_plots(tmp_path):
+    exp = tmp_path / "iris.toml"
+    exp.write_text((PRESETS / "iris.toml").read_text().replace("epochs = 100", "epochs = 10"))
+    out = tmp_path / "cv"
+    result = visualizer("evaluate", str(exp), "--out", str(out), "--method", "stratified", "--k", "4", "--quiet")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((out / "folds.csv").read_text().splitlines()))
+    assert [r["fold"] for r in rows] == ["1", "2", "3", "4"]
+    assert all(int(r["n_train"]) + int(r["n_val"]) == 150 for r in rows)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "stratified" and summary["k"] == 4 and summary["seed"] == 0
+    import numpy as np
+
+    accs = [float(r["accuracy"]) for r in rows]
+    assert summary["metrics"]["accuracy"]["mean"] == pytest.approx(np.mean(accs))
+    assert summary["metrics"]["accuracy"]["std"] == pytest.approx(np.std(accs, ddof=1))
+    for png in ("cv_indices.png", "folds.png"):
+        _png_is_a_real_plot(out / png)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--method", "stratified", "--k", "60"], ["k:", "2 to 20"]),
+    (["--method", "loo"], ["leave-one-out on 1797 samples", "--yes"]),
+])
+def test_evaluate_refuses_bad_requests(tmp_path, args, words):
+    result = visualizer("evaluate", str(PRESETS / "digits.toml"), "--out", str(tmp_path / "o"), *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and all(w in lines[0] for w in words), result.stderr

@@ -24,6 +24,7 @@ class Actions:
     step: QAction
     reset: QAction
     stop: QAction
+    cross_validate: QAction
     dark: QAction
     log_scale: QAction
     reset_layout: QAction
@@ -67,6 +68,9 @@ def build_actions(window: QMainWindow) -> Actions:
         reset=_action(window, "Reset", "Stop and forget the run: new initial weights on the next Train", "R",
                       "resetAction"),
         stop=_action(window, "Stop", "End the run here and keep its curves", "Ctrl+.", "stopAction"),
+        cross_validate=_action(window, "&Cross-validate…", "Evaluate the experiment fold by fold: hold-out, k-fold, "
+                               "stratified, leave-one-out or shuffle, recorded and replayed", "Ctrl+K",
+                               "crossValidateAction"),
         dark=_action(window, "&Dark theme", "Switch between the light and the dark theme", "Ctrl+T"),
         log_scale=_action(window, "&Log-scale loss", "Show the loss on a logarithmic axis", "L"),
         reset_layout=_action(window, "Reset &layout", "Put the panels back where they started"),
@@ -89,6 +93,8 @@ def build_actions(window: QMainWindow) -> Actions:
     file_menu.addAction(a["quit"])
     run_menu = menu.addMenu("&Run")
     run_menu.addActions([a["train"], a["step"], a["reset"], a["stop"]])
+    run_menu.addSeparator()
+    run_menu.addAction(a["cross_validate"])
     view_menu = menu.addMenu("&View")
     view_menu.addActions([a["dark"], a["log_scale"], a["reset_layout"]])
     view_menu.addSeparator()

@@ -67,3 +67,18 @@ def write_run_plots(out: Path, history, started, snapshot, session, theme: str =
         )
         written.append(export_widget(plot, out / "confusion_matrix.png", 800, 700))
     return written
+
+
+def write_evaluation_plots(out: Path, raw, splits, results, theme: str = "light") -> list[Path]:
+    """cv_indices.png (which samples each fold trains and validates on) and folds.png (each metric per fold)."""
+    from ..core.evaluate import metric_names
+    from .plots import FoldMapPlot, FoldMetricsPlot
+
+    ensure_app()
+    classes = raw.task == "classification"
+    fold_map = FoldMapPlot(theme=theme)
+    fold_map.set_folds(len(raw.y), splits, raw.y if classes else None, list(raw.class_names) or None)
+    strip = FoldMetricsPlot(theme=theme)
+    strip.set_metrics({name: [r.metrics[name] for r in results] for name in metric_names(raw.task)})
+    return [export_widget(fold_map, out / "cv_indices.png", 1200, 520),
+            export_widget(strip, out / "folds.png", 1000, 520)]

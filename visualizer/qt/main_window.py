@@ -101,6 +101,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.path: Path | None = None
         self.dirty = False
         self.dataset = None
+        self.evaluation = None
         self.run_state = IDLE
         self._rates: deque = deque(maxlen=64)
         self._connect_actions()
@@ -122,6 +123,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
         a.step.triggered.connect(self._on_step)
         a.reset.triggered.connect(self._on_reset)
         a.stop.triggered.connect(self._on_stop)
+        a.cross_validate.triggered.connect(self._on_cross_validate)
         a.dark.setChecked(self.theme == "dark")
         a.dark.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
         a.log_scale.toggled.connect(self.views.log_check.setChecked)
@@ -377,6 +379,16 @@ class MainWindow(ExperimentFiles, QMainWindow):
         else:
             self.show_message(ended.message)
 
+    def _on_cross_validate(self) -> None:
+        from .evaluation_window import EvaluationWindow
+
+        if self.experiment is None:
+            return
+        if self.evaluation is not None:
+            self.evaluation.close()
+        self.evaluation = EvaluationWindow(self.experiment, self.base_dir, self.theme)
+        self.evaluation.show()
+
     # -- look and help --------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
         """Show a message in the status bar; warnings and errors also in the bar above the views."""
@@ -395,6 +407,8 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.views.set_theme(name)
         if hasattr(self, "network_view"):
             self.network_view.set_theme(name)
+        if self.evaluation is not None:
+            self.evaluation.set_theme(name)
         self.acts.dark.setChecked(name == "dark")
 
     def _on_shortcuts(self) -> None:
@@ -413,8 +427,10 @@ class MainWindow(ExperimentFiles, QMainWindow):
         QMessageBox.about(self, "About Optimization Visualizer",
                           f"Optimization Visualizer {__version__}: watch neural-network optimization happen.")
 
-    def closeEvent(self, event) -> None:  # Qt override: stop and join the worker before Qt objects die
+    def closeEvent(self, event) -> None:  # Qt override: stop and join the workers before Qt objects die
         self.bridge.shutdown()
+        if self.evaluation is not None:
+            self.evaluation.close()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.setValue("theme", self.theme)

@@ -2,6 +2,9 @@
 
 from .boundary_plot import ConfusionMatrixPlot, DecisionBoundaryPlot
 from .export import ensure_app, export_widget
+from .fold_curves_plot import FoldCurve, FoldCurvesPlot
+from .fold_map_plot import FoldMapPlot
+from .fold_metrics_plot import FoldMetricsPlot
 from .histogram_plot import HistogramPlot
 from .histogram_time_plot import HistogramTimePlot
 from .loss_plot import LossPlot
@@ -9,6 +12,10 @@ from .loss_plot import LossPlot
 __all__ = [
     "ConfusionMatrixPlot",
     "DecisionBoundaryPlot",
+    "FoldCurve",
+    "FoldCurvesPlot",
+    "FoldMapPlot",
+    "FoldMetricsPlot",
     "HistogramPlot",
     "HistogramTimePlot",
     "LossPlot",
