@@ -204,3 +204,12 @@ def test_dark_theme(window):
     assert window.views.loss.theme == "dark" and window.acts.dark.isChecked()
     window.set_theme("light")
     assert window.views.loss.theme == "light"
+
+
+def test_cross_validate_opens_the_evaluation_window(window, qtbot):
+    window.acts.cross_validate.trigger()
+    evaluation = window.evaluation
+    assert evaluation is not None and evaluation.isVisible()
+    assert evaluation.objectName() == "evaluationWindow"
+    window.close()
+    assert not evaluation.isVisible()
