@@ -21,6 +21,8 @@ Commands:
                               model.safetensors and loss.png, histograms.png, decision_boundary.png
   validate EXPERIMENT         check an experiment file (and its data) without training
   evaluate EXPERIMENT --out DIR   cross-validate: holdout, kfold, stratified, loo or shuffle
+  compress RUN_DIR --out DIR  prune and/or quantize a trained run; compression.json and the weights
+  distill RUN_DIR --out DIR   train a smaller student from a run's softened outputs; compare with scratch
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
 
@@ -63,9 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Check an experiment file: every key, value and the data it names.")
     val.add_argument("experiment", type=Path)
 
+    from .cli_compress import add_parsers as add_compress
     from .cli_evaluate import add_parsers as add_evaluate
 
     add_evaluate(sub, _Parser)
+    add_compress(sub, _Parser)
 
     bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
     bsub = bench.add_subparsers(dest="bench", metavar="WHAT", parser_class=_Parser, required=True)
