@@ -25,6 +25,7 @@ class Actions:
     reset: QAction
     stop: QAction
     cross_validate: QAction
+    compress: QAction
     dark: QAction
     log_scale: QAction
     reset_layout: QAction
@@ -71,6 +72,8 @@ def build_actions(window: QMainWindow) -> Actions:
         cross_validate=_action(window, "&Cross-validate…", "Evaluate the experiment fold by fold: hold-out, k-fold, "
                                "stratified, leave-one-out or shuffle, recorded and replayed", "Ctrl+K",
                                "crossValidateAction"),
+        compress=_action(window, "Com&press…", "Prune, quantize or distill the trained network and measure what "
+                         "it costs; works on the finished (or stopped) run", "Ctrl+P", "compressAction"),
         dark=_action(window, "&Dark theme", "Switch between the light and the dark theme", "Ctrl+T"),
         log_scale=_action(window, "&Log-scale loss", "Show the loss on a logarithmic axis", "L"),
         reset_layout=_action(window, "Reset &layout", "Put the panels back where they started"),
@@ -94,7 +97,7 @@ def build_actions(window: QMainWindow) -> Actions:
     run_menu = menu.addMenu("&Run")
     run_menu.addActions([a["train"], a["step"], a["reset"], a["stop"]])
     run_menu.addSeparator()
-    run_menu.addAction(a["cross_validate"])
+    run_menu.addActions([a["cross_validate"], a["compress"]])
     view_menu = menu.addMenu("&View")
     view_menu.addActions([a["dark"], a["log_scale"], a["reset_layout"]])
     view_menu.addSeparator()

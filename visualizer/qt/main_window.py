@@ -102,6 +102,8 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.dirty = False
         self.dataset = None
         self.evaluation = None
+        self.compression = None
+        self._started = self._ended = None
         self.run_state = IDLE
         self._rates: deque = deque(maxlen=64)
         self._connect_actions()
@@ -124,6 +126,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
         a.reset.triggered.connect(self._on_reset)
         a.stop.triggered.connect(self._on_stop)
         a.cross_validate.triggered.connect(self._on_cross_validate)
+        a.compress.triggered.connect(self._on_compress)
         a.dark.setChecked(self.theme == "dark")
         a.dark.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
         a.log_scale.toggled.connect(self.views.log_check.setChecked)
@@ -344,6 +347,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
             self.status_labels[key].setText(f"{key}: –")
 
     def _on_run_started(self, started) -> None:
+        self._started = started
         self.views.begin(started)
         self.acts.device.setText(f" Device: {started.device} ")
         self.status_labels["device"].setText(f"device: {started.device}")
@@ -370,6 +374,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
                                                      m.batch_norm))
 
     def _on_run_ended(self, ended) -> None:
+        self._ended = ended
         self.views.flush()
         self._set_run_state(FINISHED)
         if ended.reason == "diverged":
@@ -389,6 +394,36 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.evaluation = EvaluationWindow(self.experiment, self.base_dir, self.theme)
         self.evaluation.show()
 
+    def save_finished_run(self) -> Path | None:
+        """Write the finished run (files as `visualizer run` writes them) to a new folder under the settings
+        folder, for the compression window; None when no run has finished."""
+        from datetime import datetime
+
+        from ..core.rundir import write_run_files
+        from .settings import config_dir
+
+        worker = self.bridge.worker
+        if self.run_state != FINISHED or worker is None or worker.is_alive() or not len(self.history):
+            return None
+        session = worker.session  # the run is over: nothing changes the model any more
+        folder = config_dir() / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        write_run_files(folder, session.experiment, self.history, self._started, self._ended, session.dataset,
+                        session.model)
+        return folder
+
+    def _on_compress(self) -> None:
+        from .compression_window import CompressionWindow
+
+        folder = self.save_finished_run()
+        if folder is None:
+            self.show_message("Compression works on a trained network: train (Space) until the run finishes, "
+                              "or stop it, then choose Run > Compress again.", error=True)
+            return
+        if self.compression is not None:
+            self.compression.close()
+        self.compression = CompressionWindow(folder, theme=self.theme)
+        self.compression.show()
+
     # -- look and help --------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
         """Show a message in the status bar; warnings and errors also in the bar above the views."""
@@ -407,8 +442,9 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.views.set_theme(name)
         if hasattr(self, "network_view"):
             self.network_view.set_theme(name)
-        if self.evaluation is not None:
-            self.evaluation.set_theme(name)
+        for window in (self.evaluation, self.compression):
+            if window is not None:
+                window.set_theme(name)
         self.acts.dark.setChecked(name == "dark")
 
     def _on_shortcuts(self) -> None:
@@ -429,8 +465,9 @@ class MainWindow(ExperimentFiles, QMainWindow):
 
     def closeEvent(self, event) -> None:  # Qt override: stop and join the workers before Qt objects die
         self.bridge.shutdown()
-        if self.evaluation is not None:
-            self.evaluation.close()
+        for window in (self.evaluation, self.compression):
+            if window is not None:
+                window.close()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.setValue("theme", self.theme)
