@@ -213,3 +213,18 @@ def test_cross_validate_opens_the_evaluation_window(window, qtbot):
     assert evaluation.objectName() == "evaluationWindow"
     window.close()
     assert not evaluation.isVisible()
+
+
+def test_compress_needs_a_finished_run_and_then_opens_on_it(window, qtbot):
+    window.acts.compress.trigger()
+    assert window.compression is None and "trained network" in window.message_bar.text()
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+    window.acts.compress.trigger()
+    compression = window.compression
+    assert compression is not None and compression.isVisible()
+    run_dir = compression.run.run_dir
+    assert {"model.safetensors", "experiment.toml", "metrics.csv", "summary.json"} <= {p.name for p in
+                                                                                       Path(run_dir).iterdir()}
+    window.close()
+    assert not compression.isVisible()

@@ -73,7 +73,7 @@ def build_actions(window: QMainWindow) -> Actions:
                                "stratified, leave-one-out or shuffle, recorded and replayed", "Ctrl+K",
                                "crossValidateAction"),
         compress=_action(window, "Com&press…", "Prune, quantize or distill the trained network and measure what "
-                         "it costs; works on the finished (or stopped) run", "Ctrl+P", "compressAction"),
+                         "it costs; works on the finished (or stopped) run", "Ctrl+M", "compressAction"),
         dark=_action(window, "&Dark theme", "Switch between the light and the dark theme", "Ctrl+T"),
         log_scale=_action(window, "&Log-scale loss", "Show the loss on a logarithmic axis", "L"),
         reset_layout=_action(window, "Reset &layout", "Put the panels back where they started"),

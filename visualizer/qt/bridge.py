@@ -23,6 +23,25 @@ GUI_BUSY_TARGET = 0.05
 WORKER_THREADS = 1
 
 
+def start_frame_timer(timer: QTimer) -> list[float]:
+    """Start a frame timer at FRAME_MS; returns the GUI thread's (CPU time, wall time) that adapt_frame_rate uses."""
+    timer.start(FRAME_MS)
+    return [time.thread_time(), time.perf_counter()]
+
+
+def adapt_frame_rate(timer: QTimer, load: list[float]) -> None:
+    """Space frames out (up to MAX_FRAME_MS) while drawing takes more than GUI_BUSY_TARGET of the GUI thread's
+    time since the last frame, and back towards FRAME_MS when it takes less than half that."""
+    now, cpu = time.perf_counter(), time.thread_time()
+    busy = (cpu - load[0]) / max(now - load[1], 1e-3)
+    load[0], load[1] = cpu, now
+    interval = timer.interval()
+    if busy > GUI_BUSY_TARGET and interval < MAX_FRAME_MS:
+        timer.setInterval(min(MAX_FRAME_MS, int(interval * 1.25) + 1))
+    elif busy < GUI_BUSY_TARGET / 2 and interval > FRAME_MS:
+        timer.setInterval(max(FRAME_MS, int(interval / 1.25)))
+
+
 @dataclass
 class Frame:
     """What arrived since the last frame: every step event and every snapshot, in order."""
@@ -134,8 +153,7 @@ class TrainingBridge(QObject):
         self.worker = TrainingWorker(session, self.buffer)
         self.worker.set_delay(self._delay)
         self.worker.start()
-        self._cpu, self._wall = time.thread_time(), time.perf_counter()
-        self.timer.start(FRAME_MS)
+        self._load = start_frame_timer(self.timer)
 
     def set_delay(self, seconds: float) -> None:
         self._delay = seconds
@@ -152,19 +170,8 @@ class TrainingBridge(QObject):
         self.buffer.drain()
         return ok
 
-    def _adapt_rate(self) -> None:
-        """Space frames out while drawing takes more than GUI_BUSY_TARGET of the GUI thread, and back again."""
-        now, cpu = time.perf_counter(), time.thread_time()
-        busy = (cpu - self._cpu) / max(now - self._wall, 1e-3)
-        self._cpu, self._wall = cpu, now
-        interval = self.timer.interval()
-        if busy > GUI_BUSY_TARGET and interval < MAX_FRAME_MS:
-            self.timer.setInterval(min(MAX_FRAME_MS, int(interval * 1.25) + 1))
-        elif busy < GUI_BUSY_TARGET / 2 and interval > FRAME_MS:
-            self.timer.setInterval(max(FRAME_MS, int(interval / 1.25)))
-
     def _on_tick(self) -> None:
-        self._adapt_rate()
+        adapt_frame_rate(self.timer, self._load)
         frame = self.buffer.drain()
         if frame.started is not None:
             self.started.emit(frame.started)

@@ -117,6 +117,12 @@ def style_plot(
         axis.setTextPen(pg.mkPen(fg))
         axis.setStyle(tickFont=font(TICK_PT), tickTextOffset=4, maxTickLevel=1)
         axis.enableAutoSIPrefix(False)  # "(x0.001)" after a unitless title only confuses
+        # ... and when that is called while a range within ±1 is shown, pyqtgraph keeps the scale it had chosen
+        # (1000) and labels weights of ±0.2 as ±200 without saying so: undo it
+        if axis.autoSIPrefixScale != 1.0:
+            axis.autoSIPrefixScale = 1.0
+            axis.labelUnitPrefix = ""
+            axis._updateLabel()
     label_style = {"color": fg, "font-size": f"{LABEL_PT}pt"}
     if bottom is not None:
         plot.setLabel("bottom", bottom, **label_style)

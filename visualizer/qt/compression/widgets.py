@@ -1,0 +1,155 @@
+"""Small builders shared by the compression tabs: named controls with tooltips, tables, number formats."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..evaluation.tables import _cell, make_table
+
+__all__ = ["button", "column", "compact", "double_spin", "fill_table", "fmt_bytes", "fmt_seconds", "form",
+           "make_table", "note", "percent", "progress_bar", "row", "spin"]
+
+
+def button(text: str, name: str, tip: str) -> QPushButton:
+    b = QPushButton(text)
+    b.setObjectName(name)
+    b.setToolTip(tip)
+    return b
+
+
+def spin(name: str, lo: int, hi: int, value: int, tip: str, suffix: str = "") -> QSpinBox:
+    s = QSpinBox()
+    s.setObjectName(name)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setSuffix(suffix)
+    s.setToolTip(tip)
+    return s
+
+
+def double_spin(name: str, lo: float, hi: float, value: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setObjectName(name)
+    s.setRange(lo, hi)
+    s.setDecimals(decimals)
+    s.setSingleStep(step)
+    s.setValue(value)
+    s.setToolTip(tip)
+    return s
+
+
+def progress_bar(name: str, tip: str) -> QProgressBar:
+    p = QProgressBar()
+    p.setObjectName(name)
+    p.setRange(0, 1000)
+    p.setValue(0)
+    p.setTextVisible(True)
+    p.setFormat("idle")
+    p.setToolTip(tip)
+    return p
+
+
+def note(name: str, tip: str) -> QLabel:
+    """A word-wrapped, selectable label for explanations and results."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setToolTip(tip)
+    return label
+
+
+def form(*rows: tuple[str, QWidget]) -> QFormLayout:
+    """A form whose labels carry their field's tooltip."""
+    layout = QFormLayout()
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    for text, widget in rows:
+        label = QLabel(text)
+        label.setToolTip(widget.toolTip())
+        label.setBuddy(widget)
+        layout.addRow(label, widget)
+    return layout
+
+
+def row(*widgets: QWidget, stretch: bool = False) -> QHBoxLayout:
+    layout = QHBoxLayout()
+    layout.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        layout.addWidget(w)
+    if stretch:
+        layout.addStretch(1)
+    return layout
+
+
+def column(*items, margins: int = 0) -> QWidget:
+    """A widget stacking widgets and layouts; an int adds that much stretch."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(margins, margins, margins, margins)
+    layout.setSpacing(6)
+    for item in items:
+        if isinstance(item, int):
+            layout.addStretch(item)
+        elif isinstance(item, QWidget):
+            layout.addWidget(item)
+        else:
+            layout.addLayout(item)
+    return box
+
+
+def fill_table(table: QTableWidget, headers: list[str], rows: list[list], digits: int = 4) -> None:
+    """Rows of cells (numbers right-aligned and kept exactly under Qt.UserRole); the first column left-aligned."""
+    table.setUpdatesEnabled(False)
+    table.clearContents()
+    table.setColumnCount(len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    if headers:
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            item = _cell(value, digits)
+            if c == 0:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+    table.setUpdatesEnabled(True)
+
+
+def compact(table: QTableWidget) -> None:
+    """Height for its rows (no empty space, no scroll bar for a few rows)."""
+    table.resizeRowsToContents()
+    height = table.horizontalHeader().height() + 2 * table.frameWidth() + 2
+    height += sum(table.rowHeight(r) for r in range(table.rowCount()))
+    table.setFixedHeight(height)
+
+
+def fmt_bytes(n: float | None) -> str:
+    if n is None or not math.isfinite(n):
+        return "–"
+    return f"{int(n):,} B"
+
+
+def fmt_seconds(s: float | None) -> str:
+    if s is None or not math.isfinite(s):
+        return "–"
+    return f"{s * 1e3:.3f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def percent(x: float) -> str:
+    return f"{100 * x:.1f} %"
