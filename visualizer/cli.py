@@ -111,10 +111,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .core.events import RunEnded, RunStarted, Snapshot, StepEvent
-    from .core.history import History
-    from .core.rundir import write_run_files
-    from .core.train import TrainingSession
+    from .core.events import StepEvent
+    from .core.rundir import train_to_dir
 
     exp, dataset = _load(args.experiment)
     if args.epochs is not None:
@@ -123,38 +121,33 @@ def cmd_run(args) -> int:
         exp = replace(exp, train=replace(exp.train, epochs=args.epochs))
     if args.device:
         exp = replace(exp, train=replace(exp.train, device=args.device))
-    session = TrainingSession(exp, args.experiment.parent, dataset=dataset)
-    started = session.prepare()
-    print(started.device_message, file=sys.stderr)
-    history, last_snapshot, ended = History(), None, None
     bar = None
-    if not args.quiet:
-        from tqdm import tqdm
 
-        bar = tqdm(total=started.total_steps, unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
-    for event in session.run():
-        if isinstance(event, StepEvent):
-            history.append(event)
-            if bar is not None and event.step:
-                bar.update(1)
-                if event.val_loss is not None:
-                    bar.set_postfix(loss=f"{event.train_loss:.4f}", val_loss=f"{event.val_loss:.4f}", refresh=False)
-        elif isinstance(event, Snapshot):
-            last_snapshot = event
-        elif isinstance(event, RunEnded):
-            ended = event
-        elif isinstance(event, RunStarted):
-            pass
+    def progress(event) -> None:
+        nonlocal bar
+        if type(event).__name__ == "RunStarted":
+            print(event.device_message, file=sys.stderr)
+            if not args.quiet:
+                from tqdm import tqdm
+
+                bar = tqdm(total=event.total_steps, unit="step", file=sys.stderr, mininterval=0.5,
+                           dynamic_ncols=True)
+        elif bar is not None and isinstance(event, StepEvent) and event.step:
+            bar.update(1)
+            if event.val_loss is not None:
+                bar.set_postfix(loss=f"{event.train_loss:.4f}", val_loss=f"{event.val_loss:.4f}", refresh=False)
+
+    run = train_to_dir(exp, args.out, dataset, args.experiment.parent, on_event=progress)
     if bar is not None:
         bar.close()
-    if len(history) == 0:  # failed before the first step
+    ended, started = run.ended, run.started
+    if run.summary is None:  # failed before the first step
         return _fail(ended.message, EXIT_FAILED)
-    info = write_run_files(args.out, exp, history, started, ended, dataset, session.model)
     if not args.no_plots:
         from .qt.figures import write_run_plots
 
-        write_run_plots(args.out, history, started, last_snapshot, session)
-    final = info["final"]
+        write_run_plots(args.out, run.history, started, run.last_snapshot, run.session)
+    final = run.summary["final"]
     metric = "val_acc" if started.metric == "accuracy" else "val_r2"
     shown = f"{metric} {final[metric]:.4f}" if final.get(metric) is not None else "no validation set"
     print(f"{ended.message} {shown}; files in {args.out}", file=sys.stderr)

@@ -16,12 +16,9 @@ import torch
 from visualizer import cli_compress
 from visualizer.core import experiment
 from visualizer.core.data import load_dataset
-from visualizer.core.events import RunEnded, RunStarted, StepEvent
-from visualizer.core.history import History
 from visualizer.core.modelio import load_weights
 from visualizer.core.pruning import masks, prune_model
-from visualizer.core.rundir import write_run_files
-from visualizer.core.train import TrainingSession
+from visualizer.core.rundir import train_to_dir
 from visualizer.core.trained import load_run, scores
 
 ROOT = Path(__file__).parents[2]
@@ -45,17 +42,7 @@ def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("digits_run")
     exp = experiment.from_dict(DIGITS)
     data = load_dataset(exp.data)
-    exp = experiment.resolve(exp, data)
-    session = TrainingSession(exp, dataset=data)
-    history, started, ended = History(), None, None
-    for event in session.run():
-        if isinstance(event, StepEvent):
-            history.append(event)
-        elif isinstance(event, RunStarted):
-            started = event
-        elif isinstance(event, RunEnded):
-            ended = event
-    write_run_files(out, exp, history, started, ended, data, session.model)
+    train_to_dir(experiment.resolve(exp, data), out, data)
     return out
 
 

@@ -18,8 +18,6 @@ from visualizer.core import experiment
 from visualizer.core.compress import PruneRequest, QuantRequest, compress, parse_prune, parse_quantize
 from visualizer.core.data import load_dataset
 from visualizer.core.errors import VisualizerError
-from visualizer.core.events import RunEnded, RunStarted, StepEvent
-from visualizer.core.history import History
 from visualizer.core.nets import MLP, count_parameters, parameter_count
 from visualizer.core.pruning import (
     PRUNE_METHODS,
@@ -33,9 +31,8 @@ from visualizer.core.pruning import (
     shrink,
 )
 from visualizer.core.quantization import QUANT_METHODS, pow2_quantize, quantize, quiet_quantization, uniform_quantize
-from visualizer.core.rundir import write_run_files
+from visualizer.core.rundir import train_to_dir
 from visualizer.core.sensitivity import bits_sweep, curves, pow2_sweep, sparsity_sweep
-from visualizer.core.train import TrainingSession
 from visualizer.core.trained import linear_modules, load_run, scores
 
 DIGITS = {"data": {"name": "digits", "val_fraction": 0.2, "seed": 0},
@@ -47,21 +44,11 @@ MOONS_BN = {"data": {"name": "moons", "samples": 300, "seed": 1},
 
 
 def train_run(out: Path, raw: dict) -> Path:
-    """Train an experiment with the training session and write its run folder, as `visualizer run` does."""
+    """Train an experiment and write its run folder, as `visualizer run` does."""
     exp = experiment.from_dict(raw)
     data = load_dataset(exp.data)
-    exp = experiment.resolve(exp, data)
-    session = TrainingSession(exp, dataset=data)
-    history, started, ended = History(), None, None
-    for event in session.run():
-        if isinstance(event, StepEvent):
-            history.append(event)
-        elif isinstance(event, RunStarted):
-            started = event
-        elif isinstance(event, RunEnded):
-            ended = event
-    assert ended.ok, ended.message
-    write_run_files(out, exp, history, started, ended, data, session.model)
+    run = train_to_dir(experiment.resolve(exp, data), out, data)
+    assert run.ended.ok, run.ended.message
     return out
 
 

@@ -22,11 +22,10 @@ from visualizer.core.distill import (
     student_experiment,
 )
 from visualizer.core.errors import VisualizerError
-from visualizer.core.events import RunEnded, RunStarted, StepEvent
-from visualizer.core.history import History
+from visualizer.core.events import RunStarted, StepEvent
 from visualizer.core.nets import count_parameters, parameter_count
 from visualizer.core.pruning import masks, prune_model
-from visualizer.core.rundir import write_run_files
+from visualizer.core.rundir import train_to_dir
 from visualizer.core.train import RunControl, TrainingSession
 from visualizer.core.trained import linear_modules, load_run, scores
 
@@ -45,21 +44,11 @@ MOONS_LOG = {"data": {"name": "moons", "samples": 200, "seed": 0},
 
 
 def train_run(out: Path, raw: dict) -> Path:
-    """Train an experiment with the training session and write its run folder, as `visualizer run` does."""
+    """Train an experiment and write its run folder, as `visualizer run` does."""
     exp = experiment.from_dict(raw)
     data = load_dataset(exp.data)
-    exp = experiment.resolve(exp, data)
-    session = TrainingSession(exp, dataset=data)
-    history, started, ended = History(), None, None
-    for event in session.run():
-        if isinstance(event, StepEvent):
-            history.append(event)
-        elif isinstance(event, RunStarted):
-            started = event
-        elif isinstance(event, RunEnded):
-            ended = event
-    assert ended.ok, ended.message
-    write_run_files(out, exp, history, started, ended, data, session.model)
+    run = train_to_dir(experiment.resolve(exp, data), out, data)
+    assert run.ended.ok, run.ended.message
     return out
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,43 @@ def write_run_files(out: Path, exp, history: History, started: RunStarted, ended
     experiment_file.save(exp, out / "experiment.toml")
     save_weights(model, out / "model.safetensors", metadata={"experiment": experiment_file.dumps(exp, "json")})
     return info
+
+
+@dataclass
+class HeadlessRun:
+    """What train_to_dir leaves behind: the session (its model and data), every step, the last snapshot."""
+
+    session: object
+    history: History
+    started: RunStarted
+    ended: RunEnded
+    last_snapshot: object | None
+    summary: dict | None
+
+
+def train_to_dir(exp, out: Path | None, dataset=None, base_dir: Path | None = None, on_event=None,
+                 **session_options) -> HeadlessRun:
+    """Train ``exp`` headless and, when ``out`` is given, write its run folder (as `visualizer run` does).
+
+    ``on_event`` sees every event as it comes (a progress bar); nothing is written when the run fails before its
+    first step.
+    """
+    from .events import Snapshot, StepEvent
+    from .train import TrainingSession
+
+    session = TrainingSession(exp, base_dir, dataset=dataset, **session_options)
+    started = session.prepare()
+    history, last_snapshot, ended = History(), None, None
+    for event in session.run():
+        if on_event is not None:
+            on_event(event)
+        if isinstance(event, StepEvent):
+            history.append(event)
+        elif isinstance(event, Snapshot):
+            last_snapshot = event
+        elif isinstance(event, RunEnded):
+            ended = event
+    summary = None
+    if out is not None and len(history):
+        summary = write_run_files(out, exp, history, started, ended, session.dataset, session.model)
+    return HeadlessRun(session, history, started, ended, last_snapshot, summary)

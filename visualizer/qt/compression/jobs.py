@@ -1,6 +1,6 @@
 """The compression window's jobs: core calls run on the worker thread, and the frozen records they hand over.
 
-Each ``*_job(...)`` returns a function ``job(put, control)`` for CompressionWorker. Records hold the core's frozen
+Each ``*_job(...)`` returns a function ``job(put, control)`` for JobWorker. Records hold the core's frozen
 reports, numbers and numpy arrays. A pruned model stays with the jobs: ``PruneOutcome.model`` is only handed back
 to the next job of the same tab (one job at a time), never read on the GUI thread.
 """
