@@ -18,7 +18,7 @@ Commands:
   (none)                      open the window on the last session, or on the built-in example
   gui [EXPERIMENT]            open the window on an experiment file
   run EXPERIMENT --out DIR    train without a screen; write metrics.csv, summary.json, experiment.toml,
-                              model.safetensors and loss.png, histograms.png, decision_boundary.png
+                              model.safetensors, run.sqlite and loss.png, histograms.png, decision_boundary.png
   validate EXPERIMENT         check an experiment file (and its data) without training
   evaluate EXPERIMENT --out DIR   cross-validate: holdout, kfold, stratified, loo or shuffle
   compress RUN_DIR --out DIR  prune and/or quantize a trained run; compression.json and the weights
@@ -137,7 +137,20 @@ def cmd_run(args) -> int:
             if event.val_loss is not None:
                 bar.set_postfix(loss=f"{event.train_loss:.4f}", val_loss=f"{event.val_loss:.4f}", refresh=False)
 
-    run = train_to_dir(exp, args.out, dataset, args.experiment.parent, on_event=progress)
+    from .core.runs import create_run_file
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    recorder = create_run_file(args.out, "run", exp)  # run.sqlite (run-2.sqlite … when rerun into DIR)
+
+    def record_and_show(event) -> None:
+        recorder.add(event)
+        progress(event)
+
+    try:
+        run = train_to_dir(exp, args.out, dataset, args.experiment.parent, on_event=record_and_show)
+        recorder.add_weights(run.session.model)
+    finally:
+        recorder.close()
     if bar is not None:
         bar.close()
     ended, started = run.ended, run.started

@@ -36,9 +36,14 @@ def test_run_moons_writes_every_file(tmp_path):
     assert result.returncode == 0, result.stderr
     names = {p.name for p in out.iterdir()}
     assert {"metrics.csv", "summary.json", "experiment.toml", "model.safetensors", "loss.png", "histograms.png",
-            "decision_boundary.png"} <= names
+            "decision_boundary.png", "run.sqlite"} <= names
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["final"]["val_acc"] >= 0.95
+    from visualizer.core.runs import RunReader
+
+    with RunReader(out / "run.sqlite") as recorded:  # the run file holds what the CSV holds
+        assert len(recorded.history()) == summary["steps"] + 1 and recorded.ended.reason == "completed"
+        assert recorded.weights()["0.weight"].shape == (16, 2)
     assert summary["parameters"] == (2 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)
     rows = list(csv.DictReader((out / "metrics.csv").read_text().splitlines()))
     assert list(rows[0]) == ["step", "epoch", "train_loss", "val_loss", "train_acc", "val_acc", "lr", "wall_s"]
