@@ -23,8 +23,10 @@ Commands:
   evaluate EXPERIMENT --out DIR   cross-validate: holdout, kfold, stratified, loo or shuffle
   compress RUN_DIR --out DIR  prune and/or quantize a trained run; compression.json and the weights
   distill RUN_DIR --out DIR   train a smaller student from a run's softened outputs; compare with scratch
+  landscape EXPERIMENT_OR_RUN_DIR --out DIR   the loss surface on a plane through the weights; landscape.npz
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
+  bench landscape             batched loss-surface evaluation against the per-point loop
 
 Exit status: 0 success, 1 the run failed (diverged or crashed), 2 bad input (one message on stderr)."""
 
@@ -67,9 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_compress import add_parsers as add_compress
     from .cli_evaluate import add_parsers as add_evaluate
+    from .cli_landscape import add_parsers as add_landscape
 
     add_evaluate(sub, _Parser)
     add_compress(sub, _Parser)
+    add_landscape(sub, _Parser)
 
     bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
     bsub = bench.add_subparsers(dest="bench", metavar="WHAT", parser_class=_Parser, required=True)
@@ -83,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--epochs", type=int, default=20, help="epochs of 45 steps per repeat (default 20)")
     bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
+    from .cli_landscape import add_bench_parser
+
+    add_bench_parser(bsub, _Parser)
     bg = bsub.add_parser("gui", help="GUI-thread lateness and steps/s in the window against headless; first paint",
                          description="Runs the window offscreen and trains the digits MLP at full speed: the "
                                      "lateness of a 5 ms timer on the GUI thread (p50, p95, max), the window's "

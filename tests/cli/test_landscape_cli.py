@@ -1,0 +1,156 @@
+"""`visualizer landscape`: files written, one point recomputed from landscape.npz alone, exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from visualizer import cli
+from visualizer.cli_landscape import add_parsers, check_options
+from visualizer.core.errors import VisualizerError
+from visualizer.core.losses import LOSSES
+from visualizer.core.nets import MLP
+
+EXPERIMENT = """
+title = "tiny moons"
+[data]
+name = "moons"
+samples = 200
+seed = 0
+[model]
+hidden = [8]
+activation = "tanh"
+[train]
+optimizer = "adam"
+lr = 0.05
+batch_size = 32
+epochs = 6
+loss = "cross_entropy"
+seed = 0
+"""
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def landscape(*argv: str) -> int:
+    """`visualizer landscape ARGV` in this process, through cli.main when cli.py has wired the command."""
+    probe = cli.build_parser()
+    if "landscape" in probe._subparsers._group_actions[0].choices:
+        return cli.main(["landscape", *argv])
+    parser = cli._Parser(prog="visualizer")
+    add_parsers(parser.add_subparsers(dest="command", parser_class=cli._Parser), cli._Parser)
+    try:
+        args = parser.parse_args(["landscape", *argv])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except VisualizerError as exc:
+        return cli._fail(str(exc), cli.EXIT_BAD_INPUT)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """An experiment trained by `visualizer landscape` with random directions."""
+    root = tmp_path_factory.mktemp("landscape")
+    (root / "tiny.toml").write_text(EXPERIMENT)
+    out = root / "out"
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        code = landscape(str(root / "tiny.toml"), "--out", str(out), "--resolution", "7", "--quiet")
+    finally:
+        torch.set_num_threads(before)
+    assert code == 0
+    return out
+
+
+def _recompute(npz, i: int, j: int) -> float:
+    """loss at betas[i], alphas[j] from the arrays of landscape.npz alone."""
+    model = MLP(2, (8,), ("tanh",), 2).eval()
+    theta = npz["center"] + float(npz["alphas"][j]) * npz["d1"] + float(npz["betas"][i]) * npz["d2"]
+    torch.nn.utils.vector_to_parameters(torch.as_tensor(theta, dtype=torch.float32), model.parameters())
+    with torch.no_grad():
+        out = model(torch.as_tensor(npz["X"]))
+    return float(LOSSES["cross_entropy"](out, torch.as_tensor(npz["y"]), "classification"))
+
+
+def test_an_experiment_is_trained_and_its_landscape_written(trained):
+    names = {p.name for p in trained.iterdir()}
+    assert {"metrics.csv", "summary.json", "experiment.toml", "model.safetensors", "trajectory.npz",
+            "landscape.npz"} <= names
+    assert json.loads((trained / "summary.json").read_text())["status"] == "completed"
+    with np.load(trained / "landscape.npz") as f:
+        npz = {k: f[k] for k in f.files}
+    n_params = 2 * 8 + 8 + 8 * 2 + 2
+    assert npz["alphas"].shape == npz["betas"].shape == (7,)
+    assert npz["loss"].shape == npz["accuracy"].shape == (7, 7)
+    assert npz["center"].shape == npz["d1"].shape == npz["d2"].shape == (n_params,)
+    assert npz["X"].shape == (160, 2) and npz["y"].shape == (160,)
+    with np.load(trained / "trajectory.npz") as f:
+        T = len(f["params"])
+    assert 20 <= T <= 400 and npz["trajectory"].shape == (T, 2) and npz["distance"].shape == (T,)
+    assert abs(_recompute(npz, 5, 2) - npz["loss"][5, 2]) <= 1e-5 * npz["loss"][5, 2]
+    assert abs(_recompute(npz, 3, 3) - npz["loss"][3, 3]) <= 1e-5 * npz["loss"][3, 3]  # the centre: θ*
+
+
+def test_pca_and_hessian_from_a_run_folder(trained, tmp_path):
+    assert landscape(str(trained), "--out", str(tmp_path / "pca"), "--directions", "pca", "--resolution", "5") == 0
+    with np.load(tmp_path / "pca" / "landscape.npz") as f:
+        npz = {k: f[k] for k in f.files}
+    assert npz["explained_variance"].shape == (2,) and npz["explained_variance"].sum() <= 1 + 1e-9
+    np.testing.assert_allclose(npz["trajectory"][-1], 0.0, atol=1e-5)  # the last snapshot is the centre
+    assert abs(npz["alphas"]).max() >= abs(npz["trajectory"]).max()  # the default span covers the path
+    assert abs(_recompute(npz, 4, 0) - npz["loss"][4, 0]) <= 1e-5 * npz["loss"][4, 0]
+    assert landscape(str(trained), "--out", str(tmp_path / "h"), "--directions", "hessian", "--resolution", "5") == 0
+    with np.load(tmp_path / "h" / "landscape.npz") as f:
+        assert f["eigenvalues"].shape == (2,) and f["loss"].shape == (5, 5)
+
+
+def test_pca_without_a_trajectory_is_refused_in_one_line(trained, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    (run / "trajectory.npz").unlink()
+    capsys.readouterr()
+    assert landscape(str(run), "--out", str(tmp_path / "o"), "--directions", "pca") == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert "trajectory" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o" / "landscape.npz").exists()
+
+
+@pytest.mark.parametrize("argv,word", [
+    (["--resolution", "4"], "--resolution"),
+    (["--resolution", "302"], "--resolution"),
+    (["--span", "0"], "--span"),
+    (["--span", "-1"], "--span"),
+    (["--directions", "sideways"], "--directions"),
+])
+def test_bad_options_exit_2_with_one_line(tmp_path, capsys, argv, word):
+    (tmp_path / "tiny.toml").write_text(EXPERIMENT)
+    capsys.readouterr()
+    assert landscape(str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "o"), *argv) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert word in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()  # refused before training
+
+
+def test_a_missing_source_exits_2(tmp_path, capsys):
+    assert landscape(str(tmp_path / "nothing.toml"), "--out", str(tmp_path / "o")) == cli.EXIT_BAD_INPUT
+    assert "nothing.toml" in capsys.readouterr().err
+
+
+def test_check_options_accepts_the_edges():
+    check_options("random", 5, None)
+    check_options("hessian", 301, 0.5)
+    with pytest.raises(VisualizerError):
+        check_options("pca", 51, float("nan"))
