@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGroupBox, QLineEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
 from ..figures import METRIC_LABELS, show_history
 from ..plots import LossPlot, SweepPlot
@@ -19,6 +19,7 @@ from .widgets import (
     double_spin,
     fill_table,
     form,
+    lay_out_tab,
     make_table,
     note,
     progress_bar,
@@ -92,19 +93,7 @@ class DistillTab(QWidget):
         box.addLayout(row(self.train_button, self.cancel_button))
         box.addWidget(self.progress)
         left = column(settings, self.table, self.margin, 1)
-        left.setMinimumWidth(470)
-        left.setMaximumWidth(560)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.loss)
-        right.addWidget(self.curves)
-        right.setSizes([430, 430])
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(split)
+        lay_out_tab(self, left, self.loss, self.curves, (430, 430), (470, 560))
         self.train_button.clicked.connect(self._on_train)
         self.cancel_button.clicked.connect(self.cancel)
         self._sync()

@@ -4,7 +4,7 @@ making the pruning permanent, and measured latency (dense, pruned, shrunk)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGroupBox, QSlider, QVBoxLayout, QWidget
 
 from ..figures import METRIC_LABELS, show_history
 from ..plots import CompareHistogramPlot, LossPlot
@@ -17,6 +17,7 @@ from .widgets import (
     fill_table,
     fmt_seconds,
     form,
+    lay_out_tab,
     make_table,
     note,
     percent,
@@ -96,19 +97,7 @@ class PruneTab(QWidget):
         tbox.addLayout(row(self.epochs_spin, self.fine_tune_button, self.stop_button))
         tbox.addWidget(self.permanent_button)
         left = column(settings, self.summary, self.explain, self.layers, tune, 1)
-        left.setMinimumWidth(470)
-        left.setMaximumWidth(520)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.histograms)
-        right.addWidget(self.loss)
-        right.setSizes([520, 330])
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(split)
+        lay_out_tab(self, left, self.histograms, self.loss, (520, 330), (470, 520))
 
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QVBoxLayout, QWidget
 
 from ..figures import METRIC_LABELS
 from ..plots import CompareHistogramPlot
 from .jobs import QuantOutcome, quant_sweep_job, quantize_job
 from .sweep_box import SweepBox
-from .widgets import column, compact, fill_table, fmt_bytes, fmt_seconds, form, make_table, note, row, spin
+from .widgets import column, compact, fill_table, fmt_bytes, fmt_seconds, form, lay_out_tab, make_table, note, row, spin
 from .worker import JobEnded, JobRunner
 
 DEBOUNCE_MS = 150
@@ -80,19 +80,7 @@ class QuantizeTab(QWidget):
                            ("", self.per_channel_check)))
         box.addWidget(self.formula)
         left = column(settings, self.summary, self.explain, self.layers, 1)
-        left.setMinimumWidth(480)
-        left.setMaximumWidth(560)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.histograms)
-        right.addWidget(self.sweep)
-        right.setSizes([480, 380])
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(split)
+        lay_out_tab(self, left, self.histograms, self.sweep, (480, 380), (480, 560))
 
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)

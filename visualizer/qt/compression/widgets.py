@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QVBoxLayout,
     QWidget,
@@ -153,3 +154,21 @@ def fmt_seconds(s: float | None) -> str:
 
 def percent(x: float) -> str:
     return f"{100 * x:.1f} %"
+
+
+def lay_out_tab(tab: QWidget, left: QWidget, top: QWidget, bottom: QWidget, sizes: tuple[int, int],
+                left_width: tuple[int, int]) -> None:
+    """A tab's layout: controls and tables on the left (between the two widths), two views stacked on the right."""
+    left.setMinimumWidth(left_width[0])
+    left.setMaximumWidth(left_width[1])
+    right = QSplitter(Qt.Orientation.Vertical)
+    right.addWidget(top)
+    right.addWidget(bottom)
+    right.setSizes(list(sizes))
+    split = QSplitter(Qt.Orientation.Horizontal)
+    split.addWidget(left)
+    split.addWidget(right)
+    split.setStretchFactor(1, 1)
+    layout = QVBoxLayout(tab)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(split)
