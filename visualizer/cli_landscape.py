@@ -79,8 +79,32 @@ def cmd_bench_landscape(args: argparse.Namespace) -> int:
 
 def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
     """Hook for the PNG plots of a landscape (2-D heatmap with the trajectory, 3-D surface where OpenGL works),
-    drawn by the window's plot classes. Not drawn yet: returns the list of files written, [] for now."""
-    return []
+    drawn by the window's plot classes. Returns the list of files written (the 2-D heatmap, landscape.png)."""
+    import numpy as np
+
+    from .qt.plots import LandscapePlot, ensure_app, export_widget
+
+    with np.load(npz_path, allow_pickle=False) as data:
+        arrays = {key: np.asarray(data[key]) for key in data.files}
+    alphas, betas, loss = arrays["alphas"], arrays["betas"], arrays["loss"]
+    labels = ("α (direction 1)", "β (direction 2)")
+    if "explained_variance" in arrays and arrays["explained_variance"].size >= 2:
+        ev = arrays["explained_variance"].ravel()
+        labels = (f"α (PC 1, {100 * ev[0]:.1f}% of variance)", f"β (PC 2, {100 * ev[1]:.1f}% of variance)")
+    elif "eigenvalues" in arrays and arrays["eigenvalues"].size >= 2:
+        eig = arrays["eigenvalues"].ravel()
+        labels = (f"α (Hessian eigenvector 1, λ = {eig[0]:.3g})", f"β (Hessian eigenvector 2, λ = {eig[1]:.3g})")
+    finite = loss[np.isfinite(loss) & (loss > 0)]
+    log_scale = bool(finite.size and finite.max() > 100 * finite.min())  # spans more than two decades
+    ensure_app()
+    plot = LandscapePlot(theme="light")
+    try:
+        plot.set_surface(alphas, betas, loss, log_scale=log_scale, axis_labels=labels)
+        plot.set_trajectory(arrays.get("trajectory", np.zeros((0, 2))))
+        path = export_widget(plot, Path(out) / "landscape.png", width=1000, height=800)
+    finally:
+        plot.deleteLater()
+    return [path]
 
 
 def check_options(directions: str, resolution: int, span: float | None) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.helpers import one_torch_thread, train_run  # noqa: F401  (fixtures)
 from visualizer import cli_compress
 from visualizer.core import experiment
 from visualizer.core.data import load_dataset
@@ -21,19 +22,13 @@ from visualizer.core.pruning import masks, prune_model
 from visualizer.core.rundir import train_to_dir
 from visualizer.core.trained import load_run, scores
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
 ROOT = Path(__file__).parents[2]
 DIGITS = {"data": {"name": "digits", "val_fraction": 0.2, "seed": 0},
           "model": {"hidden": [32, 16], "activation": "relu"},
           "train": {"optimizer": "adam", "lr": 0.01, "batch_size": 64, "epochs": 3, "seed": 0, "device": "cpu"}}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models run faster on one thread, and do not stall when another process holds a core."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,8 @@ from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from visualizer.core import experiment
+from tests.helpers import one_torch_thread, train_run  # noqa: F401  (fixtures)
 from visualizer.core.compress import PruneRequest, QuantRequest, compress, parse_prune, parse_quantize
-from visualizer.core.data import load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.nets import MLP, count_parameters, parameter_count
 from visualizer.core.pruning import (
@@ -31,9 +30,11 @@ from visualizer.core.pruning import (
     shrink,
 )
 from visualizer.core.quantization import QUANT_METHODS, pow2_quantize, quantize, quiet_quantization, uniform_quantize
-from visualizer.core.rundir import train_to_dir
 from visualizer.core.sensitivity import bits_sweep, curves, pow2_sweep, sparsity_sweep
 from visualizer.core.trained import linear_modules, load_run, scores
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 DIGITS = {"data": {"name": "digits", "val_fraction": 0.2, "seed": 0},
           "model": {"hidden": [32, 16], "activation": "relu"},
@@ -41,24 +42,6 @@ DIGITS = {"data": {"name": "digits", "val_fraction": 0.2, "seed": 0},
 MOONS_BN = {"data": {"name": "moons", "samples": 300, "seed": 1},
             "model": {"hidden": [8, 6], "activation": "sigmoid", "batch_norm": True, "dropout": 0.1},
             "train": {"optimizer": "adam", "lr": 0.02, "batch_size": 32, "epochs": 2, "seed": 3, "device": "cpu"}}
-
-
-def train_run(out: Path, raw: dict) -> Path:
-    """Train an experiment and write its run folder, as `visualizer run` does."""
-    exp = experiment.from_dict(raw)
-    data = load_dataset(exp.data)
-    run = train_to_dir(experiment.resolve(exp, data), out, data)
-    assert run.ended.ok, run.ended.message
-    return out
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models run faster on one thread, and do not stall when another process holds a core."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

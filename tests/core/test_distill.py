@@ -4,15 +4,13 @@ fine-tuning that holds pruning masks, and distillation beating the same student 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from visualizer.core import experiment
-from visualizer.core.data import load_dataset
+from tests.helpers import one_torch_thread, train_run  # noqa: F401  (fixtures)
 from visualizer.core.distill import (
     StudentSession,
     check_settings,
@@ -25,7 +23,6 @@ from visualizer.core.errors import VisualizerError
 from visualizer.core.events import RunStarted, StepEvent
 from visualizer.core.nets import count_parameters, parameter_count
 from visualizer.core.pruning import masks, prune_model
-from visualizer.core.rundir import train_to_dir
 from visualizer.core.train import RunControl, TrainingSession
 from visualizer.core.trained import linear_modules, load_run, scores
 
@@ -43,22 +40,7 @@ MOONS_LOG = {"data": {"name": "moons", "samples": 200, "seed": 0},
                        "loss": "log_loss", "device": "cpu"}}
 
 
-def train_run(out: Path, raw: dict) -> Path:
-    """Train an experiment and write its run folder, as `visualizer run` does."""
-    exp = experiment.from_dict(raw)
-    data = load_dataset(exp.data)
-    run = train_to_dir(experiment.resolve(exp, data), out, data)
-    assert run.ended.ok, run.ended.message
-    return out
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models run faster on one thread, and do not stall when another process holds a core."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from .fold_map_plot import FoldMapPlot
 from .fold_metrics_plot import FoldMetricsPlot
 from .histogram_plot import HistogramPlot
 from .histogram_time_plot import HistogramTimePlot
+from .landscape_plot import LandscapePlot
 from .loss_plot import LossPlot
 from .sweep_plot import SweepPlot
 
@@ -22,6 +23,7 @@ __all__ = [
     "HistogramPair",
     "HistogramPlot",
     "HistogramTimePlot",
+    "LandscapePlot",
     "LossPlot",
     "SweepPlot",
     "ensure_app",
