@@ -9,8 +9,6 @@ With α = 0 the loss is the run's own loss: that is how the student from scratch
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -19,12 +17,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import VisualizerError, choices
-from .events import RunEnded, RunStarted, StepEvent
+from .events import RunEnded, RunStarted, Snapshot, StepEvent
 from .experiment import Experiment
-from .nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, build_model, parameter_count
-from .optim import OPTIMIZERS, make_optimizer, set_learning_rate
-from .schedules import SCHEDULES, default_step_size
-from .train import RunControl, hyper_values
+from .nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, parameter_count
+from .train import RunControl, TrainingSession
 from .trained import LoadedRun, scores
 
 MAX_TEMPERATURE = 100.0
@@ -83,14 +79,14 @@ def student_experiment(run: LoadedRun, hidden, *, epochs: int | None = None, see
                                  seed=exp.train.seed if seed is None else seed))
 
 
-class StudentSession:
+class StudentSession(TrainingSession):
     """Trains a network on a loaded run's data with an experiment's optimizer settings, from a teacher's softened
-    outputs (α > 0) or from the labels alone (α = 0); ``run()`` yields RunStarted, a StepEvent per step and RunEnded,
-    as TrainingSession does, and honours the same RunControl (pause, single step, stop, learning rate).
+    outputs (α > 0) or from the labels alone (α = 0): a TrainingSession whose batch loss is the distillation
+    objective. ``run()`` yields RunStarted, a StepEvent per step and RunEnded (no snapshots) and honours RunControl.
 
-    The network is built as TrainingSession builds it (torch.manual_seed(seed), then the model), batches come in
+    The network is built as `visualizer run` builds it (torch.manual_seed(seed), then the model), batches come in
     the same seeded order, so α = 0 trains exactly what `visualizer run` trains. ``model`` replaces the built one
-    (e.g. a pruned copy whose masks then stay applied: fine-tuning). Runs on the CPU.
+    (e.g. a pruned copy whose masks then stay applied: fine-tuning). Runs on the CPU, where the teacher is.
     """
 
     def __init__(self, run: LoadedRun, experiment: Experiment, *, teacher: nn.Module | None = None,
@@ -98,128 +94,31 @@ class StudentSession:
                  control: RunControl | None = None) -> None:
         if alpha > 0 and teacher is None:
             raise VisualizerError("distillation with alpha > 0 needs a teacher")
-        self.run_data, self.experiment, self.teacher = run, experiment, teacher
+        on_cpu = replace(experiment, train=replace(experiment.train, device="cpu"))
+        super().__init__(on_cpu, control=control, dataset=run.dataset, model=model,
+                         snapshot_interval_s=float("inf"))
+        self.run_data, self.teacher = run, teacher
         self.temperature, self.alpha = float(temperature), float(alpha)
-        self.control = control or RunControl()
-        self.model = model
-        self.started: RunStarted | None = None
-        self.step = 0
 
     def prepare(self) -> RunStarted:
-        run, tr = self.run_data, self.experiment.train
-        ds = run.dataset
-        torch.manual_seed(tr.seed)
-        if self.model is None:
-            self.model = build_model(self.experiment.model, ds.n_features, run.n_outputs())
-        self.optimizer = make_optimizer(tr.optimizer, self.model.parameters(), hyper_values(tr))
-        self._X, self._y = run.tensors("training")
-        self._soft = None
+        started = super().prepare()
+        soft = None
         if self.alpha > 0:
             self.teacher.eval()
             with torch.no_grad():
-                self._soft = self.teacher(self._X)
-        n = len(self._X)
-        full = OPTIMIZERS[tr.optimizer].full_batch or tr.batch_size == 0 or tr.batch_size >= n
-        self.batch_size = n if full else tr.batch_size
-        self.steps_per_epoch = math.ceil(n / self.batch_size)
-        self.total_steps = self.steps_per_epoch * tr.epochs
-        self.eval_every = tr.eval_every or self.steps_per_epoch
-        self.base_lr = tr.lr
-        self._schedule = SCHEDULES[tr.schedule].factor
-        self._step_size = tr.step_size or default_step_size(tr.epochs)
-        layers = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
-        self.started = RunStarted(
-            device="cpu", device_message="Distillation runs on the CPU.", n_params=parameter_count(self.model),
-            steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps, task=ds.task,
-            metric=run.metric_name, n_classes=ds.n_classes,
-            n_features=ds.n_features, layer_names=tuple(f"{m.in_features}→{m.out_features}" for m in layers),
-            feature_names=ds.feature_names, class_names=ds.class_names)
+                soft = self.teacher(self._X)
+        run, t, a = self.run_data, self.temperature, self.alpha
+        self.batch_loss = lambda out, yb, idx: distillation_loss(out, None if soft is None else soft[idx], yb, run,
+                                                                 t, a)
+        self.started = replace(started, device_message="Distillation runs on the CPU.")
         return self.started
 
-    def _lr_at(self, step: int) -> float:
-        tr = self.experiment.train
-        return self.base_lr * self._schedule(step, self.steps_per_epoch, self.total_steps, self._step_size, tr.gamma)
-
-    def _evaluate(self, outs: list, targets: list, losses: list) -> tuple[float | None, float | None, float, float]:
-        """Validation loss and metric (the run's own loss, so every curve is comparable), and the running training
-        objective and metric over the batches since the previous evaluation."""
-        run = self.run_data
-        val = scores(self.model, run, "validation") if len(run.dataset.X_val) else None
-        sizes = [len(t) for t in targets]
-        running = sum(v * k for v, k in zip(losses, sizes)) / sum(sizes)
-        out, y = torch.cat(outs), torch.cat(targets)
-        if run.task == "classification":
-            metric = float((run.loss_info.predict_classes(out) == y).float().mean())
-        else:
-            from .predict import r2_score
-
-            metric = r2_score(out[:, 0], y)
-        return (val.loss if val else None), (val.metric if val else None), running, metric
-
     def run(self) -> Iterator[RunStarted | StepEvent | RunEnded]:
-        """Train, yielding events; a failure ends with RunEnded(reason='failed')."""
-        t0 = time.perf_counter()
-        try:
-            yield self.started if self.started is not None else self.prepare()
-            yield from self._loop(t0)
-        except Exception as exc:  # the worker never dies silently: the failure becomes an event
-            text = str(exc) if isinstance(exc, VisualizerError) else f"{type(exc).__name__}: {exc}"
-            yield RunEnded(self.step, "failed", text, time.perf_counter() - t0)
-
-    def _loop(self, t0: float) -> Iterator[StepEvent | RunEnded]:
-        ctl, model, opt, run = self.control, self.model, self.optimizer, self.run_data
-        X, y, soft, n, bs = self._X, self._y, self._soft, len(self._X), self.batch_size
-        gen = torch.Generator().manual_seed(self.experiment.train.seed)
-        clock = time.perf_counter
-        model.train()
-        lr = self._lr_at(0)
-        first = scores(model, run, "training")
-        val = scores(model, run, "validation") if len(run.dataset.X_val) else None
-        yield StepEvent(0, 0, first.loss, lr, clock() - t0, val and val.loss, first.metric, val and val.metric,
-                        first.loss)
-        set_learning_rate(opt, lr)
-        step, constant = 0, self.experiment.train.schedule == "constant"
-        outs, targets, losses = [], [], []
-        for epoch in range(1, self.experiment.train.epochs + 1):
-            order = torch.randperm(n, generator=gen) if bs < n else None
-            for start in range(0, n, bs):
-                if not ctl.wait_turn():
-                    yield RunEnded(step, "stopped", f"Stopped at step {step}.", clock() - t0)
-                    return
-                if ctl._attention and (new_lr := ctl.take_lr()) is not None:
-                    self.base_lr = new_lr
-                    lr = self._lr_at(step + 1)
-                    set_learning_rate(opt, lr)
-                step += 1
-                self.step = step
-                if not constant:
-                    lr = self._lr_at(step)
-                    set_learning_rate(opt, lr)
-                idx = order[start:start + bs] if order is not None else slice(None)
-                xb, yb = X[idx], y[idx]
-                opt.zero_grad(set_to_none=True)
-                out = model(xb)
-                loss = distillation_loss(out, soft[idx] if soft is not None else None, yb, run,
-                                         self.temperature, self.alpha)
-                loss.backward()
-                opt.step()
-                value = loss.item()
-                outs.append(out.detach())
-                targets.append(yb)
-                losses.append(value)
-                if not math.isfinite(value):
-                    yield StepEvent(step, epoch, value, lr, clock() - t0)
-                    yield RunEnded(step, "diverged", f"The training loss became {value} at step {step}; try a "
-                                   "smaller learning rate.", clock() - t0)
-                    return
-                if step % self.eval_every == 0 or step == self.total_steps:
-                    vl, vm, tl, tm = self._evaluate(outs, targets, losses)
-                    outs, targets, losses = [], [], []
-                    yield StepEvent(step, epoch, value, lr, clock() - t0, vl, tm, vm, tl)
-                else:
-                    yield StepEvent(step, epoch, value, lr, clock() - t0)
-        model.eval()
-        yield RunEnded(step, "completed", f"Finished {step} steps.", clock() - t0)
+        for event in super().run():
+            if isinstance(event, RunEnded):
+                self.model.eval()
+            if not isinstance(event, Snapshot):
+                yield event
 
 
 @dataclass(frozen=True)

@@ -120,12 +120,15 @@ class TrainingSession:
     have passed since the last one, and at the end. ``boundary_resolution`` > 0 adds to each snapshot what the
     model predicts, in the form the task is drawn: the decision boundary of a 2-D classification set on a grid of
     that resolution, the fitted curve of a 1-D regression, or the validation confusion matrix otherwise.
+    ``model`` trains a network given instead of building one (a pruned copy keeps its masks: fine-tuning);
+    ``batch_loss(out, y_batch, index)`` replaces the experiment's loss on the training batches (distillation).
     """
 
     def __init__(self, experiment: Experiment, base_dir: Path | None = None, *,
                  control: RunControl | None = None, dataset: Dataset | None = None,
                  snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
-                 boundary_resolution: int = 0) -> None:
+                 boundary_resolution: int = 0, model: torch.nn.Module | None = None,
+                 batch_loss=None) -> None:
         self.experiment = experiment
         self.base_dir = base_dir
         self.control = control or RunControl()
@@ -133,7 +136,8 @@ class TrainingSession:
         self.snapshot_interval_s = snapshot_interval_s
         self.boundary_resolution = boundary_resolution
         self.dataset = dataset
-        self.model: MLP | None = None
+        self.model: MLP | None = model
+        self.batch_loss = batch_loss
         self.device: torch.device | None = None
         self.started: RunStarted | None = None
 
@@ -148,7 +152,9 @@ class TrainingSession:
         self.loss = LOSSES[tr.loss]
         n_out = self.loss.output_size(ds.task, ds.n_classes)
         torch.manual_seed(tr.seed)
-        self.model = build_model(exp.model, ds.n_features, n_out).to(self.device)
+        if self.model is None:
+            self.model = build_model(exp.model, ds.n_features, n_out)
+        self.model = self.model.to(self.device)
         self.optimizer = make_optimizer(tr.optimizer, self.model.parameters(), hyper_values(tr))
         dev = self.device
         ydtype = torch.long if ds.task == "classification" else torch.float32
@@ -244,6 +250,7 @@ class TrainingSession:
 
     def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | RunEnded]:
         ctl, model, opt, loss_fn, task = self.control, self.model, self.optimizer, self.loss, self.dataset.task
+        batch_loss = self.batch_loss
         X, y, n, bs = self._X, self._y, len(self._X), self.batch_size
         gen = torch.Generator().manual_seed(self.experiment.train.seed)
         model.train()
@@ -280,13 +287,13 @@ class TrainingSession:
                     lr = self._lr_at(step)
                     set_learning_rate(opt, lr)
                 if order is None:
-                    xb, yb = X, y
+                    idx, xb, yb = slice(None), X, y
                 else:
                     idx = order[start:start + bs]
                     xb, yb = X[idx], y[idx]
                 opt.zero_grad(set_to_none=True)
                 out = model(xb)
-                loss = loss_fn(out, yb, task)
+                loss = loss_fn(out, yb, task) if batch_loss is None else batch_loss(out, yb, idx)
                 loss.backward()
                 opt.step()
                 value = loss.item()
