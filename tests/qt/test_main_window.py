@@ -228,3 +228,17 @@ def test_compress_needs_a_finished_run_and_then_opens_on_it(window, qtbot):
                                                                                        Path(run_dir).iterdir()}
     window.close()
     assert not compression.isVisible()
+
+
+def test_every_run_is_recorded_as_a_run_file(window, qtbot):
+    from visualizer.core.runs import RunReader
+
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+    assert window.recorded is not None and Path(window.recorded).exists()
+    assert "Recorded in" in window.statusBar().currentMessage()
+    with RunReader(window.recorded) as run:
+        assert run.ended.reason == "completed"
+        steps = run.history().steps
+        assert list(steps) == list(window.history.steps)
+        assert run.weights() is not None

@@ -80,10 +80,13 @@ class EventBuffer:
 class TrainingWorker:
     """A plain Python thread iterating a TrainingSession; stopped and joined by ``stop_and_join``."""
 
-    def __init__(self, session, buffer: EventBuffer, threads: int = WORKER_THREADS) -> None:
+    def __init__(self, session, buffer: EventBuffer, threads: int = WORKER_THREADS, record_to=None) -> None:
         self.session = session
         self.buffer = buffer
         self.threads = threads
+        self.record_to = record_to  # a folder: the run is recorded there as a run file (core.runs)
+        self.run_file = None
+        self.record_error = ""
         self._delay = 0.0
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._work, name="training-worker", daemon=True)
@@ -112,13 +115,52 @@ class TrainingWorker:
         torch.set_num_threads(self.threads)
         control = self.session.control
         next_at = time.perf_counter()
+        writer = self._open_recorder()
         for event in self.session.run():
             self.buffer.put(event)
+            if writer is not None:
+                writer = self._record(writer, event)
             if self._delay and type(event).__name__ == "StepEvent":
                 next_at = max(next_at + self._delay, time.perf_counter() - self._delay)
                 while not control.stopped and (wait := next_at - time.perf_counter()) > 0:
                     self._wake.wait(min(wait, 0.1))
                     self._wake.clear()
+        if writer is not None:
+            self._record(writer, None)
+
+    # The run file is written here, on the worker thread (an SQLite connection stays on its thread). A failure
+    # to record never stops training: it becomes record_error, which the window shows.
+    def _open_recorder(self):
+        if self.record_to is None:
+            return None
+        from ..core.runs import create_run_file
+
+        exp = self.session.experiment
+        name = "".join(c if c.isalnum() else "-" for c in (exp.title or exp.data.name)).strip("-").lower() or "run"
+        try:
+            writer = create_run_file(self.record_to, f"{time.strftime('%Y%m%d-%H%M%S')}-{name}", exp)
+        except Exception as exc:  # noqa: BLE001 - any failure: train anyway, say why it was not recorded
+            self.record_error = str(exc)
+            return None
+        self.run_file = writer.path
+        return writer
+
+    def _record(self, writer, event):
+        """Add one event (None: the run is over: store the weights and close); the writer, or None after a failure."""
+        try:
+            if event is not None:
+                writer.add(event)
+                return writer
+            if self.session.model is not None:
+                writer.add_weights(self.session.model)
+            writer.close()
+        except Exception as exc:  # noqa: BLE001
+            self.record_error = f"the run file {self.run_file} could not be written: {exc}"
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001
+                pass
+        return None
 
 
 class TrainingBridge(QObject):
@@ -146,11 +188,12 @@ class TrainingBridge(QObject):
         """A worker exists and has not finished (it may be paused)."""
         return self.worker is not None and self.worker.is_alive()
 
-    def start(self, session) -> None:
-        """Start iterating ``session`` (already prepared or not) on a new worker thread."""
+    def start(self, session, record_to=None) -> None:
+        """Start iterating ``session`` (already prepared or not) on a new worker thread; with ``record_to`` (a
+        folder) the run is also recorded into a new run file there."""
         self.shutdown()
         self.buffer = EventBuffer()
-        self.worker = TrainingWorker(session, self.buffer)
+        self.worker = TrainingWorker(session, self.buffer, record_to=record_to)
         self.worker.set_delay(self._delay)
         self.worker.start()
         self._load = start_frame_timer(self.timer)

@@ -102,6 +102,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.dirty = False
         self.dataset = None
         self.evaluation = None
+        self.recorded = None  # the run file of the last finished run
         self.compression = None
         self._started = self._ended = None
         self.run_state = IDLE
@@ -310,7 +311,9 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.history = History()
         self._rates.clear()
         self.message_bar.hide()
-        self.bridge.start(session)
+        from .settings import config_dir
+
+        self.bridge.start(session, record_to=config_dir() / "runs")  # every run is kept as a run file
         self._set_run_state(PAUSED if paused else RUNNING)
         return True
 
@@ -375,6 +378,10 @@ class MainWindow(ExperimentFiles, QMainWindow):
 
     def _on_run_ended(self, ended) -> None:
         self._ended = ended
+        worker = self.bridge.worker
+        if worker is not None:
+            worker.stop_and_join()  # the run is over: let the worker finish writing its run file
+            self.recorded = worker.run_file if not worker.record_error else None
         self.views.flush()
         self._set_run_state(FINISHED)
         if ended.reason == "diverged":
@@ -382,7 +389,9 @@ class MainWindow(ExperimentFiles, QMainWindow):
         elif ended.reason == "failed":
             self.show_message(f"Training failed: {ended.message}", error=True)
         else:
-            self.show_message(ended.message)
+            self.show_message(ended.message + (f" Recorded in {self.recorded}." if self.recorded else ""))
+        if worker is not None and worker.record_error:
+            self.show_message(f"The run was not recorded: {worker.record_error}", error=True)
 
     def _on_cross_validate(self) -> None:
         from .evaluation_window import EvaluationWindow
