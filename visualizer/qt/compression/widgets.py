@@ -6,14 +6,11 @@ import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
-    QPushButton,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QVBoxLayout,
@@ -21,37 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..evaluation.tables import _cell, make_table
+from ..widgets.controls import button, double_spin, spin
 
 __all__ = ["button", "column", "compact", "double_spin", "fill_table", "fmt_bytes", "fmt_seconds", "form",
            "make_table", "note", "percent", "progress_bar", "row", "spin"]
-
-
-def button(text: str, name: str, tip: str) -> QPushButton:
-    b = QPushButton(text)
-    b.setObjectName(name)
-    b.setToolTip(tip)
-    return b
-
-
-def spin(name: str, lo: int, hi: int, value: int, tip: str, suffix: str = "") -> QSpinBox:
-    s = QSpinBox()
-    s.setObjectName(name)
-    s.setRange(lo, hi)
-    s.setValue(value)
-    s.setSuffix(suffix)
-    s.setToolTip(tip)
-    return s
-
-
-def double_spin(name: str, lo: float, hi: float, value: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setObjectName(name)
-    s.setRange(lo, hi)
-    s.setDecimals(decimals)
-    s.setSingleStep(step)
-    s.setValue(value)
-    s.setToolTip(tip)
-    return s
 
 
 def progress_bar(name: str, tip: str) -> QProgressBar:

@@ -8,8 +8,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -18,6 +16,8 @@ from PySide6.QtWidgets import (
 
 from ..plots import ConfusionMatrixPlot, DecisionBoundaryPlot, FoldCurvesPlot, FoldMapPlot, FoldMetricsPlot
 from ..plots._style import TITLE_PT, get_theme
+from ..widgets.controls import button as make_button
+from ..widgets.controls import spin
 from .replay import ReplayBar
 from .tables import make_table
 
@@ -33,23 +33,6 @@ def _labelled(text: str, widget: QWidget) -> QLabel:
     label.setToolTip(widget.toolTip())
     label.setBuddy(widget)
     return label
-
-
-def _spin(name: str, lo: int, hi: int, value: int, tip: str, suffix: str = "") -> QSpinBox:
-    spin = QSpinBox()
-    spin.setObjectName(name)
-    spin.setRange(lo, hi)
-    spin.setValue(value)
-    spin.setSuffix(suffix)
-    spin.setToolTip(tip)
-    return spin
-
-
-def _button(text: str, name: str, tip: str) -> QPushButton:
-    button = QPushButton(text)
-    button.setObjectName(name)
-    button.setToolTip(tip)
-    return button
 
 
 def _column(*widgets: QWidget, stretch_last: bool = True) -> QWidget:
@@ -76,17 +59,17 @@ class EvaluationViews(QWidget):
             self.method_combo.setItemData(self.method_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
         self.method_combo.setCurrentIndex(self.method_combo.findData("kfold"))
         self.method_combo.currentIndexChanged.connect(self._on_method_tip)
-        self.k_spin = _spin("evalKSpin", 2, 20, 5, "Number of folds k (k-fold and stratified k-fold)")
-        self.repeats_spin = _spin("evalRepeatsSpin", 1, 100, 1, "Repeat k-fold with new shuffles, or the number "
+        self.k_spin = spin("evalKSpin", 2, 20, 5, "Number of folds k (k-fold and stratified k-fold)")
+        self.repeats_spin = spin("evalRepeatsSpin", 1, 100, 1, "Repeat k-fold with new shuffles, or the number "
                                   "of random splits (repeated sub-sampling)")
-        self.val_spin = _spin("evalValPercentSpin", 5, 90, 20, "Share of the samples held out for validation "
+        self.val_spin = spin("evalValPercentSpin", 5, 90, 20, "Share of the samples held out for validation "
                               "(hold-out and repeated sub-sampling)", " %")
-        self.run_button = _button("Run", "evalRunButton", "Train a fresh network on every fold (Ctrl+Return)")
-        self.cancel_button = _button("Cancel", "evalCancelButton", "Stop after the current step; the finished "
+        self.run_button = make_button("Run", "evalRunButton", "Train a fresh network on every fold (Ctrl+Return)")
+        self.cancel_button = make_button("Cancel", "evalCancelButton", "Stop after the current step; the finished "
                                      "folds are kept (Esc)")
-        self.compare_button = _button("Compare with…", "evalCompareButton", "Evaluate another experiment file on "
+        self.compare_button = make_button("Compare with…", "evalCompareButton", "Evaluate another experiment file on "
                                       "the same folds and show the per-fold differences")
-        self.export_button = _button("Export PNG…", "evalExportButton", "Write the fold map, the metrics strip "
+        self.export_button = make_button("Export PNG…", "evalExportButton", "Write the fold map, the metrics strip "
                                      "plot and the curves as PNG files into a folder")
         self.progress = QProgressBar()
         self.progress.setObjectName("evalProgress")
