@@ -26,6 +26,13 @@ class Actions:
     stop: QAction
     cross_validate: QAction
     compress: QAction
+    playground: QAction
+    race: QAction
+    run_library: QAction
+    open_run: QAction
+    export_dialog: QAction
+    presentation: QAction
+    hide_controls: QAction
     dark: QAction
     log_scale: QAction
     reset_layout: QAction
@@ -74,6 +81,22 @@ def build_actions(window: QMainWindow) -> Actions:
                                "crossValidateAction"),
         compress=_action(window, "Com&press…", "Prune, quantize or distill the trained network and measure what "
                          "it costs; works on the finished (or stopped) run", "Ctrl+M", "compressAction"),
+        playground=_action(window, "Optimizer &playground…", "Race up to six optimizers on a two-parameter test "
+                           "function (Rosenbrock, Beale, …) with its exact surface; click to place the start",
+                           "Ctrl+G", "playgroundAction"),
+        race=_action(window, "Optimizer &race…", "Train the network with several optimizers from the same initial "
+                     "weights and batches; their paths on one shared plane, loss curves overlaid", "Ctrl+Shift+R",
+                     "raceAction"),
+        run_library=_action(window, "Run &library…", "Every recorded run: open to replay, compare, rename, delete",
+                            "Ctrl+L", "runLibraryAction"),
+        open_run=_action(window, "Open r&un file…", "Replay a run file (.sqlite), e.g. one `visualizer run` wrote",
+                         "Ctrl+Shift+O", "openRunAction"),
+        export_dialog=_action(window, "E&xport…", "Export chosen views at a chosen size and DPI as PNG, SVG or "
+                              "CSV, or the whole dashboard as one PNG", "Ctrl+Shift+X", "exportDialogAction"),
+        presentation=_action(window, "&Presentation mode", "Full screen, larger fonts, thicker lines, high "
+                             "contrast, for lectures and screen sharing", "F11", "presentationAction"),
+        hide_controls=_action(window, "&Hide controls", "Hide the side panels and the toolbar so the views fill "
+                              "the screen", "Ctrl+H", "hideControlsAction"),
         dark=_action(window, "&Dark theme", "Switch between the light and the dark theme", "Ctrl+T"),
         log_scale=_action(window, "&Log-scale loss", "Show the loss on a logarithmic axis", "L"),
         reset_layout=_action(window, "Reset &layout", "Put the panels back where they started"),
@@ -81,6 +104,8 @@ def build_actions(window: QMainWindow) -> Actions:
         about=_action(window, "&About", "What this program is"),
     )
     a["dark"].setCheckable(True)
+    a["presentation"].setCheckable(True)
+    a["hide_controls"].setCheckable(True)
     a["log_scale"].setCheckable(True)
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
@@ -91,14 +116,18 @@ def build_actions(window: QMainWindow) -> Actions:
     presets.setToolTipsVisible(True)
     file_menu.addActions([a["save"], a["save_as"]])
     file_menu.addSeparator()
-    file_menu.addActions([a["export_png"], a["export_svg"]])
+    file_menu.addActions([a["run_library"], a["open_run"]])
+    file_menu.addSeparator()
+    file_menu.addActions([a["export_dialog"], a["export_png"], a["export_svg"]])
     file_menu.addSeparator()
     file_menu.addAction(a["quit"])
     run_menu = menu.addMenu("&Run")
     run_menu.addActions([a["train"], a["step"], a["reset"], a["stop"]])
     run_menu.addSeparator()
-    run_menu.addActions([a["cross_validate"], a["compress"]])
+    run_menu.addActions([a["cross_validate"], a["compress"], a["race"], a["playground"]])
     view_menu = menu.addMenu("&View")
+    view_menu.addActions([a["presentation"], a["hide_controls"]])
+    view_menu.addSeparator()
     view_menu.addActions([a["dark"], a["log_scale"], a["reset_layout"]])
     view_menu.addSeparator()
     help_menu = menu.addMenu("&Help")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ..core.history import History
 from .actions import SPEEDS, build_actions, shortcut_rows
 from .bridge import TrainingBridge
+from .presentation import Presentation
 from .settings import last_session_path, open_settings, resources_dir
 from .theme import apply_theme
 from .views import TrainingViews
@@ -70,6 +71,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.setCentralWidget(central)
 
         self.acts = build_actions(self)
+        self.presentation = Presentation(self)
         self.data_dock = _dock(self, "Data", "dataDock", "The data set, its size, noise and validation split")
         self.network_dock = _dock(self, "Network", "networkDock", "Hidden layers, activations, the network drawn")
         self.train_dock = _dock(self, "Training", "trainDock", "Optimizer, loss, schedule, epochs and device")
@@ -133,6 +135,8 @@ class MainWindow(ExperimentFiles, QMainWindow):
         a.log_scale.toggled.connect(self.views.log_check.setChecked)
         self.views.log_check.toggled.connect(a.log_scale.setChecked)
         a.reset_layout.triggered.connect(lambda: self.restoreState(self._default_state))
+        a.presentation.triggered.connect(self.presentation.toggle)
+        a.hide_controls.toggled.connect(self.presentation.set_controls_hidden)
         a.shortcuts.triggered.connect(self._on_shortcuts)
         a.about.triggered.connect(self._on_about)
         a.speed.currentTextChanged.connect(lambda text: self.bridge.set_delay(SPEEDS[text]))
@@ -454,7 +458,10 @@ class MainWindow(ExperimentFiles, QMainWindow):
         for window in (self.evaluation, self.compression):
             if window is not None:
                 window.set_theme(name)
+        self.acts.dark.blockSignals(True)  # checking it must not set a theme again
         self.acts.dark.setChecked(name == "dark")
+        self.acts.dark.blockSignals(False)
+        self.acts.presentation.setChecked(self.presentation.active)
 
     def _on_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
@@ -472,14 +479,25 @@ class MainWindow(ExperimentFiles, QMainWindow):
         QMessageBox.about(self, "About Optimization Visualizer",
                           f"Optimization Visualizer {__version__}: watch neural-network optimization happen.")
 
+    def docks(self) -> list[QDockWidget]:
+        """The side panels (presentation mode hides them on request)."""
+        return [self.data_dock, self.network_dock, self.train_dock]
+
+    def keyPressEvent(self, event) -> None:  # Qt override: Esc leaves presentation mode
+        if event.key() == Qt.Key.Key_Escape and self.presentation.active:
+            self.presentation.leave()
+            return
+        super().keyPressEvent(event)
+
     def closeEvent(self, event) -> None:  # Qt override: stop and join the workers before Qt objects die
+        self.presentation.leave()  # so that the normal geometry, theme and fonts are what gets saved
         self.bridge.shutdown()
         for window in (self.evaluation, self.compression):
             if window is not None:
                 window.close()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
-        self.settings.setValue("theme", self.theme)
+        self.settings.setValue("theme", self.presentation.saved_theme or self.theme)
         self.settings.setValue("speed", self.acts.speed.currentText())
         if self.experiment is not None:
             self._save_session()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-THEMES = ("light", "dark")
+THEMES = ("light", "dark", "contrast")
 
 _DARK = {
     QPalette.ColorRole.Window: "#2b2d31",
@@ -24,13 +24,32 @@ _DARK = {
     QPalette.ColorRole.PlaceholderText: "#8a8d93",
 }
 
+#: presentation mode: black and white, yellow selection, for projectors and shared screens
+_CONTRAST = {
+    QPalette.ColorRole.Window: "#000000",
+    QPalette.ColorRole.WindowText: "#ffffff",
+    QPalette.ColorRole.Base: "#000000",
+    QPalette.ColorRole.AlternateBase: "#1a1a1a",
+    QPalette.ColorRole.ToolTipBase: "#000000",
+    QPalette.ColorRole.ToolTipText: "#ffffff",
+    QPalette.ColorRole.Text: "#ffffff",
+    QPalette.ColorRole.Button: "#1a1a1a",
+    QPalette.ColorRole.ButtonText: "#ffffff",
+    QPalette.ColorRole.BrightText: "#ffd60a",
+    QPalette.ColorRole.Highlight: "#ffd60a",
+    QPalette.ColorRole.HighlightedText: "#000000",
+    QPalette.ColorRole.Link: "#00e5ff",
+    QPalette.ColorRole.PlaceholderText: "#bfbfbf",
+}
+
 
 def apply_theme(app: QApplication, name: str) -> None:
-    """Fusion style with the standard light palette, or a dark palette with readable disabled text."""
+    """Fusion style with the standard light palette, a dark palette with readable disabled text, or the
+    high-contrast palette of presentation mode."""
     app.setStyle("Fusion")
-    if name == "dark":
+    if name in ("dark", "contrast"):
         palette = QPalette()
-        for role, colour in _DARK.items():
+        for role, colour in (_DARK if name == "dark" else _CONTRAST).items():
             palette.setColor(role, QColor(colour))
         for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
             palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7d8087"))

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
 from ..figures import METRIC_LABELS, show_history
 from ..plots import LossPlot, SweepPlot
-from ..plots._style import TITLE_PT, get_theme
+from ..plots._style import TITLE_PT, get_theme, pt
 from .jobs import StudentEvent, distill_job
 from .widgets import (
     button,
@@ -180,7 +180,7 @@ class DistillTab(QWidget):
                 self.histories[item.which] = History()
                 self.loss.clear()
                 self.loss.set_step_range(item.event.total_steps)
-                self.loss.loss_plot.setTitle(f"Loss — {WHICH_TITLES[item.which]}", size=f"{TITLE_PT}pt",
+                self.loss.loss_plot.setTitle(f"Loss — {WHICH_TITLES[item.which]}", size=f"{pt(TITLE_PT)}pt",
                                              color=get_theme(self.loss.theme).foreground)
             elif isinstance(item, StudentEvent):
                 self.histories[item.which].append(item.event)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..plots import ConfusionMatrixPlot, DecisionBoundaryPlot, FoldCurvesPlot, FoldMapPlot, FoldMetricsPlot
-from ..plots._style import TITLE_PT, get_theme
+from ..plots._style import TITLE_PT, get_theme, pt
 from ..widgets.controls import button as make_button
 from ..widgets.controls import spin
 from .replay import ReplayBar
@@ -198,7 +198,7 @@ class EvaluationViews(QWidget):
         self.status.setStyleSheet(ERROR_STYLE if error else "QLabel { padding: 5px; }")
 
     def set_boundary_title(self, text: str) -> None:
-        self.boundary.plot.setTitle(text, color=get_theme(self.boundary.theme).foreground, size=f"{TITLE_PT}pt")
+        self.boundary.plot.setTitle(text, color=get_theme(self.boundary.theme).foreground, size=f"{pt(TITLE_PT)}pt")
 
     def set_confusion_folds(self, folds: list[int]) -> None:
         """Offer "summed" and each finished fold, keeping the choice."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-UNUSED = {"light": "#dadce0", "dark": "#45474d"}
+UNUSED = {"light": "#dadce0", "dark": "#45474d", "contrast": "#3a3a3a"}
 #: metrics whose values are not bounded like scores: drawn on their own axis, left of the scores
 UNBOUNDED = ("loss", "mse")
 METRIC_LABELS = {"f1": "macro F1", "r2": "R²", "mse": "MSE"}

@@ -11,6 +11,24 @@ LABEL_PT = 11
 TICK_PT = 9
 TITLE_PT = 12
 
+#: presentation mode scales every plot's fonts and lines (set_presentation_scale); 1 on the desktop
+_SCALE = {"font": 1.0, "line": 1.0}
+
+
+def set_presentation_scale(font_scale: float = 1.0, line_scale: float = 1.0) -> None:
+    """Scale the fonts and line widths of plots styled from now on (presentation mode); (1, 1) restores them."""
+    _SCALE["font"], _SCALE["line"] = float(font_scale), float(line_scale)
+
+
+def line(width: float) -> float:
+    """A line width in the current scale (thicker in presentation mode)."""
+    return width * _SCALE["line"]
+
+
+def pt(size: float) -> int:
+    """A font size in points in the current scale."""
+    return max(1, round(size * _SCALE["font"]))
+
 
 @dataclass(frozen=True)
 class Theme:
@@ -59,6 +77,21 @@ THEMES: dict[str, Theme] = {
         gradient="#ff8a4c",
         model_curve="#f2f2f2",
     ),
+    # presentation mode: black and white with saturated curves that survive a projector and screen sharing
+    "contrast": Theme(
+        name="contrast",
+        background="#000000",
+        foreground="#ffffff",
+        grid_alpha=0.35,
+        legend_fill="#000000e0",
+        readout_fill="#000000f0",
+        train="#ffd60a",
+        train_raw="#ffd60a55",
+        validation="#00e5ff",
+        histogram="#ffd60a",
+        gradient="#ff5c8a",
+        model_curve="#ffffff",
+    ),
 }
 
 # Qualitative class colours: the first two are TensorFlow Playground's orange and blue, the rest
@@ -80,7 +113,7 @@ CLASS_COLORS: tuple[str, ...] = (
 
 
 def get_theme(name: str) -> Theme:
-    """Return the theme called `name` ("light" or "dark")."""
+    """Return the theme called `name` ("light", "dark" or "contrast")."""
     try:
         return THEMES[name]
     except KeyError:
@@ -95,7 +128,7 @@ def class_color(index: int) -> QColor:
 def font(point_size: int, bold: bool = False) -> QFont:
     """A QFont of the application's family at `point_size`."""
     f = QFont()
-    f.setPointSize(point_size)
+    f.setPointSize(pt(point_size))
     f.setBold(bold)
     return f
 
@@ -113,7 +146,7 @@ def style_plot(
     fg = theme.foreground
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen(fg, width=1))
+        axis.setPen(pg.mkPen(fg, width=line(1)))
         axis.setTextPen(pg.mkPen(fg))
         axis.setStyle(tickFont=font(TICK_PT), tickTextOffset=4, maxTickLevel=1)
         axis.enableAutoSIPrefix(False)  # "(x0.001)" after a unitless title only confuses
@@ -123,7 +156,7 @@ def style_plot(
             axis.autoSIPrefixScale = 1.0
             axis.labelUnitPrefix = ""
             axis._updateLabel()
-    label_style = {"color": fg, "font-size": f"{LABEL_PT}pt"}
+    label_style = {"color": fg, "font-size": f"{pt(LABEL_PT)}pt"}
     if bottom is not None:
         plot.setLabel("bottom", bottom, **label_style)
     else:
@@ -135,9 +168,9 @@ def style_plot(
         axis = plot.getAxis("left")
         axis.setLabel(axis.labelText or None, **label_style)
     if title is not None:
-        plot.setTitle(title, color=fg, size=f"{TITLE_PT}pt")
+        plot.setTitle(title, color=fg, size=f"{pt(TITLE_PT)}pt")
     elif plot.titleLabel.isVisible() and plot.titleLabel.text:
-        plot.setTitle(plot.titleLabel.text, color=fg, size=f"{TITLE_PT}pt")
+        plot.setTitle(plot.titleLabel.text, color=fg, size=f"{pt(TITLE_PT)}pt")
     plot.showGrid(x=grid, y=grid, alpha=theme.grid_alpha)
 
 
@@ -146,4 +179,4 @@ def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
     legend.setBrush(pg.mkBrush(theme.legend_fill))
     legend.setPen(pg.mkPen(theme.foreground, width=0.5))
     legend.setLabelTextColor(theme.foreground)
-    legend.setLabelTextSize(f"{TICK_PT + 1}pt")
+    legend.setLabelTextSize(f"{pt(TICK_PT + 1)}pt")

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from ._style import CLASS_COLORS, get_theme, style_legend, style_plot
+from ._style import CLASS_COLORS, get_theme, line, style_legend, style_plot
 from .confusion_plot import ConfusionMatrixPlot
 
 __all__ = ["ConfusionMatrixPlot", "DecisionBoundaryPlot", "probability_image"]
@@ -98,7 +98,7 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         self.setBackground(self._theme.background)
         style_plot(self.plot, self._theme, grid=self._mode == "regression")
         style_legend(self.legend, self._theme)
-        self.curve.setPen(pg.mkPen(self._theme.model_curve, width=2.5))
+        self.curve.setPen(pg.mkPen(self._theme.model_curve, width=line(2.5)))
         if self._probs is not None:
             self.image.setImage(probability_image(self._probs, self._theme.background), autoLevels=False)
         self._paint_points()

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import TICK_PT, TITLE_PT, font, get_theme, style_legend, style_plot
+from ._style import TICK_PT, TITLE_PT, font, get_theme, pt, style_legend, style_plot
 from .histogram_plot import grid_columns
 
 #: more levels than this in a layer's range are not drawn: the lines would fill the plot
@@ -166,7 +166,7 @@ class CompareHistogramPlot(pg.GraphicsLayoutWidget):
     def _draw(self) -> None:
         t = self._theme
         for lp, pair in zip(self._pool, self._pairs):
-            lp.plot.setTitle(pair.name, color=t.foreground, size=f"{TITLE_PT}pt")
+            lp.plot.setTitle(pair.name, color=t.foreground, size=f"{pt(TITLE_PT)}pt")
             lp.before.setPen(pg.mkPen(t.foreground[:7] + "60", width=1))
             lp.before.setBrush(pg.mkBrush(t.foreground[:7] + "26"))
             lp.after.setPen(pg.mkPen(t.histogram, width=1.4))

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import get_theme, style_plot
+from ._style import get_theme, line, style_plot
 
 KIND_AXIS = {"weights": "weight value", "gradients": "gradient value"}
 
@@ -101,7 +101,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
     def _restyle(self) -> None:
         t = self._theme
         color = t.histogram if self._kind == "weights" else t.gradient
-        pen = pg.mkPen(color, width=1.2)
+        pen = pg.mkPen(color, width=line(1.2))
         brush = pg.mkBrush(color[:7] + "70")
         for plot, bars, name in zip(self.plots, self.bars, self._names, strict=True):
             style_plot(plot, t, title=name, bottom=KIND_AXIS[self._kind], left="count")

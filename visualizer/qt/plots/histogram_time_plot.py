@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from ._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
+from ._style import LABEL_PT, TICK_PT, font, get_theme, pt, style_plot
 from .histogram_plot import KIND_AXIS
 
 ROWS = 64  # value bins of the common grid every snapshot is resampled onto
@@ -15,7 +15,7 @@ MAX_COLUMNS = 2000  # snapshots kept; beyond this every second older one is drop
 MAX_PIXELS = 2048  # image columns of the regular step grid
 # Perceptually uniform maps that run away from the background: white-to-dark on white, black-to-bright on dark.
 # Their first tenth is cut off so that a cell with a few counts still stands out from the background.
-COLORMAPS = {"light": "CET-L17", "dark": "inferno"}
+COLORMAPS = {"light": "CET-L17", "dark": "inferno", "contrast": "inferno"}
 COLORMAP_START = 0.1
 PEAK_PERCENTILE = 90  # colour scale tops out at this percentile of the columns' peaks
 
@@ -121,7 +121,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
             axis.setPen(pg.mkPen(t.foreground, width=1))
             axis.setTextPen(pg.mkPen(t.foreground))
         bar.axis.setStyle(tickFont=font(TICK_PT), tickTextOffset=3)
-        bar.axis.setLabel("count", color=t.foreground, **{"font-size": f"{LABEL_PT}pt"})
+        bar.axis.setLabel("count", color=t.foreground, **{"font-size": f"{pt(LABEL_PT)}pt"})
         bar.setColorMap(colormap(t.name))
 
     def set_layer(self, name: str) -> None:

@@ -13,7 +13,7 @@ MAX_NODES = 16  # nodes drawn per column; a wider layer shows its first MAX_NODE
 MAX_OUTPUT_NAMES = 10  # output class names are written beside the outputs only when this few
 MAX_NAME_CHARS = 12
 NEGATIVE, POSITIVE = CLASS_COLORS[0], CLASS_COLORS[1]  # TF Playground's orange and blue
-NEUTRAL = {"light": "#b0b4ba", "dark": "#5f636a"}  # edges before any weight is known
+NEUTRAL = {"light": "#b0b4ba", "dark": "#5f636a", "contrast": "#8a8a8a"}  # edges before any weight is known
 # |w| / (the layer's max |w|) falls in one of these buckets; each bucket is one item per sign.
 BUCKET_ALPHA = (0.22, 0.42, 0.68, 0.95)
 BUCKET_WIDTH = (0.6, 1.0, 1.6, 2.4)
