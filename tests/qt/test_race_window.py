@@ -1,0 +1,84 @@
+"""The optimizer race window: a tiny race on a worker thread, drawn; closing leaves no thread behind."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from visualizer.core import experiment
+from visualizer.qt.race_window import THREAD_NAME, RaceWindow
+
+TINY = {"title": "tiny moons",
+        "data": {"name": "moons", "samples": 120, "noise": 0.2, "seed": 0},
+        "model": {"hidden": [4], "activation": "tanh"},
+        "train": {"optimizer": "adam", "lr": 0.02, "batch_size": 32, "epochs": 2, "loss": "cross_entropy"}}
+
+
+def race_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive()]
+
+
+@pytest.fixture
+def window(qtbot):
+    w = RaceWindow(experiment.from_dict(TINY), None)
+    qtbot.addWidget(w)
+    yield w
+    w.close()
+
+
+def test_defaults_come_from_the_experiment_and_the_registry(window):
+    assert [e.optimizer for e in window.entries()] == ["sgd", "momentum", "adam"]
+    assert [e.hyper["lr"] for e in window.entries()] == [0.01, 0.01, 0.02]  # Adam: the experiment's own lr
+    assert window.epochs_spin.value() == 2
+    window.rows[3].set_entry("rmsprop", 0.005)
+    assert window.entries()[3].optimizer == "rmsprop" and window.entries()[3].hyper == {"lr": 0.005}
+
+
+def test_a_tiny_race_is_drawn_and_closing_leaves_no_thread(qtbot):
+    w = RaceWindow(experiment.from_dict(TINY), None)
+    qtbot.addWidget(w)
+    w.rows[0].set_entry("sgd", 0.2)
+    assert w.run()
+    assert w.running and not w.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not w.running, timeout=30_000)
+    r = w.result
+    assert r is not None and len(r.runs) == 3, w.status.text()
+    drawn = w.landscape.path_points
+    assert len(drawn) == 3
+    for points, path, run in zip(drawn, r.paths, r.runs):
+        assert len(points) == len(run.trajectory) == len(run.snapshot_steps)
+        np.testing.assert_allclose(points, path)
+    assert w.losses.curve_count == 3
+    assert "PCA 1" in w.landscape.plot.getAxis("bottom").labelText
+    assert f"{100 * r.explained[0]:.1f}%" in w.landscape.plot.getAxis("bottom").labelText
+    assert "done" in w.progress.format() and w.run_button.isEnabled()
+    w.log_y.setChecked(True)
+    assert w.losses.log_y
+    w.rows[1].check.setChecked(False)
+    assert w.run()  # a second race reuses the plot items: two paths now
+    qtbot.waitUntil(lambda: not w.running, timeout=30_000)
+    assert len(w.landscape.path_points) == 2 and w.losses.curve_count == 2
+    w.close()
+    assert not race_threads()
+
+
+def test_cancel_and_close_mid_race_join_the_worker(qtbot):
+    w = RaceWindow(experiment.from_dict({**TINY, "train": {**TINY["train"], "epochs": 400}}), None)
+    qtbot.addWidget(w)
+    assert w.run()
+    qtbot.waitUntil(lambda: "step" in w.progress.format(), timeout=10_000)
+    w.cancel()
+    assert not w.running and not race_threads() and w.result is None
+    assert "cancelled" in w.progress.format()
+    assert w.run()
+    w.close()
+    assert not w.running and not race_threads()
+
+
+def test_no_optimizer_chosen_is_refused_with_a_message(window):
+    for row in window.rows:
+        row.check.setChecked(False)
+    assert not window.run()
+    assert "1 to 6 optimizers" in window.status.text() and not race_threads()

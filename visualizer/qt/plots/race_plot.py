@@ -1,0 +1,207 @@
+"""The optimizer race drawn: every path on the shared loss landscape (a LandscapePlot with pooled path items of
+its own) and the loss curves overlaid, one colour per optimizer in both."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from ._style import TICK_PT, get_theme, style_legend, style_plot
+from .landscape_plot import LandscapePlot
+
+#: one colour per entry, readable on the viridis heatmap (with a dark shadow) and on light and dark backgrounds
+RACE_COLORS: tuple[str, ...] = ("#ff3b30", "#00c2ff", "#ff9f0a", "#e040fb", "#34c759", "#ffd60a")
+SHADOW = "#000000c0"
+MAX_PATHS = len(RACE_COLORS)
+
+
+def race_color(index: int) -> str:
+    return RACE_COLORS[index % len(RACE_COLORS)]
+
+
+def axis_labels(explained: Sequence[float]) -> tuple[str, str]:
+    """Axis titles with each PCA axis's share of the variance of all the paths."""
+    return (f"PCA 1 ({100 * explained[0]:.1f}% of variance)", f"PCA 2 ({100 * explained[1]:.1f}% of variance)")
+
+
+class RaceLandscapePlot(LandscapePlot):
+    """The loss on the shared plane with one path per optimizer (its colour, a square at its end) from the common
+    start (white circle); the items are made once and reused, unused ones hidden."""
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        self.paths: list[pg.PlotDataItem] = []
+        self.ends: list[pg.ScatterPlotItem] = []
+        self.race_start: pg.ScatterPlotItem | None = None
+        self.race_legend: pg.LegendItem | None = None
+        super().__init__(parent, theme)
+        self.setObjectName("raceLandscapePlot")
+        self.colorbar.axis.enableAutoSIPrefix(False)  # log₁₀ losses of ±0.6 are not "±600 (x0.001)"
+        self.plot.setTitle("Loss landscape on the shared plane")
+        for i, color in enumerate(RACE_COLORS):
+            path = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), shadowPen=pg.mkPen(SHADOW, width=5))
+            end = pg.ScatterPlotItem(symbol="s", size=11, brush=pg.mkBrush(color), pen=pg.mkPen("#000000", width=1.2))
+            path.setZValue(30 + i)
+            end.setZValue(50 + i)
+            self.plot.addItem(path)
+            self.plot.addItem(end)
+            path.hide()
+            end.hide()
+            self.paths.append(path)
+            self.ends.append(end)
+        self.race_start = pg.ScatterPlotItem(symbol="o", size=12, brush=pg.mkBrush("#ffffff"),
+                                             pen=pg.mkPen("#000000", width=1.5))
+        self.race_start.setZValue(60)
+        self.plot.addItem(self.race_start)
+        self.race_legend = pg.LegendItem(offset=(8, 8), horSpacing=6)
+        self.race_legend.setParentItem(self.plot.getViewBox())
+        self.race_legend.setZValue(70)
+        self._legend_key: tuple = ()
+        self.race_legend.hide()
+        self._style_race_legend()
+
+    @property
+    def path_points(self) -> list[np.ndarray]:
+        """The (T, 2) points of every visible path, in order."""
+        out = []
+        for path in self.paths:
+            if path.isVisible():
+                x, y = path.getData()
+                out.append(np.column_stack([x, y]))
+        return out
+
+    def set_theme(self, theme: str) -> None:
+        super().set_theme(theme)
+        if self.race_legend is not None:
+            self._style_race_legend()
+
+    def set_race(self, alphas: np.ndarray, betas: np.ndarray, loss: np.ndarray, paths: Sequence[np.ndarray],
+                 labels: Sequence[str], explained: Sequence[float], log_scale: bool = True) -> None:
+        """Show the surface and one path (T_i, 2) per label, coloured RACE_COLORS[i]; at most MAX_PATHS."""
+        if len(paths) != len(labels) or len(paths) > MAX_PATHS:
+            raise ValueError(f"need as many labels as paths, at most {MAX_PATHS}; got {len(paths)} paths, "
+                             f"{len(labels)} labels")
+        self.set_surface(alphas, betas, loss, log_scale=log_scale, axis_labels=axis_labels(explained))
+        for i, (path, end) in enumerate(zip(self.paths, self.ends)):
+            if i < len(paths):
+                pts = np.asarray(paths[i], dtype=np.float64)
+                path.setData(pts[:, 0], pts[:, 1])
+                end.setData(pts[-1:, 0], pts[-1:, 1])
+                path.show()
+                end.show()
+            else:
+                path.hide()
+                end.hide()
+        if len(paths):
+            start = np.asarray(paths[0], dtype=np.float64)[0]
+            self.race_start.setData([start[0]], [start[1]])
+            self.race_start.show()
+        else:
+            self.race_start.hide()
+        key = tuple(labels)
+        if key != self._legend_key:
+            self._legend_key = key
+            self.race_legend.clear()
+            for path, label in zip(self.paths, labels):
+                self.race_legend.addItem(path, label)
+            self.race_legend.addItem(self.race_start, "start (all)")
+            self._style_race_legend()
+        self.race_legend.setVisible(bool(len(paths)))
+
+    def clear_race(self) -> None:
+        """Hide the paths and the surface (a new race is starting)."""
+        for item in (*self.paths, *self.ends, self.race_start, self.race_legend):
+            item.hide()
+        self.clear()
+
+    def _style_race_legend(self) -> None:
+        style_legend(self.race_legend, get_theme(self.theme))
+        for _sample, label in self.race_legend.items:
+            label.setText(label.text)
+
+
+class RaceLossPlot(pg.PlotWidget):
+    """Training loss against step, one colour per optimizer: each batch's loss faint, the per-epoch mean solid."""
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        super().__init__(parent)
+        self.setObjectName("raceLossPlot")
+        self.plot = self.getPlotItem()
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.getAxis("left").setWidth(56)
+        self.legend = self.plot.addLegend(offset=(-8, 8))
+        self.raw: list[pg.PlotDataItem] = []
+        self.mean: list[pg.PlotDataItem] = []
+        for color in RACE_COLORS:
+            raw = pg.PlotDataItem(pen=pg.mkPen(color + "38", width=1))
+            mean = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), symbol="o", symbolSize=4,
+                                   symbolBrush=pg.mkBrush(color), symbolPen=None)
+            for item in (raw, mean):
+                item.setClipToView(True)
+                self.plot.addItem(item)
+                item.hide()
+            self.raw.append(raw)
+            self.mean.append(mean)
+        self._labels: list[str] = []
+        self._log = False
+        self._theme = theme
+        self.set_theme(theme)
+
+    @property
+    def log_y(self) -> bool:
+        return self._log
+
+    @property
+    def curve_count(self) -> int:
+        return sum(item.isVisible() for item in self.mean)
+
+    def set_theme(self, theme: str) -> None:
+        t = get_theme(theme)
+        self._theme = theme
+        self.setBackground(t.background)
+        style_plot(self.plot, t, title="Training loss", bottom="step", left="loss")
+        style_legend(self.legend, t)
+        for _sample, label in self.legend.items:
+            label.setText(label.text)
+
+    def set_log_y(self, on: bool) -> None:
+        self._log = bool(on)
+        self.plot.setLogMode(y=self._log)
+        self.plot.setLabel("left", "loss (log scale)" if self._log else "loss")
+
+    def set_curves(self, runs: Sequence) -> None:
+        """Draw the RaceRuns given (their order gives the colours); hide the rest."""
+        if len(runs) > MAX_PATHS:
+            raise ValueError(f"at most {MAX_PATHS} curves; got {len(runs)}")
+        for i, (raw, mean) in enumerate(zip(self.raw, self.mean)):
+            if i < len(runs):
+                run = runs[i]
+                ok = np.isfinite(run.losses) & (run.losses > 0)
+                raw.setData(run.steps[ok], run.losses[ok])
+                keep = np.isfinite(run.eval_losses) & (run.eval_losses > 0)
+                steps = np.concatenate([[0], run.eval_steps[keep]])
+                mean.setData(steps, np.concatenate([run.losses[:1], run.eval_losses[keep]]))
+                raw.show()
+                mean.show()
+            else:
+                raw.hide()
+                mean.hide()
+        labels = [run.label for run in runs]
+        if labels != self._labels:
+            self._labels = labels
+            self.legend.clear()
+            for item, label in zip(self.mean, labels):
+                self.legend.addItem(item, label)
+            self.legend.setLabelTextSize(f"{TICK_PT + 1}pt")
+            self.set_theme(self._theme)
+        self.legend.setVisible(bool(runs))
+        self.plot.enableAutoRange()
+
+    def clear_curves(self) -> None:
+        for item in (*self.raw, *self.mean):
+            item.hide()
+        self.legend.setVisible(False)
+
