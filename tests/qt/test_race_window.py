@@ -56,10 +56,16 @@ def test_a_tiny_race_is_drawn_and_closing_leaves_no_thread(qtbot):
     assert "done" in w.progress.format() and w.run_button.isEnabled()
     w.log_y.setChecked(True)
     assert w.losses.log_y
+    assert not any(item.isVisible() for item in w.losses.raw)
+    w.batches.setChecked(True)
+    assert sum(item.isVisible() for item in w.losses.raw) == 3
+    x, y = w.losses.raw[0].getData()
+    assert len(x) == len(r.runs[0].steps) and x[-1] == pytest.approx(2.0)  # epochs on x: 2 epochs
     w.rows[1].check.setChecked(False)
     assert w.run()  # a second race reuses the plot items: two paths now
     qtbot.waitUntil(lambda: not w.running, timeout=30_000)
     assert len(w.landscape.path_points) == 2 and w.losses.curve_count == 2
+    assert sum(item.isVisible() for item in w.losses.raw) == 2
     w.close()
     assert not race_threads()
 

@@ -82,6 +82,7 @@ class RaceRun:
 
     entry: RaceEntry
     label: str
+    steps_per_epoch: int
     snapshot_steps: np.ndarray
     trajectory: np.ndarray
     steps: np.ndarray
@@ -203,7 +204,7 @@ def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir:
             return
         if ended.reason == "failed":
             raise VisualizerError(f"{entry.title()}: {ended.message}")
-        run = RaceRun(entry, entry.title(), np.asarray(snap_steps, np.int64), np.stack(snaps),
+        run = RaceRun(entry, entry.title(), started.steps_per_epoch, np.asarray(snap_steps, np.int64), np.stack(snaps),
                       np.asarray(steps, np.int64), np.asarray(losses, np.float64),
                       np.asarray(ev_steps, np.int64), np.asarray(ev_losses, np.float64),
                       np.asarray(val_losses, np.float64), ended.reason, ended.message)

@@ -131,6 +131,10 @@ class RaceWindow(QMainWindow):
         form.addRow("Surface grid", self.grid_spin)
         form.addRow(self.log_colors)
         form.addRow(self.log_y)
+        self.batches = QCheckBox("every batch's loss (faint)")
+        self.batches.setObjectName("raceShowBatches")
+        self.batches.setToolTip("Behind the per-epoch mean, the loss of every mini-batch as it was trained on")
+        form.addRow(self.batches)
         self.run_button = button("Run", "raceRunButton", "Train every chosen optimizer from one start (Ctrl+Enter)")
         self.cancel_button = button("Cancel", "raceCancelButton", "Stop the race after the current step (Esc)")
         self.cancel_button.setEnabled(False)
@@ -159,8 +163,8 @@ class RaceWindow(QMainWindow):
         column.addLayout(buttons)
         column.addWidget(self.progress)
         column.addWidget(self.status)
-        column.addStretch(1)
         column.addWidget(self.about)
+        column.addStretch(1)
 
         self.landscape = RaceLandscapePlot(theme=theme)
         self.losses = RaceLossPlot(theme=theme)
@@ -180,6 +184,7 @@ class RaceWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.log_colors.toggled.connect(self._on_log_colors_toggled)
         self.log_y.toggled.connect(self.losses.set_log_y)
+        self.batches.toggled.connect(self.losses.set_show_batches)
         for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.cancel), ("Ctrl+W", self.close)):
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
         self.poll = QTimer(self)
@@ -336,12 +341,13 @@ class RaceWindow(QMainWindow):
 
     def _summary(self) -> str:
         r = self.result
-        lines = [f"Plane: PCA 1 and 2 explain {100 * r.explained[0]:.1f}% and {100 * r.explained[1]:.1f}% of "
-                 "the paths' variance. Per optimizer: final training loss (last epoch's mean), and how far its path "
-                 "leaves the plane at most (‖θ − plane‖):"]
-        for i, (run, dist) in enumerate(zip(r.runs, r.distances)):
-            final = run.eval_losses[-1] if len(run.eval_losses) else run.losses[-1]
-            note = "" if run.reason == "completed" else f" ({run.reason})"
-            lines.append(f"<span style='color:{race_color(i)}'>■</span> {run.label}: loss {final:.4f}, "
-                         f"off-plane ≤ {float(dist.max()):.3g}{note}")
-        return "<br>".join(lines)
+        rows = "".join(
+            f"<tr><td><span style='color:{race_color(i)}'>■</span> {run.label}"
+            f"{'' if run.reason == 'completed' else ' (' + run.reason + ')'}</td>"
+            f"<td align='right'>{(run.eval_losses[-1] if len(run.eval_losses) else run.losses[-1]):.4f}</td>"
+            f"<td align='right'>{float(dist.max()):.3g}</td></tr>"
+            for i, (run, dist) in enumerate(zip(r.runs, r.distances)))
+        return (f"PCA 1 and 2 explain {100 * r.explained[0]:.1f}% and {100 * r.explained[1]:.1f}% of the variance "
+                "of all the paths.<table cellspacing='4'><tr><th align='left'>optimizer</th><th>final loss</th>"
+                f"<th>off plane</th></tr>{rows}</table><small>final loss: the last epoch's mean training loss; "
+                "off plane: the largest distance ‖θ − plane‖ of a snapshot.</small>")

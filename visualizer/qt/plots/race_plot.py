@@ -9,12 +9,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import TICK_PT, get_theme, style_legend, style_plot
+from ._style import TICK_PT, TITLE_PT, get_theme, style_legend, style_plot
 from .landscape_plot import LandscapePlot
 
 #: one colour per entry, readable on the viridis heatmap (with a dark shadow) and on light and dark backgrounds
 RACE_COLORS: tuple[str, ...] = ("#ff3b30", "#00c2ff", "#ff9f0a", "#e040fb", "#34c759", "#ffd60a")
 SHADOW = "#000000c0"
+LANDSCAPE_TITLE = "Training loss on the shared plane"
 MAX_PATHS = len(RACE_COLORS)
 
 
@@ -39,7 +40,7 @@ class RaceLandscapePlot(LandscapePlot):
         super().__init__(parent, theme)
         self.setObjectName("raceLandscapePlot")
         self.colorbar.axis.enableAutoSIPrefix(False)  # log₁₀ losses of ±0.6 are not "±600 (x0.001)"
-        self.plot.setTitle("Loss landscape on the shared plane")
+        self._title()
         for i, color in enumerate(RACE_COLORS):
             path = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), shadowPen=pg.mkPen(SHADOW, width=5))
             end = pg.ScatterPlotItem(symbol="s", size=11, brush=pg.mkBrush(color), pen=pg.mkPen("#000000", width=1.2))
@@ -76,6 +77,10 @@ class RaceLandscapePlot(LandscapePlot):
         super().set_theme(theme)
         if self.race_legend is not None:
             self._style_race_legend()
+            self._title()
+
+    def _title(self) -> None:
+        self.plot.setTitle(LANDSCAPE_TITLE, color=get_theme(self.theme).foreground, size=f"{TITLE_PT}pt")
 
     def set_race(self, alphas: np.ndarray, betas: np.ndarray, loss: np.ndarray, paths: Sequence[np.ndarray],
                  labels: Sequence[str], explained: Sequence[float], log_scale: bool = True) -> None:
@@ -84,6 +89,11 @@ class RaceLandscapePlot(LandscapePlot):
             raise ValueError(f"need as many labels as paths, at most {MAX_PATHS}; got {len(paths)} paths, "
                              f"{len(labels)} labels")
         self.set_surface(alphas, betas, loss, log_scale=log_scale, axis_labels=axis_labels(explained))
+        lengths = [float(np.sum(np.linalg.norm(np.diff(np.asarray(p, np.float64), axis=0), axis=1)))
+                   for p in paths]
+        for rank, i in enumerate(np.argsort(lengths)[::-1]):  # the shortest path on top: long ones never hide it
+            self.paths[i].setZValue(30 + rank)
+            self.ends[i].setZValue(50 + rank)
         for i, (path, end) in enumerate(zip(self.paths, self.ends)):
             if i < len(paths):
                 pts = np.asarray(paths[i], dtype=np.float64)
@@ -123,7 +133,8 @@ class RaceLandscapePlot(LandscapePlot):
 
 
 class RaceLossPlot(pg.PlotWidget):
-    """Training loss against step, one colour per optimizer: each batch's loss faint, the per-epoch mean solid."""
+    """Training loss against epoch (steps / steps per epoch, so that full-batch and mini-batch runs line up), one
+    colour per optimizer: the per-epoch mean, and (optionally) each batch's loss faint behind it."""
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
@@ -136,7 +147,7 @@ class RaceLossPlot(pg.PlotWidget):
         self.raw: list[pg.PlotDataItem] = []
         self.mean: list[pg.PlotDataItem] = []
         for color in RACE_COLORS:
-            raw = pg.PlotDataItem(pen=pg.mkPen(color + "38", width=1))
+            raw = pg.PlotDataItem(pen=pg.mkPen(color + "40", width=1))
             mean = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), symbol="o", symbolSize=4,
                                    symbolBrush=pg.mkBrush(color), symbolPen=None)
             for item in (raw, mean):
@@ -147,6 +158,7 @@ class RaceLossPlot(pg.PlotWidget):
             self.mean.append(mean)
         self._labels: list[str] = []
         self._log = False
+        self._show_raw = False
         self._theme = theme
         self.set_theme(theme)
 
@@ -162,10 +174,20 @@ class RaceLossPlot(pg.PlotWidget):
         t = get_theme(theme)
         self._theme = theme
         self.setBackground(t.background)
-        style_plot(self.plot, t, title="Training loss", bottom="step", left="loss")
+        style_plot(self.plot, t, title="Training loss", bottom="epoch", left="loss")
         style_legend(self.legend, t)
         for _sample, label in self.legend.items:
             label.setText(label.text)
+
+    @property
+    def show_batches(self) -> bool:
+        return self._show_raw
+
+    def set_show_batches(self, on: bool) -> None:
+        """Show (or hide) the faint curves of every batch's loss behind the per-epoch means."""
+        self._show_raw = bool(on)
+        for raw, mean in zip(self.raw, self.mean):
+            raw.setVisible(self._show_raw and mean.isVisible())
 
     def set_log_y(self, on: bool) -> None:
         self._log = bool(on)
@@ -179,12 +201,13 @@ class RaceLossPlot(pg.PlotWidget):
         for i, (raw, mean) in enumerate(zip(self.raw, self.mean)):
             if i < len(runs):
                 run = runs[i]
+                per = float(max(run.steps_per_epoch, 1))
                 ok = np.isfinite(run.losses) & (run.losses > 0)
-                raw.setData(run.steps[ok], run.losses[ok])
+                raw.setData(run.steps[ok] / per, run.losses[ok])
                 keep = np.isfinite(run.eval_losses) & (run.eval_losses > 0)
                 steps = np.concatenate([[0], run.eval_steps[keep]])
-                mean.setData(steps, np.concatenate([run.losses[:1], run.eval_losses[keep]]))
-                raw.show()
+                mean.setData(steps / per, np.concatenate([run.losses[:1], run.eval_losses[keep]]))
+                raw.setVisible(self._show_raw)
                 mean.show()
             else:
                 raw.hide()
