@@ -1,4 +1,4 @@
-"""The central views: loss curves, what the model predicts, and the weight histograms (per layer, over time)."""
+"""The central views: loss curves, what the model predicts (or the loss landscape), and the weight histograms."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .figures import METRIC_LABELS, histogram_layers, show_history
+from .landscape_view import LandscapeView
 from .plots import ConfusionMatrixPlot, DecisionBoundaryPlot, HistogramPlot, HistogramTimePlot, LossPlot, export_widget
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
@@ -81,9 +82,17 @@ class TrainingViews(QWidget):
         self.hist_tabs.setTabToolTip(1, "One layer's histogram at every snapshot: step across, value up, "
                                         "count as colour")
 
+        self.landscape = LandscapeView(theme=theme)
+        self.right_tabs = QTabWidget()
+        self.right_tabs.setObjectName("rightTabs")
+        self.right_tabs.addTab(self.prediction, "Prediction")
+        self.right_tabs.addTab(self.landscape, "Loss landscape")
+        self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
+        self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
+
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(_titled(self.loss, self.log_check))
-        top.addWidget(self.prediction)
+        top.addWidget(self.right_tabs)
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -104,12 +113,21 @@ class TrainingViews(QWidget):
 
     # -- set-up ---------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time):
+        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape):
             plot.set_theme(name)
+
+    def set_experiment(self, experiment) -> None:
+        """The resolved experiment of the run about to start (the landscape rebuilds its network from it)."""
+        self.landscape.set_experiment(experiment)
+
+    def shutdown(self) -> None:
+        """Stop and join the background threads of the views (before the window closes)."""
+        self.landscape.shutdown()
 
     def show_data(self, dataset) -> None:
         """Before a run: the data points in the prediction view, everything else empty."""
         self.clear()
+        self.landscape.set_dataset(dataset)
         if dataset is None:
             return
         if dataset.n_features == 2 and dataset.task == "classification":
@@ -149,6 +167,7 @@ class TrainingViews(QWidget):
         self.hist_time.clear()
         self.boundary.clear()
         self.confusion.clear()
+        self.landscape.clear()
         self._snapshot, self._columns, self._pending = None, [], []
 
     # -- live -----------------------------------------------------------------------------------------
@@ -166,6 +185,9 @@ class TrainingViews(QWidget):
                 self._append_time_column(snap)
             self._snapshot = frame.snapshots[-1]
             self._pending = list(self.snapshot_views)
+            self.landscape.add_snapshots(frame.snapshots)
+        if getattr(frame, "ended", None) is not None:
+            self.landscape.finish()
         if self._pending:
             self._pending.pop(0)(self._snapshot)
 
@@ -230,4 +252,6 @@ class TrainingViews(QWidget):
         if self._snapshot is not None:
             out.append(export_widget(self.histograms, folder / f"histograms.{fmt}", 1100, 450, theme=theme))
             out.append(export_widget(self.hist_time, folder / f"histogram_over_time.{fmt}", 1000, 500, theme=theme))
+        if self.landscape.surface is not None:
+            out.append(export_widget(self.landscape.plot2d, folder / f"landscape.{fmt}", 900, 800, theme=theme))
         return out

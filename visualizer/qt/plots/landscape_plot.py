@@ -22,6 +22,40 @@ CURRENT_COLOR = "#ff9f0a"
 CONTOUR_COLOR = "#ffffff70"
 
 
+def opengl_unavailable() -> str:
+    """Why a 3-D view cannot be shown here ('' when it can)."""
+    from PySide6.QtGui import QGuiApplication
+
+    platform = QGuiApplication.platformName()
+    if platform in ("offscreen", "minimal"):
+        return f"the '{platform}' Qt platform has no OpenGL"
+    try:
+        import OpenGL.GL  # noqa: F401
+    except Exception as exc:  # PyOpenGL missing or no libGL
+        return f"PyOpenGL cannot load ({type(exc).__name__}: {exc})"
+    return ""
+
+
+def bilinear(alphas: np.ndarray, betas: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Bilinear interpolation of values[i, j] (at betas[i], alphas[j]) at (T, 2) points (α, β); NaN outside."""
+    alphas, betas = np.asarray(alphas, np.float64), np.asarray(betas, np.float64)
+    values = np.asarray(values, np.float64)
+    pts = np.atleast_2d(np.asarray(points, np.float64))
+    out = np.full(len(pts), np.nan)
+    if alphas.size < 2 or betas.size < 2 or len(pts) == 0:
+        return out
+    a, b = pts[:, 0], pts[:, 1]
+    inside = (a >= alphas[0]) & (a <= alphas[-1]) & (b >= betas[0]) & (b <= betas[-1])
+    j = np.clip(np.searchsorted(alphas, a, side="right") - 1, 0, alphas.size - 2)
+    i = np.clip(np.searchsorted(betas, b, side="right") - 1, 0, betas.size - 2)
+    ta = (a - alphas[j]) / (alphas[j + 1] - alphas[j])
+    tb = (b - betas[i]) / (betas[i + 1] - betas[i])
+    v = (values[i, j] * (1 - ta) * (1 - tb) + values[i, j + 1] * ta * (1 - tb)
+         + values[i + 1, j] * (1 - ta) * tb + values[i + 1, j + 1] * ta * tb)
+    out[inside] = v[inside]
+    return out
+
+
 def contour_levels(lo: float, hi: float, n: int = N_CONTOURS) -> np.ndarray:
     """`n` evenly spaced levels strictly between `lo` and `hi` (none when the range is empty)."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
@@ -43,6 +77,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         self._betas = np.zeros(0)
         self._loss = np.zeros((0, 0))
         self._log = False
+        self._value_name = "loss"
         self._axis_labels: tuple[str, str] = DEFAULT_AXIS_LABELS
         self._levels = np.zeros(0)
         self._points = np.zeros((0, 2))
@@ -78,6 +113,8 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         for item, name in ((self.path, "trajectory"), (self.start_marker, "start"),
                            (self.current_marker, "current"), (self.end_marker, "end")):
             self.legend.addItem(item, name)  # filled once: shown only with a trajectory
+        self.marks: list[tuple[pg.ScatterPlotItem, pg.TextItem]] = []  # pooled labelled markers
+        self._marks: list[tuple[str, float, float]] = []
         self.clear()
         self.set_theme(theme)
 
@@ -125,9 +162,10 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
             label.setText(label.text)  # setLabelTextColor only takes effect at the next setText
 
     def set_surface(self, alphas: np.ndarray, betas: np.ndarray, loss: np.ndarray, log_scale: bool = False,
-                    axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS) -> None:
+                    axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS, value_name: str = "loss") -> None:
         """Show `loss` (len(betas), len(alphas); row i at betas[i]) over the evenly spaced grid `alphas` x `betas`,
-        as log₁₀ of the loss when `log_scale` (non-positive values are clipped to the smallest positive one)."""
+        as log₁₀ of the loss when `log_scale` (non-positive values are clipped to the smallest positive one);
+        `value_name` titles the colour bar (e.g. "accuracy")."""
         alphas = np.asarray(alphas, dtype=np.float64).ravel()
         betas = np.asarray(betas, dtype=np.float64).ravel()
         loss = np.asarray(loss, dtype=np.float64)
@@ -137,6 +175,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         if len(axis_labels) != 2:
             raise ValueError("axis_labels needs two titles (α axis, β axis)")
         self._alphas, self._betas, self._loss, self._log = alphas, betas, loss, bool(log_scale)
+        self._value_name = str(value_name)
         self._axis_labels = (str(axis_labels[0]), str(axis_labels[1]))
         style_plot(self.plot, self._theme, bottom=self._axis_labels[0], left=self._axis_labels[1], grid=False)
         self._label_colorbar()
@@ -178,6 +217,34 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         p = self._points[self._current]
         self.current_marker.setData([p[0]], [p[1]])
 
+    @property
+    def marked(self) -> list[tuple[str, float, float]]:
+        """The labelled markers drawn: (label, α, β)."""
+        return list(self._marks)
+
+    def set_marks(self, marks: Sequence[tuple[str, float, float, str]]) -> None:
+        """Draw labelled markers (label, α, β, colour) on the plane; the previous ones are replaced."""
+        while len(self.marks) < len(marks):
+            dot = pg.ScatterPlotItem(symbol="t", size=14, pen=pg.mkPen("#000000", width=1.5))
+            text = pg.TextItem(anchor=(0, 1), color="#ffffff", fill=pg.mkBrush("#000000a0"))
+            for item in (dot, text):
+                item.setZValue(30)
+                self.plot.addItem(item)
+            self.marks.append((dot, text))
+        self._marks = [(str(label), float(a), float(b)) for label, a, b, _ in marks]
+        for k, (dot, text) in enumerate(self.marks):
+            if k < len(marks):
+                label, a, b, color = marks[k]
+                dot.setData([a], [b], brush=pg.mkBrush(color))
+                text.setText(str(label))
+                text.setPos(a, b)
+                dot.show()
+                text.show()
+            else:
+                dot.setData([], [])
+                dot.hide()
+                text.hide()
+
     def clear(self) -> None:
         """Remove the surface and the trajectory."""
         self._alphas, self._betas, self._loss = np.zeros(0), np.zeros(0), np.zeros((0, 0))
@@ -195,7 +262,8 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
 
     def _label_colorbar(self) -> None:
         t = self._theme
-        self.colorbar.axis.setLabel("log₁₀ loss" if self._log else "loss", color=t.foreground,
+        name = self._value_name
+        self.colorbar.axis.setLabel(f"log₁₀ {name}" if self._log else name, color=t.foreground,
                                     **{"font-size": f"{LABEL_PT}pt"})
 
     def _grid_rect(self) -> QRectF | None:

@@ -1,0 +1,182 @@
+"""The live loss-landscape view: surface, path, honesty numbers, 1-D line, worker hygiene, window flow."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from visualizer.core import experiment
+from visualizer.core.data import load_dataset
+from visualizer.core.landscape import project
+from visualizer.core.losses import LOSSES
+from visualizer.core.nets import build_model
+from visualizer.core.train import TrainingSession
+from visualizer.qt.landscape_view import LandscapeView
+from visualizer.qt.landscape_worker import THREAD_NAME, LandscapeWorker, SurfaceRequest
+
+MOONS = Path(__file__).parents[2] / "resources" / "experiments" / "moons.toml"
+
+
+def landscape_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive()]
+
+
+@pytest.fixture(scope="module")
+def run():
+    """A short moons run: (experiment, dataset, snapshots)."""
+    exp = experiment.load(MOONS)
+    exp = replace(exp, model=replace(exp.model, hidden=[8]), train=replace(exp.train, epochs=4))
+    ds = load_dataset(exp.data)
+    exp = experiment.resolve(exp, ds)
+    session = TrainingSession(exp, dataset=ds, snapshot_every_steps=10, snapshot_interval_s=0.0)
+    snaps = [e for e in session.run() if type(e).__name__ == "Snapshot"]
+    return exp, ds, snaps
+
+
+def direct_loss(exp, ds, flat) -> float:
+    """The loss at flat weights, computed as the session measures it (evaluation mode, whole training set)."""
+    info = LOSSES[exp.train.loss]
+    model = build_model(exp.model, ds.n_features, info.output_size(ds.task, ds.n_classes)).eval()
+    torch.nn.utils.vector_to_parameters(torch.as_tensor(flat), model.parameters())
+    with torch.no_grad():
+        return float(info(model(torch.as_tensor(ds.X_train)), torch.as_tensor(ds.y_train), ds.task))
+
+
+@pytest.fixture
+def view(qtbot, run):
+    exp, ds, _ = run
+    v = LandscapeView()
+    qtbot.addWidget(v)
+    v.resize(900, 600)
+    v.show()
+    v.set_dataset(ds)
+    v.set_experiment(exp)
+    yield v
+    v.shutdown()
+    assert not landscape_threads()
+
+
+def wait_fine(qtbot, v: LandscapeView) -> None:
+    qtbot.waitUntil(lambda: v.surface is not None and v.surface.fine and not v.worker.busy()
+                    and v.surface.request_id == max(v.worker.completed, default=-1), timeout=20000)
+
+
+def test_surface_path_and_honesty(view, qtbot, run):
+    exp, ds, snaps = run
+    half = len(snaps) // 2
+    view.add_snapshots(snaps[:half])
+    view.finish()
+    wait_fine(qtbot, view)
+    assert view.surface.loss.shape == (41, 41) and np.isfinite(view.surface.loss).all()
+    view.add_snapshots(snaps[half:])  # the plane stays; the path moves on it
+    assert len(view.trajectory) == len(snaps) == view.snapshot_count
+    center, d1, d2 = view.current_plane()
+    np.testing.assert_allclose(view.trajectory[:, 0], project(np.stack([s.params for s in snaps]), center, d1, d2)[0])
+    qtbot.waitUntil(lambda: view.honesty_numbers()["true_loss"] is not None, timeout=10000)
+    h = view.honesty_numbers()
+    theta = snaps[-1].params
+    a, b, dist = project(theta, center, d1, d2)
+    assert h["distance"] == pytest.approx(dist) and dist > 0
+    assert h["relative_distance"] == pytest.approx(dist / np.linalg.norm(theta.astype(np.float64)))
+    assert h["true_loss"] == pytest.approx(direct_loss(exp, ds, theta), rel=1e-5)
+    assert "distance from the plane" in view.honesty.text()
+    # the 1-D line of the last surface: α = 0 at the initial weights, α = 1 at the weights it was centred on
+    alphas, line = view.line.data
+    assert line[np.isclose(alphas, 0)][0] == pytest.approx(direct_loss(exp, ds, snaps[0].params), rel=1e-5)
+    assert line[np.isclose(alphas, 1)][0] == pytest.approx(direct_loss(exp, ds, view.surface.center), rel=1e-5)
+
+
+def test_pca_and_hessian_planes_say_what_their_axes_are(view, qtbot, run):
+    _, _, snaps = run
+    view.add_snapshots(snaps)
+    view.directions_combo.setCurrentIndex(1)  # PCA
+    wait_fine(qtbot, view)
+    assert view.surface.directions == "pca" and view.surface.explained_variance is not None
+    assert "% of variance" in view.plot2d.plot.getAxis("bottom").labelText
+    view.directions_combo.setCurrentIndex(2)  # Hessian
+    wait_fine(qtbot, view)
+    assert view.surface.directions == "hessian" and "λ" in view.plot2d.plot.getAxis("left").labelText
+    assert "Hessian eigenvalues" in view.honesty.text()
+
+
+def test_3d_falls_back_to_2d_with_a_message_offscreen(view):
+    view.view_combo.setCurrentText("3-D")
+    assert view.plot3d is None
+    assert view.stack.currentWidget() is view.plot2d and view.view_combo.currentText() == "2-D"
+    assert not view.message.isHidden() and "OpenGL" in view.message.text()
+    view.view_combo.setCurrentText("1-D line")
+    assert view.stack.currentWidget() is view.line
+
+
+def test_marked_points_are_projected_onto_the_plane(view, qtbot, run):
+    _, _, snaps = run
+    view.add_snapshots(snaps)
+    view.finish()
+    wait_fine(qtbot, view)
+    pruned = snaps[-1].params * (np.abs(snaps[-1].params) > 0.2)
+    view.mark_points("pruned", pruned, "#ff2d55")
+    a, b, _ = project(pruned, *view.current_plane())
+    assert view.plot2d.marked == [("pruned", pytest.approx(a), pytest.approx(b))]
+    view.mark_points("pruned", None)
+    assert view.plot2d.marked == []
+
+
+def test_a_newer_request_supersedes_an_older_one(run):
+    exp, ds, snaps = run
+    worker = LandscapeWorker()
+    worker.configure(exp, ds)
+    try:
+        with worker._cond:  # both submitted before the thread can take the first: it never starts
+            worker.submit(SurfaceRequest(1, snaps[-1].params, resolution=31, coarse=False))
+            worker.submit(SurfaceRequest(2, snaps[-1].params, resolution=11, coarse=False))
+        deadline = threading.Event()
+        while worker.busy():
+            deadline.wait(0.01)
+        assert worker.completed == [2]
+        worker.submit(SurfaceRequest(3, snaps[0].params, resolution=161, coarse=False))  # taken, then superseded
+        while worker._surface is not None:  # until the thread has taken it
+            deadline.wait(0.001)
+        worker.submit(SurfaceRequest(4, snaps[0].params, resolution=11, coarse=False))
+        while worker.busy():
+            deadline.wait(0.01)
+    finally:
+        assert worker.shutdown()
+    assert worker.completed == [2, 4]
+    assert not landscape_threads()
+
+
+def test_clear_joins_the_landscape_thread(view, qtbot, run):
+    _, _, snaps = run
+    view.add_snapshots(snaps)
+    assert view.worker.is_alive()
+    view.clear()
+    assert not landscape_threads() and view.trajectory.shape == (0, 2) and view.surface is None
+
+
+def test_window_flow_shows_a_live_surface_and_joins_on_close(qtbot):
+    from visualizer.qt.main_window import FINISHED, MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.finish_setup(MOONS)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=15000)
+    views = window.views
+    views.right_tabs.setCurrentWidget(views.landscape)
+    views.set_experiment(experiment.resolve(window.experiment, window.dataset))
+    received = []
+    window.bridge.frame.connect(lambda frame: received.extend(frame.snapshots))
+    window._on_train()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+    lv = views.landscape
+    wait_fine(qtbot, lv)
+    assert np.isfinite(lv.plot2d.image.image).all() and lv.plot2d.image.image.shape == (41, 41)
+    assert len(lv.trajectory) == len(received) == lv.snapshot_count
+    np.testing.assert_allclose(lv.surface.center, received[-1].params)
+    window.close()
+    assert not landscape_threads()

@@ -1,0 +1,111 @@
+"""The loss landscape as a rotatable 3-D surface (OpenGL), with the optimizer's path lying on it.
+
+Import this module only where OpenGL works: ``opengl_unavailable()`` (from landscape_plot, re-exported here) says
+why it does not (the offscreen Qt platform has no QOpenGLWidget).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.opengl as gl
+from PySide6.QtGui import QVector3D
+from PySide6.QtWidgets import QWidget
+
+from ._style import get_theme
+from .landscape_plot import COLORMAP, CURRENT_COLOR, START_COLOR, bilinear, opengl_unavailable
+
+#: the surface's height, as a share of the width of the grid
+HEIGHT_SHARE = 0.6
+__all__ = ["Landscape3DPlot", "opengl_unavailable"]
+LIFT = 0.01  # the path floats this share of the height above the surface, so that it is not hidden in it
+
+
+def _rgba(color: str) -> tuple[float, float, float, float]:
+    return pg.mkColor(color).getRgbF()
+
+
+class Landscape3DPlot(gl.GLViewWidget):
+    """Surface z = loss (or log₁₀ loss) over (α, β), coloured as the 2-D heatmap, the path as a line on it."""
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        super().__init__(parent)
+        self.setObjectName("landscape3dPlot")
+        self._theme = get_theme(theme)
+        self._alphas = np.zeros(0)
+        self._betas = np.zeros(0)
+        self._values = np.zeros((0, 0))
+        self._points = np.zeros((0, 2))
+        self._scale = (0.0, 1.0, 1.0)  # lo, hi, height
+        self.surface = gl.GLSurfacePlotItem(computeNormals=False, smooth=False, glOptions="opaque")
+        self.addItem(self.surface)
+        self.path = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=_rgba("#ffffff"), width=3.0, antialias=True,
+                                      mode="line_strip", glOptions="translucent")
+        self.ends = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=14.0, pxMode=True, glOptions="translucent")
+        for item in (self.path, self.ends):
+            self.addItem(item)
+        self.set_theme(theme)
+
+    @property
+    def path_positions(self) -> np.ndarray:
+        """The (T, 3) vertices of the path as drawn."""
+        return np.asarray(self.path.pos if self.path.pos is not None else np.zeros((0, 3)))
+
+    def set_theme(self, theme: str) -> None:
+        """Background for the "light" or "dark" theme."""
+        self._theme = get_theme(theme)
+        self.setBackgroundColor(self._theme.background)
+
+    def set_surface(self, alphas: np.ndarray, betas: np.ndarray, values: np.ndarray, log_scale: bool = False) -> None:
+        """Show values (len(betas), len(alphas); row i at betas[i]) as heights (log₁₀ when ``log_scale``)."""
+        alphas = np.asarray(alphas, np.float64).ravel()
+        betas = np.asarray(betas, np.float64).ravel()
+        values = np.asarray(values, np.float64)
+        if values.shape != (betas.size, alphas.size):
+            raise ValueError(f"values have shape {values.shape}; expected ({betas.size}, {alphas.size})")
+        if log_scale:
+            positive = values[np.isfinite(values) & (values > 0)]
+            floor = positive.min() if positive.size else 1.0
+            values = np.log10(np.maximum(np.where(np.isfinite(values), values, floor), floor))
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if hi <= lo:
+            hi = lo + 1.0
+        values = np.where(np.isfinite(values), values, hi)
+        width = max(alphas[-1] - alphas[0], betas[-1] - betas[0], 1e-12)
+        height = HEIGHT_SHARE * width
+        self._alphas, self._betas, self._values = alphas, betas, values
+        self._scale = (lo, hi, height)
+        z = ((values - lo) / (hi - lo) * height).T.astype(np.float32)  # (len(alphas), len(betas)): x = α
+        colors = pg.colormap.get(COLORMAP).map(((values - lo) / (hi - lo)).T.ravel(), mode="float")
+        self.surface.setData(x=alphas.astype(np.float32), y=betas.astype(np.float32), z=z,
+                             colors=np.asarray(colors, np.float32).reshape(-1, 4))
+        center = QVector3D(float(alphas.mean()), float(betas.mean()), float(height / 2))
+        self.setCameraPosition(pos=center, distance=2.2 * width, elevation=32, azimuth=-55)
+        self._draw_path()
+
+    def set_trajectory(self, points: np.ndarray) -> None:
+        """The (T, 2) path in plane coordinates, drawn on the surface (clamped to the grid's edges)."""
+        points = np.asarray(points, np.float64)
+        self._points = points.reshape(-1, 2) if points.size else np.zeros((0, 2))
+        self._draw_path()
+
+    def _draw_path(self) -> None:
+        pts = self._points
+        if len(pts) == 0 or self._alphas.size < 2:
+            self.path.setData(pos=np.zeros((0, 3)))
+            self.ends.setData(pos=np.zeros((0, 3)))
+            return
+        a = np.clip(pts[:, 0], self._alphas[0], self._alphas[-1])
+        b = np.clip(pts[:, 1], self._betas[0], self._betas[-1])
+        lo, hi, height = self._scale
+        z = (bilinear(self._alphas, self._betas, self._values, np.stack([a, b], axis=1)) - lo) / (hi - lo) * height
+        pos = np.stack([a, b, z + LIFT * height], axis=1).astype(np.float32)
+        self.path.setData(pos=pos, color=_rgba("#ffffff"), width=3.0)
+        ends = pos[[0, -1]]
+        self.ends.setData(pos=ends, color=np.array([_rgba(START_COLOR), _rgba(CURRENT_COLOR)], np.float32))
+
+    def render_image(self, width: int, height: int) -> np.ndarray:
+        """The view rendered offscreen to an (height, width, 4) uint8 RGBA array."""
+        bgra = self.renderToArray((width, height))
+        return bgra[..., [2, 1, 0, 3]].copy()
