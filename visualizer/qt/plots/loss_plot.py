@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QWidget
 
 from ._axes import LogFriendlyAxis
 from ._style import TICK_PT, font, get_theme, style_legend, style_plot
-from .smoothing import Smoother
+from .smoothing import Smoother, ema
 
 _EMPTY = np.empty(0)
 LINE_WIDTH = 1.5  # antialiased width-2 lines cost ~30% more paint time per frame
@@ -105,6 +105,21 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.metric_plot.addItem(self._cursor_lines[1], ignoreBounds=True)
         for item in (*self._cursor_lines, self._marker, self.readout):
             item.setZValue(20)
+        # the replay's step cursor (a line in each plot) and a compared run's dashed curves: made once, reused
+        self._step_lines = [pg.InfiniteLine(angle=90, movable=False) for _ in range(2)]
+        for line, plot in zip(self._step_lines, (self.loss_plot, self.metric_plot)):
+            plot.addItem(line, ignoreBounds=True)
+            line.setZValue(15)
+            line.hide()
+        self.overlay_loss = _curve(self.loss_plot)
+        self.overlay_val_loss = _curve(self.loss_plot)
+        self.overlay_metric = _curve(self.metric_plot)
+        self.overlay_val_metric = _curve(self.metric_plot)
+        self._overlays = (self.overlay_loss, self.overlay_val_loss, self.overlay_metric, self.overlay_val_metric)
+        for curve in self._overlays:
+            curve.setZValue(-1)
+            curve.hide()
+        self._overlay_name = ""
         self._hide_readout()
         self._mouse_proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
 
@@ -138,6 +153,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
         cursor_pen = pg.mkPen(t.foreground, width=1, style=Qt.PenStyle.DashLine)
         for line in self._cursor_lines:
             line.setPen(cursor_pen)
+        for line in self._step_lines:
+            line.setPen(pg.mkPen(t.foreground, width=1.5))
+        dash = Qt.PenStyle.DashLine
+        for curve, color in zip(self._overlays, (t.train, t.validation, t.train, t.validation)):
+            curve.setPen(pg.mkPen(color, width=LINE_WIDTH, style=dash))
         self._marker.setPen(pg.mkPen(t.background, width=1.5))
         self._marker.setBrush(pg.mkBrush(t.train))
         self.readout.fill = pg.mkBrush(t.readout_fill)
@@ -230,6 +250,54 @@ class LossPlot(pg.GraphicsLayoutWidget):
         if self._metric_name != "accuracy":
             self._fit_metric_range()
 
+    def set_cursor(self, step: float | None) -> None:
+        """Mark ``step`` with a vertical line across both plots (the replay's position); None hides it."""
+        for line in self._step_lines:
+            if step is None:
+                line.hide()
+            else:
+                line.setPos(float(step))
+                line.show()
+
+    @property
+    def cursor(self) -> float | None:
+        """The step the cursor marks, or None when hidden."""
+        line = self._step_lines[0]
+        return float(line.value()) if line.isVisible() else None
+
+    def set_overlay(self, name: str | None, steps: np.ndarray | None = None, train_loss: np.ndarray | None = None,
+                    eval_steps: np.ndarray | None = None, val_loss: np.ndarray | None = None,
+                    train_metric: np.ndarray | None = None, val_metric: np.ndarray | None = None) -> None:
+        """Draw another run's curves dashed under this one's (``train_metric`` and ``val_metric`` at
+        ``eval_steps``), named ``name`` in the legend; None removes them. Kept by ``clear()``."""
+        steps, eval_steps = _as_float(steps), _as_float(eval_steps)
+        smooth = ema(_as_float(train_loss), self._loss_smoother.weight) if name else _EMPTY
+        series = ((self.overlay_loss, steps, smooth, "train"),
+                  (self.overlay_val_loss, eval_steps, _as_float(val_loss), "validation"),
+                  (self.overlay_metric, eval_steps, _as_float(train_metric), None),
+                  (self.overlay_val_metric, eval_steps, _as_float(val_metric), None))
+        for curve, x, y, label in series:
+            visible = bool(name) and y.size == x.size and y.size > 0 and bool(np.isfinite(y).any())
+            if visible:
+                curve.setData(x, y, connect="finite")
+            else:
+                curve.setData(_EMPTY, _EMPTY)
+            if label is not None:
+                in_legend = self.loss_legend.getLabel(curve) is not None
+                if visible and not in_legend:
+                    self.loss_legend.addItem(curve, f"{name}: {label}")
+                elif visible:
+                    self.loss_legend.getLabel(curve).setText(f"{name}: {label}")
+                elif in_legend:
+                    self.loss_legend.removeItem(curve)
+            curve.setVisible(visible)
+        self._overlay_name = name or ""
+
+    @property
+    def overlay_name(self) -> str:
+        """The name of the compared run ('' when none)."""
+        return self._overlay_name
+
     def set_log_scale(self, on: bool) -> None:
         """Show loss on a logarithmic axis."""
         self._log = bool(on)
@@ -244,6 +312,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._series = {}
         for curve in self._curves:
             self._show(curve, _EMPTY, _EMPTY)
+        self.set_cursor(None)
         self._hide_readout()
 
     # --- internals --------------------------------------------------------------------------
