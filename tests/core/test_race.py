@@ -156,3 +156,18 @@ def test_entries_keep_the_experiment_but_change_the_optimizer(exp):
     assert (e.train.optimizer, e.train.lr, dict(e.train.hyper)["beta2"]) == ("adam", 0.003, 0.99)
     assert (e.train.schedule, e.train.batch_size, e.train.seed) == ("cosine", 32, 3)
     assert RaceEntry("momentum").title() == "Momentum, α=0.01"
+
+
+def test_a_diverged_run_is_drawn_but_does_not_shape_the_plane():
+    exp = experiment.from_dict({"data": {"name": "sine", "samples": 200},
+                                "model": {"hidden": [8], "activation": "relu"},
+                                "train": {"epochs": 3, "batch_size": 32, "loss": "mse"}})
+    out = run_race(exp, [RaceEntry("gd", {"lr": 0.1}), RaceEntry("sgd", {"lr": 10.0}), RaceEntry("adam")],
+                   resolution=5)
+    assert [run.reason for run in out.runs] == ["completed", "diverged", "completed"]
+    assert len(out.runs[0].steps) == 4  # full-batch gradient descent: one step per epoch
+    kept = np.concatenate([out.runs[0].trajectory, out.runs[2].trajectory]).astype(np.float64)
+    _, _, vt = np.linalg.svd(kept - kept.mean(axis=0), full_matrices=False)
+    assert abs(abs(float(np.dot(out.d1, vt[0]))) - 1.0) < 1e-5
+    assert np.all(np.isfinite(out.loss)) and np.all(np.isfinite(out.runs[1].trajectory))
+    assert np.abs(out.paths[1]).max() > 10 * max(abs(out.alphas).max(), abs(out.betas).max())

@@ -88,3 +88,18 @@ def test_no_optimizer_chosen_is_refused_with_a_message(window):
         row.check.setChecked(False)
     assert not window.run()
     assert "1 to 6 optimizers" in window.status.text() and not race_threads()
+
+
+def test_a_path_that_flew_off_is_clipped_to_near_the_view(qtbot):
+    from visualizer.qt.plots.race_plot import RaceLandscapePlot
+
+    plot = RaceLandscapePlot()
+    qtbot.addWidget(plot)
+    grid = np.linspace(-1.0, 1.0, 5)
+    far = np.array([[0.0, 0.0], [0.5, 0.2], [3e20, -1e22]])
+    plot.set_race(grid, grid, np.ones((5, 5)), [far, far[:2]], ["gone", "kept"], [0.7, 0.2], log_scale=False)
+    drawn = plot.path_points
+    np.testing.assert_allclose(drawn[0], [[0.0, 0.0], [0.5, 0.2], [3.0, -3.0]])
+    np.testing.assert_allclose(drawn[1], far[:2])
+    assert plot.paths[1].zValue() > plot.paths[0].zValue()  # the shorter path on top
+    assert plot.plot.getAxis("left").labelText == "PCA 2 (20.0% of variance)"

@@ -216,15 +216,18 @@ def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir:
 
 def _shared_plane(runs: list[RaceRun], theta0: np.ndarray, model: torch.nn.Module, loss_info, ds: Dataset,
                   resolution: int, control) -> Iterator[RaceProgress | RaceResult]:
-    """PCA of all snapshots stacked, the plane through θ₀, the paths projected and the surface over them."""
-    stacked = np.concatenate([run.trajectory for run in runs])
+    """PCA of all snapshots stacked, the plane through θ₀, the paths projected and the surface over them.
+    Diverged runs (whose weights blow up) are projected but shape neither the plane nor its span, unless every
+    run diverged."""
+    basis = [i for i, run in enumerate(runs) if run.reason == "completed"] or list(range(len(runs)))
+    stacked = np.concatenate([runs[i].trajectory for i in basis])
     d1, d2, explained = pca_directions(stacked)
     paths, distances = [], []
     for run in runs:
         a, b, dist = project(run.trajectory, theta0, d1, d2)
         paths.append(np.stack([a, b], axis=1))
         distances.append(np.asarray(dist))
-    coords = np.concatenate(paths)
+    coords = np.concatenate([paths[i] for i in basis])
     a0, a1 = _span(coords[:, 0], MARGIN)
     b0, b1 = _span(coords[:, 1], MARGIN)
     alphas, betas = np.linspace(a0, a1, resolution), np.linspace(b0, b1, resolution)

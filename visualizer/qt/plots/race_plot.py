@@ -94,9 +94,14 @@ class RaceLandscapePlot(LandscapePlot):
         for rank, i in enumerate(np.argsort(lengths)[::-1]):  # the shortest path on top: long ones never hide it
             self.paths[i].setZValue(30 + rank)
             self.ends[i].setZValue(50 + rank)
+        alphas, betas = np.asarray(alphas, np.float64), np.asarray(betas, np.float64)
+        wa, wb = alphas[-1] - alphas[0], betas[-1] - betas[0]
+        box = (alphas[0] - wa, alphas[-1] + wa, betas[0] - wb, betas[-1] + wb)
         for i, (path, end) in enumerate(zip(self.paths, self.ends)):
-            if i < len(paths):
-                pts = np.asarray(paths[i], dtype=np.float64)
+            if i < len(paths):  # a diverged path leaves the view along its direction, clipped to a box around it
+                pts = np.asarray(paths[i], dtype=np.float64).copy()
+                pts[:, 0] = np.clip(pts[:, 0], box[0], box[1])
+                pts[:, 1] = np.clip(pts[:, 1], box[2], box[3])
                 path.setData(pts[:, 0], pts[:, 1])
                 end.setData(pts[-1:, 0], pts[-1:, 1])
                 path.show()
