@@ -1,0 +1,121 @@
+"""ExportDialog writes the views chosen as PNG (size, DPI), SVG or CSV; export_dashboard grabs a widget at a scale."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QDialogButtonBox, QHBoxLayout, QWidget
+
+from visualizer.qt.export_dialog import ExportDialog, export_dashboard, file_stem
+from visualizer.qt.plots import HistogramPlot, LossPlot
+
+
+def _plots() -> dict[str, QWidget]:
+    loss = LossPlot()
+    steps = np.arange(50.0)
+    loss.set_history(steps, np.exp(-steps / 20), np.array([0.0, 25.0, 49.0]), np.array([1.0, 0.4, 0.2]),
+                     np.array([0.5, 0.8, 0.9]), np.array([0.5, 0.7, 0.85]), train_metric_at_eval=True)
+    hist = HistogramPlot()
+    hist.set_histograms([("layer 1 (2→4)", np.linspace(-1, 1, 6), np.array([1, 3, 5, 2, 0])),
+                         ("output (4→2)", np.linspace(-2, 2, 5), np.array([2, 0, 4, 1]))], "weights")
+    return {"Loss": loss, "Weight histograms": hist}
+
+
+@pytest.fixture
+def views(qtbot):
+    plots = _plots()
+    for w in plots.values():
+        qtbot.addWidget(w)
+    return plots
+
+
+def _dialog(qtbot, views, tmp_path) -> ExportDialog:
+    dialog = ExportDialog(views, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_png_has_the_size_and_dpi_chosen(qtbot, views, tmp_path):
+    dialog = _dialog(qtbot, views, tmp_path)
+    dialog.set_options(fmt="png", width=500, height=320, dpi=200)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)  # exists
+    dialog.export_button.click()
+    assert dialog.result() == ExportDialog.DialogCode.Accepted
+    assert [p.name for p in dialog.written] == ["loss.png", "weight_histograms.png"]
+    for path in dialog.written:
+        image = QImage(str(path))
+        assert (image.width(), image.height()) == (500, 320)
+        assert round(image.dotsPerMeterX() * 0.0254) == 200
+
+
+def test_svg_and_only_the_views_ticked(qtbot, views, tmp_path):
+    dialog = _dialog(qtbot, views, tmp_path)
+    dialog.set_selected_views(["Weight histograms"])
+    dialog.set_options(fmt="svg", width=400, height=300)
+    assert not dialog.dpi_box.isEnabled()
+    written = dialog.export()
+    assert [p.name for p in written] == ["weight_histograms.svg"]
+    root = ET.parse(written[0]).getroot()
+    assert root.tag.endswith("svg") and root.get("viewBox").split() == ["0", "0", "400", "300"]
+    assert not (tmp_path / "loss.svg").exists()
+
+
+def test_csv_holds_the_data_shown(qtbot, views, tmp_path):
+    dialog = _dialog(qtbot, views, tmp_path)
+    dialog.set_options(fmt="csv")
+    assert not dialog.width_box.isEnabled()
+    dialog.export()
+    with open(tmp_path / "weight_histograms.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    layer1 = [r for r in rows if r["plot"] == "layer 1 (2→4)"]
+    assert [float(r["y"]) for r in layer1] == [1, 3, 5, 2, 0]
+    np.testing.assert_allclose([float(r["x"]) for r in layer1], np.linspace(-1, 1, 6)[:-1])
+    np.testing.assert_allclose([float(r["x_right"]) for r in layer1], np.linspace(-1, 1, 6)[1:])
+    with open(tmp_path / "loss.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    raw = [r for r in rows if r["series"] == "train (per step)"]
+    assert len(raw) == 50 and float(raw[0]["y"]) == 1.0
+    assert len([r for r in rows if r["series"] == "validation" and r["plot"] == "Loss"]) == 3
+
+
+def test_export_needs_a_view_and_a_folder(qtbot, views, tmp_path):
+    dialog = _dialog(qtbot, views, tmp_path)
+    assert dialog.export_button.isEnabled()
+    dialog.set_selected_views([])
+    assert not dialog.export_button.isEnabled()
+    dialog.set_selected_views(["Loss"])
+    dialog.set_options(folder="")
+    assert not dialog.export_button.isEnabled()
+
+
+def test_an_unwritable_folder_keeps_the_dialog_open_with_a_message(qtbot, views, tmp_path):
+    (tmp_path / "file").write_text("x")
+    dialog = _dialog(qtbot, views, tmp_path / "file" / "sub")
+    dialog.export_button.click()
+    assert dialog.result() != ExportDialog.DialogCode.Accepted
+    assert dialog.message.text().startswith("Could not export")
+
+
+def test_export_dashboard_grabs_the_whole_widget_at_the_scale(qtbot, tmp_path):
+    host = QWidget()
+    row = QHBoxLayout(host)
+    for w in _plots().values():  # owned by the host, closed with it
+        row.addWidget(w)
+    qtbot.addWidget(host)
+    host.resize(600, 300)
+    host.show()
+    qtbot.waitExposed(host)
+    path = export_dashboard(host, tmp_path / "window.png", scale=2.0)
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (1200, 600)
+    pixels = np.frombuffer(image.convertToFormat(QImage.Format.Format_Grayscale8).constBits(), np.uint8)
+    assert pixels.std() > 10  # the plots are drawn, not a blank image
+
+
+def test_file_stem():
+    assert file_stem("Loss landscape (3-D)") == "loss_landscape_3_d"
+    assert file_stem("***") == "view"
