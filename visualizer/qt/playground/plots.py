@@ -1,0 +1,204 @@
+"""The playground's plots: the exact surface with every racer's path, and f against step for each racer.
+
+Every plot item is made once and reused (PySide6 crashes later when a painted item is removed): unused paths are
+hidden, the legend is one text item whose HTML is replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QWidget
+
+from ...core.analytic import MAX_RACERS, TestFunction
+from ..plots._axes import LogFriendlyAxis
+from ..plots._style import LABEL_PT, TITLE_PT, get_theme, style_plot
+from ..plots.landscape_plot import LandscapePlot
+from ..plots.race_plot import RACE_COLORS
+
+SHADOW = "#000000c0"
+LOG_FLOOR = 1e-20  # on a log axis, f values below this (the exact minimum is 0) are drawn at it
+
+
+def racer_color(index: int) -> str:
+    """Colour of pool slot ``index``: the same palette as the optimizer race window."""
+    return RACE_COLORS[index % len(RACE_COLORS)]
+
+
+class SurfacePlot(LandscapePlot):
+    """f over the function's domain (heatmap, contours, colour bar), the global minima (stars), the common start
+    (white circle), each racer's path and current position in its colour, and a legend. Clicks emit the point."""
+
+    start_clicked = Signal(float, float)
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        self._title = "Test function"
+        self._ready = False
+        super().__init__(parent, theme)
+        self.setObjectName("playgroundSurface")
+        self.plot.setMouseEnabled(x=False, y=False)  # a click places the start; dragging would pan away
+        self.colorbar.axis.enableAutoSIPrefix(False)
+        self.paths: list[pg.PlotDataItem] = []
+        self.heads: list[pg.ScatterPlotItem] = []
+        for i in range(MAX_RACERS):
+            path = pg.PlotDataItem(pen=pg.mkPen(racer_color(i), width=2.5), shadowPen=pg.mkPen(SHADOW, width=5))
+            head = pg.ScatterPlotItem(symbol="o", size=11, brush=pg.mkBrush(racer_color(i)),
+                                      pen=pg.mkPen("#000000", width=1.5))
+            path.setZValue(30 + i)
+            head.setZValue(50 + i)
+            for item in (path, head):
+                self.plot.addItem(item)
+                item.hide()
+            self.paths.append(path)
+            self.heads.append(head)
+        self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffffff"),
+                                         pen=pg.mkPen("#000000", width=1.2))
+        self.minima.setZValue(25)
+        self.start = pg.ScatterPlotItem(symbol="o", size=13, brush=pg.mkBrush("#ffffff"),
+                                        pen=pg.mkPen("#000000", width=2))
+        self.start.setZValue(60)
+        for item in (self.minima, self.start):
+            self.plot.addItem(item)
+        self.legend_text = pg.TextItem(anchor=(1, 1))  # bottom right: the paths of the presets stay clear of it
+        self.legend_text.setParentItem(self.plot.getViewBox())
+        self.legend_text.setZValue(70)
+        self.plot.getViewBox().sigResized.connect(self._place_legend)
+        self._legend_html = ""
+        self._ready = True
+        self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.set_theme(theme)
+
+    # --- public API -------------------------------------------------------------------------
+    def set_theme(self, theme: str) -> None:
+        super().set_theme(theme)
+        if self._ready:
+            t = get_theme(theme)
+            self.plot.setTitle(self._title, color=t.foreground, size=f"{TITLE_PT}pt")
+            self._label_f()
+            self.legend_text.fill = pg.mkBrush(t.legend_fill)
+            self.legend_text.border = pg.mkPen(t.foreground, width=0.5)
+            self.legend_text.setColor(t.foreground)
+            self.legend_text.update()
+
+    def set_function(self, fn: TestFunction, xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> None:
+        """Show the exact surface ``z`` (z[i, j] = f(xs[j], ys[i])) of ``fn`` with its minima marked."""
+        self._title = fn.label
+        self.set_surface(xs, ys, z, log_scale=fn.log_scale, axis_labels=("x", "y"))
+        self.plot.setTitle(self._title, color=get_theme(self.theme).foreground, size=f"{TITLE_PT}pt")
+        self._label_f()
+        pts = np.asarray(fn.minima, dtype=np.float64).reshape(-1, 2)
+        self.minima.setData(pts[:, 0], pts[:, 1])
+        self.minima.setVisible(bool(len(pts)))
+
+    def set_race(self, start: Sequence[float], paths: Sequence[np.ndarray], labels: Sequence[str],
+                 colors: Sequence[str]) -> None:
+        """Draw the start, and path i (T_i, 2) with its head in ``colors[i]``; the legend names ``labels``."""
+        self.start.setData([start[0]], [start[1]])
+        for i, (path, head) in enumerate(zip(self.paths, self.heads)):
+            if i < len(paths):
+                pts = np.asarray(paths[i], dtype=np.float64)
+                pen = path.opts["pen"]
+                if pg.mkColor(colors[i]) != pen.color():
+                    path.setPen(pg.mkPen(colors[i], width=2.5))
+                    head.setBrush(pg.mkBrush(colors[i]))
+                path.setData(pts[:, 0], pts[:, 1])
+                head.setData(pts[-1:, 0], pts[-1:, 1])
+                path.show()
+                head.show()
+            else:
+                path.hide()
+                head.hide()
+        rows = [f'<span style="color:{c}; font-size:14pt">●</span>&nbsp;{escape(label)}'
+                for label, c in zip(labels, colors)]
+        rows.append('<span style="font-size:13pt">○</span>&nbsp;start (click to move)')
+        if self.minima.isVisible():
+            rows.append('<span style="font-size:13pt">☆</span>&nbsp;global minimum')
+        html = f'<div style="font-size:10pt">{"<br>".join(rows)}</div>'
+        if html != self._legend_html:
+            self._legend_html = html
+            self.legend_text.setHtml(html)
+
+    def path_points(self) -> list[np.ndarray]:
+        """The (T, 2) points of every visible path, in order."""
+        out = []
+        for path in self.paths:
+            if path.isVisible():
+                x, y = path.getData()
+                out.append(np.column_stack([x, y]))
+        return out
+
+    # --- internals ----------------------------------------------------------------------------------
+    def _label_f(self) -> None:
+        self.colorbar.axis.setLabel("log₁₀ f(x, y)" if self.log_scale else "f(x, y)",
+                                    color=get_theme(self.theme).foreground, **{"font-size": f"{LABEL_PT}pt"})
+
+    def _place_legend(self, *_args) -> None:
+        rect = self.plot.getViewBox().boundingRect()
+        self.legend_text.setPos(rect.width() - 8, rect.height() - 8)
+
+    def _on_scene_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        vb = self.plot.getViewBox()
+        pos = event.scenePos()
+        if not vb.sceneBoundingRect().contains(pos):
+            return
+        point = vb.mapSceneToView(pos)
+        self.start_clicked.emit(float(point.x()), float(point.y()))
+
+
+class LossCurves(pg.PlotWidget):
+    """f(x, y) against step for each racer, overlaid, on a log y axis when the function's values span decades."""
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        super().__init__(parent, axisItems={"left": LogFriendlyAxis("left")})
+        self.setObjectName("playgroundLoss")
+        self._theme = get_theme(theme)
+        self._log = True
+        item = self.getPlotItem()
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.getAxis("left").setWidth(56)
+        self.curves: list[pg.PlotDataItem] = []
+        for i in range(MAX_RACERS):
+            curve = item.plot(pen=pg.mkPen(racer_color(i), width=2))
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            curve.hide()
+            self.curves.append(curve)
+        item.setLogMode(x=False, y=True)
+        self.set_theme(theme)
+
+    @property
+    def log_y(self) -> bool:
+        return self._log
+
+    def set_theme(self, theme: str) -> None:
+        t = self._theme = get_theme(theme)
+        self.setBackground(t.background)
+        style_plot(self.getPlotItem(), t, title="f at each step", bottom="step",
+                   left="f(x, y) (log scale)" if self._log else "f(x, y)")
+
+    def set_log_y(self, on: bool) -> None:
+        if on != self._log:
+            self._log = on
+            self.getPlotItem().setLogMode(x=False, y=on)
+            self.set_theme(self._theme.name)
+
+    def set_curves(self, losses: Sequence[np.ndarray], colors: Sequence[str]) -> None:
+        """Curve i: ``losses[i]`` against step 0, 1, ... in ``colors[i]``; unused curves hidden."""
+        for i, curve in enumerate(self.curves):
+            if i < len(losses):
+                y = np.asarray(losses[i], dtype=np.float64)
+                if self._log:
+                    y = np.maximum(y, LOG_FLOOR)
+                if pg.mkColor(colors[i]) != curve.opts["pen"].color():
+                    curve.setPen(pg.mkPen(colors[i], width=2))
+                curve.setData(np.arange(len(y), dtype=np.float64), y)
+                curve.show()
+            else:
+                curve.hide()
