@@ -36,7 +36,7 @@ def test_defaults_come_from_the_experiment_and_the_registry(window):
     assert window.entries()[3].optimizer == "rmsprop" and window.entries()[3].hyper == {"lr": 0.005}
 
 
-def test_a_tiny_race_is_drawn_and_closing_leaves_no_thread(qtbot):
+def test_a_tiny_race_is_drawn_and_closing_leaves_no_thread(qtbot, tmp_path):
     w = RaceWindow(experiment.from_dict(TINY), None)
     qtbot.addWidget(w)
     w.rows[0].set_entry("sgd", 0.2)
@@ -54,6 +54,10 @@ def test_a_tiny_race_is_drawn_and_closing_leaves_no_thread(qtbot):
     assert "PCA 1" in w.landscape.plot.getAxis("bottom").labelText
     assert f"{100 * r.explained[0]:.1f}%" in w.landscape.plot.getAxis("bottom").labelText
     assert "done" in w.progress.format() and w.run_button.isEnabled()
+    assert w.export_button.isEnabled()
+    written = w.export_plots(tmp_path)
+    assert [p.name for p in written] == ["race_landscape.png", "race_losses.png"]
+    assert all(p.stat().st_size > 10_000 for p in written)
     w.log_y.setChecked(True)
     assert w.losses.log_y
     assert not any(item.isVisible() for item in w.losses.raw)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from .evaluation.views import ERROR_STYLE
 from .jobs import JobEnded, JobWorker
+from .plots import export_widget
 from .plots.race_plot import MAX_PATHS, RaceLandscapePlot, RaceLossPlot, race_color
 from .widgets.controls import button, spin
 
@@ -138,9 +140,13 @@ class RaceWindow(QMainWindow):
         self.run_button = button("Run", "raceRunButton", "Train every chosen optimizer from one start (Ctrl+Enter)")
         self.cancel_button = button("Cancel", "raceCancelButton", "Stop the race after the current step (Esc)")
         self.cancel_button.setEnabled(False)
+        self.export_button = button("Export PNG…", "raceExportButton",
+                                    "Write the landscape and the loss curves as PNG files into a folder")
+        self.export_button.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.export_button)
         self.progress = QProgressBar()
         self.progress.setObjectName("raceProgress")
         self.progress.setRange(0, 1000)
@@ -182,6 +188,7 @@ class RaceWindow(QMainWindow):
 
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
+        self.export_button.clicked.connect(self._on_export_clicked)
         self.log_colors.toggled.connect(self._on_log_colors_toggled)
         self.log_y.toggled.connect(self.losses.set_log_y)
         self.batches.toggled.connect(self.losses.set_show_batches)
@@ -248,6 +255,12 @@ class RaceWindow(QMainWindow):
             self.worker.stop_and_join()
             self._on_poll()
 
+    def export_plots(self, folder: str | Path) -> list[Path]:
+        """Write the landscape with the paths (race_landscape.png) and the loss curves (race_losses.png)."""
+        folder = Path(folder)
+        return [export_widget(self.landscape, folder / "race_landscape.png", 900, 800),
+                export_widget(self.losses, folder / "race_losses.png", 1000, 650)]
+
     def set_theme(self, name: str) -> None:
         self.theme = name
         self.landscape.set_theme(name)
@@ -275,6 +288,7 @@ class RaceWindow(QMainWindow):
     def _set_running(self, on: bool) -> None:
         self.run_button.setEnabled(not on)
         self.cancel_button.setEnabled(on)
+        self.export_button.setEnabled(not on and bool(self.runs))
         for row in self.rows:
             row.check.setEnabled(not on)
             row.combo.setEnabled(not on and row.check.isChecked())
@@ -285,6 +299,16 @@ class RaceWindow(QMainWindow):
     def _on_log_colors_toggled(self, _on: bool) -> None:
         if self.result is not None:
             self._draw_result()
+
+    def _on_export_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the race plots into…")
+        if folder:
+            try:
+                written = self.export_plots(folder)
+            except (OSError, ValueError) as exc:
+                self.show_message(f"Export failed: {exc}", error=True)
+            else:
+                self.show_message(f"Wrote {len(written)} PNG file(s) into {folder}.")
 
     def _on_poll(self) -> None:
         """Take what the worker produced since the last frame; draw once."""
