@@ -14,6 +14,7 @@ from pathlib import Path
 DIRECTIONS = ("random", "pca", "hessian")
 TRAJECTORY_FILE = "trajectory.npz"
 LANDSCAPE_FILE = "landscape.npz"
+LANDSCAPE3D_FILE = "landscape3d.png"
 MIN_RESOLUTION, MAX_RESOLUTION = 5, 301
 #: snapshots kept while training for the trajectory: about this many, whatever the run's length
 TARGET_SNAPSHOTS = 200
@@ -78,8 +79,9 @@ def cmd_bench_landscape(args: argparse.Namespace) -> int:
 
 
 def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
-    """Hook for the PNG plots of a landscape (2-D heatmap with the trajectory, 3-D surface where OpenGL works),
-    drawn by the window's plot classes. Returns the list of files written (the 2-D heatmap, landscape.png)."""
+    """The PNG plots of a landscape, drawn by the window's plot classes: the 2-D heatmap with the trajectory
+    (landscape.png) and, where OpenGL works, the 3-D surface (landscape3d.png; otherwise one line on stderr says
+    why not). Returns the list of files written."""
     import numpy as np
 
     from .qt.plots import LandscapePlot, ensure_app, export_widget
@@ -104,7 +106,68 @@ def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
         path = export_widget(plot, Path(out) / "landscape.png", width=1000, height=800)
     finally:
         plot.deleteLater()
-    return [path]
+    written = [path]
+    path3d = write_landscape3d(Path(out) / LANDSCAPE3D_FILE, alphas, betas, loss, log_scale,
+                               arrays.get("trajectory", np.zeros((0, 2))))
+    if path3d is not None:
+        written.append(path3d)
+    return written
+
+
+def write_landscape3d(path: Path, alphas, betas, loss, log_scale: bool, trajectory, width: int = 1000,
+                      height: int = 800) -> Path | None:
+    """Render the 3-D surface offscreen (an OpenGL framebuffer) to ``path``; None, with one line on stderr saying
+    why, where OpenGL is not available (the offscreen Qt platform, no libGL, no GL context)."""
+    from .qt.plots import ensure_app
+    from .qt.plots.landscape_plot import opengl_unavailable
+
+    ensure_app()
+    reason = opengl_unavailable()
+    if not reason:
+        try:
+            return _render_3d(path, alphas, betas, loss, log_scale, trajectory, width, height)
+        except Exception as exc:  # a GL context that cannot be made: the 2-D plot is enough
+            reason = f"{type(exc).__name__}: {exc}"
+    print(f"{path.name} skipped: no OpenGL here ({reason})", file=sys.stderr)
+    return None
+
+
+def _render_3d(path: Path, alphas, betas, loss, log_scale, trajectory, width, height) -> Path:
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QImage
+
+    from .core.experiment import atomic_write_bytes
+    from .qt.plots.landscape3d import Landscape3DPlot
+
+    view = Landscape3DPlot(theme="light")
+    try:
+        view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        view.resize(width, height)
+        view.show()  # creates the GL context without mapping a window
+        QCoreApplication.processEvents()
+        view.set_surface(alphas, betas, loss, log_scale=log_scale)
+        view.set_trajectory(trajectory)
+        rgba = view.render_image(width, height)
+        if not rgba[..., :3].std() > 0:
+            raise RuntimeError("the OpenGL framebuffer came back blank")
+        image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+        payload = _png_bytes(image)
+    finally:
+        view.close()
+        view.deleteLater()
+    return atomic_write_bytes(path, payload)
+
+
+def _png_bytes(image) -> bytes:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise RuntimeError("the 3-D image could not be encoded as PNG")
+    buffer.close()
+    return bytes(data.data())
 
 
 def check_options(directions: str, resolution: int, span: float | None) -> None:

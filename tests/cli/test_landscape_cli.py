@@ -154,3 +154,15 @@ def test_check_options_accepts_the_edges():
     check_options("hessian", 301, 0.5)
     with pytest.raises(VisualizerError):
         check_options("pca", 51, float("nan"))
+
+
+def test_the_3d_png_is_skipped_in_one_line_without_opengl(trained, tmp_path, capsys):
+    from visualizer.cli_landscape import write_landscape_plots
+    from visualizer.qt.plots import ensure_app
+
+    if ensure_app().platformName() != "offscreen":
+        pytest.skip("this process has a display: tests/qt/test_landscape3d.py covers the 3-D PNG")
+    written = write_landscape_plots(tmp_path, trained / "landscape.npz")
+    assert [p.name for p in written] == ["landscape.png"] and not (tmp_path / "landscape3d.png").exists()
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "landscape3d.png skipped: no OpenGL here (the 'offscreen' Qt platform has no OpenGL)"]

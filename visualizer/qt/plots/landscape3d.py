@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
-from PySide6.QtGui import QVector3D
+from OpenGL import GL
+from PySide6.QtGui import QColor, QFont, QVector3D
 from PySide6.QtWidgets import QWidget
 
 from ._style import get_theme
@@ -18,7 +19,10 @@ from .landscape_plot import COLORMAP, CURRENT_COLOR, START_COLOR, bilinear, open
 #: the surface's height, as a share of the width of the grid
 HEIGHT_SHARE = 0.6
 __all__ = ["Landscape3DPlot", "opengl_unavailable"]
-LIFT = 0.01  # the path floats this share of the height above the surface, so that it is not hidden in it
+LIFT = 0.01  # the path floats this share of the height above the surface
+#: the path and its markers are drawn over the surface (no depth test), so that a ridge never hides them
+ON_TOP = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+          "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 
 
 def _rgba(color: str) -> tuple[float, float, float, float]:
@@ -37,12 +41,19 @@ class Landscape3DPlot(gl.GLViewWidget):
         self._values = np.zeros((0, 0))
         self._points = np.zeros((0, 2))
         self._scale = (0.0, 1.0, 1.0)  # lo, hi, height
-        self.surface = gl.GLSurfacePlotItem(computeNormals=False, smooth=False, glOptions="opaque")
+        self.floor = gl.GLGridItem(glOptions="translucent")
+        self.addItem(self.floor)
+        self.surface = gl.GLSurfacePlotItem(computeNormals=False, smooth=False, glOptions="opaque", showGrid=True,
+                                            lineColor=(0.0, 0.0, 0.0, 0.12), lineWidth=1.0)
         self.addItem(self.surface)
+        self.shadow = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=(0.0, 0.0, 0.0, 0.7), width=6.0, antialias=True,
+                                        mode="line_strip", glOptions=ON_TOP)
         self.path = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=_rgba("#ffffff"), width=3.0, antialias=True,
-                                      mode="line_strip", glOptions="translucent")
-        self.ends = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=14.0, pxMode=True, glOptions="translucent")
-        for item in (self.path, self.ends):
+                                      mode="line_strip", glOptions=ON_TOP)
+        self.ends = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=14.0, pxMode=True, glOptions=ON_TOP)
+        self.labels = [gl.GLTextItem(text=t, font=QFont("DejaVu Sans", 11)) for t in ("α", "β", "loss")]
+        for depth, item in enumerate((self.shadow, self.path, self.ends, *self.labels)):
+            item.setDepthValue(10 + depth)
             self.addItem(item)
         self.set_theme(theme)
 
@@ -55,6 +66,12 @@ class Landscape3DPlot(gl.GLViewWidget):
         """Background for the "light" or "dark" theme."""
         self._theme = get_theme(theme)
         self.setBackgroundColor(self._theme.background)
+        fg = QColor(self._theme.foreground)
+        for label in self.labels:
+            label.setData(color=fg)
+        grid = QColor(self._theme.foreground)
+        grid.setAlphaF(0.25)
+        self.floor.setColor(grid)
 
     def set_surface(self, alphas: np.ndarray, betas: np.ndarray, values: np.ndarray, log_scale: bool = False) -> None:
         """Show values (len(betas), len(alphas); row i at betas[i]) as heights (log₁₀ when ``log_scale``)."""
@@ -80,8 +97,16 @@ class Landscape3DPlot(gl.GLViewWidget):
         colors = pg.colormap.get(COLORMAP).map(((values - lo) / (hi - lo)).T.ravel(), mode="float")
         self.surface.setData(x=alphas.astype(np.float32), y=betas.astype(np.float32), z=z,
                              colors=np.asarray(colors, np.float32).reshape(-1, 4))
-        center = QVector3D(float(alphas.mean()), float(betas.mean()), float(height / 2))
-        self.setCameraPosition(pos=center, distance=2.2 * width, elevation=32, azimuth=-55)
+        a0, a1, b0, b1 = alphas[0], alphas[-1], betas[0], betas[-1]
+        self.floor.setSize(x=a1 - a0, y=b1 - b0)
+        self.floor.setSpacing(x=(a1 - a0) / 10, y=(b1 - b0) / 10)
+        self.floor.resetTransform()
+        self.floor.translate((a0 + a1) / 2, (b0 + b1) / 2, 0)
+        self.labels[0].setData(pos=np.array([a1 + 0.08 * width, b0, 0.0]))
+        self.labels[1].setData(pos=np.array([a0, b1 + 0.08 * width, 0.0]))
+        self.labels[2].setData(pos=np.array([a0, b0, 1.08 * height]), text="log₁₀ loss" if log_scale else "loss")
+        center = QVector3D(float(alphas.mean()), float(betas.mean()), float(height / 3))
+        self.setCameraPosition(pos=center, distance=1.75 * width, elevation=30, azimuth=-60)
         self._draw_path()
 
     def set_trajectory(self, points: np.ndarray) -> None:
@@ -93,15 +118,16 @@ class Landscape3DPlot(gl.GLViewWidget):
     def _draw_path(self) -> None:
         pts = self._points
         if len(pts) == 0 or self._alphas.size < 2:
-            self.path.setData(pos=np.zeros((0, 3)))
-            self.ends.setData(pos=np.zeros((0, 3)))
+            for item in (self.shadow, self.path, self.ends):
+                item.setData(pos=np.zeros((0, 3)))
             return
         a = np.clip(pts[:, 0], self._alphas[0], self._alphas[-1])
         b = np.clip(pts[:, 1], self._betas[0], self._betas[-1])
         lo, hi, height = self._scale
         z = (bilinear(self._alphas, self._betas, self._values, np.stack([a, b], axis=1)) - lo) / (hi - lo) * height
         pos = np.stack([a, b, z + LIFT * height], axis=1).astype(np.float32)
-        self.path.setData(pos=pos, color=_rgba("#ffffff"), width=3.0)
+        self.shadow.setData(pos=pos)
+        self.path.setData(pos=pos)
         ends = pos[[0, -1]]
         self.ends.setData(pos=ends, color=np.array([_rgba(START_COLOR), _rgba(CURRENT_COLOR)], np.float32))
 
