@@ -93,6 +93,8 @@ class ReplayWindow(QMainWindow):
                       Qt.Key.Key_PageDown: self.next_snapshot}
 
         self._dataset = self._load_dataset()
+        if hasattr(self.views, "set_experiment"):  # the landscape tab rebuilds the network from it
+            self.views.set_experiment(self.run.experiment)
         self.timeline.follow_check.setChecked(self.run.ended is None and self._recently_written())
         self.timeline.follow_check.setEnabled(self.run.ended is None)
         self._update_header()
@@ -351,6 +353,8 @@ class ReplayWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override: no timer outlives the window
         self.stop_timers()
+        if hasattr(self.views, "shutdown"):
+            self.views.shutdown()  # joins the landscape's thread
         self.run.close()
         self.closed.emit()
         super().closeEvent(event)
