@@ -17,6 +17,7 @@ from visualizer.core import experiment
 from visualizer.core.errors import VisualizerError
 from visualizer.core.runs import RunReader, record
 from visualizer.core.train import TrainingSession
+from visualizer.qt.run_export import LANDSCAPE_RESOLUTION
 
 MOONS = {"title": "tiny moons", "data": {"name": "moons", "samples": 200, "seed": 0},
          "model": {"hidden": [8], "activation": "tanh"},
@@ -115,7 +116,7 @@ def test_csv_rows_equal_the_run(moons, static):
     probs = np.array([[float(v) for k, v in r.items() if k.startswith("p_")] for r in boundary])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     surface = _rows(static / "landscape.csv")
-    assert len(surface) == 41 * 41 and all(float(r["loss"]) > 0 for r in surface)
+    assert len(surface) == LANDSCAPE_RESOLUTION ** 2 and all(float(r["loss"]) > 0 for r in surface)
     path = _rows(static / "landscape_trajectory.csv")
     assert [int(r["step"]) for r in path] == steps
     assert abs(float(path[-1]["alpha"])) < 1e-4 and abs(float(path[-1]["beta"])) < 1e-4  # ends at the centre

@@ -24,7 +24,7 @@ RUN_FILE = "run.sqlite"
 STATIC_VIEWS = ("loss", "landscape", "histograms", "boundary")
 VIEWS = (*STATIC_VIEWS, "dashboard")
 BOUNDARY_RESOLUTION = 100
-LANDSCAPE_RESOLUTION = 41
+LANDSCAPE_RESOLUTION = 61
 MAX_TRAJECTORY = 400  # snapshots projected onto the landscape at most (evenly spaced, the last always kept)
 INCH_M = 0.0254
 
@@ -186,14 +186,28 @@ class RunExport:
             points = np.stack([a, b], axis=1).astype(np.float64)
         else:
             points, dist = np.zeros((0, 2)), np.zeros(0)
-        reach = float(np.abs(points).max()) if len(points) else 0.0
-        span = 1.25 * reach if plane == "pca" and reach > 0 else max(1.0, 1.1 * reach)
-        grid = np.linspace(-span, span, LANDSCAPE_RESOLUTION)
+        alphas, betas = self._grid(points, plane)
         X = torch.as_tensor(ds.X_train, dtype=torch.float32)
         y = torch.as_tensor(ds.y_train, dtype=torch.long if ds.task == "classification" else torch.float32)
-        surface = ls.loss_surface(model, self.loss_info, X, y, center, d1, d2, grid, grid)
+        surface = ls.loss_surface(model, self.loss_info, X, y, center, d1, d2, alphas, betas)
         return Landscape(surface.alphas, surface.betas, surface.loss, np.asarray(steps, np.int64), points,
                          np.asarray(dist, np.float64), plane, labels)
+
+
+    @staticmethod
+    def _grid(points: np.ndarray, plane: str) -> tuple[np.ndarray, np.ndarray]:
+        """A square grid: on the PCA plane, around the path's bounding box (its largest side x 1.4) so that the
+        path fills the view; on a random plane, [-1, 1]² (the filter-normalised scale) widened to hold the path."""
+        n = LANDSCAPE_RESOLUTION
+        if plane == "pca" and len(points):
+            lo, hi = points.min(axis=0), points.max(axis=0)
+            half = 0.7 * float((hi - lo).max())
+            if half > 0:
+                mid = (lo + hi) / 2
+                return np.linspace(mid[0] - half, mid[0] + half, n), np.linspace(mid[1] - half, mid[1] + half, n)
+        reach = float(np.abs(points).max()) if len(points) else 0.0
+        grid = np.linspace(-max(1.0, 1.1 * reach), max(1.0, 1.1 * reach), n)
+        return grid, grid
 
 
 # --- plot widgets of a run -----------------------------------------------------------------------------------
