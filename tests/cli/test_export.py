@@ -188,3 +188,30 @@ def test_a_truncated_run_file_gives_a_clear_message(moons, tmp_path, capsys):
     assert "not a run file" in capsys.readouterr().err
     assert export(str(tmp_path), "--out", str(tmp_path / "o")) == cli.EXIT_BAD_INPUT
     assert "has no run.sqlite" in capsys.readouterr().err
+
+
+def test_without_stored_weights_the_last_snapshot_is_the_network(moons, tmp_path):
+    import sqlite3
+
+    (tmp_path / "run").mkdir()
+    copy = tmp_path / "run" / "run.sqlite"
+    copy.write_bytes((moons / "run.sqlite").read_bytes())
+    with sqlite3.connect(copy) as db:
+        db.execute("DELETE FROM weights")
+    db.close()
+    assert export(str(copy), "--out", str(tmp_path / "o"), "--views", "landscape", "--formats", "csv") == 0
+    path = _rows(tmp_path / "o" / "landscape_trajectory.csv")
+    assert abs(float(path[-1]["alpha"])) < 1e-4 and abs(float(path[-1]["distance"])) < 1e-4
+
+
+def test_fewer_than_three_snapshots_use_a_random_plane(tmp_path):
+    from visualizer.qt.run_export import RunExport
+
+    run = RunExport(_record(tmp_path / "two", MOONS, 1000))  # snapshots at the first and the last step only
+    try:
+        land = run.landscape
+        assert land.plane == "random" and len(land.steps) == 2
+        assert land.axis_labels[0].startswith("α (direction 1)")
+        assert land.alphas[0] <= land.points[:, 0].min() and land.points[:, 0].max() <= land.alphas[-1]
+    finally:
+        run.close()
