@@ -70,6 +70,7 @@ class FrameRenderer:
             plot = _VIEW_WIDGETS[name](run, run.snapshot_steps[0])  # (run, step, plot=)
             plot.setParent(self.host)
             plot.setAntialiasing(True)
+            plot.setMinimumSize(1, 1)  # equal halves at any frame size
             row.addWidget(plot, 1)
             self._plots[name] = plot
         self.title = run.experiment.title or run.path.stem

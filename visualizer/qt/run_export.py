@@ -27,6 +27,7 @@ BOUNDARY_RESOLUTION = 100
 LANDSCAPE_RESOLUTION = 61
 MAX_TRAJECTORY = 400  # snapshots projected onto the landscape at most (evenly spaced, the last always kept)
 INCH_M = 0.0254
+DASHBOARD_LAYOUT = (1400, 950)  # the smallest size the dashboard is laid out at
 
 
 def run_file_of(path: str | Path) -> Path:
@@ -312,7 +313,11 @@ def dashboard_widget(run: RunExport) -> QWidget:
     parts.append(landscape_widget(run))
     for i, w in enumerate(parts):
         w.setParent(host)
+        w.setMinimumSize(1, 1)  # equal cells at any size: a plot's size hint must not push into its neighbour
         grid.addWidget(w, i // 2, i % 2)
+    for k in (0, 1):
+        grid.setColumnStretch(k, 1)
+        grid.setRowStretch(k, 1)
     return host
 
 
@@ -358,7 +363,10 @@ def write_dashboard(run: RunExport, path: Path, width: int, height: int, dpi: fl
     """The dashboard of a run as one PNG of width x height px."""
     host = dashboard_widget(run)
     try:
-        image = render_widget(host, width, height)
+        # laid out at least DASHBOARD_LAYOUT (same aspect), then drawn scaled down: small images stay unclipped
+        shrink = max(1.0, DASHBOARD_LAYOUT[0] / width, DASHBOARD_LAYOUT[1] / height)
+        image = render_widget(host, round(width * shrink), round(height * shrink), 1 / shrink)
+        image = image.copy(0, 0, width, height) if (image.width(), image.height()) != (width, height) else image
         dots = round(dpi / INCH_M)
         image.setDotsPerMeterX(dots)
         image.setDotsPerMeterY(dots)
