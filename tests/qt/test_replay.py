@@ -105,7 +105,7 @@ def test_opens_at_the_end_with_everything_the_live_run_showed(window, runs):
 
 def test_scrubbing_back_and_forth_matches_the_live_run(window, runs):
     events = runs[1]
-    for t in (0, 1, 7, 8, 30, 4, 0, 49, 20, 21, 50, 2):
+    for t in (0, 1, 7, 8, 7, 30, 4, 0, 49, 20, 23, 22, 21, 50, 2):
         window.go_to(t)
         assert_shows(window, events, t)
 
@@ -179,7 +179,7 @@ def test_compare_overlays_another_run(window, runs):
         assert np.array_equal(loss.overlay_val_metric.yData, h.val_metric)
     assert loss.overlay_loss.isVisible() and loss.overlay_val_metric.isVisible()
     assert loss.overlay_name == "Other moons"
-    assert loss.loss_legend.getLabel(loss.overlay_loss).text == "Other moons: train"
+    assert loss.loss_legend.getLabel(loss.overlay_loss).text == "Other moons (dashed)"
     assert "Other moons" in window.message_text()
     window.go_to(5)  # going back rebuilds the views: the comparison stays
     assert loss.overlay_loss.isVisible() and loss.loss_plot.vb.viewRange()[0][1] >= h.steps[-1]

@@ -272,8 +272,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         ``eval_steps``), named ``name`` in the legend; None removes them. Kept by ``clear()``."""
         steps, eval_steps = _as_float(steps), _as_float(eval_steps)
         smooth = ema(_as_float(train_loss), self._loss_smoother.weight) if name else _EMPTY
-        series = ((self.overlay_loss, steps, smooth, "train"),
-                  (self.overlay_val_loss, eval_steps, _as_float(val_loss), "validation"),
+        # one legend entry: the colours already say train and validation, the dashes say which run
+        series = ((self.overlay_loss, steps, smooth, "dashed"),
+                  (self.overlay_val_loss, eval_steps, _as_float(val_loss), None),
                   (self.overlay_metric, eval_steps, _as_float(train_metric), None),
                   (self.overlay_val_metric, eval_steps, _as_float(val_metric), None))
         for curve, x, y, label in series:
@@ -285,9 +286,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
             if label is not None:
                 in_legend = self.loss_legend.getLabel(curve) is not None
                 if visible and not in_legend:
-                    self.loss_legend.addItem(curve, f"{name}: {label}")
+                    self.loss_legend.addItem(curve, f"{name} ({label})")
                 elif visible:
-                    self.loss_legend.getLabel(curve).setText(f"{name}: {label}")
+                    self.loss_legend.getLabel(curve).setText(f"{name} ({label})")
                 elif in_legend:
                     self.loss_legend.removeItem(curve)
             curve.setVisible(visible)

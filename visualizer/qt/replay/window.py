@@ -193,10 +193,11 @@ class ReplayWindow(QMainWindow):
             self.timeline.set_position(0, 0, 0)
             return
         n, k = run.index_of(step), run.snapshots_up_to(step)
-        if not self._begun or n < self._shown[0] or k < self._shown[1]:
-            self._restart_views()
+        if not self._begun or k < self._shown[1]:
+            self._restart_views()  # a snapshot cannot be un-drawn: start again from the first step
         n0, k0 = self._shown
-        frame = Frame(steps=run.step_events(n0, n), snapshots=run.snapshots[k0:k])
+        # back within one snapshot's span only the curves change: they are drawn from the history up to `step`
+        frame = Frame(steps=run.step_events(min(n0, n - 1), n), snapshots=run.snapshots[k0:k])
         if frame.steps or frame.snapshots:
             self.views.show_frame(HistoryUpTo(run.history, step), frame)
             self.views.flush()
