@@ -297,3 +297,35 @@ def test_follows_a_live_run_and_opens_it_after_a_kill(qtbot, tmp_path):
     assert killed.last == last and killed.step == last
     assert "incomplete" in killed.header.text() or "being written" in killed.header.text()
     killed.close()
+
+
+def test_a_run_without_an_end_is_followed_only_while_its_file_changes(qtbot, tmp_path, monkeypatch):
+    from visualizer.core.events import RunEnded
+    from visualizer.qt.replay import window as window_module
+
+    path = tmp_path / "cut.sqlite"
+    session = TrainingSession(SINE)
+    with RunWriter(path, SINE, session.prepare()) as writer:
+        for event in session.run():
+            if not isinstance(event, RunEnded):
+                writer.add(event)
+    monkeypatch.setattr(window_module, "LIVE_S", 0.0)  # as if the file had not changed for a long time
+    w = ReplayWindow(path)
+    qtbot.addWidget(w)
+    assert not w.following and w.timeline.follow_check.isEnabled() and "incomplete" in w.header.text()
+    assert w.step == w.last == session.total_steps
+    w.close()
+    monkeypatch.setattr(window_module, "LIVE_S", 1e9)
+    w = ReplayWindow(path)
+    qtbot.addWidget(w)
+    assert w.following and "being written" in w.header.text()
+    w.close()
+
+
+def test_theme(window, runs):
+    window.compare_with(runs[0] / "other.sqlite")
+    window.set_theme("dark")
+    loss = window.views.loss
+    assert loss.theme == "dark"
+    assert loss.overlay_loss.opts["pen"].color().name() == "#5aa9ef"
+    assert loss.overlay_loss.opts["pen"].style() == Qt.PenStyle.DashLine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -142,9 +143,14 @@ class ReplayWindow(QMainWindow):
         if run.ended is None and self.following:
             status = "being written"
         created = run.reader.created.replace("T", " ")[:16]
-        self.header.setText(f"<b>{exp.title or run_label(self.path)}</b> — {exp.data.name} · {exp.train.optimizer} "
-                            f"lr {exp.train.lr:g} · {status} · {run.last_step} steps · recorded {created} UTC "
-                            f"· {self.path}")
+        self.header.setText(f"<b>{escape(exp.title or run_label(self.path))}</b> — {escape(exp.data.name)} · "
+                            f"{escape(exp.train.optimizer)} lr {exp.train.lr:g} · {status} · {run.last_step} steps · "
+                            f"recorded {created} UTC · {escape(str(self.path))}")
+
+    def set_theme(self, name: str) -> None:
+        """Restyle every view ("light", "dark" or "contrast")."""
+        self.theme = name
+        self.views.set_theme(name)
 
     def show_message(self, text: str) -> None:
         """Show a note above the views ('' hides it)."""
