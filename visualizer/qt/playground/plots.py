@@ -24,6 +24,37 @@ SHADOW = "#000000c0"
 LOG_FLOOR = 1e-20  # on a log axis, f values below this (the exact minimum is 0) are drawn at it
 
 
+THIN_FROM = 1000  # paths longer than this are drawn thinned, curves longer than this decimated (painting 6 x 20k
+THIN_CELLS = 1000  # segments with shadows takes ~130 ms a frame; thinned to ~1/1000 of the domain, ~20 ms)
+
+
+def thin_path(points: np.ndarray, cell: float) -> np.ndarray:
+    """The points of a path that enter a new ``cell`` x ``cell`` square (and the last): what a screen can show of a
+    path that has converged, with the zig-zags wider than a cell kept."""
+    if len(points) <= 2 or cell <= 0:
+        return points
+    cells = np.floor(points / cell)
+    keep = np.ones(len(points), dtype=bool)
+    keep[1:] = np.any(cells[1:] != cells[:-1], axis=1)
+    keep[-1] = True
+    return points[keep]
+
+
+def decimate_curve(y: np.ndarray, target: int = 2 * THIN_FROM) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of ``y`` reduced to about ``target`` points: the min and the max of each bin, so that spikes
+    stay visible (what pyqtgraph's peak downsampling does, but before the data reaches the item)."""
+    n = len(y)
+    if n <= target:
+        return np.arange(n, dtype=np.float64), y
+    k = int(np.ceil(2 * n / target))
+    m = n // k * k
+    bins = y[:m].reshape(-1, k)
+    lo, hi = bins.argmin(axis=1), bins.argmax(axis=1)
+    base = np.arange(0, m, k)
+    idx = np.sort(np.concatenate([base + lo, base + hi, np.arange(m, n)]))
+    return idx.astype(np.float64), y[idx]
+
+
 def racer_color(index: int) -> str:
     """Colour of pool slot ``index``: the same palette as the optimizer race window."""
     return RACE_COLORS[index % len(RACE_COLORS)]
@@ -95,17 +126,23 @@ class SurfacePlot(LandscapePlot):
         self.minima.setVisible(bool(len(pts)))
 
     def set_race(self, start: Sequence[float], paths: Sequence[np.ndarray], labels: Sequence[str],
-                 colors: Sequence[str]) -> None:
-        """Draw the start, and path i (T_i, 2) with its head in ``colors[i]``; the legend names ``labels``."""
+                 colors: Sequence[str], stopped: Sequence[bool] = ()) -> None:
+        """Draw the start, and path i (T_i, 2) with its head in ``colors[i]`` (a cross where ``stopped[i]``:
+        it diverged there); the legend names ``labels``."""
         self.start.setData([start[0]], [start[1]])
         for i, (path, head) in enumerate(zip(self.paths, self.heads)):
             if i < len(paths):
                 pts = np.asarray(paths[i], dtype=np.float64)
+                if len(pts) > THIN_FROM:
+                    pts = thin_path(pts, self._cell())
                 pen = path.opts["pen"]
                 if pg.mkColor(colors[i]) != pen.color():
                     path.setPen(pg.mkPen(colors[i], width=2.5))
                     head.setBrush(pg.mkBrush(colors[i]))
                 path.setData(pts[:, 0], pts[:, 1])
+                symbol = "x" if i < len(stopped) and stopped[i] else "o"
+                if head.opts["symbol"] != symbol:
+                    head.setSymbol(symbol)
                 head.setData(pts[-1:, 0], pts[-1:, 1])
                 path.show()
                 head.show()
@@ -132,6 +169,10 @@ class SurfacePlot(LandscapePlot):
         return out
 
     # --- internals ----------------------------------------------------------------------------------
+    def _cell(self) -> float:
+        rect = self._grid_rect()
+        return 0.0 if rect is None else max(rect.width(), rect.height()) / THIN_CELLS
+
     def _label_f(self) -> None:
         self.colorbar.axis.setLabel("log₁₀ f(x, y)" if self.log_scale else "f(x, y)",
                                     color=get_theme(self.theme).foreground, **{"font-size": f"{LABEL_PT}pt"})
@@ -166,8 +207,6 @@ class LossCurves(pg.PlotWidget):
         self.curves: list[pg.PlotDataItem] = []
         for i in range(MAX_RACERS):
             curve = item.plot(pen=pg.mkPen(racer_color(i), width=2))
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
             curve.hide()
             self.curves.append(curve)
         item.setLogMode(x=False, y=True)
@@ -198,7 +237,7 @@ class LossCurves(pg.PlotWidget):
                     y = np.maximum(y, LOG_FLOOR)
                 if pg.mkColor(colors[i]) != curve.opts["pen"].color():
                     curve.setPen(pg.mkPen(colors[i], width=2))
-                curve.setData(np.arange(len(y), dtype=np.float64), y)
+                curve.setData(*decimate_curve(y))
                 curve.show()
             else:
                 curve.hide()
