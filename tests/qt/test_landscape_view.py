@@ -101,7 +101,7 @@ def test_pca_and_hessian_planes_say_what_their_axes_are(view, qtbot, run):
     view.directions_combo.setCurrentIndex(2)  # Hessian
     wait_fine(qtbot, view)
     assert view.surface.directions == "hessian" and "λ" in view.plot2d.plot.getAxis("left").labelText
-    assert "Hessian eigenvalues" in view.honesty.text()
+    assert "<u>Hessian</u> eigenvalues" in view.honesty.text()
 
 
 def test_3d_falls_back_to_2d_with_a_message_offscreen(view):

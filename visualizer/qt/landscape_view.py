@@ -22,12 +22,13 @@ from .plots.landscape_plot import LandscapePlot, bilinear
 REQUEST_INTERVAL_S = 1.5
 PROBE_INTERVAL_S = 0.3
 POLL_MS = 100
+PANEL_WIDTH = 180
 VIEWS = {"2-D": "2d", "3-D": "3d", "1-D line": "1d"}
 DIRECTIONS = {"Random (filter-normalised)": "random", "PCA of the path": "pca", "Hessian top-2": "hessian"}
 RESOLUTIONS = (21, 41, 61, 81)
 SPANS = {"Auto": None, "±0.1": 0.1, "±0.25": 0.25, "±0.5": 0.5, "±1": 1.0, "±2": 2.0, "±5": 5.0}
-EXPLANATION = ("The surface is a 2-D slice of a space with as many dimensions as weights: points off the plane are "
-               "drawn at their projection, so their colour is the slice's loss there, not theirs.")
+EXPLANATION = ("A 2-D slice of a space with one dimension per weight: a point off the plane is drawn at its "
+               "projection, coloured by the slice's loss there, not by its own.")
 
 
 def _combo(name: str, tip: str, items, current: int = 0) -> QComboBox:
@@ -81,24 +82,28 @@ class LandscapeView(QWidget):
         self.honesty.setTextFormat(Qt.TextFormat.RichText)
         panel = QFrame()
         panel.setFrameShape(QFrame.Shape.StyledPanel)
-        panel.setFixedWidth(230)
+        panel.setFixedWidth(PANEL_WIDTH)
         side = QVBoxLayout(panel)
         side.addWidget(self.honesty)
         side.addStretch(1)
 
-        row = QHBoxLayout()
-        row.setContentsMargins(6, 2, 6, 0)
-        for w in (self.view_combo, self.directions_combo, self.resolution_combo, self.span_combo, self.colour_combo,
-                  self.value_combo, self.split_combo):
-            row.addWidget(w)
-        row.addStretch(1)
+        rows = QVBoxLayout()
+        rows.setContentsMargins(6, 2, 6, 0)
+        rows.setSpacing(2)
+        for group in ((self.view_combo, self.directions_combo, self.resolution_combo, self.span_combo),
+                      (self.colour_combo, self.value_combo, self.split_combo)):
+            row = QHBoxLayout()
+            for w in group:
+                row.addWidget(w)
+            row.addStretch(1)
+            rows.addLayout(row)
         body = QHBoxLayout()
         body.addWidget(self.stack, 1)
         body.addWidget(panel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(row)
+        layout.addLayout(rows)
         layout.addWidget(self.message)
         layout.addLayout(body, 1)
         layout.addWidget(self.status)
@@ -270,7 +275,7 @@ class LandscapeView(QWidget):
             self.status.setText("The PCA plane needs at least 3 snapshots of the path.")
             return
         trajectory = None
-        if kind == "pca" or SPANS[self.span_combo.currentText()] is None:
+        if kind == "pca" or (kind == "hessian" and SPANS[self.span_combo.currentText()] is None):
             trajectory = np.stack(self._params[-500:])
         self._next_id += 1
         self.worker.submit(SurfaceRequest(
@@ -368,25 +373,26 @@ class LandscapeView(QWidget):
 
     def _show_honesty(self) -> None:
         h = self.honesty_numbers()
-        rows = ["<b>How far to trust the picture</b>"]
+        rows = ["<b>How far to trust it</b>"]
         if not h:
             rows.append("Waiting for the first surface.")
         else:
             true = "…" if h["true_loss"] is None else f"{h['true_loss']:.4g}"
             surf = "off the grid" if not np.isfinite(h["surface_loss"]) else f"{h['surface_loss']:.4g}"
-            rows += [f"Current weights (step {h['step']:,}):",
-                     f"&nbsp;distance from the plane: {h['distance']:.3g} ({100 * h['relative_distance']:.1f}% of |θ|)",
-                     f"&nbsp;true loss: {true}", f"&nbsp;surface at its projection: {surf}"]
+            rows += [f"<u>Current weights</u> (step {h['step']:,})",
+                     f"distance from the plane: {h['distance']:.3g} = {100 * h['relative_distance']:.1f}% of |θ|",
+                     f"true loss: {true}", f"surface at its projection: {surf}"]
             if len(self._dist):
                 start = self._probe.get("start", (None, None))[1]
-                rows.append(f"Start of the path: distance {self._dist[0]:.3g}"
-                            + (f", true loss {start:.4g}" if start is not None else ""))
+                rows += ["<u>Start of the path</u>", f"distance from the plane: {self._dist[0]:.3g}"]
+                if start is not None:
+                    rows.append(f"true loss: {start:.4g}")
             r = self._result
             if r.explained_variance is not None:
-                rows.append(f"PCA: the plane explains {100 * float(np.sum(r.explained_variance)):.1f}% of the "
-                            "path's variance")
+                rows.append(f"<u>PCA</u>: the plane holds {100 * float(np.sum(r.explained_variance)):.1f}% of "
+                            "the path's variance")
             if r.eigenvalues is not None:
-                rows.append(f"Hessian eigenvalues: {r.eigenvalues[0]:.3g}, {r.eigenvalues[1]:.3g}")
+                rows.append(f"<u>Hessian</u> eigenvalues: {r.eigenvalues[0]:.3g}, {r.eigenvalues[1]:.3g}")
         rows.append(f"<i>{EXPLANATION}</i>")
         self.honesty.setText("<br>".join(rows))
 

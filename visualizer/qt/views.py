@@ -95,6 +95,7 @@ class TrainingViews(QWidget):
         top.addWidget(self.right_tabs)
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 1)
+        top.setSizes([1000, 1000])  # equal shares, also when the landscape tab's controls ask for more
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(_titled(self.hist_tabs, QLabel("Histograms of:"), self.kind_combo))

@@ -102,11 +102,12 @@ class Landscape3DPlot(gl.GLViewWidget):
         self.floor.setSpacing(x=(a1 - a0) / 10, y=(b1 - b0) / 10)
         self.floor.resetTransform()
         self.floor.translate((a0 + a1) / 2, (b0 + b1) / 2, 0)
-        self.labels[0].setData(pos=np.array([a1 + 0.08 * width, b0, 0.0]))
-        self.labels[1].setData(pos=np.array([a0, b1 + 0.08 * width, 0.0]))
-        self.labels[2].setData(pos=np.array([a0, b0, 1.08 * height]), text="log₁₀ loss" if log_scale else "loss")
+        # the camera looks from the (α max, β min) corner: each axis is named along its front edge
+        self.labels[0].setData(pos=np.array([(a0 + a1) / 2, b0 - 0.1 * width, 0.0]))
+        self.labels[1].setData(pos=np.array([a1 + 0.1 * width, (b0 + b1) / 2, 0.0]))
+        self.labels[2].setData(pos=np.array([a0, b0, 1.05 * height]), text="log₁₀ loss" if log_scale else "loss")
         center = QVector3D(float(alphas.mean()), float(betas.mean()), float(height / 3))
-        self.setCameraPosition(pos=center, distance=1.75 * width, elevation=30, azimuth=-60)
+        self.setCameraPosition(pos=center, distance=1.6 * width, elevation=28, azimuth=-60)
         self._draw_path()
 
     def set_trajectory(self, points: np.ndarray) -> None:

@@ -107,7 +107,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         for z, item in enumerate((self.path, self.start_marker, self.end_marker, self.current_marker)):
             item.setZValue(20 + z)
             self.plot.addItem(item)
-        self.legend = pg.LegendItem(offset=(-8, 8), horSpacing=6)
+        self.legend = pg.LegendItem(offset=(-8, 8), horSpacing=6, colCount=2)
         self.legend.setParentItem(self.plot.getViewBox())
         self.legend.setZValue(40)
         for item, name in ((self.path, "trajectory"), (self.start_marker, "start"),
