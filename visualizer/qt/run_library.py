@@ -96,6 +96,11 @@ class RunLibraryDialog(QDialog):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runTable")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        for c, tip in ((4, "The last validation loss (the training loss without a validation set)"),
+                       (5, "The last validation accuracy or R² (training's without a validation set)"),
+                       (6, "completed, stopped, diverged, failed, or incomplete: no end was recorded (killed, "
+                           "or still being written)")):
+            self.table.horizontalHeaderItem(c).setToolTip(tip)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
