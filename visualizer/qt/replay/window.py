@@ -24,7 +24,7 @@ STATUS_WORDS = {None: "incomplete (no end was recorded)", "completed": "complete
                 "diverged": "diverged", "failed": "failed"}
 
 
-def run_label(path: Path, reader: RunReader | None = None) -> str:
+def run_label(path: Path) -> str:
     """The name a run goes by in a legend: its file name, or its folder's for `visualizer run`'s run.sqlite."""
     path = Path(path)
     stem = path.stem
