@@ -96,9 +96,10 @@ class _Evaluator:
         with torch.device("meta"):
             model = build_model(experiment.model, dataset.n_features, n_out)
         self.model = model.to_empty(device="cpu").eval()
-        for m in self.model.modules():  # snapshots carry parameters only: batch norm uses default statistics
-            if hasattr(m, "reset_running_stats"):
-                m.reset_running_stats()
+        for m in self.model.modules():  # snapshots carry no running statistics: normalise with the whole set's
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.track_running_stats = False
+                m.running_mean = m.running_var = m.num_batches_tracked = None
         ydtype = torch.long if dataset.task == "classification" else torch.float32
         self.data = {"train": (torch.as_tensor(dataset.X_train, dtype=torch.float32),
                                torch.as_tensor(dataset.y_train, dtype=ydtype))}
