@@ -88,7 +88,7 @@ class SurfacePlot(LandscapePlot):
             self.heads.append(head)
         self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush("#ffffff"),
                                          pen=pg.mkPen("#000000", width=1.2))
-        self.minima.setZValue(25)
+        self.minima.setZValue(45)  # above the paths, beneath the racers' current positions
         self.start = pg.ScatterPlotItem(symbol="o", size=13, brush=pg.mkBrush("#ffffff"),
                                         pen=pg.mkPen("#000000", width=2))
         self.start.setZValue(60)
@@ -203,7 +203,7 @@ class LossCurves(pg.PlotWidget):
         item = self.getPlotItem()
         item.hideButtons()
         item.setMenuEnabled(False)
-        item.getAxis("left").setWidth(56)
+        item.getAxis("left").setWidth(72)  # room for "0.0001" beside the axis title
         self.curves: list[pg.PlotDataItem] = []
         for i in range(MAX_RACERS):
             curve = item.plot(pen=pg.mkPen(racer_color(i), width=2))
