@@ -190,3 +190,33 @@ def test_long_curves_keep_their_extremes():
     assert len(d) <= 2 * THIN_FROM + 10
     assert d.max() == 50.0 and 7777 in x and x[0] == 0 and d.min() == y.min()
     np.testing.assert_array_equal(d, y[x.astype(int)])
+
+
+def test_load_button_reports_a_bad_preset_and_keeps_the_race(window, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('function = "rosenbrock"\nstart = [0, 0]\n[[racers]]\noptimizer = "sgd"\nlr = 50\n',
+                   encoding="utf-8")
+    monkeypatch.setattr("visualizer.qt.playground.window.QFileDialog.getOpenFileName",
+                        lambda *args, **kwargs: (str(bad), ""))
+    before = window.racers()
+    window.controls.load_button.click()
+    assert window.statusBar().currentMessage() == "racers[0].lr: 50.0 is out of range; allowed: (0, 10]"
+    assert window.racers() == before and window.race.start == (-1.5, 2.0)
+    good = PRESETS_DIR / "adam_ill_conditioned.toml"
+    monkeypatch.setattr("visualizer.qt.playground.window.QFileDialog.getOpenFileName",
+                        lambda *args, **kwargs: (str(good), ""))
+    window.controls.load_button.click()
+    assert window.race.fn.key == "ill_conditioned" and len(window.editors) == 3
+    assert window.controls.preset_combo.currentText() == load_preset(good).title
+
+
+def test_preset_combo_and_theme(window):
+    combo = window.controls.preset_combo
+    index = combo.findText(load_preset(PRESETS_DIR / "saddle_escape.toml").title)
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    assert window.race.fn.key == "saddle" and not window.loss_plot.log_y
+    window.set_theme("dark")
+    assert window.surface.theme == "dark"
+    assert window.surface.plot.titleLabel.text == window.race.fn.label
+    assert window.surface.colorbar.axis.labelText == "f(x, y)"
