@@ -156,6 +156,8 @@ def test_clear_joins_the_landscape_thread(view, qtbot, run):
     assert view.worker.is_alive()
     view.clear()
     assert not landscape_threads() and view.trajectory.shape == (0, 2) and view.surface is None
+    # the plots are emptied, not stripped of their items (PlotWidget's own clear() would remove them)
+    assert view.line.curve in view.line.plot.items and view.plot2d.path in view.plot2d.plot.items
 
 
 def test_window_flow_shows_a_live_surface_and_joins_on_close(qtbot):

@@ -17,6 +17,7 @@ class LandscapeLinePlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
+        vars(self).pop("clear", None)  # PlotWidget binds the PlotItem's clear() (which removes every item): ours
         self.setObjectName("landscapeLinePlot")
         self._theme = get_theme(theme)
         self._alphas = np.zeros(0)
@@ -29,8 +30,8 @@ class LandscapeLinePlot(pg.PlotWidget):
         self.ends.setZValue(10)
         self.plot.addItem(self.ends)
         self.marks = [pg.InfiniteLine(angle=90, movable=False) for _ in range(2)]
-        for mark, text in zip(self.marks, ("θ₀ (start)", "θ (current)")):
-            mark.label = pg.InfLineLabel(mark, text=text, position=0.92, anchors=[(0, 0), (0, 0)])
+        for mark, text, anchor in zip(self.marks, ("θ₀ (start)", "θ (current)"), ((0, 0), (1, 0))):
+            mark.label = pg.InfLineLabel(mark, text=text, position=0.92, anchors=[anchor, anchor])
             self.plot.addItem(mark)
         self.marks[0].setValue(0.0)
         self.marks[1].setValue(1.0)
@@ -45,7 +46,7 @@ class LandscapeLinePlot(pg.PlotWidget):
         """Restyle for the "light" or "dark" theme."""
         t = self._theme = get_theme(theme)
         self.setBackground(t.background)
-        style_plot(self.plot, t, title="Loss along the line from the initial to the current weights",
+        style_plot(self.plot, t, title="Loss on the straight line θ₀ → θ",
                    bottom="α  (θ₀ + α·(θ − θ₀))", left="loss")
         self.curve.setPen(pg.mkPen(t.train, width=2.5))
         for mark in self.marks:
@@ -68,6 +69,11 @@ class LandscapeLinePlot(pg.PlotWidget):
                 ys.append(loss[hit[0]])
                 brushes.append(pg.mkBrush(color))
         self.ends.setData(xs, ys, brush=brushes)
+        finite = loss[np.isfinite(loss)]
+        if alphas.size > 1 and finite.size:  # set, not auto: a ViewBox hidden in a stack misses its auto-range
+            lo, hi = float(finite.min()), float(finite.max())
+            self.plot.setRange(xRange=(float(alphas.min()), float(alphas.max())),
+                               yRange=(lo, hi if hi > lo else lo + 1.0), padding=0.05)
 
     def clear(self) -> None:
         """Remove the line."""
