@@ -24,6 +24,7 @@ Commands:
   compress RUN_DIR --out DIR  prune and/or quantize a trained run; compression.json and the weights
   distill RUN_DIR --out DIR   train a smaller student from a run's softened outputs; compare with scratch
   landscape EXPERIMENT_OR_RUN_DIR --out DIR   the loss surface on a plane through the weights; landscape.npz
+  export RUN --out DIR        a run's views to PNG/SVG/CSV, animations to GIF/MP4, the dashboard to PNG
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
   bench landscape             batched loss-surface evaluation against the per-point loop
@@ -69,11 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_compress import add_parsers as add_compress
     from .cli_evaluate import add_parsers as add_evaluate
+    from .cli_export import add_parsers as add_export
     from .cli_landscape import add_parsers as add_landscape
 
     add_evaluate(sub, _Parser)
     add_compress(sub, _Parser)
     add_landscape(sub, _Parser)
+    add_export(sub, _Parser)
 
     bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
     bsub = bench.add_subparsers(dest="bench", metavar="WHAT", parser_class=_Parser, required=True)

@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
 from ..core.history import History
 from .actions import SPEEDS, build_actions, shortcut_rows
 from .bridge import TrainingBridge
+from .lessons import LessonBar
 from .presentation import Presentation
 from .settings import last_session_path, open_settings, resources_dir
 from .theme import apply_theme
 from .views import TrainingViews
 from .window_files import ExperimentFiles
+from .window_tools import ToolWindows
 
 IDLE, RUNNING, PAUSED, FINISHED = "idle", "running", "paused", "finished"
 BOUNDARY_RESOLUTION = 80
@@ -46,7 +48,7 @@ def _dock(window: QMainWindow, title: str, name: str, tip: str) -> QDockWidget:
     return dock
 
 
-class MainWindow(ExperimentFiles, QMainWindow):
+class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
     """Paints at once with empty views; ``finish_setup`` then imports torch and builds the panels."""
 
     run_state_changed = Signal(str)
@@ -67,6 +69,8 @@ class MainWindow(ExperimentFiles, QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message_bar)
+        self.lesson_bar = LessonBar()
+        layout.addWidget(self.lesson_bar)
         layout.addWidget(self.views, 1)
         self.setCentralWidget(central)
 
@@ -103,13 +107,12 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.path: Path | None = None
         self.dirty = False
         self.dataset = None
-        self.evaluation = None
         self.recorded = None  # the run file of the last finished run
-        self.compression = None
         self._started = self._ended = None
         self.run_state = IDLE
         self._rates: deque = deque(maxlen=64)
         self._connect_actions()
+        self._init_tool_windows()
         self._set_run_actions_enabled(False)
         self._restore_window()
         self._update_title()
@@ -128,8 +131,6 @@ class MainWindow(ExperimentFiles, QMainWindow):
         a.step.triggered.connect(self._on_step)
         a.reset.triggered.connect(self._on_reset)
         a.stop.triggered.connect(self._on_stop)
-        a.cross_validate.triggered.connect(self._on_cross_validate)
-        a.compress.triggered.connect(self._on_compress)
         a.dark.setChecked(self.theme == "dark")
         a.dark.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
         a.log_scale.toggled.connect(self.views.log_check.setChecked)
@@ -396,16 +397,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
             self.show_message(ended.message + (f" Recorded in {self.recorded}." if self.recorded else ""))
         if worker is not None and worker.record_error:
             self.show_message(f"The run was not recorded: {worker.record_error}", error=True)
-
-    def _on_cross_validate(self) -> None:
-        from .evaluation_window import EvaluationWindow
-
-        if self.experiment is None:
-            return
-        if self.evaluation is not None:
-            self.evaluation.close()
-        self.evaluation = EvaluationWindow(self.experiment, self.base_dir, self.theme)
-        self.evaluation.show()
+        self._run_after_hook()
 
     def save_finished_run(self) -> Path | None:
         """Write the finished run (files as `visualizer run` writes them) to a new folder under the settings
@@ -423,19 +415,6 @@ class MainWindow(ExperimentFiles, QMainWindow):
         write_run_files(folder, session.experiment, self.history, self._started, self._ended, session.dataset,
                         session.model)
         return folder
-
-    def _on_compress(self) -> None:
-        from .compression_window import CompressionWindow
-
-        folder = self.save_finished_run()
-        if folder is None:
-            self.show_message("Compression works on a trained network: train (Space) until the run finishes, "
-                              "or stop it, then choose Run > Compress again.", error=True)
-            return
-        if self.compression is not None:
-            self.compression.close()
-        self.compression = CompressionWindow(folder, theme=self.theme)
-        self.compression.show()
 
     # -- look and help --------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
@@ -455,8 +434,8 @@ class MainWindow(ExperimentFiles, QMainWindow):
         self.views.set_theme(name)
         if hasattr(self, "network_view"):
             self.network_view.set_theme(name)
-        for window in (self.evaluation, self.compression):
-            if window is not None:
+        for window in self.tool_windows():
+            if hasattr(window, "set_theme"):
                 window.set_theme(name)
         self.acts.dark.blockSignals(True)  # checking it must not set a theme again
         self.acts.dark.setChecked(name == "dark")
@@ -492,9 +471,7 @@ class MainWindow(ExperimentFiles, QMainWindow):
     def closeEvent(self, event) -> None:  # Qt override: stop and join the workers before Qt objects die
         self.presentation.leave()  # so that the normal geometry, theme and fonts are what gets saved
         self.bridge.shutdown()
-        for window in (self.evaluation, self.compression):
-            if window is not None:
-                window.close()
+        self.close_tool_windows()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.setValue("theme", self.presentation.saved_theme or self.theme)

@@ -94,6 +94,7 @@ class ExperimentFiles:
 
         menu = self.acts.presets_menu
         menu.clear()
+        self._add_lessons_to_presets()
         for path in sorted((resources_dir() / "experiments").glob("*.toml")):
             try:
                 exp = experiment.load(path)
