@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "on the last session (the built-in example the first time).")
     gui.add_argument("experiment", nargs="?", type=Path, help="experiment file (.toml or .json)")
     gui.add_argument("--first-paint-probe", action="store_true", help=argparse.SUPPRESS)
+    gui.add_argument("--check-start", action="store_true",
+                     help="open the window, train the experiment for 50 steps, print what was shown and quit "
+                          "(exit status 0 when it worked): the start check of a packaged build")
 
     val = sub.add_parser("validate", help="check an experiment file and its data",
                          description="Check an experiment file: every key, value and the data it names.")
@@ -223,7 +226,8 @@ def cmd_gui(args) -> int:
         return _fail(f"{args.experiment}: no such experiment file", EXIT_BAD_INPUT)
     from .qt.app import main as gui_main
 
-    return gui_main(str(args.experiment) if args.experiment else None, first_paint_probe=args.first_paint_probe)
+    return gui_main(str(args.experiment) if args.experiment else None, first_paint_probe=args.first_paint_probe,
+                    check_start=args.check_start)
 
 
 COMMANDS = {"gui": cmd_gui, "run": cmd_run, "validate": cmd_validate, "bench": cmd_bench}

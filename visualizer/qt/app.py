@@ -33,10 +33,39 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("Optimization Visualizer")
     app.setOrganizationName("optimization-visualizer")
+    from PySide6.QtGui import QIcon
+
+    from .settings import resources_dir
+
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "optimization-visualizer.png")))
     return app
 
 
-def main(path: str | None = None, first_paint_probe: bool = False) -> int:
+def _check_start(app: QApplication, window, timeout_s: float = 60.0) -> None:
+    """The start check of a packaged build: train the example for a moment, print what was shown, quit (exit
+    status 0 when the window showed and trained, 1 otherwise)."""
+    from PySide6.QtCore import QTimer
+
+    t0 = time.monotonic()
+    window._on_train()
+
+    def poll() -> None:
+        steps = len(window.history)
+        done = steps >= 50 or window.run_state == "finished"
+        if done or time.monotonic() - t0 > timeout_s:
+            ok = window.isVisible() and steps > 0
+            print(f"check-start {'ok' if ok else 'FAILED'}: window '{window.windowTitle()}' "
+                  f"{window.width()}x{window.height()} on {app.platformName()}, {steps} steps trained on "
+                  f"{window._started.device if window._started else '?'}", flush=True)
+            window.close()
+            app.exit(0 if ok else 1)
+            return
+        QTimer.singleShot(50, poll)
+
+    QTimer.singleShot(50, poll)
+
+
+def main(path: str | None = None, first_paint_probe: bool = False, check_start: bool = False) -> int:
     """Open the window on ``path`` (or the last session, or the built-in example) and run the event loop.
 
     With ``first_paint_probe`` it prints the seconds since the epoch at the first paint and quits: the
@@ -56,6 +85,8 @@ def main(path: str | None = None, first_paint_probe: bool = False) -> int:
             app.quit()
             return
         window.finish_setup(path)
+        if check_start:
+            _check_start(app, window)
 
     probe = _FirstPaint(painted)
     window.installEventFilter(probe)

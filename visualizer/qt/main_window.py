@@ -308,6 +308,7 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
             self.show_message(str(exc), error=True)
             return False
         self._reset_run()
+        self.views.set_experiment(exp)  # the landscape rebuilds the network the session trains
         control = RunControl()
         if paused:
             control.pause()
@@ -471,6 +472,7 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
     def closeEvent(self, event) -> None:  # Qt override: stop and join the workers before Qt objects die
         self.presentation.leave()  # so that the normal geometry, theme and fonts are what gets saved
         self.bridge.shutdown()
+        self.views.shutdown()
         self.close_tool_windows()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())

@@ -53,6 +53,20 @@ class ToolWindows:
             action.setToolTip(lesson.explanation)
             action.setStatusTip(lesson.explanation)
             action.triggered.connect(lambda _=False, les=lesson: start_lesson(self, les))
+        playground = menu.addMenu("Optimizer playground")
+        playground.setToolTipsVisible(True)
+        from ..core.analytic import load_preset, preset_paths
+        from ..core.errors import VisualizerError
+
+        for path in preset_paths():
+            try:
+                preset = load_preset(path)
+            except VisualizerError:
+                continue
+            action = playground.addAction(preset.title)
+            action.setToolTip(preset.description)
+            action.setStatusTip(preset.description)
+            action.triggered.connect(lambda _=False, p=path: self.open_playground(p))
         menu.addSection("Experiments")
 
     def train_from_start(self) -> None:
@@ -91,9 +105,20 @@ class ToolWindows:
                               "or stop it, then choose Run > Compress again.", error=True)
             return None
         window = self._replace("compression", CompressionWindow(folder, theme=self.theme))
+        window.prune_tab.pruned_weights.connect(self._show_pruned_weights)
         if prune is not None and window.run is not None:
             window.prune_tab.request(*prune)
         return window
+
+    def _show_pruned_weights(self, label: str, flat) -> None:
+        """Where the pruned network lands on the landscape plane shown (one marker, replaced at each preview)."""
+        landscape = getattr(self.views, "landscape", None)
+        if landscape is not None:
+            previous = getattr(self, "_pruned_label", None)
+            if previous is not None:
+                landscape.mark_points(previous, None)
+            landscape.mark_points(label, flat)
+            self._pruned_label = label
 
     def open_playground(self, preset: Path | None = None):
         from .playground_window import PlaygroundWindow

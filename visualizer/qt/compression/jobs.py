@@ -33,6 +33,8 @@ class PruneOutcome:
     seconds: float
     state_entries: int
     model: object  # opaque to the GUI thread: handed to the next job only
+    #: the pruned weights flattened in the unpruned model's parameters() order (for the landscape plane)
+    flat: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,18 @@ def _entries(model) -> int:
     return len(model.state_dict())
 
 
+def dense_flat(run, model) -> np.ndarray:
+    """A pruned model's effective weights (masks applied) flattened in the order of the run's unpruned model's
+    parameters() — pruning re-registers weights, so its own parameters() order differs."""
+    import torch
+
+    from ...core.pruning import clone, make_permanent
+
+    state = make_permanent(clone(model)).state_dict()
+    names = [name for name, _ in run.model.named_parameters()]
+    return torch.cat([state[n].detach().reshape(-1).float().cpu() for n in names]).numpy()
+
+
 def preview_job(run, method: str, amount: float, before: dict[str, np.ndarray]):
     """Prune a copy with the core's prune() (the loaded model is not touched) and histogram it."""
 
@@ -112,7 +126,7 @@ def preview_job(run, method: str, amount: float, before: dict[str, np.ndarray]):
         result = prune(run, method, amount, latency_repeats=1)
         pairs = _prune_pairs(before, result.masked)
         put(PruneOutcome(result.report, pairs, "preview", time.perf_counter() - t0, _entries(result.masked),
-                         result.masked))
+                         result.masked, dense_flat(run, result.masked)))
 
     return job
 
@@ -140,7 +154,7 @@ def fine_tune_job(run, model, epochs: int, report, before: dict[str, np.ndarray]
         after = replace(report, after=scores(tuned, run), layers=layer_sparsity(tuned),
                         nonzero_parameters=parameter_counts(tuned)[1])
         put(PruneOutcome(after, _prune_pairs(before, tuned), "fine-tuned", time.perf_counter() - t0,
-                         _entries(tuned), tuned))
+                         _entries(tuned), tuned, dense_flat(run, tuned)))
 
     return job
 
@@ -154,7 +168,7 @@ def permanent_job(run, model, report, before: dict[str, np.ndarray]):
         t0 = time.perf_counter()
         permanent = make_permanent(clone(model))
         put(PruneOutcome(report, _prune_pairs(before, permanent), "permanent", time.perf_counter() - t0,
-                         _entries(permanent), permanent))
+                         _entries(permanent), permanent, dense_flat(run, permanent)))
 
     return job
 

@@ -35,6 +35,8 @@ class PruneTab(QWidget):
     """Prune a copy of the run's model; ``message`` (text, error) goes to the window's status label."""
 
     message = Signal(str, bool)
+    #: (label, the pruned network's weights flattened in the original parameters() order) for a landscape
+    pruned_weights = Signal(str, object)
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -312,6 +314,8 @@ class PruneTab(QWidget):
             self.history = None
         self._show_tables()
         self.histograms.set_pairs(list(outcome.histograms), "original", "after (non-zero)")
+        if outcome.flat is not None:
+            self.pruned_weights.emit(f"pruned {percent(outcome.report.amount)} ({outcome.stage})", outcome.flat)
         r = outcome.report
         if outcome.stage == "preview":
             self.message.emit(f"{self.method_combo.currentText()} at {percent(r.amount)}: {percent(r.sparsity)} of "

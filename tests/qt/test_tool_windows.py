@@ -1,0 +1,100 @@
+"""The main window's tool windows: run library -> replay (and compare), export dialog, race, playground, and the
+pruned network's weights on the landscape plane; all close with the main window."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from visualizer.core.landscape import project
+from visualizer.qt.main_window import FINISHED, MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.finish_setup(MainWindow.example_path())
+    qtbot.waitUntil(lambda: w.dataset is not None, timeout=15000)
+    yield w
+    w.close()
+
+
+def train(window, qtbot, epochs: int = 5):
+    from dataclasses import replace
+
+    window.experiment = replace(window.experiment, train=replace(window.experiment.train, epochs=epochs))
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+
+
+def test_a_finished_run_is_in_the_library_and_opens_as_a_replay(window, qtbot):
+    train(window, qtbot)
+    recorded = window.recorded
+    assert recorded is not None and recorded.exists()
+    window.acts.run_library.trigger()
+    library = window.library
+    assert library is not None and library.isVisible()
+    library.refresh()
+    library.select(recorded)
+    library.open_selected()
+    assert window.replays and window.replays[-1].isVisible()
+    replay = window.replays[-1]
+    assert replay.last == window._ended.step and replay.step == replay.last
+    # "Open to compare" overlays on the replay shown
+    library.select(recorded)
+    library.compare_selected()
+    assert replay.views.loss.overlay_name
+    window.close()
+    assert not replay.isVisible() and not library.isVisible()
+
+
+def test_a_bad_run_file_is_a_message_not_a_crash(window, tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database at all" * 10)
+    assert window.open_replay(bad) is None
+    assert "could not be opened" in window.message_bar.text() and window.message_bar.isVisible()
+
+
+def test_export_dialog_offers_the_views_and_writes_them(window, qtbot, tmp_path):
+    train(window, qtbot, epochs=2)
+    window.acts.export_dialog.trigger()
+    dialog = window.export_dialog
+    offered = {dialog.view_list.item(i).text() for i in range(dialog.view_list.count())}
+    assert {"dashboard", "loss", "histograms", "landscape"} <= offered
+    dialog.set_selected_views(["loss", "dashboard"])
+    dialog.set_options("png", 640, 480, 150, str(tmp_path))
+    written = dialog.export()
+    assert {p.name for p in written} >= {"loss.png", "dashboard.png"}
+    assert all(p.stat().st_size > 1000 for p in written)
+
+
+def test_race_and_playground_open_from_the_run_menu_and_close_with_the_window(window):
+    window.acts.race.trigger()
+    window.acts.playground.trigger()
+    race, playground = window.race, window.playground
+    assert race.isVisible() and playground.isVisible()
+    window.close()
+    assert not race.isVisible() and not playground.isVisible()
+    assert not [t for t in threading.enumerate() if t.name in ("race-worker", "landscape-worker") and t.is_alive()]
+
+
+def test_the_pruned_network_lands_on_the_landscape_plane(window, qtbot):
+    views = window.views
+    views.right_tabs.setCurrentWidget(views.landscape)
+    train(window, qtbot, epochs=5)
+    landscape = views.landscape
+    qtbot.waitUntil(lambda: landscape.surface is not None and landscape.surface.fine, timeout=30000)
+    window.acts.compress.trigger()
+    tab = window.compression.prune_tab
+    qtbot.waitUntil(lambda: tab.outcome is not None and tab.outcome.flat is not None, timeout=60000)
+    flat = tab.outcome.flat
+    assert flat.shape == landscape.current_plane()[0].shape
+    assert np.mean(flat == 0) >= tab.outcome.report.sparsity * 0.5  # the masked weights are zero in it
+    qtbot.waitUntil(lambda: len(landscape.plot2d._marks) == 1, timeout=5000)
+    label, a, b = landscape.plot2d._marks[0]
+    ea, eb, _ = project(flat, *landscape.current_plane())
+    assert label.startswith("pruned") and (a, b) == pytest.approx((ea, eb), rel=1e-4, abs=1e-6)
