@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from ._style import LABEL_PT, TICK_PT, font, get_theme, style_legend, style_plot
+from ._style import LABEL_PT, TICK_PT, font, get_theme, line, style_legend, style_plot
 
 COLORMAP = "viridis"
 N_CONTOURS = 12
@@ -94,6 +94,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.colorbar.axis.setWidth(48)
+        self.colorbar.axis.enableAutoSIPrefix(False)  # "log₁₀ loss (x0.001)" with ticks of ±600 misleads
         self.colorbar.setColorMap(pg.colormap.get(COLORMAP))
 
         self.path = pg.PlotDataItem(pen=pg.mkPen(PATH_COLOR, width=2),
@@ -158,6 +159,8 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         bar.axis.setStyle(tickFont=font(TICK_PT), tickTextOffset=3)
         self._label_colorbar()
         style_legend(self.legend, t)
+        self.path.setPen(pg.mkPen(PATH_COLOR, width=line(2)))
+        self.path.setShadowPen(pg.mkPen(PATH_SHADOW, width=line(4.5)))
         for _sample, label in self.legend.items:
             label.setText(label.text)  # setLabelTextColor only takes effect at the next setText
 

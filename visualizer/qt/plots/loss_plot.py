@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget
 
 from ._axes import LogFriendlyAxis
 from ._style import TICK_PT, font, get_theme, style_legend, style_plot
+from ._style import line as line_width
 from .smoothing import Smoother, ema
 
 _EMPTY = np.empty(0)
@@ -145,8 +146,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
             (self.train_metric_raw, self.train_metric_smooth, self.val_metric_curve),
         ):
             raw.setPen(pg.mkPen(t.train_raw, width=1))
-            smooth.setPen(pg.mkPen(t.train, width=LINE_WIDTH))
-            val.setPen(pg.mkPen(t.validation, width=LINE_WIDTH))
+            smooth.setPen(pg.mkPen(t.train, width=line_width(LINE_WIDTH)))
+            val.setPen(pg.mkPen(t.validation, width=line_width(LINE_WIDTH)))
             val.setSymbolPen(pg.mkPen(t.validation, width=1))
             val.setSymbolSize(5)
             val.setSymbolBrush(pg.mkBrush(t.validation))
@@ -157,7 +158,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
             line.setPen(pg.mkPen(t.foreground, width=1.5))
         dash = Qt.PenStyle.DashLine
         for curve, color in zip(self._overlays, (t.train, t.validation, t.train, t.validation)):
-            curve.setPen(pg.mkPen(color, width=LINE_WIDTH, style=dash))
+            curve.setPen(pg.mkPen(color, width=line_width(LINE_WIDTH), style=dash))
         self._marker.setPen(pg.mkPen(t.background, width=1.5))
         self._marker.setBrush(pg.mkBrush(t.train))
         self.readout.fill = pg.mkBrush(t.readout_fill)
