@@ -12,7 +12,16 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.landscape import project
 from .landscape_worker import Failure, LandscapeWorker, ProbeRequest, ProbeResult, SurfaceRequest, SurfaceResult
@@ -80,12 +89,17 @@ class LandscapeView(QWidget):
         self.honesty.setWordWrap(True)
         self.honesty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.honesty.setTextFormat(Qt.TextFormat.RichText)
-        panel = QFrame()
-        panel.setFrameShape(QFrame.Shape.StyledPanel)
-        panel.setFixedWidth(PANEL_WIDTH)
-        side = QVBoxLayout(panel)
+        inner = QWidget()
+        side = QVBoxLayout(inner)
         side.addWidget(self.honesty)
         side.addStretch(1)
+        panel = QScrollArea()  # scrolls where large fonts (presentation mode) make the text longer than the plot
+        panel.setFrameShape(QFrame.Shape.StyledPanel)
+        panel.setFixedWidth(PANEL_WIDTH)
+        panel.setWidgetResizable(True)
+        panel.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel.setWidget(inner)
+        self._panel = panel
 
         rows = QVBoxLayout()
         rows.setContentsMargins(6, 2, 6, 0)
@@ -134,6 +148,11 @@ class LandscapeView(QWidget):
         self._show_honesty()
 
     # -- public API ---------------------------------------------------------------------------------------------
+    def changeEvent(self, event) -> None:  # Qt override: the side panel widens with the font (presentation mode)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_panel"):
+            self._panel.setFixedWidth(max(PANEL_WIDTH, self.fontMetrics().averageCharWidth() * 26))
+        super().changeEvent(event)
+
     def set_experiment(self, experiment) -> None:
         """The (resolved) experiment of the run: its network is rebuilt in the worker to evaluate surfaces."""
         self._experiment = experiment

@@ -3,7 +3,7 @@ request. For lectures on a projector and for screen sharing, where 9-point tick 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from .plots._style import set_presentation_scale
@@ -45,6 +45,8 @@ class Presentation:
             app.setFont(bigger)
         set_presentation_scale(FONT_SCALE, LINE_SCALE)
         w.set_theme(THEME)
+        docks = [d for d in w.docks() if d.isVisible() and not d.isFloating()]
+        w.resizeDocks(docks, [round(d.width() * FONT_SCALE) for d in docks], Qt.Orientation.Horizontal)
         w.showFullScreen()
 
     def leave(self) -> None:

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from ._style import LABEL_PT, TICK_PT, font, get_theme, line, style_legend, style_plot
+from ._style import LABEL_PT, TICK_PT, font, get_theme, line, pt, style_legend, style_plot
 
 COLORMAP = "viridis"
 N_CONTOURS = 12
@@ -267,7 +267,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         t = self._theme
         name = self._value_name
         self.colorbar.axis.setLabel(f"log₁₀ {name}" if self._log else name, color=t.foreground,
-                                    **{"font-size": f"{LABEL_PT}pt"})
+                                    **{"font-size": f"{pt(LABEL_PT)}pt"})
 
     def _grid_rect(self) -> QRectF | None:
         a, b = self._alphas, self._betas
