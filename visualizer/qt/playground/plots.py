@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from ...core.analytic import MAX_RACERS, TestFunction
 from ..plots._axes import LogFriendlyAxis
-from ..plots._style import LABEL_PT, TITLE_PT, get_theme, style_plot
+from ..plots._style import LABEL_PT, TITLE_PT, get_theme, pt, style_plot
 from ..plots.landscape_plot import LandscapePlot
 from ..plots.race_plot import RACE_COLORS
 
@@ -108,7 +108,7 @@ class SurfacePlot(LandscapePlot):
         super().set_theme(theme)
         if self._ready:
             t = get_theme(theme)
-            self.plot.setTitle(self._title, color=t.foreground, size=f"{TITLE_PT}pt")
+            self.plot.setTitle(self._title, color=t.foreground, size=f"{pt(TITLE_PT)}pt")
             self._label_f()
             self.legend_text.fill = pg.mkBrush(t.legend_fill)
             self.legend_text.border = pg.mkPen(t.foreground, width=0.5)
@@ -119,7 +119,7 @@ class SurfacePlot(LandscapePlot):
         """Show the exact surface ``z`` (z[i, j] = f(xs[j], ys[i])) of ``fn`` with its minima marked."""
         self._title = fn.label
         self.set_surface(xs, ys, z, log_scale=fn.log_scale, axis_labels=("x", "y"))
-        self.plot.setTitle(self._title, color=get_theme(self.theme).foreground, size=f"{TITLE_PT}pt")
+        self.plot.setTitle(self._title, color=get_theme(self.theme).foreground, size=f"{pt(TITLE_PT)}pt")
         self._label_f()
         pts = np.asarray(fn.minima, dtype=np.float64).reshape(-1, 2)
         self.minima.setData(pts[:, 0], pts[:, 1])
@@ -175,7 +175,7 @@ class SurfacePlot(LandscapePlot):
 
     def _label_f(self) -> None:
         self.colorbar.axis.setLabel("log₁₀ f(x, y)" if self.log_scale else "f(x, y)",
-                                    color=get_theme(self.theme).foreground, **{"font-size": f"{LABEL_PT}pt"})
+                                    color=get_theme(self.theme).foreground, **{"font-size": f"{pt(LABEL_PT)}pt"})
 
     def _place_legend(self, *_args) -> None:
         rect = self.plot.getViewBox().boundingRect()

@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import TICK_PT, TITLE_PT, get_theme, style_legend, style_plot
+from ._style import TICK_PT, TITLE_PT, get_theme, pt, style_legend, style_plot
 from .landscape_plot import LandscapePlot
 
 #: one colour per entry, readable on the viridis heatmap (with a dark shadow) and on light and dark backgrounds
@@ -80,7 +80,7 @@ class RaceLandscapePlot(LandscapePlot):
             self._title()
 
     def _title(self) -> None:
-        self.plot.setTitle(LANDSCAPE_TITLE, color=get_theme(self.theme).foreground, size=f"{TITLE_PT}pt")
+        self.plot.setTitle(LANDSCAPE_TITLE, color=get_theme(self.theme).foreground, size=f"{pt(TITLE_PT)}pt")
 
     def set_race(self, alphas: np.ndarray, betas: np.ndarray, loss: np.ndarray, paths: Sequence[np.ndarray],
                  labels: Sequence[str], explained: Sequence[float], log_scale: bool = True) -> None:
