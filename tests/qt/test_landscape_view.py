@@ -91,6 +91,28 @@ def test_surface_path_and_honesty(view, qtbot, run):
     assert line[np.isclose(alphas, 1)][0] == pytest.approx(direct_loss(exp, ds, view.surface.center), rel=1e-5)
 
 
+def test_two_chosen_weights_are_the_exact_slice(view, qtbot, run):
+    exp, ds, snaps = run
+    view.add_snapshots(snaps)
+    view.directions_combo.setCurrentText("Two weights")
+    assert all(spin.isVisible() for spin in view.weight_spins)
+    view.weight_spins[0].setValue(3)
+    view.weight_spins[1].setValue(20)
+    view.finish()
+    qtbot.waitUntil(lambda: view.surface is not None and view.surface.directions == "weights"
+                    and view.surface.fine and not view.worker.busy(), timeout=20000)
+    r = view.surface
+    assert int(np.argmax(r.d1)) == 3 and int(np.argmax(r.d2)) == 20 and r.d1.sum() == 1 and r.d2.sum() == 1
+    assert view.plot2d.plot.getAxis("bottom").labelText == "α (weight θ[3])"
+    i, j = 5, 30  # one grid point, recomputed by setting the two weights by hand
+    theta = np.array(r.center, np.float64)
+    theta[3] += r.alphas[j]
+    theta[20] += r.betas[i]
+    assert r.loss[i, j] == pytest.approx(direct_loss(exp, ds, theta.astype(np.float32)), rel=1e-4)
+    view.directions_combo.setCurrentIndex(0)
+    assert not any(spin.isVisible() for spin in view.weight_spins)
+
+
 def test_pca_and_hessian_planes_say_what_their_axes_are(view, qtbot, run):
     _, _, snaps = run
     view.add_snapshots(snaps)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -33,7 +34,8 @@ PROBE_INTERVAL_S = 0.3
 POLL_MS = 100
 PANEL_WIDTH = 180
 VIEWS = {"2-D": "2d", "3-D": "3d", "1-D line": "1d"}
-DIRECTIONS = {"Random (filter-normalised)": "random", "PCA of the path": "pca", "Hessian top-2": "hessian"}
+DIRECTIONS = {"Random (filter-normalised)": "random", "PCA of the path": "pca", "Hessian top-2": "hessian",
+              "Two weights": "weights"}
 RESOLUTIONS = (21, 41, 61, 81)
 SPANS = {"Auto": None, "±0.1": 0.1, "±0.25": 0.25, "±0.5": 0.5, "±1": 1.0, "±2": 2.0, "±5": 5.0}
 EXPLANATION = ("A 2-D slice of a space with one dimension per weight: a point off the plane is drawn at its "
@@ -66,6 +68,19 @@ class LandscapeView(QWidget):
                                        RESOLUTIONS, 1)
         self.span_combo = _combo("landscapeSpanCombo", "The grid covers ±span along both directions (Auto: 1 for "
                                  "random directions, 1.25 x the path's reach otherwise)", SPANS)
+        self.weight_spins = []
+        for k, axis in enumerate(("α", "β")):
+            spin = QSpinBox()
+            spin.setObjectName(f"landscapeWeight{k + 1}Spin")
+            spin.setPrefix(f"{axis}: θ[")
+            spin.setSuffix("]")
+            spin.setRange(0, 0)
+            spin.setValue(k)
+            spin.setToolTip(f"The flat index of the weight along {axis} (in model.parameters() order): the exact "
+                            "slice of the loss through two weights, the others held where they are")
+            spin.setVisible(False)
+            spin.valueChanged.connect(self._on_plane_options_changed)
+            self.weight_spins.append(spin)
         self.colour_combo = _combo("landscapeColourCombo", "Colour by the value or by its logarithm",
                                    ("Log colour", "Linear colour"))
         self.value_combo = _combo("landscapeValueCombo", "Show the loss or the accuracy over the plane",
@@ -104,8 +119,8 @@ class LandscapeView(QWidget):
         rows = QVBoxLayout()
         rows.setContentsMargins(6, 2, 6, 0)
         rows.setSpacing(2)
-        for group in ((self.view_combo, self.directions_combo, self.resolution_combo, self.span_combo),
-                      (self.colour_combo, self.value_combo, self.split_combo)):
+        for group in ((self.view_combo, self.directions_combo, *self.weight_spins, self.resolution_combo,
+                       self.span_combo), (self.colour_combo, self.value_combo, self.split_combo)):
             row = QHBoxLayout()
             for w in group:
                 row.addWidget(w)
@@ -293,14 +308,21 @@ class LandscapeView(QWidget):
         if kind == "pca" and len(self._params) < 3:
             self.status.setText("The PCA plane needs at least 3 snapshots of the path.")
             return
+        n = len(self._params[-1])
+        for spin in self.weight_spins:
+            spin.setMaximum(n - 1)
+        weights = tuple(spin.value() for spin in self.weight_spins)
+        if kind == "weights" and weights[0] == weights[1]:
+            self.status.setText("Choose two different weights for the axes.")
+            return
         trajectory = None
-        if kind == "pca" or (kind == "hessian" and SPANS[self.span_combo.currentText()] is None):
+        if kind == "pca" or (kind in ("hessian", "weights") and SPANS[self.span_combo.currentText()] is None):
             trajectory = np.stack(self._params[-500:])
         self._next_id += 1
         self.worker.submit(SurfaceRequest(
             self._next_id, self._params[-1], kind, int(self.resolution_combo.currentText()),
             SPANS[self.span_combo.currentText()], self._split(), start=self._params[0], trajectory=trajectory,
-            coarse=coarse))
+            coarse=coarse, weights=weights))
         self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…")
         self.poll_timer.start()
 
@@ -350,6 +372,9 @@ class LandscapeView(QWidget):
         if r is not None and r.eigenvalues is not None:
             eig = r.eigenvalues
             return f"α (Hessian eigenvector 1, λ = {eig[0]:.3g})", f"β (Hessian eigenvector 2, λ = {eig[1]:.3g})"
+        if r is not None and r.directions == "weights":
+            i, j = (int(np.argmax(np.abs(d))) for d in (r.d1, r.d2))
+            return f"α (weight θ[{i}])", f"β (weight θ[{j}])"
         return "α (random direction 1)", "β (random direction 2)"
 
     def _values(self) -> tuple[np.ndarray, str, bool]:
@@ -421,6 +446,9 @@ class LandscapeView(QWidget):
 
     # -- slots ----------------------------------------------------------------------------------------------
     def _on_plane_options_changed(self, *_args) -> None:
+        weights = DIRECTIONS[self.directions_combo.currentText()] == "weights"
+        for spin in self.weight_spins:
+            spin.setVisible(weights)
         self._request(force=True)
 
     def _on_view_changed(self, text: str) -> None:

@@ -26,7 +26,8 @@ HESSIAN_ITERS = 20
 
 @dataclass(frozen=True, eq=False)
 class SurfaceRequest:
-    """A surface around ``center`` on the plane of ``directions`` ('random', 'pca' or 'hessian')."""
+    """A surface around ``center`` on the plane of ``directions`` ('random', 'pca', 'hessian' or 'weights': the
+    two flat weights ``weights`` as the axes, for tiny networks)."""
 
     request_id: int
     center: np.ndarray
@@ -38,6 +39,7 @@ class SurfaceRequest:
     start: np.ndarray | None = None     # θ₀, for the 1-D line and the start's honesty numbers
     trajectory: np.ndarray | None = None  # (T, P) snapshots, for the PCA plane and the automatic span
     coarse: bool = True                 # first a COARSE_RESOLUTION grid, then the full one
+    weights: tuple[int, int] = (0, 1)   # the flat indices of the axes when directions == 'weights'
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,6 +252,8 @@ class LandscapeWorker:
             d1, d2, eig = landscape.hessian_directions(ev.model, ev.loss, X, y, iters=HESSIAN_ITERS,
                                                        seed=request.seed)
             extra["eigenvalues"] = eig
+        elif request.directions == "weights":
+            d1, d2 = landscape.weight_axes(ev.model, *request.weights)
         else:
             d1, d2 = landscape.random_plane(ev.model, request.seed)
         span = request.span
@@ -259,6 +263,8 @@ class LandscapeWorker:
                 a, b, _ = landscape.project(request.trajectory, request.center, d1, d2)
                 reach = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
                 span = 1.25 * reach if reach > 0 else 1.0
+                if request.directions == "weights":  # a weight that barely moved still gets a readable window
+                    span = max(span, 0.5)
         return d1, d2, float(span), extra
 
     def _surfaces(self, request: SurfaceRequest) -> None:
