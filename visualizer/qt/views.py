@@ -181,9 +181,11 @@ class TrainingViews(QWidget):
         if frame.steps and len(history):
             show_history(self.loss, history)
         if frame.snapshots:
-            for snap in frame.snapshots:
-                self._columns.append(snap)
-                self._append_time_column(snap)
+            self._columns.extend(frame.snapshots)
+            if len(frame.snapshots) == 1:
+                self._append_time_column(frame.snapshots[0])
+            else:  # a replay's jump: one redraw instead of one per snapshot
+                self._redraw_time()
             self._snapshot = frame.snapshots[-1]
             self._pending = list(self.snapshot_views)
             self.landscape.add_snapshots(frame.snapshots)
