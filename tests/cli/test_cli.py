@@ -181,3 +181,16 @@ def test_evaluate_refuses_bad_requests(tmp_path, args, words):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and all(w in lines[0] for w in words), result.stderr
+
+
+def test_gui_check_start_shows_the_window_and_trains(tmp_path):
+    """The start check that packaging/check_start.sh runs on a built program, here on the source tree."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VISUALIZER_CONFIG_DIR": str(tmp_path)}
+    env.pop("DISPLAY", None)
+    done = subprocess.run([sys.executable, "-m", "visualizer", "gui", "--check-start"], capture_output=True,
+                          text=True, env=env, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = [x for x in done.stdout.splitlines() if x.startswith("check-start")]
+    assert line and line[0].startswith("check-start ok: window 'Two moons") and "steps trained on cpu" in line[0]
+    steps = int(line[0].split(", ")[-1].split()[0])
+    assert steps >= 50
