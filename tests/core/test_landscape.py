@@ -149,6 +149,10 @@ def test_grid_equals_the_per_point_loop(name, n_in, hidden, act, n_out, kw):
     assert fast.loss.shape == (5, 7)
     np.testing.assert_allclose(fast.loss, slow.loss, rtol=1e-5)
     np.testing.assert_allclose(fast.accuracy, slow.accuracy, atol=1.5 / len(y))
+    # the automatic chunking (digits: 8 grid points over blocks of 256 samples, the last one partial)
+    auto = loss_surface(model, LOSSES["cross_entropy"], X, y, center, d1, d2, alphas, betas, metric=True)
+    np.testing.assert_allclose(auto.loss, slow.loss, rtol=1e-5)
+    np.testing.assert_allclose(auto.accuracy, slow.accuracy, atol=1.5 / len(y))
     # row i = betas[i]: one point recomputed by hand
     net = MLP(n_in, hidden, (act,) * len(hidden), n_out, **kw).eval()
     net.load_state_dict(model.state_dict())
@@ -159,10 +163,11 @@ def test_grid_equals_the_per_point_loop(name, n_in, hidden, act, n_out, kw):
     assert abs(by_hand - fast.loss[4, 2]) < 1e-5 * fast.loss[4, 2]
 
 
+@pytest.mark.parametrize("width", [6, 200])  # 200: wide enough for blocks of samples (800 = 4 x 163 + 148)
 @pytest.mark.parametrize("loss_name", ["log_loss", "mse", "huber"])
-def test_grid_equals_the_loop_for_other_losses(loss_name):
+def test_grid_equals_the_loop_for_other_losses(loss_name, width):
     X, y = _data("moons")
-    model = _net(2, (6,), "sigmoid", 1 if loss_name == "log_loss" else 2)
+    model = _net(2, (width,), "sigmoid", 1 if loss_name == "log_loss" else 2)
     center = flat_parameters(model).numpy()
     d1, d2 = random_plane(model, 4)
     grid = (np.linspace(-2, 2, 4), np.linspace(-2, 2, 3))

@@ -22,6 +22,12 @@ from .errors import VisualizerError
 #: slower; digits (1,797 × 128) fastest at 1-2 points per call.
 CHUNK_ELEMENTS = 131_072
 MAX_CHUNK = 64
+#: when fewer than MIN_CHUNK grid points fit, MIN_CHUNK of them go through blocks of the samples instead (about
+#: BLOCK_ELEMENTS activations per call, at least MIN_BLOCK samples): the chunk's weights are made once and every
+#: block stays in cache. Measured on digits (1,797 × 128) at 2 threads: 1.2x faster than one point at a time.
+MIN_CHUNK = 8
+BLOCK_ELEMENTS = 262_144
+MIN_BLOCK = 64
 _ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.Identity, nn.Dropout)
 
 
@@ -158,10 +164,16 @@ def loss_surface(model: nn.Module, loss_info, X, y, center, d1, d2, alphas, beta
     _, _, wparts, bparts = ops[0]
     Z = torch.stack([torch.addmm(bp, X, wp.T) for wp, bp in zip(wparts, bparts)]).view(3, -1)
     n, width = len(X), wparts[0].shape[0]
+    widest = max(m.out_features for kind, m, _, _ in ops if kind == "linear")
+    block = n
     if chunk is None:
-        widest = max(m.out_features for kind, m, _, _ in ops if kind == "linear")
         chunk = min(MAX_CHUNK, max(1, CHUNK_ELEMENTS // (n * widest)))
+        if chunk < MIN_CHUNK:  # big data: several grid points over blocks of samples, all in cache
+            chunk = MIN_CHUNK
+            block = max(MIN_BLOCK, BLOCK_ELEMENTS // (chunk * widest))
     chunk = max(1, int(chunk))
+    Z = Z.view(3, n, width)
+    blocks = [(Z[:, s:s + block].reshape(3, -1), y[s:s + block]) for s in range(0, n, block)]
     rest = []  # (kind, module, the (θ*, d1, d2) parts of its weight stacked (3, in·out), of its bias (3, out))
     for kind, m, wp, bp in ops[1:]:
         if kind == "linear":
@@ -173,24 +185,36 @@ def loss_surface(model: nn.Module, loss_info, X, y, center, d1, d2, alphas, beta
         a, b = aa[start:start + chunk], bb[start:start + chunk]
         g = len(a)
         coef = torch.stack([torch.ones_like(a), a, b], dim=1)  # (G, 3)
-        h = torch.mm(coef, Z).view(g, n, width)
+        layers = []  # this chunk's weights, made once for all the sample blocks
         for kind, m, wparts, bparts in rest:
             if kind == "act":
-                h = _activate(m, h)
+                layers.append((kind, m, None, None))
                 continue
             stacked, shape = wparts
             bias = torch.mm(coef, bparts)  # (G, out)
             if kind == "linear":
-                wt = torch.mm(coef, stacked).view(g, *shape)  # (G, in, out)
-                h = torch.baddbmm(bias.unsqueeze(1), h, wt)
+                layers.append((kind, m, torch.mm(coef, stacked).view(g, *shape), bias.unsqueeze(1)))
             else:  # eval-mode batch norm: running statistics fixed, γ and β move with (α, β)
-                gamma = torch.mm(coef, stacked)
-                scale = gamma * torch.rsqrt(m.running_var + m.eps)
-                h = torch.addcmul((bias - m.running_mean * scale).unsqueeze(1), h, scale.unsqueeze(1))
-        loss, acc = _batched_scores(h, y, loss_info, task, metric)
-        losses.append(loss)
-        if acc is not None:
-            accs.append(acc)
+                scale = torch.mm(coef, stacked) * torch.rsqrt(m.running_var + m.eps)
+                layers.append((kind, m, scale.unsqueeze(1), (bias - m.running_mean * scale).unsqueeze(1)))
+        loss_sum = acc_sum = None
+        for zb, yb in blocks:
+            h = torch.mm(coef, zb).view(g, len(yb), width)
+            for kind, m, w, bias in layers:
+                if kind == "act":
+                    h = _activate(m, h)
+                elif kind == "linear":
+                    h = torch.baddbmm(bias, h, w)
+                else:
+                    h = torch.addcmul(bias, h, w)
+            loss, acc = _batched_scores(h, yb, loss_info, task, metric)
+            share = len(yb) / n  # each block's mean, weighted by its share of the samples
+            loss_sum = loss * share if loss_sum is None else loss_sum + loss * share
+            if acc is not None:
+                acc_sum = acc * share if acc_sum is None else acc_sum + acc * share
+        losses.append(loss_sum)
+        if acc_sum is not None:
+            accs.append(acc_sum)
     loss = torch.cat(losses).double().cpu().numpy().reshape(len(betas), len(alphas))
     acc = torch.cat(accs).double().cpu().numpy().reshape(len(betas), len(alphas)) if accs else None
     return LossSurface(alphas, betas, loss, acc)
