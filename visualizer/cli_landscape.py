@@ -46,6 +46,9 @@ def add_parsers(sub, parser_class) -> None:
                         "hessian, whose axes are unit vectors, 1.25 times the trajectory's largest coordinate, "
                         "or 1 without a trajectory)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random directions (default 0)")
+    p.add_argument("--include-bias-bn", action="store_true",
+                   help="random directions: give biases and batch-norm parameters a component (±|θ|) instead of "
+                        "zero")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_landscape)
@@ -283,7 +286,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     center = flat_parameters(model).numpy()
     extra: dict[str, np.ndarray] = {}
     if args.directions == "random":
-        d1, d2 = landscape.random_plane(model, args.seed)
+        d1, d2 = landscape.random_plane(model, args.seed, include_bias_bn=args.include_bias_bn)
     elif args.directions == "pca":
         d1, d2, ratio = landscape.pca_directions(trajectory)
         extra["explained_variance"] = ratio

@@ -117,6 +117,18 @@ def test_pca_and_hessian_from_a_run_folder(trained, tmp_path):
         assert f["eigenvalues"].shape == (2,) and f["loss"].shape == (5, 5)
 
 
+def test_random_directions_zero_the_biases_unless_asked(trained, tmp_path):
+    bias = np.r_[np.arange(16, 24), np.arange(40, 42)]  # the flat indices of the two layers' biases (2-8-2)
+    with np.load(trained / "landscape.npz") as f:
+        assert not f["d1"][bias].any() and not f["d2"][bias].any()
+    out = tmp_path / "bias"
+    assert landscape(str(trained), "--out", str(out), "--resolution", "5", "--include-bias-bn", "--no-plots") == 0
+    with np.load(out / "landscape.npz") as f:
+        center, d1 = f["center"], f["d1"]
+        np.testing.assert_allclose(np.abs(d1[bias]), np.abs(center[bias]), rtol=1e-6)
+        assert abs(_recompute({k: f[k] for k in f.files}, 1, 3) - f["loss"][1, 3]) <= 1e-5 * f["loss"][1, 3]
+
+
 def test_pca_without_a_trajectory_is_refused_in_one_line(trained, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(trained, run)

@@ -113,6 +113,20 @@ def test_two_chosen_weights_are_the_exact_slice(view, qtbot, run):
     assert not any(spin.isVisible() for spin in view.weight_spins)
 
 
+def test_random_directions_can_include_the_biases(view, qtbot, run):
+    _, _, snaps = run
+    view.add_snapshots(snaps)
+    view.finish()
+    wait_fine(qtbot, view)
+    biases = np.r_[np.arange(16, 24), np.arange(40, 42)]  # moons 2-8-2: the flat indices of the biases
+    assert not view.surface.d1[biases].any()
+    view.bias_check.setChecked(True)
+    qtbot.waitUntil(lambda: view.surface.d1[biases].any() and view.surface.fine, timeout=20000)
+    np.testing.assert_allclose(np.abs(view.surface.d1[biases]), np.abs(view.surface.center[biases]), rtol=1e-6)
+    view.directions_combo.setCurrentIndex(1)
+    assert not view.bias_check.isVisible()
+
+
 def test_pca_and_hessian_planes_say_what_their_axes_are(view, qtbot, run):
     _, _, snaps = run
     view.add_snapshots(snaps)

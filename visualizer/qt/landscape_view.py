@@ -13,6 +13,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -81,6 +82,11 @@ class LandscapeView(QWidget):
             spin.setVisible(False)
             spin.valueChanged.connect(self._on_plane_options_changed)
             self.weight_spins.append(spin)
+        self.bias_check = QCheckBox("Biases too")
+        self.bias_check.setObjectName("landscapeBiasCheck")
+        self.bias_check.setToolTip("Random directions: give biases and batch-norm parameters a component too (±|θ|) "
+                                   "instead of zero, Li et al.'s default")
+        self.bias_check.toggled.connect(self._on_plane_options_changed)
         self.colour_combo = _combo("landscapeColourCombo", "Colour by the value or by its logarithm",
                                    ("Log colour", "Linear colour"))
         self.value_combo = _combo("landscapeValueCombo", "Show the loss or the accuracy over the plane",
@@ -119,8 +125,9 @@ class LandscapeView(QWidget):
         rows = QVBoxLayout()
         rows.setContentsMargins(6, 2, 6, 0)
         rows.setSpacing(2)
-        for group in ((self.view_combo, self.directions_combo, *self.weight_spins, self.resolution_combo,
-                       self.span_combo), (self.colour_combo, self.value_combo, self.split_combo)):
+        for group in ((self.view_combo, self.directions_combo, self.bias_check, *self.weight_spins,
+                       self.resolution_combo, self.span_combo),
+                      (self.colour_combo, self.value_combo, self.split_combo)):
             row = QHBoxLayout()
             for w in group:
                 row.addWidget(w)
@@ -322,7 +329,7 @@ class LandscapeView(QWidget):
         self.worker.submit(SurfaceRequest(
             self._next_id, self._params[-1], kind, int(self.resolution_combo.currentText()),
             SPANS[self.span_combo.currentText()], self._split(), start=self._params[0], trajectory=trajectory,
-            coarse=coarse, weights=weights))
+            coarse=coarse, weights=weights, include_bias=self.bias_check.isChecked()))
         self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…")
         self.poll_timer.start()
 
@@ -446,9 +453,10 @@ class LandscapeView(QWidget):
 
     # -- slots ----------------------------------------------------------------------------------------------
     def _on_plane_options_changed(self, *_args) -> None:
-        weights = DIRECTIONS[self.directions_combo.currentText()] == "weights"
+        kind = DIRECTIONS[self.directions_combo.currentText()]
         for spin in self.weight_spins:
-            spin.setVisible(weights)
+            spin.setVisible(kind == "weights")
+        self.bias_check.setVisible(kind == "random")
         self._request(force=True)
 
     def _on_view_changed(self, text: str) -> None:

@@ -40,6 +40,7 @@ class SurfaceRequest:
     trajectory: np.ndarray | None = None  # (T, P) snapshots, for the PCA plane and the automatic span
     coarse: bool = True                 # first a COARSE_RESOLUTION grid, then the full one
     weights: tuple[int, int] = (0, 1)   # the flat indices of the axes when directions == 'weights'
+    include_bias: bool = False          # random directions: biases (and batch norm) get ±|θ| instead of 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,24 +91,27 @@ class _Evaluator:
     def __init__(self, experiment, dataset) -> None:
         import torch
 
+        from ..core.device import resolve_device
         from ..core.losses import LOSSES
         from ..core.nets import build_model
 
+        self.device, _ = resolve_device(experiment.train.device)  # the surface is evaluated where the run trains
         self.loss = LOSSES[experiment.train.loss]
         n_out = self.loss.output_size(dataset.task, dataset.n_classes)
         with torch.device("meta"):
             model = build_model(experiment.model, dataset.n_features, n_out)
-        self.model = model.to_empty(device="cpu").eval()
+        self.model = model.to_empty(device=self.device).eval()
         for m in self.model.modules():  # snapshots carry no running statistics: normalise with the whole set's
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.track_running_stats = False
                 m.running_mean = m.running_var = m.num_batches_tracked = None
         ydtype = torch.long if dataset.task == "classification" else torch.float32
-        self.data = {"train": (torch.as_tensor(dataset.X_train, dtype=torch.float32),
-                               torch.as_tensor(dataset.y_train, dtype=ydtype))}
+        dev = self.device
+        self.data = {"train": (torch.as_tensor(dataset.X_train, dtype=torch.float32, device=dev),
+                               torch.as_tensor(dataset.y_train, dtype=ydtype, device=dev))}
         if len(dataset.X_val):
-            self.data["val"] = (torch.as_tensor(dataset.X_val, dtype=torch.float32),
-                                torch.as_tensor(dataset.y_val, dtype=ydtype))
+            self.data["val"] = (torch.as_tensor(dataset.X_val, dtype=torch.float32, device=dev),
+                                torch.as_tensor(dataset.y_val, dtype=ydtype, device=dev))
         self.task = dataset.task
 
     def xy(self, split: str):
@@ -116,7 +120,8 @@ class _Evaluator:
     def load(self, flat: np.ndarray) -> None:
         import torch
 
-        torch.nn.utils.vector_to_parameters(torch.as_tensor(np.asarray(flat, np.float32)), self.model.parameters())
+        flat = torch.as_tensor(np.asarray(flat, np.float32), device=self.device)
+        torch.nn.utils.vector_to_parameters(flat, self.model.parameters())
 
     def loss_at(self, flat: np.ndarray, split: str) -> float:
         import torch
@@ -255,7 +260,7 @@ class LandscapeWorker:
         elif request.directions == "weights":
             d1, d2 = landscape.weight_axes(ev.model, *request.weights)
         else:
-            d1, d2 = landscape.random_plane(ev.model, request.seed)
+            d1, d2 = landscape.random_plane(ev.model, request.seed, include_bias_bn=request.include_bias)
         span = request.span
         if span is None:
             span = 1.0
