@@ -329,3 +329,26 @@ def test_theme(window, runs):
     assert loss.theme == "dark"
     assert loss.overlay_loss.opts["pen"].color().name() == "#5aa9ef"
     assert loss.overlay_loss.opts["pen"].style() == Qt.PenStyle.DashLine
+
+
+def test_exports_an_animation_in_a_child_process(window, qtbot, tmp_path):
+    import imageio.v3 as iio
+
+    out = tmp_path / "anim"
+    with qtbot.waitSignal(window.animation.finished, timeout=180000) as done:
+        assert window.export_animation(out, "landscape", formats=("gif",), frames=4)
+        assert not window.export_animation(out, "loss")  # one at a time
+    ok, message = done.args
+    assert ok, message
+    assert "landscape.gif" in message and message in window.message_text()
+    frames = iio.imread(out / "landscape.gif", index=None)
+    assert frames.shape[0] == 4 and frames.shape[1:3] == (700, 1000)
+
+
+def test_a_failed_animation_export_is_a_message(window, qtbot, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with qtbot.waitSignal(window.animation.finished, timeout=180000) as done:
+        window.export_animation(blocker / "sub", "loss", formats=("gif",), frames=2)
+    ok, message = done.args
+    assert not ok and message.startswith("The animation was not written:")

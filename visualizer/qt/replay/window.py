@@ -15,6 +15,7 @@ from ...core.runs import RunReader
 from ..bridge import FRAME_MS, Frame
 from ..figures import METRIC_LABELS
 from ..views import TrainingViews
+from .animation_export import AnimationExport
 from .model import HistoryUpTo, ReplayRun
 from .timeline import TimelineBar
 
@@ -22,6 +23,11 @@ FOLLOW_MS = 500
 LIVE_S = 10.0  # a run without an end whose file changed this recently is taken to be still written
 STATUS_WORDS = {None: "incomplete (no end was recorded)", "completed": "completed", "stopped": "stopped",
                 "diverged": "diverged", "failed": "failed"}
+
+
+#: the views `visualizer export` animates, as the File menu names them
+ANIMATED_VIEWS = {"landscape": "The path on the loss surface, beside the loss curve", "loss": "The loss curves",
+                  "histograms": "The weight histograms", "boundary": "The decision boundary (2-D classification)"}
 
 
 def run_label(path: Path) -> str:
@@ -63,6 +69,8 @@ class ReplayWindow(QMainWindow):
         layout.addWidget(self.views, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
+        self.animation = AnimationExport(self)
+        self.animation.finished.connect(lambda ok, text: self.show_message(text))
         self._build_menu()
 
         self._step = 0  # the step the views show
@@ -114,6 +122,11 @@ class ReplayWindow(QMainWindow):
         png.triggered.connect(lambda: self._on_export_chosen("png"))
         svg = QAction("Export views as &SVG…", self)
         svg.triggered.connect(lambda: self._on_export_chosen("svg"))
+        animation = file_menu.addMenu("Export &animation (GIF and MP4)")
+        animation.setObjectName("animationMenu")
+        for view, text in ANIMATED_VIEWS.items():
+            action = animation.addAction(text)
+            action.triggered.connect(lambda _=False, v=view: self._on_animation_chosen(v))
         close = QAction("&Close", self)
         close.setShortcut(QKeySequence(QKeySequence.StandardKey.Close))
         close.triggered.connect(self.close)
@@ -346,6 +359,21 @@ class ReplayWindow(QMainWindow):
             written = self.export_views(folder, fmt)
             self.show_message(f"Wrote {len(written)} {fmt.upper()} files into {folder}.")
 
+    def export_animation(self, folder: str | Path, view: str = "landscape", formats=("gif", "mp4"),
+                         frames: int | None = None) -> bool:
+        """Write the run's animation of ``view`` into ``folder`` in a child process (`visualizer export`); the
+        status line says when it is done. False when one is still being written."""
+        if not self.animation.start(self.path, Path(folder), (view,), formats, frames):
+            self.show_message("An animation is still being written; wait for it to finish.")
+            return False
+        self.show_message(f"Writing the {view} animation into {folder}…")
+        return True
+
+    def _on_animation_chosen(self, view: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Write the animation (GIF and MP4) into", str(Path.home()))
+        if folder:
+            self.export_animation(folder, view)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override: keys no child took (the slider takes Home/End)
         action = self._keys.get(Qt.Key(event.key()))
         if action is None:
@@ -360,6 +388,7 @@ class ReplayWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override: no timer outlives the window
         self.stop_timers()
+        self.animation.cancel()
         if hasattr(self.views, "shutdown"):
             self.views.shutdown()  # joins the landscape's thread
         self.run.close()
