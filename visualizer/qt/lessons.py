@@ -34,9 +34,9 @@ LESSONS: tuple[Lesson, ...] = (
            "speed along the valley and reaches the minimum at (1, 1) far sooner. Press Play.",
            "playground", "playground/momentum_vs_sgd_rosenbrock.toml"),
     Lesson("adam_quadratic", "Adam on an ill-conditioned quadratic",
-           "One direction is 50 times steeper than the other. SGD must keep its step small for the steep "
-           "direction and so barely moves along the flat one; Adam rescales each coordinate by its gradient's "
-           "running size and heads almost straight for the minimum. Press Play.",
+           "One direction is 50 times steeper than the other. SGD's step is capped by the steep direction, so it "
+           "zig-zags across the valley on its way; momentum overshoots and swings; Adam rescales each coordinate "
+           "by its gradient's running size and curves smoothly to the minimum. Press Play.",
            "playground", "playground/adam_ill_conditioned.toml"),
     Lesson("prune_digits", "Pruning the digits MLP to 90 %",
            "Trains the 64-128-128-10 digits network, then opens the compression window with 90 % of the weights "
