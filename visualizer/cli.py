@@ -32,6 +32,10 @@ Commands:
 Exit status: 0 success, 1 the run failed (diverged or crashed), 2 bad input (one message on stderr)."""
 
 
+#: snapshots `visualizer run` records, evenly spaced in steps, for replay and export however fast the run trains
+RUN_FILE_SNAPSHOTS = 200
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit status 2."""
 
@@ -160,7 +164,8 @@ def cmd_run(args) -> int:
         progress(event)
 
     try:
-        run = train_to_dir(exp, args.out, dataset, args.experiment.parent, on_event=record_and_show)
+        run = train_to_dir(exp, args.out, dataset, args.experiment.parent, on_event=record_and_show,
+                           snapshot_target=RUN_FILE_SNAPSHOTS)
         recorder.add_weights(run.session.model)
     finally:
         recorder.close()

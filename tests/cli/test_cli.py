@@ -44,6 +44,9 @@ def test_run_moons_writes_every_file(tmp_path):
     with RunReader(out / "run.sqlite") as recorded:  # the run file holds what the CSV holds
         assert len(recorded.history()) == summary["steps"] + 1 and recorded.ended.reason == "completed"
         assert recorded.weights()["0.weight"].shape == (16, 2)
+        # about 200 snapshots evenly spaced in steps (1,500 steps: every 7th), however fast it trained
+        snaps = recorded.snapshot_steps()
+        assert 200 <= len(snaps) <= 220 and snaps[:3] == [0, 7, 14] and snaps[-1] == summary["steps"]
     assert summary["parameters"] == (2 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)
     rows = list(csv.DictReader((out / "metrics.csv").read_text().splitlines()))
     assert list(rows[0]) == ["step", "epoch", "train_loss", "val_loss", "train_acc", "val_acc", "lr", "wall_s"]

@@ -270,3 +270,11 @@ def test_a_pause_shows_the_weights_it_stops_on():
     control.stop()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_a_snapshot_target_spaces_snapshots_evenly_in_steps_whatever_the_speed():
+    exp = replace(SMALL, train=replace(SMALL.train, epochs=10))  # 5 batches x 10 epochs = 50 steps
+    session, events = collect(exp, snapshot_target=10, snapshot_interval_s=60.0)
+    steps = [e.step for e in events if isinstance(e, Snapshot)]
+    assert session.total_steps == 50
+    assert steps == list(range(0, 51, 5))  # every 50 // 10 steps, the 60 s interval ignored, the end included

@@ -122,13 +122,14 @@ class TrainingSession:
     that resolution, the fitted curve of a 1-D regression, or the validation confusion matrix otherwise.
     ``model`` trains a network given instead of building one (a pruned copy keeps its masks: fine-tuning);
     ``batch_loss(out, y_batch, index)`` replaces the experiment's loss on the training batches (distillation).
+    ``snapshot_target`` replaces both rates: about that many snapshots, evenly spaced in steps (a run file's).
     """
 
     def __init__(self, experiment: Experiment, base_dir: Path | None = None, *,
                  control: RunControl | None = None, dataset: Dataset | None = None,
                  snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
                  boundary_resolution: int = 0, model: torch.nn.Module | None = None,
-                 batch_loss=None) -> None:
+                 batch_loss=None, snapshot_target: int | None = None) -> None:
         self.experiment = experiment
         self.base_dir = base_dir
         self.control = control or RunControl()
@@ -138,6 +139,8 @@ class TrainingSession:
         self.dataset = dataset
         self.model: MLP | None = model
         self.batch_loss = batch_loss
+        #: about this many snapshots over the run however fast it trains (step-based: for run files to replay)
+        self.snapshot_target = snapshot_target
         self.device: torch.device | None = None
         self.started: RunStarted | None = None
 
@@ -264,6 +267,8 @@ class TrainingSession:
         outs, targets, losses = [], [], []  # the batches since the last evaluation
         eval_every, total, snap_steps, snap_s = (self.eval_every, self.total_steps, self.snapshot_every_steps,
                                                  self.snapshot_interval_s)
+        if self.snapshot_target:
+            snap_steps, snap_s = max(1, total // self.snapshot_target), 0.0
         clock = time.perf_counter
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
