@@ -55,8 +55,9 @@ class Landscape:
 
     @property
     def log_scale(self) -> bool:
+        """log₁₀ colours (the window's default) unless the loss barely varies over the grid."""
         finite = self.loss[np.isfinite(self.loss) & (self.loss > 0)]
-        return bool(finite.size and finite.max() > 100 * finite.min())
+        return bool(finite.size and finite.max() > 3 * finite.min())
 
 
 class RunExport:
