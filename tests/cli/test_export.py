@@ -12,9 +12,7 @@ import pytest
 import torch
 
 from visualizer import cli
-from visualizer.cli_export import add_parsers
 from visualizer.core import experiment
-from visualizer.core.errors import VisualizerError
 from visualizer.core.runs import RunReader, record
 from visualizer.core.train import TrainingSession
 from visualizer.qt.run_export import LANDSCAPE_RESOLUTION
@@ -29,20 +27,8 @@ SINE = {"title": "tiny sine", "data": {"name": "sine", "samples": 100, "seed": 0
 
 
 def export(*argv: str) -> int:
-    """`visualizer export ARGV` in this process, through cli.main once cli.py has wired the command."""
-    probe = cli.build_parser()
-    if "export" in probe._subparsers._group_actions[0].choices:
-        return cli.main(["export", *argv])
-    parser = cli._Parser(prog="visualizer")
-    add_parsers(parser.add_subparsers(dest="command", parser_class=cli._Parser), cli._Parser)
-    try:
-        args = parser.parse_args(["export", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    try:
-        return args.func(args)
-    except VisualizerError as exc:
-        return cli._fail(str(exc), cli.EXIT_BAD_INPUT)
+    """`visualizer export ARGV` in this process."""
+    return cli.main(["export", *argv])
 
 
 def _record(folder, raw: dict, every: int):

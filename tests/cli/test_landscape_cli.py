@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from visualizer import cli
-from visualizer.cli_landscape import add_parsers, check_options
+from visualizer.cli_landscape import check_options
 from visualizer.core.errors import VisualizerError
 from visualizer.core.losses import LOSSES
 from visualizer.core.nets import MLP
@@ -43,20 +43,8 @@ def one_thread():
 
 
 def landscape(*argv: str) -> int:
-    """`visualizer landscape ARGV` in this process, through cli.main when cli.py has wired the command."""
-    probe = cli.build_parser()
-    if "landscape" in probe._subparsers._group_actions[0].choices:
-        return cli.main(["landscape", *argv])
-    parser = cli._Parser(prog="visualizer")
-    add_parsers(parser.add_subparsers(dest="command", parser_class=cli._Parser), cli._Parser)
-    try:
-        args = parser.parse_args(["landscape", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    try:
-        return args.func(args)
-    except VisualizerError as exc:
-        return cli._fail(str(exc), cli.EXIT_BAD_INPUT)
+    """`visualizer landscape ARGV` in this process."""
+    return cli.main(["landscape", *argv])
 
 
 @pytest.fixture(scope="module")

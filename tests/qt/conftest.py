@@ -20,3 +20,18 @@ def _no_thread_left_running():
     yield
     left = [t.name for t in threading.enumerate() if t.name == "training-worker" and t.is_alive()]
     assert not left, f"training threads still running after the test: {left}"
+
+
+@pytest.fixture
+def main_window(qtbot):
+    """The main window shown on the built-in example, its data loaded; closed after the test."""
+    from visualizer.qt.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.finish_setup(MainWindow.example_path())
+    qtbot.waitUntil(lambda: w.dataset is not None, timeout=15000)
+    yield w
+    w.presentation.leave()
+    w.close()

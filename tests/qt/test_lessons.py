@@ -5,17 +5,12 @@ from __future__ import annotations
 import pytest
 
 from visualizer.qt.lessons import LESSONS
-from visualizer.qt.main_window import FINISHED, MainWindow
+from visualizer.qt.main_window import FINISHED
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    w.finish_setup(MainWindow.example_path())
-    yield w
-    w.close()
+def window(main_window):
+    return main_window
 
 
 def lesson_action(window, key):

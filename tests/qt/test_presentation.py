@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from visualizer.qt.main_window import MainWindow
 from visualizer.qt.plots import _style
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    w.finish_setup(MainWindow.example_path())
-    yield w
-    w.presentation.leave()
-    w.close()
+def window(main_window):
+    return main_window
 
 
 def test_presentation_mode_enlarges_and_contrasts_then_restores(window, qtbot):

@@ -9,18 +9,12 @@ import numpy as np
 import pytest
 
 from visualizer.core.landscape import project
-from visualizer.qt.main_window import FINISHED, MainWindow
+from visualizer.qt.main_window import FINISHED
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    w.finish_setup(MainWindow.example_path())
-    qtbot.waitUntil(lambda: w.dataset is not None, timeout=15000)
-    yield w
-    w.close()
+def window(main_window):
+    return main_window
 
 
 def train(window, qtbot, epochs: int = 5):

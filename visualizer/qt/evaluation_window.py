@@ -14,6 +14,7 @@ from .evaluation.tables import fill_compare_table
 from .evaluation.views import EvaluationViews
 from .evaluation.worker import EvaluationEnded, EvaluationWorker
 from .plots import export_widget
+from .widgets.controls import export_plots_into_folder
 
 FRAME_MS = 33
 
@@ -318,11 +319,4 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
             self.compare_with(path)
 
     def _on_export_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the cross-validation plots into…")
-        if folder:
-            try:
-                written = self.export_plots(folder)
-            except (OSError, ValueError) as exc:
-                self.show_message(f"Export failed: {exc}", error=True)
-            else:
-                self.show_message(f"Wrote {len(written)} PNG file(s) into {folder}.")
+        export_plots_into_folder(self, "cross-validation")

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -30,7 +29,7 @@ from .evaluation.views import ERROR_STYLE
 from .jobs import JobEnded, JobWorker
 from .plots import export_widget
 from .plots.race_plot import MAX_PATHS, RaceLandscapePlot, RaceLossPlot, race_color
-from .widgets.controls import button, spin
+from .widgets.controls import button, export_plots_into_folder, spin
 
 THREAD_NAME = "race-worker"
 FRAME_MS = 33
@@ -301,14 +300,7 @@ class RaceWindow(QMainWindow):
             self._draw_result()
 
     def _on_export_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the race plots into…")
-        if folder:
-            try:
-                written = self.export_plots(folder)
-            except (OSError, ValueError) as exc:
-                self.show_message(f"Export failed: {exc}", error=True)
-            else:
-                self.show_message(f"Wrote {len(written)} PNG file(s) into {folder}.")
+        export_plots_into_folder(self, "race")
 
     def _on_poll(self) -> None:
         """Take what the worker produced since the last frame; draw once."""

@@ -18,7 +18,7 @@ from ...core.analytic import MAX_RACERS, TestFunction
 from ..plots._axes import LogFriendlyAxis
 from ..plots._style import LABEL_PT, TITLE_PT, get_theme, pt, style_plot
 from ..plots.landscape_plot import LandscapePlot
-from ..plots.race_plot import RACE_COLORS
+from ..plots.race_plot import RACE_COLORS, visible_points
 
 SHADOW = "#000000c0"
 LOG_FLOOR = 1e-20  # on a log axis, f values below this (the exact minimum is 0) are drawn at it
@@ -161,12 +161,7 @@ class SurfacePlot(LandscapePlot):
 
     def path_points(self) -> list[np.ndarray]:
         """The (T, 2) points of every visible path, in order."""
-        out = []
-        for path in self.paths:
-            if path.isVisible():
-                x, y = path.getData()
-                out.append(np.column_stack([x, y]))
-        return out
+        return visible_points(self.paths)
 
     # --- internals ----------------------------------------------------------------------------------
     def _cell(self) -> float:

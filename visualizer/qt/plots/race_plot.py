@@ -28,6 +28,11 @@ def axis_labels(explained: Sequence[float]) -> tuple[str, str]:
     return (f"PCA 1 ({100 * explained[0]:.1f}% of variance)", f"PCA 2 ({100 * explained[1]:.1f}% of variance)")
 
 
+def visible_points(items) -> list[np.ndarray]:
+    """The (T, 2) points of every visible curve among pooled ``items``, in order (what a test checks is drawn)."""
+    return [np.column_stack(item.getData()) for item in items if item.isVisible()]
+
+
 class RaceLandscapePlot(LandscapePlot):
     """The loss on the shared plane with one path per optimizer (its colour, a square at its end) from the common
     start (white circle); the items are made once and reused, unused ones hidden."""
@@ -66,12 +71,7 @@ class RaceLandscapePlot(LandscapePlot):
     @property
     def path_points(self) -> list[np.ndarray]:
         """The (T, 2) points of every visible path, in order."""
-        out = []
-        for path in self.paths:
-            if path.isVisible():
-                x, y = path.getData()
-                out.append(np.column_stack([x, y]))
-        return out
+        return visible_points(self.paths)
 
     def set_theme(self, theme: str) -> None:
         super().set_theme(theme)

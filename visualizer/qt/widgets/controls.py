@@ -31,3 +31,18 @@ def double_spin(name: str, lo: float, hi: float, value: float, step: float, deci
     s.setValue(value)
     s.setToolTip(tip)
     return s
+
+
+def export_plots_into_folder(window, what: str) -> None:
+    """Ask for a folder and write ``window.export_plots(folder)`` there; the outcome goes to ``window.show_message``
+    (the Export PNG… buttons of the tool windows)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = QFileDialog.getExistingDirectory(window, f"Export the {what} plots into…")
+    if folder:
+        try:
+            written = window.export_plots(folder)
+        except (OSError, ValueError) as exc:
+            window.show_message(f"Export failed: {exc}", error=True)
+        else:
+            window.show_message(f"Wrote {len(written)} PNG file(s) into {folder}.")
