@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.landscape import project
+from ..core.plane import project
 from .landscape_worker import Failure, LandscapeWorker, ProbeRequest, ProbeResult, SurfaceRequest, SurfaceResult
 from .plots.landscape_line import LandscapeLinePlot
 from .plots.landscape_plot import LandscapePlot, bilinear
