@@ -156,8 +156,9 @@ def test_marked_points_are_projected_onto_the_plane(view, qtbot, run):
     wait_fine(qtbot, view)
     pruned = snaps[-1].params * (np.abs(snaps[-1].params) > 0.2)
     view.mark_points("pruned", pruned, "#ff2d55")
-    a, b, _ = project(pruned, *view.current_plane())
-    assert view.plot2d.marked == [("pruned", pytest.approx(a), pytest.approx(b))]
+    a, b, dist = project(pruned, *view.current_plane())
+    assert dist > 0  # the label says how far off the plane the marked weights are
+    assert view.plot2d.marked == [(f"pruned, {dist:.3g} off the plane", pytest.approx(a), pytest.approx(b))]
     view.mark_points("pruned", None)
     assert view.plot2d.marked == []
 

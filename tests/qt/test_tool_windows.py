@@ -90,5 +90,6 @@ def test_the_pruned_network_lands_on_the_landscape_plane(window, qtbot):
     assert np.mean(flat == 0) >= tab.outcome.report.sparsity * 0.5  # the masked weights are zero in it
     qtbot.waitUntil(lambda: len(landscape.plot2d._marks) == 1, timeout=5000)
     label, a, b = landscape.plot2d._marks[0]
-    ea, eb, _ = project(flat, *landscape.current_plane())
+    ea, eb, dist = project(flat, *landscape.current_plane())
     assert label.startswith("pruned") and (a, b) == pytest.approx((ea, eb), rel=1e-4, abs=1e-6)
+    assert label.endswith(f"{dist:.3g} off the plane")  # what the projection leaves out is said

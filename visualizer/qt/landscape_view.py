@@ -418,8 +418,8 @@ class LandscapeView(QWidget):
         marks = []
         for label, (flat, color) in self._marks.items():
             if flat.size == plane[0].size:
-                a, b, _ = project(flat, *plane)
-                marks.append((label, a, b, color))
+                a, b, dist = project(flat, *plane)
+                marks.append((f"{label}, {dist:.3g} off the plane", a, b, color))
         self.plot2d.set_marks(marks)
 
     def _show_honesty(self) -> None:

@@ -229,7 +229,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         """Draw labelled markers (label, α, β, colour) on the plane; the previous ones are replaced."""
         while len(self.marks) < len(marks):
             dot = pg.ScatterPlotItem(symbol="t", size=14, pen=pg.mkPen("#000000", width=1.5))
-            text = pg.TextItem(anchor=(0, 1), color="#ffffff", fill=pg.mkBrush("#000000a0"))
+            text = pg.TextItem(anchor=(0.5, 1.25), color="#ffffff", fill=pg.mkBrush("#000000a0"))  # above it
             for item in (dot, text):
                 item.setZValue(30)
                 self.plot.addItem(item)
