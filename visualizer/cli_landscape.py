@@ -65,6 +65,7 @@ def add_bench_parser(bsub, parser_class) -> None:
     b.add_argument("--repeats", type=int, default=5, help="alternated repeats (default 5)")
     b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--first-surface-probe", action="store_true", help=argparse.SUPPRESS)  # a packaged program's
     b.set_defaults(func=cmd_bench_landscape)
 
 
@@ -74,6 +75,13 @@ def cmd_bench_landscape(args: argparse.Namespace) -> int:
     from .core.bench_landscape import bench_landscape, format_report
     from .core.errors import VisualizerError
 
+    if args.first_surface_probe:  # the fresh process of the first-surface measurement, in a packaged program
+        import time
+
+        from .core.bench_landscape import first_surface_probe
+
+        print(first_surface_probe(args.threads, time.perf_counter()))
+        return 0
     if args.repeats < 1:
         raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
     result = bench_landscape(repeats=args.repeats, threads=args.threads or None)

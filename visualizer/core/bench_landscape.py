@@ -27,17 +27,20 @@ CASES = {
 _FIRST_SURFACE = """
 import sys, time
 t_start = time.perf_counter()
-import torch
-if int(sys.argv[1]):
-    torch.set_num_threads(int(sys.argv[1]))
-from visualizer.core.bench_landscape import problem
-from visualizer.core.landscape import loss_surface
-args = problem('moons')
-t0 = time.perf_counter()
-loss_surface(*args)
-t1 = time.perf_counter()
-print(t1 - t0, t1 - t_start)
+from visualizer.core.bench_landscape import first_surface_probe
+print(first_surface_probe(int(sys.argv[1]), t_start))
 """
+
+
+def first_surface_probe(threads: int, t_start: float) -> str:
+    """In a fresh process: "seconds of the first moons surface, seconds since ``t_start``" (the probe's output)."""
+    if threads:
+        torch.set_num_threads(threads)
+    args = problem("moons")
+    t0 = time.perf_counter()
+    loss_surface(*args)
+    t1 = time.perf_counter()
+    return f"{t1 - t0} {t1 - t_start}"
 
 
 def problem(name: str, seed: int = 0) -> tuple:
@@ -82,8 +85,11 @@ def first_surface_s(threads: int = 0, processes: int = 3) -> list[tuple[float, f
     start to that surface, imports included); ``threads`` torch threads (0: torch's choice)."""
     runs = []
     for _ in range(processes):
-        out = subprocess.run([sys.executable, "-c", _FIRST_SURFACE, str(threads)], capture_output=True, text=True,
-                             timeout=300, check=True)
+        if getattr(sys, "frozen", False):  # a packaged program: itself, with the probe option
+            command = [sys.executable, "bench", "landscape", "--first-surface-probe", "--threads", str(threads)]
+        else:
+            command = [sys.executable, "-c", _FIRST_SURFACE, str(threads)]
+        out = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
         first, total = out.stdout.split()
         runs.append((float(first), float(total)))
     return runs

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -39,9 +38,11 @@ def headless_steps_per_s(exp, threads: int | None = None) -> float:
 
 def first_paint_seconds() -> float:
     """Seconds from launching `python -m visualizer gui` to its first painted window."""
+    from .replay.animation_export import visualizer_command
+
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-m", "visualizer", "gui", "--first-paint-probe"], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run([*visualizer_command(), "gui", "--first-paint-probe"], capture_output=True, text=True,
+                         timeout=120)
     for line in out.stdout.splitlines():
         if line.startswith("first_paint "):
             return float(line.split()[1]) - t0
