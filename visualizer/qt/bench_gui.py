@@ -38,7 +38,7 @@ def headless_steps_per_s(exp, threads: int | None = None) -> float:
 
 def first_paint_seconds() -> float:
     """Seconds from launching `python -m visualizer gui` to its first painted window."""
-    from .replay.animation_export import visualizer_command
+    from .settings import visualizer_command
 
     t0 = time.time()
     out = subprocess.run([*visualizer_command(), "gui", "--first-paint-probe"], capture_output=True, text=True,

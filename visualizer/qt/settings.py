@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
@@ -46,3 +47,10 @@ def add_recent_file(settings: QSettings, path: str) -> list[str]:
 def resources_dir() -> Path:
     """The repository's resources/ folder (presets, sample data, screenshots)."""
     return Path(__file__).resolve().parents[2] / "resources"
+
+
+def visualizer_command() -> list[str]:
+    """How to run the `visualizer` command from here: the packaged program itself, or this Python with -m."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "visualizer"]

@@ -3,17 +3,11 @@ rendering 120 frames takes seconds, and a child process keeps the window respons
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
-
-def visualizer_command() -> list[str]:
-    """How to run the `visualizer` command from here: the packaged program itself, or this Python with -m."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "visualizer"]
+from ..settings import visualizer_command
 
 
 class AnimationExport(QObject):
