@@ -37,6 +37,7 @@ def test_presentation_mode_enlarges_and_contrasts_then_restores(window, qtbot):
     assert _style.line(2) == 2
     assert window.views.loss.loss_plot.getAxis("bottom").style["tickFont"].pointSize() == tick_before
     assert all(d.isVisible() for d in window.docks()) and window.acts.toolbar.isVisible()
+    assert not window.acts.hide_controls.isChecked()
     assert not window.isFullScreen()
 
 

@@ -56,6 +56,7 @@ class Presentation:
         w = self.window
         self.active = False
         if self.controls_hidden:
+            w.acts.hide_controls.setChecked(False)  # its toggled signal shows the panels again
             self.set_controls_hidden(False)
         set_presentation_scale(1.0, 1.0)
         app = QApplication.instance()
