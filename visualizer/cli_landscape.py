@@ -70,11 +70,6 @@ def add_bench_parser(bsub, parser_class) -> None:
 
 
 def cmd_bench_landscape(args: argparse.Namespace) -> int:
-    import json
-
-    from .core.bench_landscape import bench_landscape, format_report
-    from .core.errors import VisualizerError
-
     if args.first_surface_probe:  # the fresh process of the first-surface measurement, in a packaged program
         import time
 
@@ -83,6 +78,11 @@ def cmd_bench_landscape(args: argparse.Namespace) -> int:
 
         print(first_surface_probe(args.threads, t_start))
         return 0
+    import json
+
+    from .core.bench_landscape import bench_landscape, format_report
+    from .core.errors import VisualizerError
+
     if args.repeats < 1:
         raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
     result = bench_landscape(repeats=args.repeats, threads=args.threads or None)
