@@ -91,6 +91,25 @@ def test_surface_path_and_honesty(view, qtbot, run):
     assert line[np.isclose(alphas, 1)][0] == pytest.approx(direct_loss(exp, ds, view.surface.center), rel=1e-5)
 
 
+def test_the_surface_and_path_export_as_csv(view, qtbot, run, tmp_path):
+    import csv
+
+    _, _, snaps = run
+    view.add_snapshots(snaps)
+    view.finish()
+    wait_fine(qtbot, view)
+    r = view.surface
+    view.write_csv(tmp_path / "landscape.csv")
+    rows = list(csv.DictReader((tmp_path / "landscape.csv").read_text().splitlines()))
+    assert len(rows) == r.loss.size and set(rows[0]) == {"alpha", "beta", "loss", "accuracy"}
+    k = 7 * len(r.alphas) + 3  # row-major: beta i, alpha j
+    assert float(rows[k]["alpha"]) == r.alphas[3] and float(rows[k]["beta"]) == r.betas[7]
+    assert float(rows[k]["loss"]) == r.loss[7, 3]
+    path = list(csv.DictReader((tmp_path / "landscape_trajectory.csv").read_text().splitlines()))
+    assert [int(p["step"]) for p in path] == [s.step for s in snaps]
+    np.testing.assert_allclose([float(p["alpha"]) for p in path], view.trajectory[:, 0], rtol=1e-6, atol=1e-9)
+
+
 def test_two_chosen_weights_are_the_exact_slice(view, qtbot, run):
     exp, ds, snaps = run
     view.add_snapshots(snaps)

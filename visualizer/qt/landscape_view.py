@@ -262,6 +262,34 @@ class LandscapeView(QWidget):
             self._marks[label] = (np.asarray(flat_params, np.float32).ravel(), color)
         self._draw_marks()
 
+    def write_csv(self, path) -> None:
+        """The surface shown as CSV (alpha, beta, loss[, accuracy]: one row per grid point, the values themselves,
+        not their logarithm) and the path on its plane beside it as <stem>_trajectory.csv (step, alpha, beta,
+        distance from the plane); the export dialog calls it."""
+        import csv
+        from pathlib import Path
+
+        path = Path(path)
+        r = self._result
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["alpha", "beta", "loss"] + (["accuracy"] if r is not None and r.accuracy is not None else []))
+            if r is not None:
+                for i, beta in enumerate(r.betas):
+                    for j, alpha in enumerate(r.alphas):
+                        row = [repr(float(alpha)), repr(float(beta)), repr(float(r.loss[i, j]))]
+                        if r.accuracy is not None:
+                            row.append(repr(float(r.accuracy[i, j])))
+                        w.writerow(row)
+        plane = self.current_plane()
+        with open(path.with_name(f"{path.stem}_trajectory.csv"), "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["step", "alpha", "beta", "distance"])
+            if plane is not None and self._params:
+                a, b, dist = project(np.stack(self._params), *plane)
+                w.writerows([s, repr(float(x)), repr(float(y)), repr(float(d))]
+                            for s, x, y, d in zip(self._steps, a, b, dist))
+
     def honesty_numbers(self) -> dict:
         """For the current weights θ: alpha, beta, distance, relative_distance (to |θ|), surface_loss (bilinear at
         the projection; NaN off the grid), true_loss (None until measured) and step."""
