@@ -187,6 +187,25 @@ def test_compare_overlays_another_run(window, runs):
     assert not loss.overlay_loss.isVisible() and loss.loss_legend.getLabel(loss.overlay_loss) is None
 
 
+def test_compare_draws_the_other_path_on_the_landscape_plane(window, qtbot, runs):
+    from visualizer.core.plane import project
+
+    window.show()
+    views = window.views
+    views.right_tabs.setCurrentWidget(views.landscape)
+    landscape = views.landscape
+    qtbot.waitUntil(lambda: landscape.surface is not None and landscape.surface.fine, timeout=30000)
+    assert window.compare_with(runs[0] / "other.sqlite")
+    with RunReader(runs[0] / "other.sqlite") as other:
+        theirs = np.stack([s.params for s in other.snapshots()])
+    label, points = landscape.plot2d.compared
+    a, b, _ = project(theirs, *landscape.current_plane())
+    assert label == "Other moons" and landscape.plot2d.compare_path.isVisible()
+    np.testing.assert_allclose(points, np.column_stack([a, b]), rtol=1e-6, atol=1e-9)
+    window.clear_comparison()
+    assert landscape.plot2d.compared is None and not landscape.plot2d.compare_path.isVisible()
+
+
 def test_compare_with_another_metric_shows_only_the_loss(window, runs):
     assert window.compare_with(runs[0] / "sine.sqlite")
     loss = window.views.loss

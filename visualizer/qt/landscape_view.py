@@ -151,6 +151,7 @@ class LandscapeView(QWidget):
         self._dist = np.zeros(0)
         self._result: SurfaceResult | None = None
         self._marks: dict[str, tuple[np.ndarray, str]] = {}
+        self._compared: tuple[str, np.ndarray] | None = None  # another run's snapshots (the replay's comparison)
         self._probe: dict = {}  # label -> (step, loss) of the last probe
         self._probe_steps: dict[int, int] = {}  # probe request id -> step of its current weights
         self._next_id = 0
@@ -260,6 +261,12 @@ class LandscapeView(QWidget):
             self._marks.pop(label, None)
         else:
             self._marks[label] = (np.asarray(flat_params, np.float32).ravel(), color)
+        self._draw_marks()
+
+    def set_compared_path(self, label: str, params: np.ndarray | None) -> None:
+        """Another run's snapshots (T, P), projected onto the plane shown and drawn dashed (None removes it): the
+        replay window's comparison. A run of another network (other P) is not drawn."""
+        self._compared = None if params is None else (label, np.asarray(params, np.float32))
         self._draw_marks()
 
     def write_csv(self, path) -> None:
@@ -442,7 +449,14 @@ class LandscapeView(QWidget):
         plane = self.current_plane()
         if plane is None:
             self.plot2d.set_marks([])
+            self.plot2d.set_compare_path(None)
             return
+        compared = self._compared
+        if compared is not None and compared[1].shape[1] == plane[0].size:
+            a, b, _ = project(compared[1], *plane)
+            self.plot2d.set_compare_path(np.column_stack([a, b]), compared[0])
+        else:
+            self.plot2d.set_compare_path(None)
         marks = []
         for label, (flat, color) in self._marks.items():
             if flat.size == plane[0].size:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
 from ._style import LABEL_PT, TICK_PT, font, get_theme, line, pt, style_legend, style_plot
@@ -20,6 +20,7 @@ START_COLOR = "#ffffff"
 END_COLOR = "#ff3b30"
 CURRENT_COLOR = "#ff9f0a"
 CONTOUR_COLOR = "#ffffff70"
+COMPARE_COLOR = "#00e5ff"
 
 
 def opengl_unavailable() -> str:
@@ -114,8 +115,17 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         for item, name in ((self.path, "trajectory"), (self.start_marker, "start"),
                            (self.current_marker, "current"), (self.end_marker, "end")):
             self.legend.addItem(item, name)  # filled once: shown only with a trajectory
+        # a compared run's path (the replay window's comparison), dashed, named at its end; hidden when unused
+        self.compare_path = pg.PlotDataItem(pen=pg.mkPen(COMPARE_COLOR, width=2, style=Qt.PenStyle.DashLine),
+                                            shadowPen=pg.mkPen(PATH_SHADOW, width=4))
+        self.compare_label = pg.TextItem(anchor=(0.5, -0.3), color="#ffffff", fill=pg.mkBrush("#000000a0"))
+        for item in (self.compare_path, self.compare_label):
+            item.setZValue(19)
+            self.plot.addItem(item)
+            item.hide()
         self.marks: list[tuple[pg.ScatterPlotItem, pg.TextItem]] = []  # pooled labelled markers
         self._marks: list[tuple[str, float, float]] = []
+        self.compared: tuple[str, np.ndarray] | None = None
         self.clear()
         self.set_theme(theme)
 
@@ -247,6 +257,22 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
                 dot.setData([], [])
                 dot.hide()
                 text.hide()
+
+    def set_compare_path(self, points: np.ndarray | None, label: str = "") -> None:
+        """Draw another run's (T, 2) path, dashed and named at its end (None hides it)."""
+        if points is None or len(points) == 0:
+            self.compare_path.setData([], [])
+            self.compare_path.hide()
+            self.compare_label.hide()
+            self.compared = None
+            return
+        points = np.asarray(points, dtype=np.float64)
+        self.compare_path.setData(points[:, 0], points[:, 1])
+        self.compare_label.setText(label)
+        self.compare_label.setPos(float(points[-1, 0]), float(points[-1, 1]))
+        self.compare_path.show()
+        self.compare_label.show()
+        self.compared = (label, points)
 
     def clear(self) -> None:
         """Remove the surface and the trajectory."""

@@ -6,6 +6,7 @@ import time
 from html import escape
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
@@ -316,6 +317,7 @@ class ReplayWindow(QMainWindow):
         try:
             with RunReader(path) as other:
                 h, started = other.history(), other.started
+                path_params = [snap.params for snap in other.snapshots()]
                 name = other.experiment.title if other.experiment.title and other.experiment.title != \
                     self.run.experiment.title else run_label(path)
         except VisualizerError as exc:
@@ -325,6 +327,9 @@ class ReplayWindow(QMainWindow):
         same = started is not None and started.metric == ours
         metric = (h.train_metric, h.val_metric) if same else (None, None)
         self.views.loss.set_overlay(name, h.steps, h.train_loss, h.eval_steps, h.val_loss, *metric)
+        landscape = getattr(self.views, "landscape", None)
+        if landscape is not None and path_params:
+            landscape.set_compared_path(name, np.stack(path_params))
         self._compare_last = int(h.steps[-1]) if len(h) else 0
         self._set_x_range()
         if same or started is None:
@@ -337,6 +342,9 @@ class ReplayWindow(QMainWindow):
 
     def clear_comparison(self) -> None:
         self.views.loss.set_overlay(None)
+        landscape = getattr(self.views, "landscape", None)
+        if landscape is not None:
+            landscape.set_compared_path("", None)
         self._compare_last = 0
         self._set_x_range()
         self.show_message("")
