@@ -93,3 +93,19 @@ def test_the_pruned_network_lands_on_the_landscape_plane(window, qtbot):
     ea, eb, dist = project(flat, *landscape.current_plane())
     assert label.startswith("pruned") and (a, b) == pytest.approx((ea, eb), rel=1e-4, abs=1e-6)
     assert label.endswith(f"{dist:.3g} off the plane")  # what the projection leaves out is said
+
+
+def test_every_control_of_the_tool_windows_has_a_tooltip(window, qtbot):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QSlider
+
+    train(window, qtbot, epochs=1)
+    windows = [window.open_playground(), window.open_race(), window.open_run_library(), window.open_export_dialog(),
+               window.open_replay(window.recorded)]
+    for w in windows:
+        w.show()
+        missing = [f"{type(c).__name__} {c.objectName() or c.text() if hasattr(c, 'text') else ''}"
+                   for cls in (QAbstractButton, QComboBox, QAbstractSpinBox, QSlider, QLineEdit)
+                   for c in w.findChildren(cls)
+                   if c.isVisibleTo(w) and not c.toolTip() and not c.objectName().startswith("qt_")
+                   and not (isinstance(c.parent(), (QAbstractSpinBox, QComboBox)))]  # their line edits
+        assert not missing, (w.windowTitle(), missing)

@@ -128,7 +128,7 @@ class RunLibraryDialog(QDialog):
                                      self._on_open_folder_clicked)
         reveal = self._button("Show folder", "Open the folder in the file manager", self._on_reveal_clicked)
         refresh = self._button("Refresh", "Read the folder again", self.refresh)
-        close = self._button("Close", "", self.reject)
+        close = self._button("Close", "Close the library (the runs stay where they are)", self.reject)
 
         top = QHBoxLayout()
         top.addWidget(self.folder_label, 1)

@@ -49,6 +49,7 @@ class ControlPanel(QScrollArea):
         row = QHBoxLayout()
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("presetCombo")
+        self.preset_combo.setToolTip("A saved race (resources/playground/): its function, start and optimizers")
         self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.preset_combo.setMinimumContentsLength(16)
         self.preset_combo.addItem("(custom)", None)
@@ -73,6 +74,7 @@ class ControlPanel(QScrollArea):
         lay = QVBoxLayout(box)
         self.function_combo = QComboBox()
         self.function_combo.setObjectName("functionCombo")
+        self.function_combo.setToolTip("The two-parameter test function; its exact surface is drawn")
         self.function_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.function_combo.setMinimumContentsLength(16)
         for key, fn in TEST_FUNCTIONS.items():
@@ -124,6 +126,7 @@ class ControlPanel(QScrollArea):
         row = QHBoxLayout()
         self.play_button = QPushButton("Play")
         self.play_button.setObjectName("playButton")
+        self.play_button.setToolTip("Run the race at the chosen speed, or pause it (Space)")
         self.step_button = QPushButton("Step")
         self.step_button.setToolTip("Advance every optimizer by one step")
         self.reset_button = QPushButton("Reset")

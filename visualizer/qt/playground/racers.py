@@ -38,6 +38,7 @@ class RacerEditor(QFrame):
         self.swatch.setFixedSize(16, 16)
         self.combo = QComboBox()
         self.combo.setObjectName("racerOptimizer")
+        self.combo.setToolTip("This racer's optimizer; its hyper-parameters are below")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
         for name, info in OPTIMIZERS.items():
