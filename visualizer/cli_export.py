@@ -54,6 +54,7 @@ def add_parsers(sub, parser_class) -> None:
                    help=f"image width in pixels, {MIN_SIZE} to {MAX_SIZE} (default 1000; dashboard 1600)")
     p.add_argument("--height", type=int, default=None,
                    help=f"image height in pixels, {MIN_SIZE} to {MAX_SIZE} (default 700; dashboard 1100)")
+    p.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--dpi", type=float, default=100.0,
                    help=f"resolution written into the PNG files' metadata, {MIN_DPI} to {MAX_DPI} (default 100); "
                         "the pixel size is --width x --height")
@@ -92,7 +93,7 @@ def check_options(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str,
 
 def export_run(run_path: Path, out: Path, views, formats, frames: int | None = None, fps: float = 10.0,
                width: int | None = None, height: int | None = None, dpi: float = 100.0,
-               notes: list[str] | None = None) -> list[Path]:
+               notes: list[str] | None = None, on_frame=None) -> list[Path]:
     """Write the chosen views of a run in the chosen formats into ``out``; returns the files written.
 
     A view that does not apply to the run (no boundary, no snapshots) is skipped with a line in ``notes``.
@@ -142,7 +143,8 @@ def export_run(run_path: Path, out: Path, views, formats, frames: int | None = N
                     if not run.snapshot_steps:
                         notes.append(f"{view}: the run recorded no snapshots; no animation")
                     else:
-                        written.extend(export_animation(run, view, out, moving, frames, fps, w, h))
+                        progress = None if on_frame is None else (lambda i, n, v=view: on_frame(v, i, n))
+                        written.extend(export_animation(run, view, out, moving, frames, fps, w, h, progress))
             except VisualizerError as exc:
                 notes.append(f"{view}: {exc}; skipped")
     finally:
@@ -174,8 +176,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     notes: list[str] = []
     with _quiet_offscreen_notes():
+        on_frame = None
+        if args.progress_lines:  # for the replay window, which shows them while the child process works
+            def on_frame(view: str, i: int, n: int) -> None:
+                print(f"progress {view} {i} {n}", file=sys.stderr, flush=True)
         written = export_run(args.run, args.out, views, formats, args.frames, args.fps, args.width, args.height,
-                             args.dpi, notes)
+                             args.dpi, notes, on_frame)
     for note in notes:
         print(note, file=sys.stderr)
     for path in written:

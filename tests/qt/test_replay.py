@@ -354,14 +354,26 @@ def test_exports_an_animation_in_a_child_process(window, qtbot, tmp_path):
     import imageio.v3 as iio
 
     out = tmp_path / "anim"
+    progress = []
+    window.animation.progress.connect(lambda *args: progress.append(args))
     with qtbot.waitSignal(window.animation.finished, timeout=180000) as done:
         assert window.export_animation(out, "landscape", formats=("gif",), frames=4)
+        assert window.cancel_animation.isEnabled()
         assert not window.export_animation(out, "loss")  # one at a time
     ok, message = done.args
+    assert progress == [("landscape", i, 4) for i in (1, 2, 3, 4)]
+    assert not window.cancel_animation.isEnabled()
     assert ok, message
     assert "landscape.gif" in message and message in window.message_text()
     frames = iio.imread(out / "landscape.gif", index=None)
     assert frames.shape[0] == 4 and frames.shape[1:3] == (700, 1000)
+
+
+def test_an_animation_export_can_be_cancelled(window, qtbot, tmp_path):
+    assert window.export_animation(tmp_path / "anim", "landscape", formats=("gif",), frames=60)
+    window.cancel_animation.trigger()
+    assert not window.animation.running and not window.cancel_animation.isEnabled()
+    assert "cancelled" in window.message_text()
 
 
 def test_a_failed_animation_export_is_a_message(window, qtbot, tmp_path):

@@ -147,8 +147,9 @@ def write_animation(frames: Iterable[np.ndarray], stem: Path, formats: Iterable[
 
 
 def export_animation(run: RunExport, view: str, out: Path, formats: Iterable[str], frames: int | None = None,
-                     fps: float = 10, width: int = 1000, height: int = 700) -> list[Path]:
-    """Animate ``view`` of a run into ``out``/``view``.gif and/or .mp4; returns the files written."""
+                     fps: float = 10, width: int = 1000, height: int = 700, on_frame=None) -> list[Path]:
+    """Animate ``view`` of a run into ``out``/``view``.gif and/or .mp4; returns the files written.
+    ``on_frame(i, n)`` is told after each of the n frames is drawn (progress)."""
     steps = frame_steps(run, frames)
     formats = tuple(formats)
     renderer = FrameRenderer(run, view, width, height)
@@ -157,6 +158,13 @@ def export_animation(run: RunExport, view: str, out: Path, formats: Iterable[str
         if "gif" in formats:  # the first, middle and last frames hold every colour the animation shows
             palette = gif_palette(renderer.frame(s) for s in dict.fromkeys((steps[0], steps[len(steps) // 2],
                                                                             steps[-1])))
-        return write_animation((renderer.frame(s) for s in steps), Path(out) / view, formats, fps, palette)
+        def drawn():
+            for i, s in enumerate(steps, 1):
+                image = renderer.frame(s)
+                if on_frame is not None:
+                    on_frame(i, len(steps))
+                yield image
+
+        return write_animation(drawn(), Path(out) / view, formats, fps, palette)
     finally:
         renderer.close()

@@ -14,6 +14,8 @@ class AnimationExport(QObject):
     """One `visualizer export RUN --out DIR --views … --formats …` at a time; ``finished(ok, message)`` at the end."""
 
     finished = Signal(bool, str)
+    #: (view, frame, frames) as the child process draws the animation
+    progress = Signal(str, int, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,7 +34,7 @@ class AnimationExport(QObject):
         self.folder = Path(folder)
         program, *args = visualizer_command()
         args += ["export", str(run_file), "--out", str(folder), "--views", ",".join(views),
-                 "--formats", ",".join(formats)]
+                 "--formats", ",".join(formats), "--progress-lines"]
         if frames is not None:
             args += ["--frames", str(frames)]
         process = QProcess(self)
@@ -40,6 +42,9 @@ class AnimationExport(QObject):
         env.insert("QT_QPA_PLATFORM", "offscreen")  # no window of its own flashes up
         process.setProcessEnvironment(env)
         process.finished.connect(self._on_finished)
+        process.readyReadStandardError.connect(self._on_stderr)
+        self._errors: list[str] = []
+        self._partial = ""
         process.errorOccurred.connect(self._on_error)
         self.process = process
         process.start(program, args)
@@ -55,12 +60,25 @@ class AnimationExport(QObject):
         if error == QProcess.ProcessError.FailedToStart:
             self.finished.emit(False, f"the export could not start: {self.process.errorString()}")
 
+    def _on_stderr(self) -> None:
+        text = self._partial + bytes(self.process.readAllStandardError()).decode(errors="replace")
+        lines = text.split("\n")
+        self._partial = lines.pop()  # a line the child has not finished writing yet
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 4 and parts[0] == "progress" and parts[2].isdigit() and parts[3].isdigit():
+                self.progress.emit(parts[1], int(parts[2]), int(parts[3]))
+            elif line.strip():
+                self._errors.append(line)
+
     def _on_finished(self, code: int, status) -> None:
+        self._on_stderr()
+        if self._partial.strip():
+            self._errors.append(self._partial)
         out = bytes(self.process.readAllStandardOutput()).decode(errors="replace")
-        err = bytes(self.process.readAllStandardError()).decode(errors="replace")
         if status == QProcess.ExitStatus.NormalExit and code == 0:
             written = [Path(line.strip()).name for line in out.splitlines() if line.strip()]
             self.finished.emit(True, f"Wrote {', '.join(written) or 'nothing'} into {self.folder}.")
         else:
-            last = [line for line in err.splitlines() if line.strip()]
+            last = self._errors
             self.finished.emit(False, f"The animation was not written: {last[-1] if last else f'exit {code}'}")

@@ -71,7 +71,9 @@ class ReplayWindow(QMainWindow):
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
         self.animation = AnimationExport(self)
-        self.animation.finished.connect(lambda ok, text: self.show_message(text))
+        self.animation.finished.connect(self._on_animation_finished)
+        self.animation.progress.connect(lambda view, i, n: self.show_message(
+            f"Writing the {view} animation: frame {i} of {n}… (File > Cancel the animation stops it)"))
         self._build_menu()
 
         self._step = 0  # the step the views show
@@ -128,6 +130,10 @@ class ReplayWindow(QMainWindow):
         for view, text in ANIMATED_VIEWS.items():
             action = animation.addAction(text)
             action.triggered.connect(lambda _=False, v=view: self._on_animation_chosen(v))
+        self.cancel_animation = animation.addAction("Cancel the animation")
+        self.cancel_animation.setObjectName("cancelAnimationAction")
+        self.cancel_animation.setEnabled(False)
+        self.cancel_animation.triggered.connect(self._on_cancel_animation)
         close = QAction("&Close", self)
         close.setShortcut(QKeySequence(QKeySequence.StandardKey.Close))
         close.triggered.connect(self.close)
@@ -375,7 +381,17 @@ class ReplayWindow(QMainWindow):
             self.show_message("An animation is still being written; wait for it to finish.")
             return False
         self.show_message(f"Writing the {view} animation into {folder}…")
+        self.cancel_animation.setEnabled(True)
         return True
+
+    def _on_animation_finished(self, ok: bool, text: str) -> None:
+        self.cancel_animation.setEnabled(False)
+        self.show_message(text)
+
+    def _on_cancel_animation(self) -> None:
+        self.animation.cancel()
+        self.cancel_animation.setEnabled(False)
+        self.show_message("The animation was cancelled; its files may be incomplete.")
 
     def _on_animation_chosen(self, view: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Write the animation (GIF and MP4) into", str(Path.home()))
