@@ -12,7 +12,8 @@ import torch
 from visualizer.core.errors import VisualizerError
 from visualizer.core.events import Snapshot
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs import RunFileExists, RunReader, RunWriter, delete_run, list_runs, rename_run, run_files
+from visualizer.core.run_library import delete_run, list_runs, rename_run, run_files
+from visualizer.core.runs import RunFileExists, RunReader, RunWriter
 from visualizer.core.train import TrainingSession
 
 EXP = Experiment(

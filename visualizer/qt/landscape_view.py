@@ -13,19 +13,18 @@ import time
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QScrollArea,
-    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.plane import project
+from .landscape_controls import DIRECTIONS, SPANS, VIEWS, LandscapeOptions
+from .landscape_text import axis_labels, honesty_html, write_surface_csv
 from .landscape_worker import Failure, LandscapeWorker, ProbeRequest, ProbeResult, SurfaceRequest, SurfaceResult
 from .plots.landscape_line import LandscapeLinePlot
 from .plots.landscape_plot import LandscapePlot, bilinear
@@ -34,25 +33,8 @@ REQUEST_INTERVAL_S = 1.5
 PROBE_INTERVAL_S = 0.3
 POLL_MS = 100
 PANEL_WIDTH = 180
-VIEWS = {"2-D": "2d", "3-D": "3d", "1-D line": "1d"}
-DIRECTIONS = {"Random (filter-normalised)": "random", "PCA of the path": "pca", "Hessian top-2": "hessian",
-              "Two weights": "weights"}
-RESOLUTIONS = (21, 41, 61, 81)
-SPANS = {"Auto": None, "±0.1": 0.1, "±0.25": 0.25, "±0.5": 0.5, "±1": 1.0, "±2": 2.0, "±5": 5.0}
-EXPLANATION = ("A 2-D slice of a space with one dimension per weight: a point off the plane is drawn at its "
-               "projection, coloured by the slice's loss there, not by its own.")
 
-
-def _combo(name: str, tip: str, items, current: int = 0) -> QComboBox:
-    combo = QComboBox()
-    combo.setObjectName(name)
-    combo.setToolTip(tip)
-    combo.addItems([str(i) for i in items])
-    combo.setCurrentIndex(current)
-    return combo
-
-
-class LandscapeView(QWidget):
+class LandscapeView(LandscapeOptions, QWidget):
     """Loss surface (2-D, 3-D or the 1-D line θ₀ → θ) with the path, live, and the honesty panel beside it."""
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
@@ -60,39 +42,7 @@ class LandscapeView(QWidget):
         self.setObjectName("landscapeView")
         self._theme = theme
         self.worker = LandscapeWorker()
-        self.view_combo = _combo("landscapeViewCombo", "2-D heatmap, rotatable 3-D surface, or the loss along the "
-                                 "straight line from the initial to the current weights", VIEWS)
-        self.directions_combo = _combo("landscapeDirectionsCombo", "The plane's two directions: filter-normalised "
-                                       "random (Li et al. 2018), the path's top principal axes, or the Hessian's "
-                                       "top eigenvectors at the current weights", DIRECTIONS)
-        self.resolution_combo = _combo("landscapeResolutionCombo", "Grid points per axis of the refined surface",
-                                       RESOLUTIONS, 1)
-        self.span_combo = _combo("landscapeSpanCombo", "The grid covers ±span along both directions (Auto: 1 for "
-                                 "random directions, 1.25 x the path's reach otherwise)", SPANS)
-        self.weight_spins = []
-        for k, axis in enumerate(("α", "β")):
-            spin = QSpinBox()
-            spin.setObjectName(f"landscapeWeight{k + 1}Spin")
-            spin.setPrefix(f"{axis}: θ[")
-            spin.setSuffix("]")
-            spin.setRange(0, 0)
-            spin.setValue(k)
-            spin.setToolTip(f"The flat index of the weight along {axis} (in model.parameters() order): the exact "
-                            "slice of the loss through two weights, the others held where they are")
-            spin.setVisible(False)
-            spin.valueChanged.connect(self._on_plane_options_changed)
-            self.weight_spins.append(spin)
-        self.bias_check = QCheckBox("Biases too")
-        self.bias_check.setObjectName("landscapeBiasCheck")
-        self.bias_check.setToolTip("Random directions: give biases and batch-norm parameters a component too (±|θ|) "
-                                   "instead of zero, Li et al.'s default")
-        self.bias_check.toggled.connect(self._on_plane_options_changed)
-        self.colour_combo = _combo("landscapeColourCombo", "Colour by the value or by its logarithm",
-                                   ("Log colour", "Linear colour"))
-        self.value_combo = _combo("landscapeValueCombo", "Show the loss or the accuracy over the plane",
-                                  ("Loss", "Accuracy"))
-        self.split_combo = _combo("landscapeSplitCombo", "Evaluate on the training or the validation set",
-                                  ("Training set", "Validation set"))
+        option_rows = self._build_options()
         self.plot2d = LandscapePlot(theme=theme)
         self.plot3d = None  # created on first use, where OpenGL works
         self.line = LandscapeLinePlot(theme=theme)
@@ -122,24 +72,13 @@ class LandscapeView(QWidget):
         panel.setWidget(inner)
         self._panel = panel
 
-        rows = QVBoxLayout()
-        rows.setContentsMargins(6, 2, 6, 0)
-        rows.setSpacing(2)
-        for group in ((self.view_combo, self.directions_combo, self.bias_check, *self.weight_spins,
-                       self.resolution_combo, self.span_combo),
-                      (self.colour_combo, self.value_combo, self.split_combo)):
-            row = QHBoxLayout()
-            for w in group:
-                row.addWidget(w)
-            row.addStretch(1)
-            rows.addLayout(row)
         body = QHBoxLayout()
         body.addWidget(self.stack, 1)
         body.addWidget(panel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(rows)
+        layout.addLayout(option_rows)
         layout.addWidget(self.message)
         layout.addLayout(body, 1)
         layout.addWidget(self.status)
@@ -270,32 +209,9 @@ class LandscapeView(QWidget):
         self._draw_marks()
 
     def write_csv(self, path) -> None:
-        """The surface shown as CSV (alpha, beta, loss[, accuracy]: one row per grid point, the values themselves,
-        not their logarithm) and the path on its plane beside it as <stem>_trajectory.csv (step, alpha, beta,
-        distance from the plane); the export dialog calls it."""
-        import csv
-        from pathlib import Path
-
-        path = Path(path)
-        r = self._result
-        with open(path, "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["alpha", "beta", "loss"] + (["accuracy"] if r is not None and r.accuracy is not None else []))
-            if r is not None:
-                for i, beta in enumerate(r.betas):
-                    for j, alpha in enumerate(r.alphas):
-                        row = [repr(float(alpha)), repr(float(beta)), repr(float(r.loss[i, j]))]
-                        if r.accuracy is not None:
-                            row.append(repr(float(r.accuracy[i, j])))
-                        w.writerow(row)
-        plane = self.current_plane()
-        with open(path.with_name(f"{path.stem}_trajectory.csv"), "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["step", "alpha", "beta", "distance"])
-            if plane is not None and self._params:
-                a, b, dist = project(np.stack(self._params), *plane)
-                w.writerows([s, repr(float(x)), repr(float(y)), repr(float(d))]
-                            for s, x, y, d in zip(self._steps, a, b, dist))
+        """The surface shown as CSV (alpha, beta, loss[, accuracy]: the values, not their logarithm) and the path on
+        its plane beside it as <stem>_trajectory.csv (step, alpha, beta, distance); the export dialog calls it."""
+        write_surface_csv(path, self._result, self._steps, self._params, self.current_plane())
 
     def honesty_numbers(self) -> dict:
         """For the current weights θ: alpha, beta, distance, relative_distance (to |θ|), surface_loss (bilinear at
@@ -314,9 +230,6 @@ class LandscapeView(QWidget):
     def _configure(self) -> None:
         if self._experiment is not None and self._dataset is not None:
             self.worker.configure(self._experiment, self._dataset)
-
-    def _split(self) -> str:
-        return "val" if self.split_combo.currentIndex() == 1 else "train"
 
     def _request(self, force: bool = False, coarse: bool = True) -> None:
         """Note that the surface and the probe are due; send them when the view is visible and their time comes."""
@@ -406,18 +319,10 @@ class LandscapeView(QWidget):
         self._redraw()
 
     # -- drawing ------------------------------------------------------------------------------------------------
-    def _axis_labels(self) -> tuple[str, str]:
-        r = self._result
-        if r is not None and r.explained_variance is not None:
-            ev = r.explained_variance
-            return f"α (PC 1, {100 * ev[0]:.1f}% of variance)", f"β (PC 2, {100 * ev[1]:.1f}% of variance)"
-        if r is not None and r.eigenvalues is not None:
-            eig = r.eigenvalues
-            return f"α (Hessian eigenvector 1, λ = {eig[0]:.3g})", f"β (Hessian eigenvector 2, λ = {eig[1]:.3g})"
-        if r is not None and r.directions == "weights":
-            i, j = (int(np.argmax(np.abs(d))) for d in (r.d1, r.d2))
-            return f"α (weight θ[{i}])", f"β (weight θ[{j}])"
-        return "α (random direction 1)", "β (random direction 2)"
+    def _show_honesty(self) -> None:
+        start = self._probe.get("start", (None, None))[1]
+        self.honesty.setText(honesty_html(self.honesty_numbers(), self._result,
+                                          float(self._dist[0]) if len(self._dist) else None, start))
 
     def _values(self) -> tuple[np.ndarray, str, bool]:
         r = self._result
@@ -430,7 +335,7 @@ class LandscapeView(QWidget):
         if r is None:
             return
         values, name, log = self._values()
-        self.plot2d.set_surface(r.alphas, r.betas, values, log_scale=log, axis_labels=self._axis_labels(),
+        self.plot2d.set_surface(r.alphas, r.betas, values, log_scale=log, axis_labels=axis_labels(r),
                                 value_name=name)
         if self.plot3d is not None:
             self.plot3d.set_surface(r.alphas, r.betas, values, log_scale=log)
@@ -463,31 +368,6 @@ class LandscapeView(QWidget):
                 a, b, dist = project(flat, *plane)
                 marks.append((f"{label}, {dist:.3g} off the plane", a, b, color))
         self.plot2d.set_marks(marks)
-
-    def _show_honesty(self) -> None:
-        h = self.honesty_numbers()
-        rows = ["<b>How far to trust it</b>"]
-        if not h:
-            rows.append("Waiting for the first surface.")
-        else:
-            true = "…" if h["true_loss"] is None else f"{h['true_loss']:.4g}"
-            surf = "off the grid" if not np.isfinite(h["surface_loss"]) else f"{h['surface_loss']:.4g}"
-            rows += [f"<u>Current weights</u> (step {h['step']:,})",
-                     f"distance from the plane: {h['distance']:.3g} = {100 * h['relative_distance']:.1f}% of |θ|",
-                     f"true loss: {true}", f"surface at its projection: {surf}"]
-            if len(self._dist):
-                start = self._probe.get("start", (None, None))[1]
-                rows += ["<u>Start of the path</u>", f"distance from the plane: {self._dist[0]:.3g}"]
-                if start is not None:
-                    rows.append(f"true loss: {start:.4g}")
-            r = self._result
-            if r.explained_variance is not None:
-                rows.append(f"<u>PCA</u>: the plane holds {100 * float(np.sum(r.explained_variance)):.1f}% of "
-                            "the path's variance")
-            if r.eigenvalues is not None:
-                rows.append(f"<u>Hessian</u> eigenvalues: {r.eigenvalues[0]:.3g}, {r.eigenvalues[1]:.3g}")
-        rows.append(f"<i>{EXPLANATION}</i>")
-        self.honesty.setText("<br>".join(rows))
 
     def _say(self, text: str) -> None:
         self.message.setText(f"⚠ {text}")

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import VisualizerError
-from ..core.runs import SUFFIX, RunListing, delete_run, list_runs, rename_run
+from ..core.run_library import RunListing, delete_run, list_runs, rename_run
+from ..core.runs import SUFFIX
 
 COLUMNS = ("Name", "Experiment", "Date", "Steps", "Final loss", "Final metric", "Status")
 STATUS = {"unfinished": "incomplete"}

@@ -1,0 +1,76 @@
+"""The landscape tab's options: view, directions (with the two weights and the biases option), resolution, span,
+colour scale, value and data split; a mixin so that the view keeps them as its own attributes."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSpinBox, QVBoxLayout
+
+VIEWS = {"2-D": "2d", "3-D": "3d", "1-D line": "1d"}
+DIRECTIONS = {"Random (filter-normalised)": "random", "PCA of the path": "pca", "Hessian top-2": "hessian",
+              "Two weights": "weights"}
+RESOLUTIONS = (21, 41, 61, 81)
+SPANS = {"Auto": None, "±0.1": 0.1, "±0.25": 0.25, "±0.5": 0.5, "±1": 1.0, "±2": 2.0, "±5": 5.0}
+
+def _combo(name: str, tip: str, items, current: int = 0) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setToolTip(tip)
+    combo.addItems([str(i) for i in items])
+    combo.setCurrentIndex(current)
+    return combo
+
+
+class LandscapeOptions:
+    """Builds the option widgets on the view (``_on_plane_options_changed`` is the view's slot)."""
+
+    def _build_options(self) -> QVBoxLayout:
+        """Create the option widgets and return their two rows."""
+        self.view_combo = _combo("landscapeViewCombo", "2-D heatmap, rotatable 3-D surface, or the loss along the "
+                                 "straight line from the initial to the current weights", VIEWS)
+        self.directions_combo = _combo("landscapeDirectionsCombo", "The plane's two directions: filter-normalised "
+                                       "random (Li et al. 2018), the path's top principal axes, or the Hessian's "
+                                       "top eigenvectors at the current weights", DIRECTIONS)
+        self.resolution_combo = _combo("landscapeResolutionCombo", "Grid points per axis of the refined surface",
+                                       RESOLUTIONS, 1)
+        self.span_combo = _combo("landscapeSpanCombo", "The grid covers ±span along both directions (Auto: 1 for "
+                                 "random directions, 1.25 x the path's reach otherwise)", SPANS)
+        self.weight_spins = []
+        for k, axis in enumerate(("α", "β")):
+            spin = QSpinBox()
+            spin.setObjectName(f"landscapeWeight{k + 1}Spin")
+            spin.setPrefix(f"{axis}: θ[")
+            spin.setSuffix("]")
+            spin.setRange(0, 0)
+            spin.setValue(k)
+            spin.setToolTip(f"The flat index of the weight along {axis} (in model.parameters() order): the exact "
+                            "slice of the loss through two weights, the others held where they are")
+            spin.setVisible(False)
+            spin.valueChanged.connect(self._on_plane_options_changed)
+            self.weight_spins.append(spin)
+        self.bias_check = QCheckBox("Biases too")
+        self.bias_check.setObjectName("landscapeBiasCheck")
+        self.bias_check.setToolTip("Random directions: give biases and batch-norm parameters a component too (±|θ|) "
+                                   "instead of zero, Li et al.'s default")
+        self.bias_check.toggled.connect(self._on_plane_options_changed)
+        self.colour_combo = _combo("landscapeColourCombo", "Colour by the value or by its logarithm",
+                                   ("Log colour", "Linear colour"))
+        self.value_combo = _combo("landscapeValueCombo", "Show the loss or the accuracy over the plane",
+                                  ("Loss", "Accuracy"))
+        self.split_combo = _combo("landscapeSplitCombo", "Evaluate on the training or the validation set",
+                                  ("Training set", "Validation set"))
+        rows = QVBoxLayout()
+        rows.setContentsMargins(6, 2, 6, 0)
+        rows.setSpacing(2)
+        for group in ((self.view_combo, self.directions_combo, self.bias_check, *self.weight_spins,
+                       self.resolution_combo, self.span_combo),
+                      (self.colour_combo, self.value_combo, self.split_combo)):
+            row = QHBoxLayout()
+            for w in group:
+                row.addWidget(w)
+            row.addStretch(1)
+            rows.addLayout(row)
+        return rows
+
+    def _split(self) -> str:
+        return "val" if self.split_combo.currentIndex() == 1 else "train"
+
