@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: snapshots projected at a time: a long path of a big network (T x P) is never copied in float64 whole
+ROWS_PER_CHUNK = 64
+
 
 def project(theta, center, d1, d2):
     """Least-squares coordinates of weights on the plane center + α·d1 + β·d2: (alpha, beta, distance).
@@ -12,11 +15,19 @@ def project(theta, center, d1, d2):
     ``theta`` is one vector (P,) — scalars come back — or a trajectory (T, P) — arrays of T come back. The
     distance is the Euclidean norm of what the plane cannot show.
     """
-    theta = np.asarray(theta, dtype=np.float64)
+    theta = np.asarray(theta)
     A = np.stack([np.asarray(d1, np.float64), np.asarray(d2, np.float64)], axis=1)  # (P, 2)
-    r = (theta - np.asarray(center, np.float64)).T  # (P,) or (P, T)
-    coef, *_ = np.linalg.lstsq(A, r, rcond=None)
-    dist = np.linalg.norm(r - A @ coef, axis=0)
+    solve = np.linalg.pinv(A)  # (2, P): the least-squares solution, once for every row
+    center = np.asarray(center, np.float64)
     if theta.ndim == 1:
-        return float(coef[0]), float(coef[1]), float(dist)
-    return coef[0], coef[1], dist
+        r = theta.astype(np.float64) - center
+        coef = solve @ r
+        return float(coef[0]), float(coef[1]), float(np.linalg.norm(r - A @ coef))
+    coefs, dists = [np.zeros((0, 2))], [np.zeros(0)]
+    for start in range(0, len(theta), ROWS_PER_CHUNK):
+        r = theta[start:start + ROWS_PER_CHUNK].astype(np.float64) - center  # (t, P)
+        coef = r @ solve.T  # (t, 2)
+        coefs.append(coef)
+        dists.append(np.linalg.norm(r - coef @ A.T, axis=1))
+    coef, dist = np.concatenate(coefs), np.concatenate(dists)
+    return coef[:, 0], coef[:, 1], dist
