@@ -110,6 +110,24 @@ def test_the_surface_and_path_export_as_csv(view, qtbot, run, tmp_path):
     np.testing.assert_allclose([float(p["alpha"]) for p in path], view.trajectory[:, 0], rtol=1e-6, atol=1e-9)
 
 
+def test_a_long_path_is_thinned_keeping_its_ends(view, qtbot, run, monkeypatch):
+    import visualizer.qt.landscape_view as lv
+
+    monkeypatch.setattr(lv, "MAX_PATH_SNAPSHOTS", 10)
+    _, _, snaps = run
+    many = [replace(snaps[k % len(snaps)], step=k) for k in range(25)]
+    view.add_snapshots(many[:3])
+    view.finish()
+    wait_fine(qtbot, view)
+    for k in range(3, 25):
+        view.add_snapshots([many[k]])
+    assert view.snapshot_count <= 10 and len(view.trajectory) == view.snapshot_count
+    steps = view._steps
+    assert steps[0] == 0 and steps[-1] == 24 and steps == sorted(steps)
+    a, b, _ = project(np.stack([many[s].params for s in steps]), *view.current_plane())
+    np.testing.assert_allclose(view.trajectory, np.column_stack([a, b]), rtol=1e-6, atol=1e-9)
+
+
 def test_two_chosen_weights_are_the_exact_slice(view, qtbot, run):
     exp, ds, snaps = run
     view.add_snapshots(snaps)

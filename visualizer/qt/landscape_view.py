@@ -30,6 +30,8 @@ from .plots.landscape_line import LandscapeLinePlot
 from .plots.landscape_plot import LandscapePlot, bilinear
 
 REQUEST_INTERVAL_S = 1.5
+#: snapshots of the path kept; beyond it every other one is dropped (the first and the last stay)
+MAX_PATH_SNAPSHOTS = 2000
 PROBE_INTERVAL_S = 0.3
 POLL_MS = 100
 PANEL_WIDTH = 180
@@ -168,8 +170,20 @@ class LandscapeView(LandscapeOptions, QWidget):
             a, b, d = project(np.stack(new), *self.current_plane())
             self._proj = np.vstack([self._proj, np.stack([a, b], axis=1)])
             self._dist = np.concatenate([self._dist, d])
+        if len(self._params) > MAX_PATH_SNAPSHOTS:
+            self._thin()
+        if self._result is not None:
             self._draw_path()
         self._request()
+
+    def _thin(self) -> None:
+        """Keep the first and last snapshots and every other one between: a long run's path stays bounded in
+        memory (P floats a snapshot) and in the time each new plane takes to project it."""
+        keep = [0, *range(1, len(self._params) - 1, 2), len(self._params) - 1]
+        self._params = [self._params[k] for k in keep]
+        self._steps = [self._steps[k] for k in keep]
+        if len(self._proj) == len(self._dist) > max(keep):
+            self._proj, self._dist = self._proj[keep], self._dist[keep]
 
     def finish(self) -> None:
         """The run ended: one last surface at the chosen resolution around the final weights."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -23,6 +24,13 @@ from .landscape_view import LandscapeView
 from .plots import ConfusionMatrixPlot, DecisionBoundaryPlot, HistogramPlot, HistogramTimePlot, LossPlot, export_widget
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
+
+
+class _Column(NamedTuple):
+    """What the histogram-over-time view keeps of a snapshot."""
+
+    step: int
+    layers: tuple
 
 
 def _titled(widget: QWidget, *controls: QWidget) -> QWidget:
@@ -181,7 +189,7 @@ class TrainingViews(QWidget):
         if frame.steps and len(history):
             show_history(self.loss, history)
         if frame.snapshots:
-            self._columns.extend(frame.snapshots)
+            self._columns.extend(_Column(s.step, s.layers) for s in frame.snapshots)  # not their parameters
             if len(frame.snapshots) == 1:
                 self._append_time_column(frame.snapshots[0])
             else:  # a replay's jump: one redraw instead of one per snapshot
