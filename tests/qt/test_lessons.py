@@ -56,6 +56,17 @@ def test_diverging_lesson_trains_until_the_loss_is_infinite(window, qtbot):
     assert "learning rate" in window.lesson_bar.text()
 
 
+def test_a_reset_drops_the_lessons_next_step(window, qtbot):
+    lesson_action(window, "prune_digits").trigger()
+    assert window.after_run is not None
+    window.acts.reset.trigger()
+    assert window.after_run is None
+    window.acts.train.trigger()
+    window.acts.stop.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+    assert window.compression is None  # the compression window belonged to the lesson's run
+
+
 def test_pruning_lesson_trains_digits_then_prunes_ninety_percent(window, qtbot):
     lesson_action(window, "prune_digits").trigger()
     assert window.experiment.data.name == "digits"

@@ -344,6 +344,7 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
             self.bridge.control.stop()
 
     def _on_reset(self) -> None:
+        self.after_run = None  # a lesson's next step belongs to the run it started
         self._reset_run()
         self.show_message("Reset: the next Train starts from new initial weights.")
 
