@@ -53,7 +53,9 @@ def test_diverging_lesson_trains_until_the_loss_is_infinite(window, qtbot):
     qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
     assert window._ended.reason == "diverged"
     assert "diverged" in window.message_bar.text().lower()
-    assert "learning rate" in window.lesson_bar.text()
+    assert "learning rate" in window.lesson_bar.text() and window.lesson_bar.isVisible()
+    window.open_experiment(window.example_path())  # another experiment: the lesson's explanation goes
+    assert not window.lesson_bar.isVisible()
 
 
 def test_a_reset_drops_the_lessons_next_step(window, qtbot):

@@ -58,21 +58,19 @@ def start_lesson(window, lesson: Lesson) -> None:
     """Set ``window`` (the main window) up for ``lesson`` and show its explanation."""
     import html
 
+    if lesson.kind != "playground" and not window.open_experiment(lesson.path, as_path=None):
+        return
     window.lesson_bar.setText(f"<b>{html.escape(lesson.title)}</b> — {html.escape(lesson.explanation)}")
     window.lesson_bar.show()
     if lesson.kind == "playground":
         window.open_playground(lesson.path)
-        return
-    if not window.open_experiment(lesson.path, as_path=None):
-        return
-    if lesson.kind == "evaluate":
+    elif lesson.kind == "evaluate":
         window.open_evaluation(method="stratified", k=5, start=True)
     elif lesson.kind == "compress":
         window.after_run = lambda: window.open_compression(prune=("l1", 0.9))
         window.train_from_start()
     else:
         window.train_from_start()
-
 
 
 class LessonBar(QLabel):

@@ -23,6 +23,8 @@ class ExperimentFiles:
             self.show_message(str(exc), error=True)
             return False
         self._reset_run()
+        self.after_run = None  # a lesson's next step belongs to the experiment it opened
+        self.lesson_bar.hide()
         self.experiment = exp
         self.path = Path(path) if as_path is False else as_path
         self.base_dir = Path(path).parent if self.path is None else self.path.parent
