@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer import cli
 from visualizer.cli_landscape import check_options
 from visualizer.core.errors import VisualizerError
@@ -34,12 +35,7 @@ seed = 0
 """
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def landscape(*argv: str) -> int:

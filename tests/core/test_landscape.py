@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer.core.data import load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec
@@ -23,13 +24,7 @@ from visualizer.core.landscape import (
 from visualizer.core.losses import LOSSES
 from visualizer.core.nets import MLP, flat_parameters
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _net(n_in, hidden, act, n_out, seed=0, **kw) -> MLP:

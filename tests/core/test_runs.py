@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer.core import runs
 from visualizer.core.errors import VisualizerError
 from visualizer.core.events import RunEnded, RunStarted, Snapshot, StepEvent
@@ -32,12 +33,7 @@ SMALL = Experiment(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def recorded(path: Path, exp: Experiment = SMALL, **options):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
+from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer.core.errors import VisualizerError
 from visualizer.core.events import Snapshot
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
@@ -24,12 +24,7 @@ EXP = Experiment(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def write(path: Path, mtime: float | None = None) -> list:
