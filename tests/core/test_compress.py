@@ -357,6 +357,18 @@ def emulate_dynamic_int8(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
     return h
 
 
+def int8_error_bound(step: float, w: torch.Tensor) -> float:
+    """The largest |dequantize(quantize(w)) - w| that torch's float32 int8 kernels may give, on any CPU.
+
+    The kernel computes q = round(w * (1/step)) in float32: the reciprocal and the product each round by at most
+    2^-24 relative, which can move w/step by up to 2 * 2^-24 * max|w|/step before rounding, so a value near a
+    half-way point may round away; dequantizing q * step rounds by another 2^-24 * max|q| * step. Vectorised kernels
+    (AVX2, AVX-512, NEON) differ in which of these roundings they make, never in more of them."""
+    eps = 2.0 ** -24
+    biggest = float(w.detach().abs().max())
+    return step / 2 + 3 * eps * biggest + eps * (biggest + step)
+
+
 @pytest.mark.parametrize("per_channel", [False, True])
 def test_int8_dynamic_matches_a_hand_emulation_and_is_close_to_float(run, per_channel):
     """The int8 model computes what dynamic quantization by hand computes (max difference below 1e-3 of the largest
@@ -375,7 +387,7 @@ def test_int8_dynamic_matches_a_hand_emulation_and_is_close_to_float(run, per_ch
         for layer, (prefix, _, m) in zip(r.layers, linear_modules(run.model)):
             qw = result.runtime.get_submodule(prefix).weight()
             assert torch.equal(result.model.get_submodule(prefix).weight.detach(), qw.dequantize())
-            assert layer.max_abs_error <= max(layer.steps) / 2 * (1 + 1e-5)
+            assert layer.max_abs_error <= int8_error_bound(max(layer.steps), m.weight)
             assert layer.bits == 8 and len(layer.steps) == (m.out_features if per_channel else 1)
     assert r.serialized_bytes < r.serialized_bytes_float and r.bytes < r.bytes_float / 3
     assert r.latency_float_s > 0 and r.latency_quantized_s > 0
