@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from visualizer.core import experiment
-from visualizer.core.data import load_dataset
-from visualizer.core.rundir import train_to_dir
+from visualizer.core.data.sets import load_dataset
+from visualizer.core.runs.folder import train_to_dir
 
 
 def train_run(out: Path, raw: dict) -> Path:

@@ -7,11 +7,13 @@ import subprocess
 import sys
 
 CHECK = """
-import sys
-import visualizer.core.experiment, visualizer.core.data, visualizer.core.train, visualizer.core.bench
-import visualizer.core.rundir, visualizer.core.predict, visualizer.core.modelio
-import visualizer.cli
-visualizer.cli.build_parser()
+import importlib, pkgutil, sys
+import visualizer.core, visualizer.cli
+for package in (visualizer.core, visualizer.cli):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
+import visualizer.cli.parser
+visualizer.cli.parser.build_parser()
 bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'superqt', 'shiboken6'))
 print(','.join(bad))
 """
@@ -33,14 +35,14 @@ def test_core_sources_have_no_qt_imports():
 
 
 def test_the_command_line_knows_the_evaluation_methods():
-    from visualizer.cli_evaluate import METHODS
-    from visualizer.core.evaluate import METHODS as CORE_METHODS
+    from visualizer.cli.evaluate import METHODS
+    from visualizer.core.evaluation.folds import METHODS as CORE_METHODS
 
     assert set(METHODS) == set(CORE_METHODS)
 
 
 def test_building_the_parser_does_not_import_torch():
-    code = "import sys, visualizer.cli; visualizer.cli.build_parser(); print('torch' in sys.modules)"
+    code = "import sys, visualizer.cli.parser; visualizer.cli.parser.build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -48,7 +50,7 @@ def test_building_the_parser_does_not_import_torch():
 def test_the_window_module_loads_without_torch():
     """The window paints first and imports torch after (first paint ~0.5 s instead of ~1.4 s): nothing the window
     module imports may pull torch in at import time."""
-    code = ("import sys, visualizer.qt.main_window, visualizer.qt.app; "
+    code = ("import sys, visualizer.qt.app.main_window, visualizer.qt.app.start; "
             "print(sorted(m for m in ('torch', 'sklearn', 'OpenGL') if m in sys.modules))")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)

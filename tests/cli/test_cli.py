@@ -39,7 +39,7 @@ def test_run_moons_writes_every_file(tmp_path):
             "decision_boundary.png", "run.sqlite"} <= names
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["final"]["val_acc"] >= 0.95
-    from visualizer.core.runs import RunReader
+    from visualizer.core.runs.file import RunReader
 
     with RunReader(out / "run.sqlite") as recorded:  # the run file holds what the CSV holds
         assert len(recorded.history()) == summary["steps"] + 1 and recorded.ended.reason == "completed"
@@ -54,7 +54,7 @@ def test_run_moons_writes_every_file(tmp_path):
     assert rows[1]["val_loss"] == "" and float(rows[-1]["val_acc"]) == pytest.approx(summary["final"]["val_acc"])
     # the resolved experiment trains the same run again, and the weights load without unpickling
     from visualizer.core import experiment
-    from visualizer.core.modelio import load_weights
+    from visualizer.core.model.weights import load_weights
 
     again = experiment.load(out / "experiment.toml")
     assert again == experiment.load(PRESETS / "moons.toml")

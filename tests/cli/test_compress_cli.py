@@ -14,13 +14,13 @@ import pytest
 import torch
 
 from tests.helpers import one_torch_thread, train_run  # noqa: F401  (fixtures)
-from visualizer import cli_compress
+from visualizer.cli import compress as cli_compress
 from visualizer.core import experiment
-from visualizer.core.data import load_dataset
-from visualizer.core.modelio import load_weights
-from visualizer.core.pruning import masks, prune_model
-from visualizer.core.rundir import train_to_dir
-from visualizer.core.trained import load_run, scores
+from visualizer.core.compression.pruning import masks, prune_model
+from visualizer.core.data.sets import load_dataset
+from visualizer.core.model.weights import load_weights
+from visualizer.core.runs.folder import train_to_dir
+from visualizer.core.runs.loaded import load_run, scores
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -42,7 +42,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def visualizer(*args: str, capsys) -> tuple[int, str, str]:
-    """Run a command in-process (as visualizer.cli runs it once wired): exit status, stdout, stderr."""
+    """Run a command in-process (as visualizer.cli.parser runs it once wired): exit status, stdout, stderr."""
     code = cli_compress.main([str(a) for a in args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
@@ -182,13 +182,13 @@ def test_add_parsers_sets_a_command_for_each_subcommand():
 
 
 def _wired() -> bool:
-    from visualizer import cli
+    from visualizer.cli import parser as cli
 
     action = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return "compress" in action.choices
 
 
-@pytest.mark.skipif(not _wired(), reason="visualizer.cli does not yet add the compress/distill parsers")
+@pytest.mark.skipif(not _wired(), reason="visualizer.cli.parser does not yet add the compress/distill parsers")
 def test_the_visualizer_command_runs_compress(run_dir, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = tmp_path / "via_cli"

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from visualizer import cli
+from visualizer.cli import parser as cli
 from visualizer.core import experiment
-from visualizer.core.runs import RunReader, record
-from visualizer.core.train import TrainingSession
-from visualizer.qt.run_export import LANDSCAPE_RESOLUTION
+from visualizer.core.runs.file import RunReader, record
+from visualizer.core.training.session import TrainingSession
+from visualizer.qt.runs.export import LANDSCAPE_RESOLUTION
 
 MOONS = {"title": "tiny moons", "data": {"name": "moons", "samples": 200, "seed": 0},
          "model": {"hidden": [8], "activation": "tanh"},
@@ -191,7 +191,7 @@ def test_without_stored_weights_the_last_snapshot_is_the_network(moons, tmp_path
 
 
 def test_fewer_than_three_snapshots_use_a_random_plane(tmp_path):
-    from visualizer.qt.run_export import RunExport
+    from visualizer.qt.runs.export import RunExport
 
     run = RunExport(_record(tmp_path / "two", MOONS, 1000))  # snapshots at the first and the last step only
     try:

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
-from visualizer import cli
-from visualizer.cli_landscape import check_options
+from visualizer.cli import parser as cli
+from visualizer.cli.landscape import check_options
 from visualizer.core.errors import VisualizerError
-from visualizer.core.losses import LOSSES
-from visualizer.core.nets import MLP
+from visualizer.core.model.losses import LOSSES
+from visualizer.core.model.nets import MLP
 
 EXPERIMENT = """
 title = "tiny moons"
@@ -153,7 +153,7 @@ def test_check_options_accepts_the_edges():
 
 
 def test_the_3d_png_is_skipped_in_one_line_without_opengl(trained, tmp_path, capsys):
-    from visualizer.cli_landscape import write_landscape_plots
+    from visualizer.cli.landscape import write_landscape_plots
     from visualizer.qt.plots import ensure_app
 
     if ensure_app().platformName() != "offscreen":

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from visualizer.core.analytic import (
+from visualizer.core.model.optimizers import ArticleMomentum
+from visualizer.core.playground.functions import (
     MAX_RACERS,
     PRESETS_DIR,
     TEST_FUNCTIONS,
@@ -19,7 +20,6 @@ from visualizer.core.analytic import (
     preset_paths,
     surface,
 )
-from visualizer.core.optim import ArticleMomentum
 
 
 @pytest.mark.parametrize("key", [k for k, fn in TEST_FUNCTIONS.items() if fn.minima])

@@ -15,10 +15,8 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from tests.helpers import one_torch_thread, train_run  # noqa: F401  (fixtures)
-from visualizer.core.compress import PruneRequest, QuantRequest, compress, parse_prune, parse_quantize
-from visualizer.core.errors import VisualizerError
-from visualizer.core.nets import MLP, count_parameters, parameter_count
-from visualizer.core.pruning import (
+from visualizer.core.compression.compress import PruneRequest, QuantRequest, compress, parse_prune, parse_quantize
+from visualizer.core.compression.pruning import (
     PRUNE_METHODS,
     check_amount,
     hidden_widths,
@@ -29,9 +27,17 @@ from visualizer.core.pruning import (
     prune_model,
     shrink,
 )
-from visualizer.core.quantization import QUANT_METHODS, pow2_quantize, quantize, quiet_quantization, uniform_quantize
-from visualizer.core.sensitivity import bits_sweep, curves, pow2_sweep, sparsity_sweep
-from visualizer.core.trained import linear_modules, load_run, scores
+from visualizer.core.compression.quantization import (
+    QUANT_METHODS,
+    pow2_quantize,
+    quantize,
+    quiet_quantization,
+    uniform_quantize,
+)
+from visualizer.core.compression.sensitivity import bits_sweep, curves, pow2_sweep, sparsity_sweep
+from visualizer.core.errors import VisualizerError
+from visualizer.core.model.nets import MLP, count_parameters, parameter_count
+from visualizer.core.runs.loaded import linear_modules, load_run, scores
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -72,7 +78,7 @@ def fresh_linears(model: nn.Module) -> list[nn.Linear]:
 
 
 def test_load_run_rebuilds_the_trained_model(run, digits_dir):
-    from visualizer.core.modelio import load_weights
+    from visualizer.core.model.weights import load_weights
 
     assert not run.model.training and run.metric_name == "accuracy" and run.eval_set_name == "validation"
     saved = load_weights(digits_dir / "model.safetensors")
@@ -496,7 +502,7 @@ def test_registries_describe_every_method():
 
 
 def test_weight_arrays_for_histograms(run):
-    from visualizer.core.trained import weight_arrays
+    from visualizer.core.runs.loaded import weight_arrays
 
     arrays = weight_arrays(prune_model(run.model, "l1", 0.5))
     assert list(arrays) == [name for _, name, _ in linear_modules(run.model)]

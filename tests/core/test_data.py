@@ -10,7 +10,7 @@ import pytest
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
-from visualizer.core.data import DATASETS, Dataset, load_dataset, raw_arrays, validate_data_spec
+from visualizer.core.data.sets import DATASETS, Dataset, load_dataset, raw_arrays, validate_data_spec
 from visualizer.core.errors import ExperimentError
 from visualizer.core.experiment import DataSpec
 

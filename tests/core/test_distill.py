@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.helpers import one_torch_thread, train_run  # noqa: F401  (fixtures)
-from visualizer.core.distill import (
+from visualizer.core.compression.distill import (
     StudentSession,
     check_settings,
     compare,
@@ -19,12 +19,12 @@ from visualizer.core.distill import (
     fine_tune_session,
     student_experiment,
 )
+from visualizer.core.compression.pruning import masks, prune_model
 from visualizer.core.errors import VisualizerError
-from visualizer.core.events import RunStarted, StepEvent
-from visualizer.core.nets import count_parameters, parameter_count
-from visualizer.core.pruning import masks, prune_model
-from visualizer.core.train import RunControl, TrainingSession
-from visualizer.core.trained import linear_modules, load_run, scores
+from visualizer.core.model.nets import count_parameters, parameter_count
+from visualizer.core.runs.loaded import linear_modules, load_run, scores
+from visualizer.core.training.events import RunStarted, StepEvent
+from visualizer.core.training.session import RunControl, TrainingSession
 
 # The teacher of the distillation test: digits with only 20% of the samples for training (359), one hidden layer of
 # 128 ReLU units, Adam at lr 0.01 for 30 epochs: 0.949 validation accuracy on the other 1438 digits.

@@ -7,9 +7,9 @@ import pytest
 from sklearn import metrics as skm
 from sklearn import model_selection as ms
 
-from visualizer.core.data import raw_arrays
+from visualizer.core.data.sets import raw_arrays
 from visualizer.core.errors import VisualizerError
-from visualizer.core.evaluate import (
+from visualizer.core.evaluation.folds import (
     EvalSpec,
     FoldProgress,
     FoldResult,
@@ -21,7 +21,7 @@ from visualizer.core.evaluate import (
     summarize,
 )
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.train import RunControl
+from visualizer.core.training.session import RunControl
 
 IRIS = Experiment(data=DataSpec(name="iris", seed=3), model=ModelSpec(hidden=(8,), activation=("relu",)),
                   train=TrainSpec(optimizer="adam", lr=0.02, batch_size=16, epochs=8, loss="cross_entropy"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from visualizer.core import experiment
-from visualizer.core.data import load_dataset
+from visualizer.core.data.sets import load_dataset
 from visualizer.core.errors import ExperimentError, VisualizerError
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
 
@@ -168,8 +168,8 @@ def test_presets_load_and_resolve(preset):
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
 def test_presets_train_well(preset):
     """Each preset reaches >= 0.9 validation accuracy (or R²): what a user opening it expects to see."""
-    from visualizer.core.events import RunEnded, StepEvent
-    from visualizer.core.train import TrainingSession
+    from visualizer.core.training.events import RunEnded, StepEvent
+    from visualizer.core.training.session import TrainingSession
 
     exp = experiment.load(preset)
     dataset = load_dataset(exp.data, preset.parent)

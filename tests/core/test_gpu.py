@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from visualizer.core.events import RunEnded, StepEvent
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.train import TrainingSession
+from visualizer.core.training.events import RunEnded, StepEvent
+from visualizer.core.training.session import TrainingSession
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 

@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
-from visualizer.core.data import load_dataset
+from visualizer.core.data.sets import load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec
-from visualizer.core.landscape import (
+from visualizer.core.landscape.directions import (
     filter_normalized_direction,
     hessian_directions,
     loss_surface,
@@ -21,8 +21,8 @@ from visualizer.core.landscape import (
     random_plane,
     weight_axes,
 )
-from visualizer.core.losses import LOSSES
-from visualizer.core.nets import MLP, flat_parameters
+from visualizer.core.model.losses import LOSSES
+from visualizer.core.model.nets import MLP, flat_parameters
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -185,7 +185,7 @@ def test_unknown_networks_fall_back_to_the_loop_and_bad_vectors_are_refused():
 
 
 def test_the_benchmark_reports_its_keys_on_small_grids(monkeypatch):
-    from visualizer.core import bench_landscape as bench
+    from visualizer.core.landscape import bench
 
     monkeypatch.setattr(bench, "CASES", {name: (*case[:4], 5) for name, case in bench.CASES.items()})
     monkeypatch.setattr(bench, "matmul_rate", lambda: 1e10)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from visualizer.core.losses import LOSSES, losses_for
+from visualizer.core.model.losses import LOSSES, losses_for
 
 
 def _data():

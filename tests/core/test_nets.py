@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from visualizer.core.experiment import ModelSpec
-from visualizer.core.nets import build_model, flat_parameters, parameter_count
+from visualizer.core.model.nets import build_model, flat_parameters, parameter_count
 
 
 def test_layers_follow_the_spec():
@@ -30,13 +30,13 @@ def test_linear_model_has_no_hidden_layer():
 def test_count_parameters_matches_the_built_model():
     for hidden, bn in (((5, 4), True), ((), False), ((7,), False), ((3, 3, 3), True)):
         spec = ModelSpec(hidden=hidden, activation=("relu",) * len(hidden), batch_norm=bn)
-        from visualizer.core.nets import count_parameters
+        from visualizer.core.model.nets import count_parameters
 
         assert count_parameters(3, hidden, 2, bn) == parameter_count(build_model(spec, 3, 2))
 
 
 def test_linear_weights_cut_from_the_flat_vector():
-    from visualizer.core.nets import linear_weights, parameter_shapes
+    from visualizer.core.model.nets import linear_weights, parameter_shapes
 
     spec = ModelSpec(hidden=(5, 4), activation=("relu", "tanh"), batch_norm=True)
     model = build_model(spec, 3, 2)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from visualizer.core.errors import ExperimentError
-from visualizer.core.optim import (
+from visualizer.core.model.optimizers import (
     OPTIMIZERS,
     ArticleMomentum,
     hyperparam_names,

@@ -9,14 +9,22 @@ import pytest
 import torch
 
 from tests.helpers import one_torch_thread  # noqa: F401
-from visualizer.core import experiment, race
-from visualizer.core.data import load_dataset
+from visualizer.core import experiment
+from visualizer.core.data.sets import load_dataset
 from visualizer.core.errors import VisualizerError
-from visualizer.core.landscape import loss_surface, loss_surface_reference, project
-from visualizer.core.losses import LOSSES
-from visualizer.core.nets import build_model, flat_parameters
-from visualizer.core.race import RaceEntry, RaceProgress, RaceResult, RaceRun, race_network, run_race
-from visualizer.core.train import RunControl
+from visualizer.core.landscape.directions import loss_surface, loss_surface_reference, project
+from visualizer.core.model.losses import LOSSES
+from visualizer.core.model.nets import build_model, flat_parameters
+from visualizer.core.playground import network_race as race
+from visualizer.core.playground.network_race import (
+    RaceEntry,
+    RaceProgress,
+    RaceResult,
+    RaceRun,
+    race_network,
+    run_race,
+)
+from visualizer.core.training.session import RunControl
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -16,12 +16,12 @@ import pytest
 import torch
 
 from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
-from visualizer.core import runs
 from visualizer.core.errors import VisualizerError
-from visualizer.core.events import RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs import RunReader, RunWriter, create_run_file, record
-from visualizer.core.train import TrainingSession
+from visualizer.core.runs import file as runs
+from visualizer.core.runs.file import RunReader, RunWriter, create_run_file, record
+from visualizer.core.training.events import RunEnded, RunStarted, Snapshot, StepEvent
+from visualizer.core.training.session import TrainingSession
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,8 +128,8 @@ KILLED_RUN = textwrap.dedent("""
     import sys, torch
     torch.set_num_threads(1)
     from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-    from visualizer.core.runs import RunWriter
-    from visualizer.core.train import TrainingSession
+    from visualizer.core.runs.file import RunWriter
+    from visualizer.core.training.session import TrainingSession
     exp = Experiment(data=DataSpec(name="moons", samples=400), model=ModelSpec(hidden=(16,), activation=("tanh",)),
                      train=TrainSpec(epochs=100000, batch_size=16, seed=3, loss="cross_entropy"))
     session = TrainingSession(exp)

@@ -10,11 +10,11 @@ import pytest
 
 from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer.core.errors import VisualizerError
-from visualizer.core.events import Snapshot
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.run_library import delete_run, list_runs, rename_run, run_files
-from visualizer.core.runs import RunFileExists, RunReader, RunWriter
-from visualizer.core.train import TrainingSession
+from visualizer.core.runs.file import RunFileExists, RunReader, RunWriter
+from visualizer.core.runs.library import delete_run, list_runs, rename_run, run_files
+from visualizer.core.training.events import Snapshot
+from visualizer.core.training.session import TrainingSession
 
 EXP = Experiment(
     data=DataSpec(name="moons", samples=100, noise=0.2, seed=1),

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from visualizer.core import bench
-from visualizer.core.data import load_dataset
-from visualizer.core.device import resolve_device
-from visualizer.core.events import RunEnded, RunStarted, Snapshot, StepEvent
+from visualizer.core.data.sets import load_dataset
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.history import History
-from visualizer.core.nets import flat_parameters
-from visualizer.core.schedules import SCHEDULES
-from visualizer.core.train import RunControl, TrainingSession
+from visualizer.core.model.nets import flat_parameters
+from visualizer.core.model.schedules import SCHEDULES
+from visualizer.core.training import bench
+from visualizer.core.training.device import resolve_device
+from visualizer.core.training.events import RunEnded, RunStarted, Snapshot, StepEvent
+from visualizer.core.training.history import History
+from visualizer.core.training.session import RunControl, TrainingSession
 
 SMALL = Experiment(
     data=DataSpec(name="moons", samples=200, noise=0.2, seed=1),

@@ -25,7 +25,7 @@ def _no_thread_left_running():
 @pytest.fixture
 def main_window(qtbot):
     """The main window shown on the built-in example, its data loaded; closed after the test."""
-    from visualizer.qt.main_window import MainWindow
+    from visualizer.qt.app.main_window import MainWindow
 
     w = MainWindow()
     qtbot.addWidget(w)

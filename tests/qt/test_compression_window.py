@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core import sensitivity
-from visualizer.core.pruning import prune
-from visualizer.core.quantization import quantize
+from visualizer.core.compression import sensitivity
+from visualizer.core.compression.pruning import prune
+from visualizer.core.compression.quantization import quantize
+from visualizer.qt.compression.window import CompressionWindow
 from visualizer.qt.compression.worker import THREAD_NAME
-from visualizer.qt.compression_window import CompressionWindow
 
 ROOT = Path(__file__).parents[2]
 NAMES = [(QComboBox, "pruneMethodCombo"), (QAbstractSlider, "pruneAmountSlider"), (QAbstractSpinBox, "pruneAmountSpin"),

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.core import experiment
-from visualizer.core.evaluate import summarize
+from visualizer.core.evaluation.folds import summarize
 from visualizer.qt.evaluation.replay import OVERLAY, SEQUENTIAL
+from visualizer.qt.evaluation.window import EvaluationWindow
 from visualizer.qt.evaluation.worker import THREAD_NAME
-from visualizer.qt.evaluation_window import EvaluationWindow
 
 PRESETS = Path(__file__).parents[2] / "resources" / "experiments"
 NAMES = [(QComboBox, "evalMethodCombo"), (QAbstractSpinBox, "evalKSpin"), (QAbstractSpinBox, "evalRepeatsSpin"),

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialogButtonBox, QHBoxLayout, QWidget
 
-from visualizer.qt.export_dialog import ExportDialog, export_dashboard, file_stem
 from visualizer.qt.plots import HistogramPlot, LossPlot
+from visualizer.qt.runs.export_dialog import ExportDialog, export_dashboard, file_stem
 
 
 def _plots() -> dict[str, QWidget]:

@@ -22,7 +22,7 @@ app = QApplication(sys.argv[:1])
 from visualizer.qt.plots.landscape_plot import opengl_unavailable
 assert opengl_unavailable() == "", opengl_unavailable()
 from visualizer.qt.plots.landscape3d import Landscape3DPlot
-from visualizer.qt.landscape_view import LandscapeView
+from visualizer.qt.landscape.view import LandscapeView
 
 a = np.linspace(-1, 1, 31)
 b = np.linspace(-1, 1, 25)

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage
 
-from visualizer.cli_landscape import write_landscape_plots
+from visualizer.cli.landscape import write_landscape_plots
 from visualizer.qt.plots import LandscapePlot
 
 

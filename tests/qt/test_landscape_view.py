@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from visualizer.core import experiment
-from visualizer.core.data import load_dataset
-from visualizer.core.landscape import project
-from visualizer.core.losses import LOSSES
-from visualizer.core.nets import build_model
-from visualizer.core.train import TrainingSession
-from visualizer.qt.landscape_view import LandscapeView
-from visualizer.qt.landscape_worker import THREAD_NAME, LandscapeWorker, SurfaceRequest
+from visualizer.core.data.sets import load_dataset
+from visualizer.core.landscape.directions import project
+from visualizer.core.model.losses import LOSSES
+from visualizer.core.model.nets import build_model
+from visualizer.core.training.session import TrainingSession
+from visualizer.qt.landscape.view import LandscapeView
+from visualizer.qt.landscape.worker import THREAD_NAME, LandscapeWorker, SurfaceRequest
 
 MOONS = Path(__file__).parents[2] / "resources" / "experiments" / "moons.toml"
 
@@ -111,7 +111,7 @@ def test_the_surface_and_path_export_as_csv(view, qtbot, run, tmp_path):
 
 
 def test_a_long_path_is_thinned_keeping_its_ends(view, qtbot, run, monkeypatch):
-    import visualizer.qt.landscape_view as lv
+    import visualizer.qt.landscape.view as lv
 
     monkeypatch.setattr(lv, "MAX_PATH_SNAPSHOTS", 10)
     _, _, snaps = run
@@ -235,7 +235,7 @@ def test_clear_joins_the_landscape_thread(view, qtbot, run):
 
 
 def test_window_flow_shows_a_live_surface_and_joins_on_close(qtbot):
-    from visualizer.qt.main_window import FINISHED, MainWindow
+    from visualizer.qt.app.main_window import FINISHED, MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from visualizer.qt.lessons import LESSONS
-from visualizer.qt.main_window import FINISHED
+from visualizer.qt.app.lessons import LESSONS
+from visualizer.qt.app.main_window import FINISHED
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QCheckBox, QComboBox, QDockWidget, QWidget
 
-from visualizer.qt.main_window import FINISHED, IDLE, PAUSED, RUNNING, MainWindow
+from visualizer.qt.app.main_window import FINISHED, IDLE, PAUSED, RUNNING, MainWindow
 
 PRESETS = Path(__file__).parents[2] / "resources" / "experiments"
 
@@ -68,7 +68,7 @@ def test_every_control_has_a_tooltip(window):
 
 
 def test_shortcuts_are_listed_under_help(window):
-    from visualizer.qt.actions import shortcut_rows
+    from visualizer.qt.app.actions import shortcut_rows
 
     keys = {k for k, _ in shortcut_rows(window.acts)}
     assert {"Space", "S", "R", "Ctrl+N", "Ctrl+O", "Ctrl+S"} <= keys
@@ -231,7 +231,7 @@ def test_compress_needs_a_finished_run_and_then_opens_on_it(window, qtbot):
 
 
 def test_every_run_is_recorded_as_a_run_file(window, qtbot):
-    from visualizer.core.runs import RunReader
+    from visualizer.core.runs.file import RunReader
 
     window.acts.train.trigger()
     qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)

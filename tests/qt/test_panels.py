@@ -13,11 +13,11 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QFileDialog, QWidget
 
-from visualizer.core.data import DATASETS
-from visualizer.core.device import available_devices
+from visualizer.core.data.sets import DATASETS
 from visualizer.core.experiment import DataSpec, ModelSpec, TrainSpec
-from visualizer.core.losses import losses_for
-from visualizer.core.nets import MAX_LAYERS, count_parameters
+from visualizer.core.model.losses import losses_for
+from visualizer.core.model.nets import MAX_LAYERS, count_parameters
+from visualizer.core.training.device import available_devices
 from visualizer.qt.panels import DataPanel, NetworkPanel, TrainPanel, train_panel
 
 REQUIRED = {

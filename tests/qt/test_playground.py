@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from visualizer.core.analytic import MAX_RACERS, PRESETS_DIR, Racer, load_preset, preset_paths
+from visualizer.core.playground.functions import MAX_RACERS, PRESETS_DIR, Racer, load_preset, preset_paths
 from visualizer.qt.playground.panel import slider_from_speed
 from visualizer.qt.playground.plots import THIN_FROM, decimate_curve, thin_path
-from visualizer.qt.playground.window import GRID
-from visualizer.qt.playground_window import PlaygroundWindow
+from visualizer.qt.playground.window import GRID, PlaygroundWindow
 
 ROSENBROCK = PRESETS_DIR / "momentum_vs_sgd_rosenbrock.toml"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from visualizer.core import experiment
-from visualizer.qt.race_window import THREAD_NAME, RaceWindow
+from visualizer.qt.playground.race_window import THREAD_NAME, RaceWindow
 
 TINY = {"title": "tiny moons",
         "data": {"name": "moons", "samples": 120, "noise": 0.2, "seed": 0},

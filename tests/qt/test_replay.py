@@ -13,13 +13,14 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from visualizer.core import data as data_module
+from visualizer.core.data import sets as data_module
 from visualizer.core.errors import VisualizerError
-from visualizer.core.events import Snapshot, StepEvent
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs import RunReader, RunWriter
-from visualizer.core.train import TrainingSession
-from visualizer.qt.replay import HistoryUpTo, ReplayWindow
+from visualizer.core.runs.file import RunReader, RunWriter
+from visualizer.core.runs.replay import HistoryUpTo
+from visualizer.core.training.events import Snapshot, StepEvent
+from visualizer.core.training.session import TrainingSession
+from visualizer.qt.runs.replay_window import ReplayWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,7 +149,7 @@ def test_play_advances_and_stops_at_the_end(window, qtbot):
 
 
 def test_replay_clock_follows_the_run_pace(runs):
-    from visualizer.qt.replay import ReplayRun
+    from visualizer.core.runs.replay import ReplayRun
 
     run = ReplayRun(runs[0] / "moons.sqlite")
     try:
@@ -188,7 +189,7 @@ def test_compare_overlays_another_run(window, runs):
 
 
 def test_compare_draws_the_other_path_on_the_landscape_plane(window, qtbot, runs):
-    from visualizer.core.plane import project
+    from visualizer.core.landscape.plane import project
 
     window.show()
     views = window.views
@@ -319,8 +320,8 @@ def test_follows_a_live_run_and_opens_it_after_a_kill(qtbot, tmp_path):
 
 
 def test_a_run_without_an_end_is_followed_only_while_its_file_changes(qtbot, tmp_path, monkeypatch):
-    from visualizer.core.events import RunEnded
-    from visualizer.qt.replay import window as window_module
+    from visualizer.core.training.events import RunEnded
+    from visualizer.qt.runs import replay_window as window_module
 
     path = tmp_path / "cut.sqlite"
     session = TrainingSession(SINE)

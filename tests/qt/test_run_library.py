@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from visualizer.core.events import RunEnded
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs import RunWriter
-from visualizer.core.train import TrainingSession
-from visualizer.qt.run_library import COLUMNS, RunLibraryDialog, resolve_run_path
+from visualizer.core.runs.file import RunWriter
+from visualizer.core.training.events import RunEnded
+from visualizer.core.training.session import TrainingSession
+from visualizer.qt.runs.library import COLUMNS, RunLibraryDialog, resolve_run_path
 
 EXP = Experiment(
     data=DataSpec(name="moons", samples=100, noise=0.2, seed=1),

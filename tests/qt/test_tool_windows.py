@@ -8,8 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-from visualizer.core.landscape import project
-from visualizer.qt.main_window import FINISHED
+from visualizer.core.landscape.directions import project
+from visualizer.qt.app.main_window import FINISHED
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import tomli_w
 
-from .errors import ExperimentError, VisualizerError, choices
+from visualizer.core.errors import ExperimentError, VisualizerError, choices
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _check_keys(section: str, table, allowed) -> None:
 
 
 def _parse_data(t: dict) -> DataSpec:
-    from .data import DATASETS
+    from visualizer.core.data.sets import DATASETS
 
     _check_keys("data", t, [f.name for f in fields(DataSpec)])
     d = DataSpec()
@@ -147,7 +147,7 @@ def _parse_data(t: dict) -> DataSpec:
 
 
 def _parse_model(t: dict) -> ModelSpec:
-    from .nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH
+    from visualizer.core.model.nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH
 
     _check_keys("model", t, [f.name for f in fields(ModelSpec)])
     hidden = t.get("hidden", list(ModelSpec.hidden))
@@ -177,8 +177,8 @@ def _parse_model(t: dict) -> ModelSpec:
 
 
 def _parse_train(t: dict) -> TrainSpec:
-    from .losses import LOSSES
-    from .optim import OPTIMIZERS, hyperparam_names
+    from visualizer.core.model.losses import LOSSES
+    from visualizer.core.model.optimizers import OPTIMIZERS, hyperparam_names
 
     core = [f.name for f in fields(TrainSpec) if f.name != "hyper"]
     extra = sorted(hyperparam_names() - set(core))
@@ -311,7 +311,7 @@ def atomic_write_bytes(path: Path, payload: bytes) -> Path:
 
 def resolve(exp: Experiment, dataset) -> Experiment:
     """Fill in what depends on the data (the 'auto' loss) and check that the loss fits the task."""
-    from .losses import LOSSES, default_loss, losses_for, task_kind
+    from visualizer.core.model.losses import LOSSES, default_loss, losses_for, task_kind
 
     loss = exp.train.loss
     if loss == "auto":

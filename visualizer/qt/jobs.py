@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .bridge import WORKER_THREADS
+from visualizer.qt.training.bridge import WORKER_THREADS
 
 Job = Callable[[Callable[[object], None], object], None]
 
@@ -37,7 +37,7 @@ class JobWorker:
     ``stop_and_join`` asks the job to stop (``control.stop()``) and waits for the thread."""
 
     def __init__(self, kind: str, job: Job, thread_name: str, threads: int = WORKER_THREADS) -> None:
-        from ..core.train import RunControl
+        from visualizer.core.training.session import RunControl
 
         self.kind = kind
         self.control = RunControl()
@@ -73,7 +73,7 @@ class JobWorker:
     def _work(self) -> None:
         import torch
 
-        from ..core.errors import VisualizerError
+        from visualizer.core.errors import VisualizerError
 
         torch.set_num_threads(self._threads)
         t0 = time.perf_counter()

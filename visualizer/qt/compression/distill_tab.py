@@ -8,11 +8,8 @@ import re
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
-from ..figures import METRIC_LABELS, show_history
-from ..plots import LossPlot, SweepPlot
-from ..plots._style import TITLE_PT, get_theme, pt
-from .jobs import StudentEvent, distill_job
-from .widgets import (
+from visualizer.qt.compression.jobs import StudentEvent, distill_job
+from visualizer.qt.compression.widgets import (
     button,
     column,
     compact,
@@ -26,14 +23,17 @@ from .widgets import (
     row,
     spin,
 )
-from .worker import JobEnded, JobRunner
+from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.plots import LossPlot, SweepPlot
+from visualizer.qt.plots._style import TITLE_PT, get_theme, pt
+from visualizer.qt.plots.figures import METRIC_LABELS, show_history
 
 WHICH_TITLES = {"distilled": "distilled student", "scratch": "student from scratch"}
 
 
 def parse_widths(text: str) -> tuple[int, ...]:
     """'16, 8' or '16 8' -> (16, 8); anything else raises VisualizerError naming the text."""
-    from ...core.errors import VisualizerError
+    from visualizer.core.errors import VisualizerError
 
     parts = [p for p in re.split(r"[,\s;]+", text.strip()) if p]
     if not parts or not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
@@ -49,7 +49,7 @@ class DistillTab(QWidget):
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from ...core.distill import MAX_TEMPERATURE
+        from visualizer.core.compression.distill import MAX_TEMPERATURE
 
         self.run = None
         self.comparison = None
@@ -114,8 +114,8 @@ class DistillTab(QWidget):
 
     def request(self, hidden: str, temperature: float, alpha: float, epochs: int) -> bool:
         """Start distillation with these settings; False with a message when they are refused."""
-        from ...core.distill import check_settings
-        from ...core.errors import VisualizerError
+        from visualizer.core.compression.distill import check_settings
+        from visualizer.core.errors import VisualizerError
 
         if self.run is None or self.runner.running:
             return False
@@ -167,9 +167,9 @@ class DistillTab(QWidget):
         self.cancel_button.setEnabled(running)
 
     def _on_items(self, items: list) -> None:
-        from ...core.distill import Comparison
-        from ...core.events import RunStarted
-        from ...core.history import History
+        from visualizer.core.compression.distill import Comparison
+        from visualizer.core.training.events import RunStarted
+        from visualizer.core.training.history import History
 
         drawn = False
         for item in items:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..plots import HistogramPair, histogram_pair
-from ..plots.compare_histogram_plot import MAX_LEVEL_LINES
-from .worker import Cancelled
+from visualizer.qt.compression.worker import Cancelled
+from visualizer.qt.plots import HistogramPair, histogram_pair
+from visualizer.qt.plots.compare_histogram_plot import MAX_LEVEL_LINES
 
 LATENCY_REPEATS = 30
 
@@ -81,7 +81,7 @@ class Baseline:
 
 
 def measure_baseline(run) -> Baseline:
-    from ...core.trained import float_bytes, parameter_counts, scores, weight_arrays
+    from visualizer.core.runs.loaded import float_bytes, parameter_counts, scores, weight_arrays
 
     total, nonzero = parameter_counts(run.model)
     return Baseline(scores(run.model, run), total, nonzero, float_bytes(run.model), weight_arrays(run.model))
@@ -91,7 +91,7 @@ def measure_baseline(run) -> Baseline:
 
 
 def _prune_pairs(before: dict[str, np.ndarray], model) -> tuple[HistogramPair, ...]:
-    from ...core.trained import weight_arrays
+    from visualizer.core.runs.loaded import weight_arrays
 
     pairs = []
     for name, after in weight_arrays(model).items():
@@ -109,7 +109,7 @@ def dense_flat(run, model) -> np.ndarray:
     parameters() — pruning re-registers weights, so its own parameters() order differs."""
     import torch
 
-    from ...core.pruning import clone, make_permanent
+    from visualizer.core.compression.pruning import clone, make_permanent
 
     state = make_permanent(clone(model)).state_dict()
     names = [name for name, _ in run.model.named_parameters()]
@@ -120,7 +120,7 @@ def preview_job(run, method: str, amount: float, before: dict[str, np.ndarray]):
     """Prune a copy with the core's prune() (the loaded model is not touched) and histogram it."""
 
     def job(put, control) -> None:
-        from ...core.pruning import prune
+        from visualizer.core.compression.pruning import prune
 
         t0 = time.perf_counter()
         result = prune(run, method, amount, latency_repeats=1)
@@ -136,10 +136,10 @@ def fine_tune_job(run, model, epochs: int, report, before: dict[str, np.ndarray]
     events live, then the retrained model's outcome (also when stopped early: what was trained so far)."""
 
     def job(put, control) -> None:
-        from ...core.distill import fine_tune_session
-        from ...core.events import RunEnded
-        from ...core.pruning import clone, layer_sparsity
-        from ...core.trained import parameter_counts, scores
+        from visualizer.core.compression.distill import fine_tune_session
+        from visualizer.core.compression.pruning import clone, layer_sparsity
+        from visualizer.core.runs.loaded import parameter_counts, scores
+        from visualizer.core.training.events import RunEnded
 
         t0 = time.perf_counter()
         tuned = clone(model)
@@ -163,7 +163,7 @@ def permanent_job(run, model, report, before: dict[str, np.ndarray]):
     """torch.nn.utils.prune.remove on a copy: the zeros stay, the masks (and weight_orig) go."""
 
     def job(put, control) -> None:
-        from ...core.pruning import clone, make_permanent
+        from visualizer.core.compression.pruning import clone, make_permanent
 
         t0 = time.perf_counter()
         permanent = make_permanent(clone(model))
@@ -178,8 +178,8 @@ def measure_job(run, model, do_shrink: bool, repeats: int = LATENCY_REPEATS):
     network without its dead neurons; parameters and bytes of each."""
 
     def job(put, control) -> None:
-        from ...core.pruning import ShrinkFigures, clone, hidden_widths, make_permanent, shrink
-        from ...core.trained import float_bytes, latencies, parameter_counts, scores
+        from visualizer.core.compression.pruning import ShrinkFigures, clone, hidden_widths, make_permanent, shrink
+        from visualizer.core.runs.loaded import float_bytes, latencies, parameter_counts, scores
 
         permanent = make_permanent(clone(model)).eval()
         small = shrink(permanent) if do_shrink else None
@@ -204,7 +204,7 @@ def sparsity_sweep_job(run, method: str, per_layer: bool, include_global: bool,
     """Accuracy against sparsity (core.sensitivity.sparsity_sweep), a SweepProgress per point."""
 
     def job(put, control) -> None:
-        from ...core.sensitivity import DEFAULT_AMOUNTS, sparsity_sweep
+        from visualizer.core.compression.sensitivity import DEFAULT_AMOUNTS, sparsity_sweep
 
         for progress in sparsity_sweep(run, amounts or DEFAULT_AMOUNTS, per_layer=per_layer,
                                        include_global=include_global, method=method):
@@ -219,7 +219,7 @@ def quant_sweep_job(run, method: str):
     """pow2: accuracy against k; otherwise accuracy against bits, per tensor then per channel."""
 
     def job(put, control) -> None:
-        from ...core.sensitivity import DEFAULT_BITS, SweepProgress, bits_sweep, pow2_sweep
+        from visualizer.core.compression.sensitivity import DEFAULT_BITS, SweepProgress, bits_sweep, pow2_sweep
 
         sweeps = [pow2_sweep(run)] if method == "pow2" else [bits_sweep(run), bits_sweep(run, per_channel=True)]
         total = len(DEFAULT_BITS) * len(sweeps) if method != "pow2" else None
@@ -238,7 +238,7 @@ def quant_sweep_job(run, method: str):
 
 
 def _quant_note(layer, lo: float, hi: float) -> tuple[np.ndarray | None, str]:
-    from ...core.quantization import levels
+    from visualizer.core.compression.quantization import levels
 
     if len(layer.steps) > 1:
         return None, f"{layer.bits} bits, a step per neuron"
@@ -255,8 +255,8 @@ def quantize_job(run, method: str, parameter: int | None, per_channel: bool, bef
     """The core's quantize() on a copy, with histograms of the float and the quantized weights and the grid."""
 
     def job(put, control) -> None:
-        from ...core.quantization import quantize
-        from ...core.trained import weight_arrays
+        from visualizer.core.compression.quantization import quantize
+        from visualizer.core.runs.loaded import weight_arrays
 
         t0 = time.perf_counter()
         result = quantize(run, method, parameter, per_channel=per_channel, latency_repeats=repeats)
@@ -280,7 +280,7 @@ def distill_job(run, hidden: tuple[int, ...], temperature: float, alpha: float, 
     events live; the Comparison last."""
 
     def job(put, control) -> None:
-        from ...core.distill import compare
+        from visualizer.core.compression.distill import compare
 
         def progress(which: str, event) -> None:
             if control.stopped:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .widgets import fmt_bytes, fmt_seconds, percent
+from visualizer.qt.compression.widgets import fmt_bytes, fmt_seconds, percent
 
 #: a pruned/dense latency ratio above 1 / this reads as "no faster"
 NO_FASTER_WITHIN = 1.15

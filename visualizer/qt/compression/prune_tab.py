@@ -6,11 +6,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QSlider, QVBoxLayout, QWidget
 
-from ..figures import METRIC_LABELS, show_history
-from ..plots import CompareHistogramPlot, LossPlot
-from .jobs import LatencyFigures, PruneOutcome, fine_tune_job, measure_job, permanent_job, preview_job
-from .prune_report import latency_text, layer_rows, summary_rows
-from .widgets import (
+from visualizer.qt.compression.jobs import (
+    LatencyFigures,
+    PruneOutcome,
+    fine_tune_job,
+    measure_job,
+    permanent_job,
+    preview_job,
+)
+from visualizer.qt.compression.prune_report import latency_text, layer_rows, summary_rows
+from visualizer.qt.compression.widgets import (
     button,
     column,
     compact,
@@ -24,7 +29,9 @@ from .widgets import (
     row,
     spin,
 )
-from .worker import JobEnded, JobRunner
+from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.plots import CompareHistogramPlot, LossPlot
+from visualizer.qt.plots.figures import METRIC_LABELS, show_history
 
 DEBOUNCE_MS = 150
 DEFAULT_PERCENT = 50
@@ -40,7 +47,7 @@ class PruneTab(QWidget):
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from ...core.pruning import PRUNE_METHODS
+        from visualizer.core.compression.pruning import PRUNE_METHODS
 
         self.run = None
         self.baseline = None
@@ -134,8 +141,8 @@ class PruneTab(QWidget):
     def request(self, method: str, amount: float) -> bool:
         """Preview ``method`` at ``amount`` (a fraction, 0 to 0.99) on a worker thread; False with a message when
         the request is refused."""
-        from ...core.errors import VisualizerError
-        from ...core.pruning import check_amount, check_method
+        from visualizer.core.compression.pruning import check_amount, check_method
+        from visualizer.core.errors import VisualizerError
 
         if self.run is None:
             return False
@@ -261,8 +268,8 @@ class PruneTab(QWidget):
 
     # --- results ----------------------------------------------------------------------------------
     def _on_items(self, items: list) -> None:
-        from ...core.events import RunEnded, RunStarted, StepEvent
-        from ...core.history import History
+        from visualizer.core.training.events import RunEnded, RunStarted, StepEvent
+        from visualizer.core.training.history import History
 
         steps = False
         for item in items:

@@ -8,12 +8,24 @@ from fractions import Fraction
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QVBoxLayout, QWidget
 
-from ..figures import METRIC_LABELS
-from ..plots import CompareHistogramPlot
-from .jobs import QuantOutcome, quant_sweep_job, quantize_job
-from .sweep_box import SweepBox
-from .widgets import column, compact, fill_table, fmt_bytes, fmt_seconds, form, lay_out_tab, make_table, note, row, spin
-from .worker import JobEnded, JobRunner
+from visualizer.qt.compression.jobs import QuantOutcome, quant_sweep_job, quantize_job
+from visualizer.qt.compression.sweep_box import SweepBox
+from visualizer.qt.compression.widgets import (
+    column,
+    compact,
+    fill_table,
+    fmt_bytes,
+    fmt_seconds,
+    form,
+    lay_out_tab,
+    make_table,
+    note,
+    row,
+    spin,
+)
+from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.plots import CompareHistogramPlot
+from visualizer.qt.plots.figures import METRIC_LABELS
 
 DEBOUNCE_MS = 150
 
@@ -32,7 +44,7 @@ class QuantizeTab(QWidget):
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from ...core.quantization import QUANT_METHODS
+        from visualizer.core.compression.quantization import QUANT_METHODS
 
         self.run = None
         self.outcome: QuantOutcome | None = None
@@ -112,8 +124,8 @@ class QuantizeTab(QWidget):
 
     def request(self, method: str, parameter: int | None, per_channel: bool = False) -> bool:
         """Quantize with these settings on the worker; False with a message when they are refused."""
-        from ...core.errors import VisualizerError, choices
-        from ...core.quantization import QUANT_METHODS, check_method
+        from visualizer.core.compression.quantization import QUANT_METHODS, check_method
+        from visualizer.core.errors import VisualizerError, choices
 
         if self.run is None:
             return False
@@ -171,7 +183,7 @@ class QuantizeTab(QWidget):
         self._on_method(schedule=False)
 
     def _on_method(self, *_args, schedule: bool = True) -> None:
-        from ...core.quantization import QUANT_METHODS
+        from visualizer.core.compression.quantization import QUANT_METHODS
 
         info = QUANT_METHODS[self.method_combo.currentData()]
         self.method_combo.setToolTip(info.description)

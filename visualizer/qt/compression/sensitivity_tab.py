@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QVBoxLayout, QWidget
 
-from .jobs import sparsity_sweep_job
-from .sweep_box import SweepBox
-from .widgets import row
+from visualizer.qt.compression.jobs import sparsity_sweep_job
+from visualizer.qt.compression.sweep_box import SweepBox
+from visualizer.qt.compression.widgets import row
 
 #: the methods a single layer can be pruned with alone ('global' is the all-layers curve)
 SWEEP_METHODS = ("l1", "random", "structured")
@@ -21,7 +21,7 @@ class SensitivityTab(QWidget):
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from ...core.pruning import PRUNE_METHODS
+        from visualizer.core.compression.pruning import PRUNE_METHODS
 
         self.run = None
         self.method_combo = QComboBox()

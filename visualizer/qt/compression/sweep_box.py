@@ -11,10 +11,10 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
-from ..figures import METRIC_LABELS
-from ..plots import SweepPlot, export_widget
-from .widgets import button, fill_table, make_table, progress_bar, row
-from .worker import JobEnded, JobRunner
+from visualizer.qt.compression.widgets import button, fill_table, make_table, progress_bar, row
+from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.plots import SweepPlot, export_widget
+from visualizer.qt.plots.figures import METRIC_LABELS
 
 
 def sweep_csv(points, x_name: str, metric: str) -> str:
@@ -104,7 +104,7 @@ class SweepBox(QWidget):
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The measured curves as plotted (x scaled)."""
-        from ...core.sensitivity import curves
+        from visualizer.core.compression.sensitivity import curves
 
         return {name: (x * self.x_scale, y) for name, (x, y) in curves(self.points).items()}
 
@@ -112,7 +112,7 @@ class SweepBox(QWidget):
         return export_widget(self.plot, path, 1000, 650)
 
     def export_csv(self, path: str | Path) -> Path:
-        from ...core.experiment import atomic_write_text
+        from visualizer.core.experiment import atomic_write_text
 
         path = Path(path)
         atomic_write_text(path, sweep_csv(self.points, self.x_name, self.metric))

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..evaluation.tables import _cell, make_table
-from ..widgets.controls import button, double_spin, spin
+from visualizer.qt.evaluation.tables import _cell, make_table
+from visualizer.qt.widgets.controls import button, double_spin, spin
 
 __all__ = ["button", "column", "compact", "double_spin", "fill_table", "fmt_bytes", "fmt_seconds", "form",
            "make_table", "note", "percent", "progress_bar", "row", "spin"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..bridge import FRAME_MS, adapt_frame_rate, start_frame_timer
-from ..jobs import Cancelled, Job, JobEnded, JobWorker  # noqa: F401  (Cancelled, JobEnded: used by the tabs)
+from visualizer.qt.jobs import Cancelled, Job, JobEnded, JobWorker  # noqa: F401  (Cancelled, JobEnded: used by the tabs)
+from visualizer.qt.training.bridge import FRAME_MS, adapt_frame_rate, start_frame_timer
 
 THREAD_NAME = "compression-worker"
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..plots import FoldCurve
-from .replay import SEQUENTIAL
-from .tables import METRIC_TITLES, fill_metrics_table
+from visualizer.qt.evaluation.replay import SEQUENTIAL
+from visualizer.qt.evaluation.tables import METRIC_TITLES, fill_metrics_table
+from visualizer.qt.plots import FoldCurve
 
 
 class ResultsDrawing:
     """Mixin of EvaluationWindow: ``results``, ``raw`` and the views ``v`` in, drawing out."""
 
     def _summary_text(self) -> str:
-        from ...core.evaluate import metric_names, summarize
+        from visualizer.core.evaluation.folds import metric_names, summarize
 
         names = metric_names(self.raw.task)[:2]
         summary = summarize(self.results, self.spec, self.raw.task, len(self.raw.class_names))
@@ -28,7 +28,7 @@ class ResultsDrawing:
         return f"{len(self.results)} fold(s): " + ", ".join(parts) + " (mean ± std over the folds)."
 
     def _refresh_results(self) -> None:
-        from ...core.evaluate import metric_names
+        from visualizer.core.evaluation.folds import metric_names
 
         v, results = self.v, self.results
         names = metric_names(self.raw.task)
@@ -80,7 +80,7 @@ class ResultsDrawing:
 
     def _fold_points(self, i: int) -> tuple:
         """The fold's train and validation points, standardised as its network saw them."""
-        from ...core.data import standardise
+        from visualizer.core.data.sets import standardise
 
         if i not in self._points:
             r, raw = self.results[i], self.raw

@@ -14,12 +14,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..plots import ConfusionMatrixPlot, DecisionBoundaryPlot, FoldCurvesPlot, FoldMapPlot, FoldMetricsPlot
-from ..plots._style import TITLE_PT, get_theme, pt
-from ..widgets.controls import button as make_button
-from ..widgets.controls import spin
-from .replay import ReplayBar
-from .tables import make_table
+from visualizer.qt.evaluation.replay import ReplayBar
+from visualizer.qt.evaluation.tables import make_table
+from visualizer.qt.plots import (
+    ConfusionMatrixPlot,
+    DecisionBoundaryPlot,
+    FoldCurvesPlot,
+    FoldMapPlot,
+    FoldMetricsPlot,
+)
+from visualizer.qt.plots._style import TITLE_PT, get_theme, pt
+from visualizer.qt.widgets.controls import button as make_button
+from visualizer.qt.widgets.controls import spin
 
 USES_K = ("kfold", "stratified")
 USES_REPEATS = ("kfold", "stratified", "shuffle")
@@ -50,7 +56,7 @@ class EvaluationViews(QWidget):
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from ...core.evaluate import METHODS
+        from visualizer.core.evaluation.folds import METHODS
 
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("evalMethodCombo")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..jobs import JobEnded, JobWorker
+from visualizer.qt.jobs import JobEnded, JobWorker
 
 THREAD_NAME = "evaluation-worker"
 EvaluationEnded = JobEnded
@@ -15,7 +15,7 @@ def EvaluationWorker(experiment, spec, base_dir: Path | None, boundary_resolutio
     """A worker whose job yields run_folds' FoldProgress and FoldResult records, then a JobEnded."""
 
     def job(put, control) -> None:
-        from ...core.evaluate import run_folds
+        from visualizer.core.evaluation.folds import run_folds
 
         for event in run_folds(experiment, spec, base_dir, control=control, boundary_resolution=boundary_resolution,
                                confirm=confirm):

@@ -13,12 +13,20 @@ from PySide6.QtGui import QFont, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 from superqt import QElidingLabel
 
-from visualizer.core.data import DATASETS, LIMITS, Dataset, load_dataset, resolve_path
+from visualizer.core.data.sets import DATASETS, LIMITS, Dataset, load_dataset, resolve_path
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec
-
-from ..plots._style import class_color, get_theme
-from ._forms import PANEL_WIDTH, add_row, combo, int_spin, real_spin, scrolling_form, select_data, signals_blocked
+from visualizer.qt.panels._forms import (
+    PANEL_WIDTH,
+    add_row,
+    combo,
+    int_spin,
+    real_spin,
+    scrolling_form,
+    select_data,
+    signals_blocked,
+)
+from visualizer.qt.plots._style import class_color, get_theme
 
 FAMILY_TITLES = {"synthetic2d": "Synthetic 2-D", "regression": "Regression", "bundled": "Bundled tables",
                  "csv": "Your data"}

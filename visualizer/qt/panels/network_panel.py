@@ -8,9 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from visualizer.core.experiment import ModelSpec
-from visualizer.core.nets import ACTIVATION_FORMULAS, ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, count_parameters
-
-from ._forms import (
+from visualizer.core.model.nets import ACTIVATION_FORMULAS, ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, count_parameters
+from visualizer.qt.panels._forms import (
     PANEL_WIDTH,
     add_row,
     combo,

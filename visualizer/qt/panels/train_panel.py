@@ -7,13 +7,12 @@ from dataclasses import fields, replace
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from visualizer.core.device import available_devices
 from visualizer.core.experiment import TrainSpec
-from visualizer.core.losses import LOSSES, default_loss, losses_for
-from visualizer.core.optim import OPTIMIZERS, HyperParam
-from visualizer.core.schedules import SCHEDULES
-
-from ._forms import (
+from visualizer.core.model.losses import LOSSES, default_loss, losses_for
+from visualizer.core.model.optimizers import OPTIMIZERS, HyperParam
+from visualizer.core.model.schedules import SCHEDULES
+from visualizer.core.training.device import available_devices
+from visualizer.qt.panels._forms import (
     PANEL_WIDTH,
     FloatSpin,
     add_row,

@@ -1,5 +1,5 @@
 """The analytic playground: race optimizers on two-parameter test functions with exact surfaces."""
 
-from .window import PlaygroundWindow
+from visualizer.qt.playground.window import PlaygroundWindow
 
 __all__ = ["PlaygroundWindow"]

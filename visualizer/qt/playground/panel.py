@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.analytic import MAX_RACERS, MAX_STEPS, TEST_FUNCTIONS, load_preset, preset_paths
-from ...core.errors import VisualizerError
+from visualizer.core.errors import VisualizerError
+from visualizer.core.playground.functions import MAX_RACERS, MAX_STEPS, TEST_FUNCTIONS, load_preset, preset_paths
 
 PANEL_WIDTH = 400
 

@@ -14,11 +14,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
-from ...core.analytic import MAX_RACERS, TestFunction
-from ..plots._axes import LogFriendlyAxis
-from ..plots._style import LABEL_PT, TITLE_PT, get_theme, pt, style_plot
-from ..plots.landscape_plot import LandscapePlot
-from ..plots.race_plot import RACE_COLORS, visible_points
+from visualizer.core.playground.functions import MAX_RACERS, TestFunction
+from visualizer.qt.plots._axes import LogFriendlyAxis
+from visualizer.qt.plots._style import LABEL_PT, TITLE_PT, get_theme, pt, style_plot
+from visualizer.qt.plots.landscape_plot import LandscapePlot
+from visualizer.qt.plots.race_plot import RACE_COLORS, visible_points
 
 SHADOW = "#000000c0"
 LOG_FLOOR = 1e-20  # on a log axis, f values below this (the exact minimum is 0) are drawn at it

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.analytic import Racer
-from ...core.optim import OPTIMIZERS
-from ..panels._forms import FloatSpin, configure_hyper_spin
+from visualizer.core.model.optimizers import OPTIMIZERS
+from visualizer.core.playground.functions import Racer
+from visualizer.qt.panels._forms import FloatSpin, configure_hyper_spin
 
 
 class RacerEditor(QFrame):

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.analytic import (
+from visualizer.core.errors import VisualizerError
+from visualizer.core.playground.functions import (
     MAX_RACERS,
     PRESETS_DIR,
     Preset,
@@ -28,10 +29,9 @@ from ...core.analytic import (
     load_preset,
     surface,
 )
-from ...core.errors import VisualizerError
-from .panel import PANEL_WIDTH, ControlPanel, slider_from_speed, speed_from_slider
-from .plots import LossCurves, SurfacePlot, racer_color
-from .racers import RacerEditor
+from visualizer.qt.playground.panel import PANEL_WIDTH, ControlPanel, slider_from_speed, speed_from_slider
+from visualizer.qt.playground.plots import LossCurves, SurfacePlot, racer_color
+from visualizer.qt.playground.racers import RacerEditor
 
 FRAME_MS = 33
 TICK_BUDGET_S = 0.025  # at most this much stepping per tick, so the window stays responsive at any speed

@@ -7,8 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from ._style import CLASS_COLORS, get_theme, line, style_legend, style_plot
-from .confusion_plot import ConfusionMatrixPlot
+from visualizer.qt.plots._style import CLASS_COLORS, get_theme, line, style_legend, style_plot
+from visualizer.qt.plots.confusion_plot import ConfusionMatrixPlot
 
 __all__ = ["ConfusionMatrixPlot", "DecisionBoundaryPlot", "probability_image"]
 

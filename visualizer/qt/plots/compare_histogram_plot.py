@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import TICK_PT, TITLE_PT, font, get_theme, pt, style_legend, style_plot
-from .histogram_plot import grid_columns
+from visualizer.qt.plots._style import TICK_PT, TITLE_PT, font, get_theme, pt, style_legend, style_plot
+from visualizer.qt.plots.histogram_plot import grid_columns
 
 #: more levels than this in a layer's range are not drawn: the lines would fill the plot
 MAX_LEVEL_LINES = 64

@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QWidget
 
-from ._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
+from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
 
 MAX_TICK_CHARS = 10
 

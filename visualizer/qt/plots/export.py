@@ -14,7 +14,7 @@ from pyqtgraph.exporters import ImageExporter, SVGExporter
 from PySide6.QtCore import QCoreApplication, QRectF
 from PySide6.QtWidgets import QApplication, QGraphicsWidget, QWidget
 
-from ._svg_fix import closed_paths_supported
+from visualizer.qt.plots._svg_fix import closed_paths_supported
 
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 

@@ -9,9 +9,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from ._folds import MAX_COLOURED_FOLDS, _with_alpha, fold_color
-from ._style import get_theme, style_legend, style_plot
-from .smoothing import ema
+from visualizer.qt.plots._folds import MAX_COLOURED_FOLDS, _with_alpha, fold_color
+from visualizer.qt.plots._style import get_theme, style_legend, style_plot
+from visualizer.qt.plots.smoothing import ema
 
 
 @dataclass(frozen=True)

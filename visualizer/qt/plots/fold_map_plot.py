@@ -7,8 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from ._folds import UNUSED, _fold_ticks, _rgba, _swatch
-from ._style import CLASS_COLORS, get_theme, style_legend, style_plot
+from visualizer.qt.plots._folds import UNUSED, _fold_ticks, _rgba, _swatch
+from visualizer.qt.plots._style import CLASS_COLORS, get_theme, style_legend, style_plot
 
 
 class FoldMapPlot(pg.GraphicsLayoutWidget):

@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._folds import METRIC_LABELS, UNBOUNDED, _with_alpha
-from ._style import get_theme, style_plot
+from visualizer.qt.plots._folds import METRIC_LABELS, UNBOUNDED, _with_alpha
+from visualizer.qt.plots._style import get_theme, style_plot
 
 _CODE = 1_000_000  # a point's data: column * _CODE + fold index
 

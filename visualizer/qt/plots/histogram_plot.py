@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import get_theme, line, style_plot
+from visualizer.qt.plots._style import get_theme, line, style_plot
 
 KIND_AXIS = {"weights": "weight value", "gradients": "gradient value"}
 

@@ -7,8 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from ._style import LABEL_PT, TICK_PT, font, get_theme, pt, style_plot
-from .histogram_plot import KIND_AXIS
+from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, pt, style_plot
+from visualizer.qt.plots.histogram_plot import KIND_AXIS
 
 ROWS = 64  # value bins of the common grid every snapshot is resampled onto
 MAX_COLUMNS = 2000  # snapshots kept; beyond this every second older one is dropped

@@ -13,8 +13,8 @@ from OpenGL import GL
 from PySide6.QtGui import QColor, QFont, QVector3D
 from PySide6.QtWidgets import QWidget
 
-from ._style import get_theme
-from .landscape_plot import COLORMAP, CURRENT_COLOR, START_COLOR, bilinear, opengl_unavailable
+from visualizer.qt.plots._style import get_theme
+from visualizer.qt.plots.landscape_plot import COLORMAP, CURRENT_COLOR, START_COLOR, bilinear, opengl_unavailable
 
 #: the surface's height, as a share of the width of the grid
 HEIGHT_SHARE = 0.6

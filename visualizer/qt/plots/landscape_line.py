@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import get_theme, style_plot
+from visualizer.qt.plots._style import get_theme, style_plot
 
 START_COLOR = "#4d4d4d"
 CURRENT_COLOR = "#ff9f0a"

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
-from ._style import LABEL_PT, TICK_PT, font, get_theme, line, pt, style_legend, style_plot
+from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, line, pt, style_legend, style_plot
 
 COLORMAP = "viridis"
 N_CONTOURS = 12

@@ -7,10 +7,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QWidget
 
-from ._axes import LogFriendlyAxis
-from ._style import TICK_PT, font, get_theme, style_legend, style_plot
-from ._style import line as line_width
-from .smoothing import Smoother, ema
+from visualizer.qt.plots._axes import LogFriendlyAxis
+from visualizer.qt.plots._style import TICK_PT, font, get_theme, style_legend, style_plot
+from visualizer.qt.plots._style import line as line_width
+from visualizer.qt.plots.smoothing import Smoother, ema
 
 _EMPTY = np.empty(0)
 LINE_WIDTH = 1.5  # antialiased width-2 lines cost ~30% more paint time per frame

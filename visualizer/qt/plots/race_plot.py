@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from ._style import TICK_PT, TITLE_PT, get_theme, pt, style_legend, style_plot
-from .landscape_plot import LandscapePlot
+from visualizer.qt.plots._style import TICK_PT, TITLE_PT, get_theme, pt, style_legend, style_plot
+from visualizer.qt.plots.landscape_plot import LandscapePlot
 
 #: one colour per entry, readable on the viridis heatmap (with a dark shadow) and on light and dark backgrounds
 RACE_COLORS: tuple[str, ...] = ("#ff3b30", "#00c2ff", "#ff9f0a", "#e040fb", "#34c759", "#ffd60a")

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from ._style import CLASS_COLORS, TICK_PT, get_theme, style_legend, style_plot
+from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, get_theme, style_legend, style_plot
 
 #: curves drawn in the foreground colour, thicker: the one the others are compared with
 EMPHASISED = ("global",)

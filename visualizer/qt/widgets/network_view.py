@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
-from ..plots._style import CLASS_COLORS, TICK_PT, font, get_theme
+from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, font, get_theme
 
 MAX_NODES = 16  # nodes drawn per column; a wider layer shows its first MAX_NODES and "… +N"
 MAX_OUTPUT_NAMES = 10  # output class names are written beside the outputs only when this few

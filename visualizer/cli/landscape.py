@@ -1,0 +1,327 @@
+"""`visualizer landscape`: the loss surface on a plane through the trained weights, with the trajectory projected.
+
+Writes DIR/landscape.npz (see ``cmd_landscape``); given an experiment it trains first and writes the run's files
+as `visualizer run` does, plus DIR/trajectory.npz (the flattened weights of each snapshot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+DIRECTIONS = ("random", "pca", "hessian")
+TRAJECTORY_FILE = "trajectory.npz"
+LANDSCAPE_FILE = "landscape.npz"
+LANDSCAPE3D_FILE = "landscape3d.png"
+MIN_RESOLUTION, MAX_RESOLUTION = 5, 301
+#: snapshots kept while training for the trajectory: about this many, whatever the run's length
+TARGET_SNAPSHOTS = 200
+
+
+def add_parsers(sub, parser_class) -> None:
+    p = sub.add_parser(
+        "landscape", help="the loss surface around the trained weights, with the optimizer's path projected",
+        description="Evaluate the loss on an N x N grid of the plane θ* + α·d1 + β·d2 through the trained weights "
+                    "θ* and write DIR/landscape.npz: alphas (N), betas (N), loss (N x N, row i = betas[i]), "
+                    "accuracy (N x N, classification), trajectory (T x 2, the recorded weights projected on the "
+                    "plane; T = 0 without a trajectory), distance (T, each snapshot's distance from the plane), "
+                    "center, d1, d2 (flattened in model.parameters() order), X and y (the training data the "
+                    "surface was evaluated on, after standardisation) and eigenvalues or explained_variance where "
+                    "the directions have them. Given an experiment file it trains first and writes the run's "
+                    "files as `visualizer run` does, plus trajectory.npz (about 200 snapshots of the weights).")
+    p.add_argument("source", type=Path, metavar="EXPERIMENT_OR_RUN_DIR",
+                   help="an experiment file (.toml or .json) to train, or a folder written by `visualizer run` "
+                        "or `visualizer landscape`")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    p.add_argument("--directions", default="random", metavar="|".join(DIRECTIONS),
+                   help="random: filter-normalised gaussian directions (Li et al. 2018; biases zeroed); pca: the "
+                        "top two principal axes of the trajectory (needs one); hessian: the two Hessian "
+                        "eigenvectors of largest |eigenvalue| (default random)")
+    p.add_argument("--resolution", type=int, default=51, help=f"grid points per axis, {MIN_RESOLUTION} to "
+                                                               f"{MAX_RESOLUTION} (default 51)")
+    p.add_argument("--span", type=float, default=None,
+                   help="the grid covers [-S, S] on both axes (default: 1 for random directions; for pca and "
+                        "hessian, whose axes are unit vectors, 1.25 times the trajectory's largest coordinate, "
+                        "or 1 without a trajectory)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random directions (default 0)")
+    p.add_argument("--include-bias-bn", action="store_true",
+                   help="random directions: give biases and batch-norm parameters a component (±|θ|) instead of "
+                        "zero")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_landscape)
+
+
+def add_bench_parser(bsub, parser_class) -> None:
+    """`visualizer bench landscape`, for cli.py's `bench` sub-commands."""
+    b = bsub.add_parser("landscape", help="batched grid evaluation against the per-point loop (moons, digits)",
+                        description="Times the batched loss-surface evaluation against the per-point loop of the "
+                                    "loss-landscape scripts (same network, directions and values, alternated, "
+                                    "medians after a warm-up) on the moons MLP at 61 x 61 and the digits MLP at "
+                                    "31 x 31; the first surface of a fresh process; the fraction of the "
+                                    "machine's float32 matmul rate reached.")
+    b.add_argument("--repeats", type=int, default=5, help="alternated repeats (default 5)")
+    b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--first-surface-probe", action="store_true", help=argparse.SUPPRESS)  # a packaged program's
+    b.set_defaults(func=cmd_bench_landscape)
+
+
+def cmd_bench_landscape(args: argparse.Namespace) -> int:
+    if args.first_surface_probe:  # the fresh process of the first-surface measurement, in a packaged program
+        import time
+
+        t_start = time.perf_counter()  # after the program's own start-up: its imports of torch are counted
+        from visualizer.core.landscape.bench import first_surface_probe
+
+        print(first_surface_probe(args.threads, t_start))
+        return 0
+    import json
+
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.landscape.bench import bench_landscape, format_report
+
+    if args.repeats < 1:
+        raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
+    result = bench_landscape(repeats=args.repeats, threads=args.threads or None)
+    print(json.dumps(result) if args.json else format_report(result))
+    return 0
+
+
+def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
+    """The PNG plots of a landscape, drawn by the window's plot classes: the 2-D heatmap with the trajectory
+    (landscape.png) and, where OpenGL works, the 3-D surface (landscape3d.png; otherwise one line on stderr says
+    why not). Returns the list of files written."""
+    import numpy as np
+
+    from visualizer.qt.plots import LandscapePlot, ensure_app, export_widget
+
+    with np.load(npz_path, allow_pickle=False) as data:
+        arrays = {key: np.asarray(data[key]) for key in data.files}
+    alphas, betas, loss = arrays["alphas"], arrays["betas"], arrays["loss"]
+    labels = ("α (direction 1)", "β (direction 2)")
+    if "explained_variance" in arrays and arrays["explained_variance"].size >= 2:
+        ev = arrays["explained_variance"].ravel()
+        labels = (f"α (PC 1, {100 * ev[0]:.1f}% of variance)", f"β (PC 2, {100 * ev[1]:.1f}% of variance)")
+    elif "eigenvalues" in arrays and arrays["eigenvalues"].size >= 2:
+        eig = arrays["eigenvalues"].ravel()
+        labels = (f"α (Hessian eigenvector 1, λ = {eig[0]:.3g})", f"β (Hessian eigenvector 2, λ = {eig[1]:.3g})")
+    finite = loss[np.isfinite(loss) & (loss > 0)]
+    log_scale = bool(finite.size and finite.max() > 100 * finite.min())  # spans more than two decades
+    ensure_app()
+    plot = LandscapePlot(theme="light")
+    try:
+        plot.set_surface(alphas, betas, loss, log_scale=log_scale, axis_labels=labels)
+        plot.set_trajectory(arrays.get("trajectory", np.zeros((0, 2))))
+        path = export_widget(plot, Path(out) / "landscape.png", width=1000, height=800)
+    finally:
+        plot.deleteLater()
+    written = [path]
+    path3d = write_landscape3d(Path(out) / LANDSCAPE3D_FILE, alphas, betas, loss, log_scale,
+                               arrays.get("trajectory", np.zeros((0, 2))))
+    if path3d is not None:
+        written.append(path3d)
+    return written
+
+
+def write_landscape3d(path: Path, alphas, betas, loss, log_scale: bool, trajectory, width: int = 1000,
+                      height: int = 800) -> Path | None:
+    """Render the 3-D surface offscreen (an OpenGL framebuffer) to ``path``; None, with one line on stderr saying
+    why, where OpenGL is not available (the offscreen Qt platform, no libGL, no GL context)."""
+    from visualizer.qt.plots import ensure_app
+    from visualizer.qt.plots.landscape_plot import opengl_unavailable
+
+    ensure_app()
+    reason = opengl_unavailable()
+    if not reason:
+        try:
+            return _render_3d(path, alphas, betas, loss, log_scale, trajectory, width, height)
+        except Exception as exc:  # a GL context that cannot be made: the 2-D plot is enough
+            reason = f"{type(exc).__name__}: {exc}"
+    print(f"{path.name} skipped: no OpenGL here ({reason})", file=sys.stderr)
+    return None
+
+
+def _render_3d(path: Path, alphas, betas, loss, log_scale, trajectory, width, height) -> Path:
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QImage
+
+    from visualizer.core.experiment import atomic_write_bytes
+    from visualizer.qt.plots.landscape3d import Landscape3DPlot
+
+    view = Landscape3DPlot(theme="light")
+    try:
+        view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        view.resize(width, height)
+        view.show()  # creates the GL context without mapping a window
+        QCoreApplication.processEvents()
+        view.set_surface(alphas, betas, loss, log_scale=log_scale)
+        view.set_trajectory(trajectory)
+        rgba = view.render_image(width, height)
+        if not rgba[..., :3].std() > 0:
+            raise RuntimeError("the OpenGL framebuffer came back blank")
+        image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+        payload = _png_bytes(image)
+    finally:
+        view.close()
+        view.deleteLater()
+    return atomic_write_bytes(path, payload)
+
+
+def _png_bytes(image) -> bytes:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise RuntimeError("the 3-D image could not be encoded as PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def check_options(directions: str, resolution: int, span: float | None) -> None:
+    """Refuse options out of range with a VisualizerError naming the option."""
+    from visualizer.core.errors import VisualizerError, choices
+
+    if directions not in DIRECTIONS:
+        raise VisualizerError(f"--directions: {directions!r} is not known; allowed: {choices(DIRECTIONS)}")
+    if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
+        raise VisualizerError(f"--resolution: {resolution} is out of range; allowed: {MIN_RESOLUTION} to "
+                              f"{MAX_RESOLUTION}")
+    if span is not None and not span > 0:  # also refuses NaN
+        raise VisualizerError(f"--span: {span:g} is out of range; allowed: above 0")
+
+
+def _train(path: Path, out: Path, quiet: bool):
+    """Train an experiment file, write the run's files and trajectory.npz; (experiment, dataset, model, loss,
+    trajectory (T, P))."""
+    import numpy as np
+
+    from visualizer.cli.parser import _load
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.runs.folder import write_run_files
+    from visualizer.core.training.events import RunEnded, Snapshot, StepEvent
+    from visualizer.core.training.history import History
+    from visualizer.core.training.session import TrainingSession
+
+    exp, dataset = _load(path)
+    session = TrainingSession(exp, path.parent, dataset=dataset, snapshot_interval_s=0.0)
+    started = session.prepare()
+    session.snapshot_every_steps = max(1, started.total_steps // TARGET_SNAPSHOTS)
+    history, steps, params, ended = History(), [], [], None
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=started.total_steps, unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+    for event in session.run():
+        if isinstance(event, StepEvent):
+            history.append(event)
+            if bar is not None and event.step:
+                bar.update(1)
+        elif isinstance(event, Snapshot):
+            steps.append(event.step)
+            params.append(event.params)
+        elif isinstance(event, RunEnded):
+            ended = event
+    if bar is not None:
+        bar.close()
+    if len(history) == 0 or not ended.ok:
+        raise VisualizerError(f"training failed, no landscape: {ended.message}")
+    write_run_files(out, exp, history, started, ended, dataset, session.model)
+    trajectory = np.stack(params).astype(np.float32)
+    _save_npz(out / TRAJECTORY_FILE, steps=np.asarray(steps, np.int64), params=trajectory)
+    model = session.model.cpu().eval()
+    return exp, dataset, model, session.loss, trajectory
+
+
+def _save_npz(path: Path, **arrays) -> Path:
+    import numpy as np
+
+    from visualizer.core.experiment import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def _load_trajectory(run_dir: Path, n_params: int):
+    import numpy as np
+
+    from visualizer.core.errors import VisualizerError
+
+    path = run_dir / TRAJECTORY_FILE
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            params = np.asarray(f["params"], np.float32)
+    except (OSError, KeyError, ValueError) as exc:
+        raise VisualizerError(f"{path}: not a readable trajectory ({exc})") from None
+    if params.ndim != 2 or params.shape[1] != n_params:
+        raise VisualizerError(f"{path}: the trajectory has shape {params.shape}; the network has {n_params} "
+                              "parameters")
+    return params
+
+
+def cmd_landscape(args: argparse.Namespace) -> int:
+    check_options(args.directions, args.resolution, args.span)
+    import numpy as np
+    import torch
+
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.landscape import directions as landscape
+    from visualizer.core.model.nets import flat_parameters
+    from visualizer.core.runs.loaded import load_run
+
+    source: Path = args.source
+    if source.is_dir():
+        run = load_run(source)
+        dataset, model, loss = run.dataset, run.model, run.loss_info
+        trajectory = _load_trajectory(source, int(flat_parameters(model).numel()))
+        if args.directions == "pca" and trajectory is None:
+            raise VisualizerError(f"--directions pca: {source} has no {TRAJECTORY_FILE} (runs from `visualizer "
+                                  "run` keep no trajectory); use random or hessian, or give the experiment file "
+                                  "to `visualizer landscape` so that it trains and records one")
+    elif source.is_file():
+        _, dataset, model, loss, trajectory = _train(source, args.out, args.quiet)
+    else:
+        raise VisualizerError(f"{source}: no such experiment file or run folder")
+    X = torch.as_tensor(dataset.X_train, dtype=torch.float32)
+    y = torch.as_tensor(dataset.y_train, dtype=torch.long if dataset.task == "classification" else torch.float32)
+    center = flat_parameters(model).numpy()
+    extra: dict[str, np.ndarray] = {}
+    if args.directions == "random":
+        d1, d2 = landscape.random_plane(model, args.seed, include_bias_bn=args.include_bias_bn)
+    elif args.directions == "pca":
+        d1, d2, ratio = landscape.pca_directions(trajectory)
+        extra["explained_variance"] = ratio
+    else:
+        d1, d2, eig = landscape.hessian_directions(model, loss, X, y, seed=args.seed)
+        extra["eigenvalues"] = eig
+    if trajectory is not None:
+        ta, tb, dist = landscape.project(trajectory, center, d1, d2)
+        traj2 = np.stack([ta, tb], axis=1).astype(np.float64)
+    else:
+        traj2, dist = np.zeros((0, 2)), np.zeros(0)
+    span = args.span
+    if span is None:
+        reach = float(np.max(np.abs(traj2))) if len(traj2) and args.directions != "random" else 0.0
+        span = 1.25 * reach if reach > 0 else 1.0
+    grid = np.linspace(-span, span, args.resolution)
+    surface = landscape.loss_surface(model, loss, X, y, center, d1, d2, grid, grid, metric=True)
+    if surface.accuracy is not None:
+        extra["accuracy"] = surface.accuracy
+    path = _save_npz(args.out / LANDSCAPE_FILE, alphas=surface.alphas, betas=surface.betas, loss=surface.loss,
+                     trajectory=traj2, distance=dist, center=center, d1=d1, d2=d2,
+                     X=dataset.X_train, y=dataset.y_train, **extra)
+    if not args.no_plots:
+        write_landscape_plots(args.out, path)
+    what = {"random": "filter-normalised random directions", "pca": "the trajectory's PCA plane",
+            "hessian": "the top Hessian eigenvectors"}[args.directions]
+    print(f"loss {surface.loss.min():.4g} to {surface.loss.max():.4g} on a {args.resolution} x {args.resolution} "
+          f"grid of ±{span:.3g} along {what}; {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,1 @@
+"""Compression of a trained run: pruning, quantization, distillation, sensitivity."""

@@ -1,0 +1,1 @@
+"""Cross-validation: splits, folds, metrics and paired comparison."""

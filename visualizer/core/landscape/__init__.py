@@ -1,0 +1,1 @@
+"""Loss landscapes: directions through the weights, batched surfaces, projection onto a plane."""

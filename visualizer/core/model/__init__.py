@@ -1,0 +1,1 @@
+"""Network spec -> nn.Module, optimizers, losses, schedules and predictions: registries with metadata."""

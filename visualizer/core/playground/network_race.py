@@ -1,0 +1,257 @@
+"""Optimizer race on a real network: the same initial weights and the same batches for each optimizer, their
+trajectories drawn on one shared plane (PCA of all of them) over the loss surface of that plane.
+
+The plane's origin is the common initial weights θ₀, which every path starts from, so the surface is exact there
+(its value at (0, 0) is the initial training loss); its axes are the top two principal directions of all the
+snapshots of all the paths stacked and centred on their mean, which spread the paths as widely as any plane can.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from visualizer.core.data.sets import Dataset, load_dataset
+from visualizer.core.errors import VisualizerError
+from visualizer.core.experiment import Experiment, resolve
+from visualizer.core.landscape.directions import pca_directions, project
+from visualizer.core.landscape.surface import LossSurface, loss_surface
+from visualizer.core.model.losses import LOSSES
+from visualizer.core.model.nets import build_model, flat_parameters
+from visualizer.core.model.optimizers import OPTIMIZERS, optimizer_info, resolve_hyperparams
+from visualizer.core.training.events import RunEnded, Snapshot, StepEvent
+
+MAX_ENTRIES = 6
+#: snapshots per path when ``snapshot_every_steps`` is not given
+TARGET_SNAPSHOTS = 150
+#: the surface's span reaches this fraction of the paths' extent beyond them on every side
+MARGIN = 0.2
+_CORE = ("lr", "momentum", "weight_decay")
+
+
+@dataclass(frozen=True)
+class RaceEntry:
+    """One contestant: an optimizer of the registry and its hyper-parameters (missing ones take the registry's
+    defaults); ``label`` names it in legends (default: the optimizer's label and learning rate)."""
+
+    optimizer: str
+    hyper: Mapping[str, float] = field(default_factory=dict)
+    label: str = ""
+
+    def resolved(self) -> dict[str, float]:
+        """Every hyper-parameter the optimizer reads, checked against its range (ExperimentError otherwise)."""
+        values = {hp.name: hp.default for hp in optimizer_info(self.optimizer).hyperparams}
+        values.update(self.hyper)
+        return resolve_hyperparams(self.optimizer, values)
+
+    def title(self) -> str:
+        if self.label:
+            return self.label
+        return f"{optimizer_info(self.optimizer).label}, α={self.resolved()['lr']:g}"
+
+
+@dataclass(frozen=True)
+class RaceProgress:
+    """Where the race is: ``stage`` 'training' (entry ``entry`` of ``n_entries``, its step of total) or 'surface'
+    (grid rows done of total)."""
+
+    stage: str
+    entry: int
+    n_entries: int
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        """Of the whole race, counting the surface as one more entry."""
+        part = self.done / max(self.total, 1)
+        index = self.n_entries if self.stage == "surface" else self.entry
+        return min(1.0, (index + part) / (self.n_entries + 1))
+
+
+@dataclass(frozen=True, eq=False)
+class RaceRun:
+    """One entry's training: flattened weights at the snapshot steps (T, P), the loss of every step's batch (step
+    0: the whole training set before any update), and the per-epoch running training and validation losses."""
+
+    entry: RaceEntry
+    label: str
+    steps_per_epoch: int
+    snapshot_steps: np.ndarray
+    trajectory: np.ndarray
+    steps: np.ndarray
+    losses: np.ndarray
+    eval_steps: np.ndarray
+    eval_losses: np.ndarray
+    val_losses: np.ndarray
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, eq=False)
+class RaceResult:
+    """The race drawn on the shared plane center + α·d1 + β·d2: per run its path (T_i, 2) and distances from the
+    plane (T_i,), the explained variance ratio of d1 and d2, and the training loss on the grid alphas × betas."""
+
+    runs: tuple[RaceRun, ...]
+    center: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    explained: np.ndarray
+    paths: tuple[np.ndarray, ...]
+    distances: tuple[np.ndarray, ...]
+    surface: LossSurface
+
+    @property
+    def entries(self) -> tuple[RaceEntry, ...]:
+        return tuple(run.entry for run in self.runs)
+
+    @property
+    def alphas(self) -> np.ndarray:
+        return self.surface.alphas
+
+    @property
+    def betas(self) -> np.ndarray:
+        return self.surface.betas
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.surface.loss
+
+
+def check_entries(entries: Sequence[RaceEntry]) -> None:
+    """Raise VisualizerError unless there are 1 to MAX_ENTRIES entries of known optimizers with valid values."""
+    if not 1 <= len(entries) <= MAX_ENTRIES:
+        raise VisualizerError(f"a race needs 1 to {MAX_ENTRIES} optimizers; got {len(entries)}")
+    for entry in entries:
+        if entry.optimizer not in OPTIMIZERS:
+            optimizer_info(entry.optimizer)  # raises with the allowed names
+        entry.resolved()
+
+
+def entry_experiment(experiment: Experiment, entry: RaceEntry) -> Experiment:
+    """The experiment with the entry's optimizer and hyper-parameters; everything else (schedule, batch size,
+    epochs, seed) unchanged, so that every entry draws the same batches."""
+    values = entry.resolved()
+    tr = experiment.train
+    core = {k: values.get(k, getattr(tr, k)) for k in _CORE}
+    extra = tuple(sorted((k, v) for k, v in values.items() if k not in _CORE))
+    return replace(experiment, train=replace(tr, optimizer=entry.optimizer, hyper=extra, **core))
+
+
+def _span(coords: np.ndarray, margin: float) -> tuple[float, float]:
+    lo, hi = float(np.min(coords)), float(np.max(coords))
+    width = max(hi - lo, 1e-6, 0.05 * max(abs(lo), abs(hi)))
+    return lo - margin * width, hi + margin * width
+
+
+def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir: Path | None = None,
+                 control=None, snapshot_every_steps: int | None = None, resolution: int = 41,
+                 dataset: Dataset | None = None) -> Iterator[RaceProgress | RaceRun | RaceResult]:
+    """Train a copy of one initial network per entry on the same batches, then build the shared plane; yields
+    RaceProgress now and then, a RaceRun per entry as it ends, and the RaceResult last. Stopping ``control``
+    (train.RunControl) ends the generator at the next step without a result."""
+    from visualizer.core.training.session import RunControl, TrainingSession
+
+    check_entries(entries)
+    if resolution < 3:
+        raise VisualizerError(f"the surface needs a resolution of at least 3; got {resolution}")
+    control = control or RunControl()
+    ds = dataset if dataset is not None else load_dataset(experiment.data, base_dir)
+    experiment = resolve(experiment, ds)
+    loss_info = LOSSES[experiment.train.loss]
+    torch.manual_seed(experiment.train.seed)
+    initial = build_model(experiment.model, ds.n_features, loss_info.output_size(ds.task, ds.n_classes))
+    theta0 = flat_parameters(initial).detach().cpu().numpy().astype(np.float32)
+    runs: list[RaceRun] = []
+    models: list[torch.nn.Module] = []
+    n = len(entries)
+    for index, entry in enumerate(entries):
+        exp = entry_experiment(experiment, entry)
+        session = TrainingSession(exp, base_dir, control=control, dataset=ds, model=copy.deepcopy(initial),
+                                  snapshot_every_steps=1, snapshot_interval_s=0.0)
+        started = session.prepare()
+        total = started.total_steps
+        every = snapshot_every_steps or max(1, math.ceil(total / TARGET_SNAPSHOTS))
+        session.snapshot_every_steps = every
+        report = max(1, total // 50)
+        snaps, snap_steps, steps, losses, ev_steps, ev_losses, val_losses = [], [], [], [], [], [], []
+        ended = None
+        yield RaceProgress("training", index, n, 0, total)
+        for event in session.run():
+            if isinstance(event, StepEvent):
+                steps.append(event.step)
+                losses.append(event.train_loss)
+                if event.eval_train_loss is not None:
+                    ev_steps.append(event.step)
+                    ev_losses.append(event.eval_train_loss)
+                    val_losses.append(np.nan if event.val_loss is None else event.val_loss)
+                if event.step % report == 0:
+                    yield RaceProgress("training", index, n, event.step, total)
+            elif isinstance(event, Snapshot):
+                if np.all(np.isfinite(event.params)) and (not snap_steps or snap_steps[-1] != event.step):
+                    snaps.append(event.params.astype(np.float32))
+                    snap_steps.append(event.step)
+            elif isinstance(event, RunEnded):
+                ended = event
+        if ended is None or ended.reason == "stopped" or control.stopped:
+            return
+        if ended.reason == "failed":
+            raise VisualizerError(f"{entry.title()}: {ended.message}")
+        run = RaceRun(entry, entry.title(), started.steps_per_epoch, np.asarray(snap_steps, np.int64), np.stack(snaps),
+                      np.asarray(steps, np.int64), np.asarray(losses, np.float64),
+                      np.asarray(ev_steps, np.int64), np.asarray(ev_losses, np.float64),
+                      np.asarray(val_losses, np.float64), ended.reason, ended.message)
+        runs.append(run)
+        models.append(session.model)
+        yield run
+    yield from _shared_plane(runs, theta0, models[0], loss_info, ds, resolution, control)
+
+
+def _shared_plane(runs: list[RaceRun], theta0: np.ndarray, model: torch.nn.Module, loss_info, ds: Dataset,
+                  resolution: int, control) -> Iterator[RaceProgress | RaceResult]:
+    """PCA of all snapshots stacked, the plane through θ₀, the paths projected and the surface over them.
+    Diverged runs (whose weights blow up) are projected but shape neither the plane nor its span, unless every
+    run diverged."""
+    basis = [i for i, run in enumerate(runs) if run.reason == "completed"] or list(range(len(runs)))
+    stacked = np.concatenate([runs[i].trajectory for i in basis])
+    d1, d2, explained = pca_directions(stacked)
+    paths, distances = [], []
+    for run in runs:
+        a, b, dist = project(run.trajectory, theta0, d1, d2)
+        paths.append(np.stack([a, b], axis=1))
+        distances.append(np.asarray(dist))
+    coords = np.concatenate([paths[i] for i in basis])
+    a0, a1 = _span(coords[:, 0], MARGIN)
+    b0, b1 = _span(coords[:, 1], MARGIN)
+    alphas, betas = np.linspace(a0, a1, resolution), np.linspace(b0, b1, resolution)
+    model = copy.deepcopy(model).cpu().eval()  # batch norm (if any) uses the first entry's running statistics
+    X, y = ds.X_train, ds.y_train
+    rows, block = [], max(1, resolution // 10)
+    for start in range(0, resolution, block):
+        if control.stopped:
+            return
+        yield RaceProgress("surface", len(runs), len(runs), start, resolution)
+        part = loss_surface(model, loss_info, X, y, theta0, d1, d2, alphas, betas[start:start + block])
+        rows.append(part.loss)
+    surface = LossSurface(alphas, betas, np.concatenate(rows))
+    yield RaceProgress("surface", len(runs), len(runs), resolution, resolution)
+    yield RaceResult(tuple(runs), theta0, d1, d2, np.asarray(explained), tuple(paths), tuple(distances), surface)
+
+
+def run_race(experiment: Experiment, entries: Sequence[RaceEntry], base_dir: Path | None = None,
+             **kwargs) -> RaceResult:
+    """The whole race at once (scripts and tests): the RaceResult of ``race_network``."""
+    result = None
+    for item in race_network(experiment, entries, base_dir, **kwargs):
+        if isinstance(item, RaceResult):
+            result = item
+    if result is None:
+        raise VisualizerError("the race was stopped before it finished")
+    return result

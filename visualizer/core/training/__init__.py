@@ -1,0 +1,1 @@
+"""The training session (a generator of events), its control, events, history and device."""

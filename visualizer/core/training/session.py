@@ -1,0 +1,336 @@
+"""The training session: a generator of events, with pause, resume, single step and stop at its yields."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from visualizer.core.data.sets import Dataset, load_dataset
+from visualizer.core.experiment import Experiment
+from visualizer.core.model import predict
+from visualizer.core.model.losses import LOSSES
+from visualizer.core.model.nets import MLP, build_model, flat_parameters, parameter_count
+from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_learning_rate
+from visualizer.core.model.schedules import SCHEDULES, default_step_size
+from visualizer.core.training.device import resolve_device
+from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
+
+HISTOGRAM_BINS = 40
+
+
+class RunControl:
+    """Pause, resume, single-step, stop and learning-rate changes, safe to call from any thread.
+
+    The session checks it before every step; the fast path reads two plain attributes.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stopped = False
+        self._budget = 0
+        self._lr: float | None = None
+        self._attention = False  # any of the above needs the session's attention
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def _notify(self) -> None:
+        self._attention = self._paused or self._stopped or self._lr is not None
+        self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused, self._budget = True, 0
+            self._notify()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused, self._budget = False, 0
+            self._notify()
+
+    def step(self, n: int = 1) -> None:
+        """Pause after exactly ``n`` more steps (from a paused or running session)."""
+        with self._cond:
+            self._paused, self._budget = True, self._budget + n
+            self._notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._notify()
+
+    def set_lr(self, lr: float) -> None:
+        """Change the base learning rate; the next step uses it."""
+        with self._cond:
+            self._lr = float(lr)
+            self._notify()
+
+    def take_lr(self) -> float | None:
+        with self._cond:
+            lr, self._lr = self._lr, None
+            self._attention = self._paused or self._stopped
+            return lr
+
+    def will_wait(self) -> bool:
+        """True when the next wait_turn() will block (paused with no steps to take)."""
+        return self._paused and self._budget == 0 and not self._stopped
+
+    def wait_turn(self) -> bool:
+        """Block while paused with no step budget; False when the run must stop."""
+        if not self._attention:
+            return True
+        with self._cond:
+            while self._paused and self._budget == 0 and not self._stopped:
+                self._cond.wait()
+            if self._stopped:
+                return False
+            if self._paused:
+                self._budget -= 1
+            return True
+
+
+def _histogram(t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    t = t.detach().float().reshape(-1)
+    lo, hi = torch.aminmax(t)
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return np.linspace(-1, 1, HISTOGRAM_BINS + 1), np.zeros(HISTOGRAM_BINS)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts = torch.histc(t, bins=HISTOGRAM_BINS, min=lo, max=hi)
+    return np.linspace(lo, hi, HISTOGRAM_BINS + 1), counts.cpu().numpy()
+
+
+class TrainingSession:
+    """Trains the network an Experiment describes; ``run()`` yields RunStarted, StepEvents, Snapshots, RunEnded.
+
+    Snapshots come at step 0, then when both ``snapshot_every_steps`` steps and ``snapshot_interval_s`` seconds
+    have passed since the last one, and at the end. ``boundary_resolution`` > 0 adds to each snapshot what the
+    model predicts, in the form the task is drawn: the decision boundary of a 2-D classification set on a grid of
+    that resolution, the fitted curve of a 1-D regression, or the validation confusion matrix otherwise.
+    ``model`` trains a network given instead of building one (a pruned copy keeps its masks: fine-tuning);
+    ``batch_loss(out, y_batch, index)`` replaces the experiment's loss on the training batches (distillation).
+    ``snapshot_target`` replaces both rates: about that many snapshots, evenly spaced in steps (a run file's).
+    """
+
+    def __init__(self, experiment: Experiment, base_dir: Path | None = None, *,
+                 control: RunControl | None = None, dataset: Dataset | None = None,
+                 snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
+                 boundary_resolution: int = 0, model: torch.nn.Module | None = None,
+                 batch_loss=None, snapshot_target: int | None = None) -> None:
+        self.experiment = experiment
+        self.base_dir = base_dir
+        self.control = control or RunControl()
+        self.snapshot_every_steps = snapshot_every_steps
+        self.snapshot_interval_s = snapshot_interval_s
+        self.boundary_resolution = boundary_resolution
+        self.dataset = dataset
+        self.model: MLP | None = model
+        self.batch_loss = batch_loss
+        #: about this many snapshots over the run however fast it trains (step-based: for run files to replay)
+        self.snapshot_target = snapshot_target
+        self.device: torch.device | None = None
+        self.started: RunStarted | None = None
+
+    # -- set-up -------------------------------------------------------------------------------------
+    def prepare(self) -> RunStarted:
+        """Load the data, build the model and optimizer; may raise VisualizerError on bad input."""
+        exp, tr = self.experiment, self.experiment.train
+        if self.dataset is None:
+            self.dataset = load_dataset(exp.data, self.base_dir)
+        ds = self.dataset
+        self.device, device_message = resolve_device(tr.device)
+        self.loss = LOSSES[tr.loss]
+        n_out = self.loss.output_size(ds.task, ds.n_classes)
+        torch.manual_seed(tr.seed)
+        if self.model is None:
+            self.model = build_model(exp.model, ds.n_features, n_out)
+        self.model = self.model.to(self.device)
+        self.optimizer = make_optimizer(tr.optimizer, self.model.parameters(), hyper_values(tr))
+        dev = self.device
+        ydtype = torch.long if ds.task == "classification" else torch.float32
+        self._X = torch.as_tensor(ds.X_train, dtype=torch.float32, device=dev)
+        self._y = torch.as_tensor(ds.y_train, dtype=ydtype, device=dev)
+        self._Xv = torch.as_tensor(ds.X_val, dtype=torch.float32, device=dev)
+        self._yv = torch.as_tensor(ds.y_val, dtype=ydtype, device=dev)
+        n = len(ds.X_train)
+        full = OPTIMIZERS[tr.optimizer].full_batch or tr.batch_size == 0 or tr.batch_size >= n
+        self.batch_size = n if full else tr.batch_size
+        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.total_steps = self.steps_per_epoch * tr.epochs
+        self.eval_every = tr.eval_every or self.steps_per_epoch
+        self.base_lr = tr.lr
+        self._schedule = SCHEDULES[tr.schedule].factor
+        self._step_size = tr.step_size or default_step_size(tr.epochs)
+        self._layers = self.model.linear_layers()
+        self.started = RunStarted(
+            device=str(self.device), device_message=device_message,
+            n_params=parameter_count(self.model), steps_per_epoch=self.steps_per_epoch,
+            total_steps=self.total_steps, task=ds.task,
+            metric="accuracy" if ds.task == "classification" else "r2",
+            n_classes=ds.n_classes, n_features=ds.n_features,
+            layer_names=tuple(layer.name for layer in self._layers),
+            feature_names=ds.feature_names, class_names=ds.class_names)
+        return self.started
+
+    # -- measurements -------------------------------------------------------------------------------
+    def _lr_at(self, step: int) -> float:
+        return self.base_lr * self._schedule(step, self.steps_per_epoch, self.total_steps,
+                                             self._step_size, self.experiment.train.gamma)
+
+    def _metric(self, out: torch.Tensor, y: torch.Tensor) -> float:
+        if self.dataset.task == "classification":
+            return float((self.loss.predict_classes(out) == y).float().mean())
+        return predict.r2_score(out[:, 0], y)
+
+    @torch.no_grad()
+    def _measure(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float | None, float | None]:
+        """Loss and accuracy (or R²) of the model in evaluation mode on a whole set."""
+        if len(X) == 0:
+            return None, None
+        was_training = self.model.training
+        self.model.eval()
+        out = self.model(X)
+        self.model.train(was_training)
+        return float(self.loss(out, y, self.dataset.task)), self._metric(out, y)
+
+    @torch.no_grad()
+    def _running(self, outs: list, targets: list, losses: list) -> tuple[float, float]:
+        """Mean loss and accuracy (or R²) over the batches trained since the last evaluation."""
+        sizes = [len(t) for t in targets]
+        loss = sum(v * n for v, n in zip(losses, sizes)) / sum(sizes)
+        return loss, self._metric(torch.cat(outs), torch.cat(targets))
+
+    def _snapshot(self, step: int, epoch: int) -> Snapshot:
+        layers = []
+        for layer in self._layers:
+            w = self.model[layer.index].weight
+            we, wc = _histogram(w)
+            if w.grad is not None:
+                ge, gc = _histogram(w.grad)
+            else:
+                ge, gc = np.linspace(-1, 1, HISTOGRAM_BINS + 1), np.zeros(HISTOGRAM_BINS)
+            layers.append(LayerHistogram(layer.name, we, wc, ge, gc))
+        params = flat_parameters(self.model).cpu().numpy().copy()
+        if not self.boundary_resolution:
+            return Snapshot(step, epoch, tuple(layers), params)
+        ds, boundary, curve, confusion = self.dataset, None, None, None
+        if ds.task == "classification" and ds.n_features == 2:
+            boundary = predict.decision_grid(self.model, self.loss, ds, self.boundary_resolution)
+        elif ds.task == "regression" and ds.n_features == 1:
+            curve = predict.fitted_curve(self.model, ds)
+        elif ds.task == "classification":
+            X, y = (ds.X_val, ds.y_val) if len(ds.X_val) else (ds.X_train, ds.y_train)
+            pred = self.loss.predict_classes(predict.outputs(self.model, X)).cpu().numpy()
+            confusion = predict.confusion_matrix(y, pred, ds.n_classes)
+        return Snapshot(step, epoch, tuple(layers), params, boundary, curve, confusion)
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | RunEnded]:
+        """Train, yielding events; a problem in set-up or training ends with RunEnded(reason='failed')."""
+        t0 = time.perf_counter()
+        self.step = 0
+        try:
+            yield self.started if self.started is not None else self.prepare()
+            yield from self._loop(t0)
+        except Exception as exc:  # the worker never dies silently: the failure becomes an event
+            from visualizer.core.errors import VisualizerError
+
+            text = str(exc) if isinstance(exc, VisualizerError) else f"{type(exc).__name__}: {exc}"
+            yield RunEnded(self.step, "failed", text, time.perf_counter() - t0)
+
+    def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | RunEnded]:
+        ctl, model, opt, loss_fn, task = self.control, self.model, self.optimizer, self.loss, self.dataset.task
+        batch_loss = self.batch_loss
+        X, y, n, bs = self._X, self._y, len(self._X), self.batch_size
+        gen = torch.Generator().manual_seed(self.experiment.train.seed)
+        model.train()
+        lr = self._lr_at(0)
+        vl, vm = self._measure(self._Xv, self._yv)
+        tl, tm = self._measure(X, y)
+        yield StepEvent(0, 0, tl, lr, time.perf_counter() - t0, vl, tm, vm, tl)
+        yield self._snapshot(0, 0)
+        last_snap_step, last_snap_t = 0, time.perf_counter()
+        step, constant = 0, self.experiment.train.schedule == "constant"
+        outs, targets, losses = [], [], []  # the batches since the last evaluation
+        eval_every, total, snap_steps, snap_s = (self.eval_every, self.total_steps, self.snapshot_every_steps,
+                                                 self.snapshot_interval_s)
+        if self.snapshot_target:
+            snap_steps, snap_s = max(1, total // self.snapshot_target), 0.0
+        clock = time.perf_counter
+        set_learning_rate(opt, lr)
+        for epoch in range(1, self.experiment.train.epochs + 1):
+            order = torch.randperm(n, generator=gen).to(X.device) if bs < n else None
+            for start in range(0, n, bs):
+                if ctl._attention:  # paused, stopping, or a new learning rate: rare, so checked in two steps
+                    if ctl.will_wait() and last_snap_step != step:  # show the weights it pauses on
+                        yield self._snapshot(step, epoch)
+                        last_snap_step, last_snap_t = step, clock()
+                    if not ctl.wait_turn():
+                        yield self._snapshot(step, epoch)
+                        yield RunEnded(step, "stopped", f"Stopped at step {step}.", clock() - t0)
+                        return
+                    if (new_lr := ctl.take_lr()) is not None:
+                        self.base_lr = new_lr
+                        lr = self._lr_at(step + 1)
+                        set_learning_rate(opt, lr)
+                step += 1
+                self.step = step
+                if not constant:
+                    lr = self._lr_at(step)
+                    set_learning_rate(opt, lr)
+                if order is None:
+                    idx, xb, yb = slice(None), X, y
+                else:
+                    idx = order[start:start + bs]
+                    xb, yb = X[idx], y[idx]
+                opt.zero_grad(set_to_none=True)
+                out = model(xb)
+                loss = loss_fn(out, yb, task) if batch_loss is None else batch_loss(out, yb, idx)
+                loss.backward()
+                opt.step()
+                value = loss.item()
+                outs.append(out.detach())  # holding the graph would cost ~5% of a small step
+                targets.append(yb)
+                losses.append(value)
+                if not math.isfinite(value):
+                    yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0)
+                    kind = "NaN" if math.isnan(value) else "infinite"
+                    yield RunEnded(step, "diverged",
+                                   f"The training loss became {kind} at step {step} (epoch {epoch}) with "
+                                   f"learning rate {lr:g}; try a smaller learning rate.",
+                                   time.perf_counter() - t0)
+                    return
+                now = clock()
+                if step % eval_every == 0 or step == total:
+                    vl, vm = self._measure(self._Xv, self._yv)
+                    tl, tm = self._running(outs, targets, losses)
+                    outs, targets, losses = [], [], []
+                    yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl)
+                else:
+                    yield StepEvent(step, epoch, value, lr, now - t0)
+                if step - last_snap_step >= snap_steps and now - last_snap_t >= snap_s:
+                    yield self._snapshot(step, epoch)
+                    last_snap_step, last_snap_t = step, clock()
+        if last_snap_step != step:
+            yield self._snapshot(step, self.experiment.train.epochs)
+        yield RunEnded(step, "completed", f"Finished {step} steps.", time.perf_counter() - t0)
+
+
+def hyper_values(train_spec) -> dict[str, float]:
+    """The hyper-parameter values an optimizer reads, by name, from a TrainSpec."""
+    values = dict(train_spec.hyper)
+    values.update(lr=train_spec.lr, momentum=train_spec.momentum, weight_decay=train_spec.weight_decay)
+    return values

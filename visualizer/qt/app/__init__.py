@@ -1,0 +1,1 @@
+"""The application shell: main window, actions, settings, theme, presentation mode, lessons."""

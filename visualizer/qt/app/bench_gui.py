@@ -1,0 +1,135 @@
+"""`visualizer bench gui`: the window stays responsive while it trains at full speed, and paints fast."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+
+def _digits_experiment(epochs: int):
+    from visualizer.core.training.bench import digits_experiment
+
+    return digits_experiment(epochs)
+
+
+def headless_steps_per_s(exp, threads: int | None = None) -> float:
+    """The session on this thread, with ``threads`` torch threads (None: torch's default, as `visualizer run`)."""
+    import torch
+
+    from visualizer.core.data.sets import load_dataset
+    from visualizer.core.training.bench import session_loop
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        steps, seconds = session_loop(exp, load_dataset(exp.data))
+    finally:
+        torch.set_num_threads(before)
+    return steps / seconds
+
+
+def first_paint_seconds() -> float:
+    """Seconds from launching `python -m visualizer gui` to its first painted window."""
+    from visualizer.qt.app.settings import visualizer_command
+
+    t0 = time.time()
+    out = subprocess.run([*visualizer_command(), "gui", "--first-paint-probe"], capture_output=True, text=True,
+                         timeout=120)
+    for line in out.stdout.splitlines():
+        if line.startswith("first_paint "):
+            return float(line.split()[1]) - t0
+    raise RuntimeError(f"the window did not report its first paint: {out.stderr.strip()[-500:]}")
+
+
+def window_run(exp, timer_ms: int = 5) -> dict:
+    """Train ``exp`` in the window at full speed; lateness of a ``timer_ms`` GUI timer and the steps/s."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    from visualizer.core import experiment as experiment_file
+    from visualizer.qt.app.main_window import FINISHED, MainWindow
+    from visualizer.qt.app.start import create_app
+
+    app = create_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["VISUALIZER_CONFIG_DIR"] = str(Path(tmp) / "config")  # a window as a new user first sees it
+        path = experiment_file.save(exp, Path(tmp) / "bench.toml")
+        window = MainWindow()
+        window.resize(1400, 900)
+        window.show()
+        window.finish_setup(path)
+        deadline = time.perf_counter() + 30
+        while window.dataset is None and time.perf_counter() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+        window.acts.speed.setCurrentText("Full speed")
+        late: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            late.append(max(0.0, (now - last[0]) * 1000 - timer_ms))
+            last[0] = now
+
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(tick)
+        loop = QEventLoop()
+        window.run_state_changed.connect(lambda state: loop.quit() if state == FINISHED else None)
+        QTimer.singleShot(600_000, loop.quit)
+        window._on_train()
+        last[0] = time.perf_counter()
+        timer.start(timer_ms)
+        loop.exec()  # the real event loop, as the application runs it
+        timer.stop()
+        h = window.history
+        steps = h.steps[-1] - h.steps[1]
+        rate = steps / (h.wall_s[-1] - h.wall_s[1])
+        window.close()
+    return {"late_ms": late, "steps_per_s": float(rate), "steps": int(h.steps[-1])}
+
+
+def bench_gui(epochs: int = 150, repeats: int = 3, paint_repeats: int = 3) -> dict:
+    """Alternate headless and window runs of the digits MLP; lateness percentiles, steps/s ratio, first paint."""
+    exp = _digits_experiment(epochs)
+    exp = replace(exp, title="bench gui")
+    import torch
+
+    from visualizer.qt.training.bridge import WORKER_THREADS
+
+    default_threads = torch.get_num_threads()
+    headless, headless_1, window, late = [], [], [], []
+    headless_steps_per_s(replace(exp, train=replace(exp.train, epochs=2)))  # warm-up: torch's one-time imports
+    for _ in range(repeats):
+        headless.append(headless_steps_per_s(exp))
+        headless_1.append(headless_steps_per_s(exp, threads=1))
+        run = window_run(exp)
+        window.append(run["steps_per_s"])
+        late.extend(run["late_ms"])
+    paints = [first_paint_seconds() for _ in range(paint_repeats)]
+    best = max(statistics.median(headless), statistics.median(headless_1))
+    lat = np.asarray(late)
+    return {
+        "model": "digits MLP 64-128-128-10 relu, batch 32, adam",
+        "steps_per_run": run["steps"],
+        "repeats": repeats,
+        "worker_threads": WORKER_THREADS,
+        "headless_threads": default_threads,
+        "p50_lateness_ms": float(np.percentile(lat, 50)),
+        "p95_lateness_ms": float(np.percentile(lat, 95)),
+        "max_lateness_ms": float(lat.max()),
+        "timer_ticks": int(lat.size),
+        "headless_steps_per_s": statistics.median(headless),
+        "headless_1_thread_steps_per_s": statistics.median(headless_1),
+        "window_steps_per_s": statistics.median(window),
+        "steps_ratio": statistics.median(window) / best,
+        "first_paint_s": statistics.median(paints),
+        "first_paint_runs": paints,
+    }

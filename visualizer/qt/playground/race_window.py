@@ -1,0 +1,372 @@
+"""The optimizer race window: train one initial network with up to six optimizers on the same batches (on a
+worker thread), then draw every path on one shared loss landscape and overlay their loss curves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.qt.evaluation.views import ERROR_STYLE
+from visualizer.qt.jobs import JobEnded, JobWorker
+from visualizer.qt.plots import export_widget
+from visualizer.qt.plots.race_plot import MAX_PATHS, RaceLandscapePlot, RaceLossPlot, race_color
+from visualizer.qt.widgets.controls import button, export_plots_into_folder, spin
+
+THREAD_NAME = "race-worker"
+FRAME_MS = 33
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
+DEFAULT_ON = 3
+
+
+class EntryRow:
+    """One contestant's controls: taking part, which optimizer, its learning rate."""
+
+    def __init__(self, index: int, optimizer: str, on: bool, experiment) -> None:
+        from visualizer.core.model.optimizers import OPTIMIZERS
+
+        self.experiment = experiment
+        self.check = QCheckBox()
+        self.check.setObjectName(f"raceEntryCheck{index}")
+        self.check.setChecked(on)
+        self.check.setToolTip("Take part in the race")
+        swatch = race_color(index)
+        self.check.setStyleSheet(f"QCheckBox::indicator:checked {{ background: {swatch}; border: 1px solid #444; }}")
+        self.combo = QComboBox()
+        self.combo.setObjectName(f"raceEntryOptimizer{index}")
+        self.combo.setToolTip("The optimizer of this entry (its other hyper-parameters take their defaults)")
+        for name, info in OPTIMIZERS.items():
+            self.combo.addItem(info.label, name)
+            self.combo.setItemData(self.combo.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole)
+        self.lr = QDoubleSpinBox()
+        self.lr.setObjectName(f"raceEntryLr{index}")
+        self.lr.setDecimals(5)
+        self.lr.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr.setToolTip("α: the learning rate of this optimizer")
+        self.combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        self.combo.setCurrentIndex(self.combo.findData(optimizer))
+        self._on_optimizer_changed()
+        self.check.toggled.connect(self._on_toggled)
+        self._on_toggled(on)
+
+    @property
+    def optimizer(self) -> str:
+        return self.combo.currentData()
+
+    def set_entry(self, optimizer: str, lr: float | None = None, on: bool = True) -> None:
+        self.combo.setCurrentIndex(self.combo.findData(optimizer))
+        if lr is not None:
+            self.lr.setValue(lr)
+        self.check.setChecked(on)
+
+    def entry(self):
+        from visualizer.core.playground.network_race import RaceEntry
+
+        return RaceEntry(self.optimizer, {"lr": self.lr.value()})
+
+    def _on_optimizer_changed(self) -> None:
+        from visualizer.core.model.optimizers import OPTIMIZERS
+
+        hp = next(h for h in OPTIMIZERS[self.optimizer].hyperparams if h.name == "lr")
+        self.lr.setRange(max(hp.minimum, 1e-5), hp.maximum)
+        tr = self.experiment.train
+        self.lr.setValue(tr.lr if self.optimizer == tr.optimizer else hp.default)
+        self.lr.setToolTip(f"{hp.label}: {hp.tooltip} Allowed {hp.range_text()}.")
+
+    def _on_toggled(self, on: bool) -> None:
+        self.combo.setEnabled(on)
+        self.lr.setEnabled(on)
+
+
+class RaceWindow(QMainWindow):
+    """Optimizer race on the experiment's network: the same initial weights and batches for each optimizer; the
+    paths on the plane of the two principal directions of all of them, through the common initial weights."""
+
+    def __init__(self, experiment, base_dir: Path | None, theme: str = "light", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("raceWindow")
+        self.experiment = experiment
+        self.base_dir = base_dir
+        self.theme = theme
+        self.worker: JobWorker | None = None
+        self.runs: list = []
+        self.result = None
+        self._labels: list[str] = []
+        self.setWindowTitle(f"Optimizer race — {experiment.title or experiment.data.name}")
+
+        self.rows = [EntryRow(i, DEFAULT_OPTIMIZERS[i], i < DEFAULT_ON, experiment) for i in range(MAX_PATHS)]
+        entries = QGroupBox("Optimizers (up to 6)")
+        grid = QGridLayout(entries)
+        for i, row in enumerate(self.rows):
+            grid.addWidget(row.check, i, 0)
+            grid.addWidget(row.combo, i, 1)
+            grid.addWidget(row.lr, i, 2)
+        grid.setColumnStretch(1, 1)
+        self.epochs_spin = spin("raceEpochs", 1, 10_000, experiment.train.epochs,
+                                "Epochs each optimizer trains for (the experiment's by default)")
+        self.grid_spin = spin("raceGrid", 11, 121, 41, "Grid points per side of the loss surface")
+        self.log_colors = QCheckBox("log₁₀ loss colours")
+        self.log_colors.setObjectName("raceLogColors")
+        self.log_colors.setToolTip("Colour the surface by log₁₀ of the loss (shows the valleys' structure)")
+        self.log_colors.setChecked(True)
+        self.log_y = QCheckBox("log scale loss curves")
+        self.log_y.setObjectName("raceLogY")
+        self.log_y.setToolTip("Show the loss curves on a logarithmic axis")
+        form = QFormLayout()
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Surface grid", self.grid_spin)
+        form.addRow(self.log_colors)
+        form.addRow(self.log_y)
+        self.batches = QCheckBox("every batch's loss (faint)")
+        self.batches.setObjectName("raceShowBatches")
+        self.batches.setToolTip("Behind the per-epoch mean, the loss of every mini-batch as it was trained on")
+        form.addRow(self.batches)
+        self.run_button = button("Run", "raceRunButton", "Train every chosen optimizer from one start (Ctrl+Enter)")
+        self.cancel_button = button("Cancel", "raceCancelButton", "Stop the race after the current step (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.export_button = button("Export PNG…", "raceExportButton",
+                                    "Write the landscape and the loss curves as PNG files into a folder")
+        self.export_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.export_button)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("raceProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("ready")
+        self.progress.setTextVisible(True)
+        self.about = QLabel(self._about_text())
+        self.about.setWordWrap(True)
+        self.about.setObjectName("raceAbout")
+        self.status = QLabel()
+        self.status.setObjectName("raceStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        side = QWidget()
+        side.setFixedWidth(340)
+        column = QVBoxLayout(side)
+        column.setContentsMargins(6, 6, 6, 6)
+        column.addWidget(entries)
+        column.addLayout(form)
+        column.addLayout(buttons)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        column.addWidget(self.about)
+        column.addStretch(1)
+
+        self.landscape = RaceLandscapePlot(theme=theme)
+        self.losses = RaceLossPlot(theme=theme)
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.landscape)
+        plots.addWidget(self.losses)
+        plots.setSizes([620, 520])
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(side)
+        layout.addWidget(plots, 1)
+        self.setCentralWidget(central)
+        self.resize(1500, 820)
+
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.log_colors.toggled.connect(self._on_log_colors_toggled)
+        self.log_y.toggled.connect(self.losses.set_log_y)
+        self.batches.toggled.connect(self.losses.set_show_batches)
+        for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.cancel), ("Ctrl+W", self.close)):
+            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
+        self.poll = QTimer(self)
+        self.poll.setInterval(FRAME_MS)
+        self.poll.timeout.connect(self._on_poll)
+        self.show_message("Choose the optimizers and press Run: each trains a copy of the same initial network "
+                          "on the same batches.")
+
+    # --- public ---------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def entries(self) -> list:
+        """The RaceEntry of every ticked row, in order."""
+        return [row.entry() for row in self.rows if row.check.isChecked()]
+
+    def race_experiment(self):
+        """The experiment with the epochs chosen here."""
+        return replace(self.experiment, train=replace(self.experiment.train, epochs=self.epochs_spin.value()))
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.status.setText(f"⚠ {text}" if error else text)
+        self.status.setStyleSheet(ERROR_STYLE if error else "QLabel { padding: 5px; }")
+
+    def run(self) -> bool:
+        """Start the race on the worker thread; False (with a message) when it cannot start."""
+        from visualizer.core.errors import VisualizerError
+        from visualizer.core.playground.network_race import check_entries, race_network
+
+        if self.running:
+            return False
+        entries = self.entries()
+        try:
+            check_entries(entries)
+        except VisualizerError as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        exp, base_dir, resolution = self.race_experiment(), self.base_dir, self.grid_spin.value()
+
+        def job(put, control) -> None:
+            for item in race_network(exp, entries, base_dir, control=control, resolution=resolution):
+                put(item)
+
+        self.runs, self.result = [], None
+        self._labels = [entry.title() for entry in entries]
+        self.losses.clear_curves()
+        self.landscape.clear_race()
+        self.worker = JobWorker("race", job, THREAD_NAME)
+        self._set_running(True)
+        self.progress.setValue(0)
+        self.progress.setFormat("starting…")
+        self.show_message(f"Racing {len(entries)} optimizer(s) for {exp.train.epochs} epoch(s)…")
+        self.worker.start()
+        self.poll.start()
+        return True
+
+    def cancel(self) -> None:
+        """Stop the race after its current step and wait for the worker; finished curves stay."""
+        if self.worker is not None:
+            self.worker.stop_and_join()
+            self._on_poll()
+
+    def export_plots(self, folder: str | Path) -> list[Path]:
+        """Write the landscape with the paths (race_landscape.png) and the loss curves (race_losses.png)."""
+        folder = Path(folder)
+        return [export_widget(self.landscape, folder / "race_landscape.png", 900, 800),
+                export_widget(self.losses, folder / "race_losses.png", 1000, 650)]
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+        self.landscape.set_theme(name)
+        self.losses.set_theme(name)
+
+    def shutdown(self) -> None:
+        """Stop and join the worker and the timer (closing the window does it too)."""
+        self.poll.stop()
+        if self.worker is not None:
+            self.worker.stop_and_join()
+            self.worker.drain()
+            self.worker = None
+
+    def closeEvent(self, event) -> None:  # Qt override: no thread may outlive the window
+        self.shutdown()
+        super().closeEvent(event)
+
+    # --- internals --------------------------------------------------------------------------------------
+    def _about_text(self) -> str:
+        return ("<small>All paths start at the same initial weights θ₀ (white circle) and see the same batches "
+                "(full-batch gradient descent sees the whole set each step). The plane passes through θ₀ along the "
+                "two principal directions of all the paths' snapshots together; the surface is the training "
+                "loss on that plane, exact at θ₀ and only approximate where the paths leave the plane.</small>")
+
+    def _set_running(self, on: bool) -> None:
+        self.run_button.setEnabled(not on)
+        self.cancel_button.setEnabled(on)
+        self.export_button.setEnabled(not on and bool(self.runs))
+        for row in self.rows:
+            row.check.setEnabled(not on)
+            row.combo.setEnabled(not on and row.check.isChecked())
+            row.lr.setEnabled(not on and row.check.isChecked())
+        self.epochs_spin.setEnabled(not on)
+        self.grid_spin.setEnabled(not on)
+
+    def _on_log_colors_toggled(self, _on: bool) -> None:
+        if self.result is not None:
+            self._draw_result()
+
+    def _on_export_clicked(self) -> None:
+        export_plots_into_folder(self, "race")
+
+    def _on_poll(self) -> None:
+        """Take what the worker produced since the last frame; draw once."""
+        from visualizer.core.playground.network_race import RaceProgress, RaceResult, RaceRun
+
+        if self.worker is None:
+            self.poll.stop()
+            return
+        progress, ended, new_runs = None, None, False
+        for item in self.worker.drain():
+            if isinstance(item, RaceProgress):
+                progress = item
+            elif isinstance(item, RaceRun):
+                self.runs.append(item)
+                new_runs = True
+            elif isinstance(item, RaceResult):
+                self.result = item
+            elif isinstance(item, JobEnded):
+                ended = item
+        if progress is not None:
+            self.progress.setValue(round(1000 * progress.fraction))
+            if progress.stage == "surface":
+                text = f"loss surface: row {progress.done} of {progress.total}"
+            else:
+                text = (f"{self._labels[progress.entry]} ({progress.entry + 1} of {progress.n_entries}): "
+                        f"step {progress.done} of {progress.total}")
+            self.progress.setFormat(text)
+        if new_runs:
+            self.losses.set_curves(self.runs)
+        if ended is not None:
+            self._on_ended(ended)
+
+    def _on_ended(self, ended: JobEnded) -> None:
+        self.worker.stop_and_join()
+        self.worker = None
+        self.poll.stop()
+        self._set_running(False)
+        if ended.reason == "failed":
+            self.progress.setFormat("failed")
+            self.show_message(f"The race failed: {ended.message}", error=True)
+        elif self.result is None:
+            self.progress.setFormat("cancelled")
+            self.show_message(f"Race cancelled after {len(self.runs)} optimizer(s); their loss curves are shown.")
+        else:
+            self.progress.setValue(1000)
+            self.progress.setFormat(f"done in {ended.seconds:.1f} s")
+            self._draw_result()
+            self.show_message(self._summary())
+
+    def _draw_result(self) -> None:
+        r = self.result
+        self.landscape.set_race(r.alphas, r.betas, r.loss, r.paths, [run.label for run in r.runs], r.explained,
+                                log_scale=self.log_colors.isChecked())
+
+    def _summary(self) -> str:
+        r = self.result
+        rows = "".join(
+            f"<tr><td><span style='color:{race_color(i)}'>■</span> {run.label}"
+            f"{'' if run.reason == 'completed' else ' (' + run.reason + ')'}</td>"
+            f"<td align='right'>{(run.eval_losses[-1] if len(run.eval_losses) else run.losses[-1]):.4f}</td>"
+            f"<td align='right'>{float(dist.max()):.3g}</td></tr>"
+            for i, (run, dist) in enumerate(zip(r.runs, r.distances)))
+        return (f"PCA 1 and 2 explain {100 * r.explained[0]:.1f}% and {100 * r.explained[1]:.1f}% of the variance "
+                "of all the paths.<table cellspacing='4'><tr><th align='left'>optimizer</th><th>final loss</th>"
+                f"<th>off plane</th></tr>{rows}</table><small>final loss: the last epoch's mean training loss; "
+                "off plane: the largest distance ‖θ − plane‖ of a snapshot.</small>")

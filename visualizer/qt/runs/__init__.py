@@ -1,0 +1,1 @@
+"""Recorded runs in the window: the library, replay, and exports (still and animated)."""

@@ -1,0 +1,420 @@
+"""A window that replays a run file through the same views as a live run, step by step, and compares runs."""
+
+from __future__ import annotations
+
+import time
+from html import escape
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from visualizer.core.errors import VisualizerError
+from visualizer.core.runs.file import RunReader
+from visualizer.core.runs.replay import HistoryUpTo, ReplayRun
+from visualizer.qt.plots.figures import METRIC_LABELS
+from visualizer.qt.runs.animation_export import AnimationExport
+from visualizer.qt.runs.timeline import TimelineBar
+from visualizer.qt.training.bridge import FRAME_MS, Frame
+from visualizer.qt.training.views import TrainingViews
+
+FOLLOW_MS = 500
+LIVE_S = 10.0  # a run without an end whose file changed this recently is taken to be still written
+STATUS_WORDS = {None: "incomplete (no end was recorded)", "completed": "completed", "stopped": "stopped",
+                "diverged": "diverged", "failed": "failed"}
+
+
+#: the views `visualizer export` animates, as the File menu names them
+ANIMATED_VIEWS = {"landscape": "The path on the loss surface, beside the loss curve", "loss": "The loss curves",
+                  "histograms": "The weight histograms", "boundary": "The decision boundary (2-D classification)"}
+
+
+def run_label(path: Path) -> str:
+    """The name a run goes by in a legend: its file name, or its folder's for `visualizer run`'s run.sqlite."""
+    path = Path(path)
+    stem = path.stem
+    return path.parent.name if (stem == "run" or stem.startswith("run-")) and path.parent.name else stem
+
+
+class ReplayWindow(QMainWindow):
+    """Replays the run file ``path`` (raises VisualizerError when it cannot be read); ``closed`` on close."""
+
+    closed = Signal()
+
+    def __init__(self, path: str | Path, theme: str = "light", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = Path(path)
+        self.run = ReplayRun(self.path)
+        self.theme = theme
+        self.setObjectName("replayWindow")
+        self.setWindowTitle(f"Replay – {self.run.experiment.title or run_label(self.path)} ({self.path.name})")
+        self.resize(1280, 860)
+
+        self.views = TrainingViews(theme=theme)
+        self.timeline = TimelineBar()
+        self.header = QLabel()
+        self.header.setObjectName("replayHeader")
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QLabel()
+        self.message.setObjectName("replayMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 4, 6, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.header)
+        layout.addWidget(self.message)
+        layout.addWidget(self.views, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        self.animation = AnimationExport(self)
+        self.animation.finished.connect(self._on_animation_finished)
+        self.animation.progress.connect(lambda view, i, n: self.show_message(
+            f"Writing the {view} animation: frame {i} of {n}… (File > Cancel the animation stops it)"))
+        self._build_menu()
+
+        self._step = 0  # the step the views show
+        self._shown = (0, 0)  # steps and snapshots fed to the views
+        self._begun = False
+        self._x_max = 0
+        self._compare_last = 0
+        self._clock = 0.0  # replay seconds at 1x (ReplayRun.time_at)
+        self._tick_at = 0.0
+        self._pending: int | None = None
+        self._scrub_timer = QTimer(self)  # slider moves are drawn at most once per frame
+        self._scrub_timer.setSingleShot(True)
+        self._scrub_timer.setInterval(FRAME_MS)
+        self._scrub_timer.timeout.connect(self._on_scrub_tick)
+        self._play_timer = QTimer(self)
+        self._play_timer.setInterval(FRAME_MS)
+        self._play_timer.timeout.connect(self._on_play_tick)
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(FOLLOW_MS)
+        self._follow_timer.timeout.connect(self._on_follow_tick)
+
+        self.timeline.moved.connect(self._on_slider_moved)
+        self.timeline.play_toggled.connect(self._on_play_toggled)
+        self.timeline.previous_snapshot.connect(self.previous_snapshot)
+        self.timeline.next_snapshot.connect(self.next_snapshot)
+        self.timeline.follow_toggled.connect(self._on_follow_toggled)
+        self._keys = {Qt.Key.Key_Home: lambda: self.go_to(0), Qt.Key.Key_End: lambda: self.go_to(self.last),
+                      Qt.Key.Key_Space: self.toggle_play, Qt.Key.Key_PageUp: self.previous_snapshot,
+                      Qt.Key.Key_PageDown: self.next_snapshot}
+
+        self._dataset = self._load_dataset()
+        if hasattr(self.views, "set_experiment"):  # the landscape tab rebuilds the network from it
+            self.views.set_experiment(self.run.experiment)
+        self.timeline.follow_check.setChecked(self.run.ended is None and self._recently_written())
+        self.timeline.follow_check.setEnabled(self.run.ended is None)
+        self._update_header()
+        self.timeline.set_last(self.last)
+        self.go_to(self.last)
+
+    # -- set-up ---------------------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        compare = QAction("Open to &compare…", self)
+        compare.setObjectName("compareAction")
+        compare.triggered.connect(self._on_compare_chosen)
+        clear = QAction("Clear the comparison", self)
+        clear.triggered.connect(self.clear_comparison)
+        png = QAction("&Export views as PNG…", self)
+        png.triggered.connect(lambda: self._on_export_chosen("png"))
+        svg = QAction("Export views as &SVG…", self)
+        svg.triggered.connect(lambda: self._on_export_chosen("svg"))
+        animation = file_menu.addMenu("Export &animation (GIF and MP4)")
+        animation.setObjectName("animationMenu")
+        for view, text in ANIMATED_VIEWS.items():
+            action = animation.addAction(text)
+            action.triggered.connect(lambda _=False, v=view: self._on_animation_chosen(v))
+        self.cancel_animation = animation.addAction("Cancel the animation")
+        self.cancel_animation.setObjectName("cancelAnimationAction")
+        self.cancel_animation.setEnabled(False)
+        self.cancel_animation.triggered.connect(self._on_cancel_animation)
+        close = QAction("&Close", self)
+        close.setShortcut(QKeySequence(QKeySequence.StandardKey.Close))
+        close.triggered.connect(self.close)
+        for item in (compare, clear, None, png, svg, None, close):
+            if item is None:
+                file_menu.addSeparator()
+            else:
+                file_menu.addAction(item)
+
+    def _load_dataset(self):
+        from visualizer.core.data.sets import load_dataset
+
+        try:
+            return load_dataset(self.run.experiment.data, self.path.parent)
+        except (VisualizerError, OSError, ValueError) as exc:
+            self.show_message(f"The data set could not be loaded ({exc}); the replay shows no data points.")
+            return None
+
+    def _recently_written(self) -> bool:
+        """Whether the file changed in the last LIVE_S seconds (a live writer commits several times a second)."""
+        times = [p.stat().st_mtime for p in (self.path, Path(f"{self.path}-wal")) if p.exists()]
+        return bool(times) and time.time() - max(times) < LIVE_S
+
+    def _update_header(self) -> None:
+        exp, run = self.run.experiment, self.run
+        status = STATUS_WORDS.get(run.ended.reason if run.ended else None, run.ended and run.ended.reason)
+        if run.ended is None and self.following:
+            status = "being written"
+        created = run.reader.created.replace("T", " ")[:16]
+        self.header.setText(f"<b>{escape(exp.title or run_label(self.path))}</b> — {escape(exp.data.name)} · "
+                            f"{escape(exp.train.optimizer)} lr {exp.train.lr:g} · {status} · {run.last_step} steps · "
+                            f"recorded {created} UTC · {escape(str(self.path))}")
+
+    def set_theme(self, name: str) -> None:
+        """Restyle every view ("light", "dark" or "contrast")."""
+        self.theme = name
+        self.views.set_theme(name)
+
+    def show_message(self, text: str) -> None:
+        """Show a note above the views ('' hides it)."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def message_text(self) -> str:
+        return self.message.text()
+
+    # -- position -------------------------------------------------------------------------------------
+    @property
+    def last(self) -> int:
+        return self.run.last_step
+
+    @property
+    def step(self) -> int:
+        """The step every view shows."""
+        return self._step
+
+    @property
+    def following(self) -> bool:
+        return self._follow_timer.isActive()
+
+    @property
+    def playing(self) -> bool:
+        return self._play_timer.isActive()
+
+    def go_to(self, step: int) -> None:
+        """Drive every view to ``step``: curves up to it, the snapshot taken at or before it."""
+        self._pending = None
+        self._show(max(0, min(int(step), self.last)))
+        self._clock = self.run.time_at(self._step)
+
+    def previous_snapshot(self) -> None:
+        i = self.run.snapshots_up_to(self._step - 1)
+        self.go_to(self.run.snapshot_steps[i - 1] if i else 0)
+
+    def next_snapshot(self) -> None:
+        i = self.run.snapshots_up_to(self._step)
+        self.go_to(self.run.snapshot_steps[i] if i < len(self.run.snapshot_steps) else self.last)
+
+    def _show(self, step: int) -> None:
+        run = self.run
+        if run.started is None:  # the writer has not started the run yet
+            self._step = 0
+            self.timeline.set_position(0, 0, 0)
+            return
+        n, k = run.index_of(step), run.snapshots_up_to(step)
+        if not self._begun or k < self._shown[1]:
+            self._restart_views()  # a snapshot cannot be un-drawn: start again from the first step
+        n0, k0 = self._shown
+        # back within one snapshot's span only the curves change: they are drawn from the history up to `step`
+        frame = Frame(steps=run.step_events(min(n0, n - 1), n), snapshots=run.snapshots[k0:k])
+        if frame.steps or frame.snapshots:
+            self.views.show_frame(HistoryUpTo(run.history, step), frame)
+            self.views.flush()
+        self._shown = (n, k)
+        self._step = step
+        self.views.loss.set_cursor(step)
+        self.timeline.set_position(step, self.last, run.epoch_at(step))
+
+    def _restart_views(self) -> None:
+        """Views back to before the first step (going back in time cannot un-draw a snapshot)."""
+        if self._dataset is not None:
+            self.views.show_data(self._dataset)
+        else:
+            self.views.clear()
+        self.views.begin(self.run.started)
+        self._begun = True
+        self._shown = (0, 0)
+        self._set_x_range()
+
+    def _set_x_range(self) -> None:
+        started = self.run.started
+        end = started.total_steps if (self.following and started) else self.last
+        self._x_max = max(end, self._compare_last, 1)
+        self.views.loss.set_step_range(self._x_max)
+
+    # -- slider, play, follow -------------------------------------------------------------------------
+    def _on_slider_moved(self, step: int) -> None:
+        self._pending = step
+        if not self._scrub_timer.isActive():
+            self._scrub_timer.start()
+
+    def _on_scrub_tick(self) -> None:
+        if self._pending is not None:
+            self.go_to(self._pending)
+
+    def toggle_play(self) -> None:
+        self.timeline.set_playing(not self.playing)
+
+    def play(self, on: bool = True) -> None:
+        self.timeline.set_playing(on)
+
+    def _on_play_toggled(self, on: bool) -> None:
+        if not on:
+            self._play_timer.stop()
+            return
+        if self._step >= self.last and not self.following:
+            self.go_to(0)  # play from the end starts again
+        self._clock = self.run.time_at(self._step)
+        self._tick_at = time.perf_counter()
+        self._play_timer.start()
+
+    def _on_play_tick(self) -> None:
+        now = time.perf_counter()
+        self._clock += (now - self._tick_at) * self.timeline.speed()
+        self._tick_at = now
+        step = self.run.step_at_time(self._clock)
+        if step > self._step:
+            clock = self._clock
+            self.go_to(step)
+            self._clock = clock
+        if self._step >= self.last and not self.following:
+            self.timeline.set_playing(False)
+
+    def _on_follow_toggled(self, on: bool) -> None:
+        if on:
+            self._follow_timer.start()
+        else:
+            self._follow_timer.stop()
+        self._update_header()
+
+    def _on_follow_tick(self) -> None:
+        at_end = self._step >= self.last
+        try:
+            came = self.run.refresh()
+        except VisualizerError as exc:
+            self.timeline.follow_check.setChecked(False)
+            self.show_message(f"Stopped following the run: {exc}")
+            return
+        if self.run.ended is not None:
+            self.timeline.follow_check.setChecked(False)
+            self.timeline.follow_check.setEnabled(False)
+            self.show_message(f"The run ended: {self.run.ended.message or self.run.ended.reason}")
+        if came or self.run.ended is not None or not self._begun:
+            self.timeline.set_last(self.last)
+            if not self._begun or not self.following:
+                self._set_x_range()
+            if at_end and not self.playing:
+                self.go_to(self.last)
+            else:
+                self.timeline.set_position(self._step, self.last, self.run.epoch_at(self._step))
+            self._update_header()
+
+    # -- compare and export ---------------------------------------------------------------------------
+    def compare_with(self, path: str | Path) -> bool:
+        """Overlay another run's loss (and metric, when it measures the same one) dashed on the loss plot."""
+        path = Path(path)
+        try:
+            with RunReader(path) as other:
+                h, started = other.history(), other.started
+                path_params = [snap.params for snap in other.snapshots()]
+                name = other.experiment.title if other.experiment.title and other.experiment.title != \
+                    self.run.experiment.title else run_label(path)
+        except VisualizerError as exc:
+            self.show_message(f"Cannot compare: {exc}")
+            return False
+        ours = self.run.started.metric if self.run.started else None
+        same = started is not None and started.metric == ours
+        metric = (h.train_metric, h.val_metric) if same else (None, None)
+        self.views.loss.set_overlay(name, h.steps, h.train_loss, h.eval_steps, h.val_loss, *metric)
+        landscape = getattr(self.views, "landscape", None)
+        if landscape is not None and path_params:
+            landscape.set_compared_path(name, np.stack(path_params))
+        self._compare_last = int(h.steps[-1]) if len(h) else 0
+        self._set_x_range()
+        if same or started is None:
+            self.show_message(f"Compared with {name} (dashed).")
+        else:
+            theirs = METRIC_LABELS.get(started.metric, started.metric)
+            self.show_message(f"Compared with {name} (dashed): it measures {theirs} and this run "
+                              f"{METRIC_LABELS.get(ours, ours)}, so only its loss is shown.")
+        return True
+
+    def clear_comparison(self) -> None:
+        self.views.loss.set_overlay(None)
+        landscape = getattr(self.views, "landscape", None)
+        if landscape is not None:
+            landscape.set_compared_path("", None)
+        self._compare_last = 0
+        self._set_x_range()
+        self.show_message("")
+
+    def export_views(self, folder: str | Path, fmt: str = "png") -> list[Path]:
+        """Write every view as it shows the current step into ``folder`` (PNG or SVG)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return self.views.export(folder, fmt)
+
+    def _on_compare_chosen(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a run to compare", str(self.path.parent),
+                                              "Run files (*.sqlite)")
+        if name:
+            self.compare_with(name)
+
+    def _on_export_chosen(self, fmt: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, f"Export the views as {fmt.upper()} into", str(Path.home()))
+        if folder:
+            written = self.export_views(folder, fmt)
+            self.show_message(f"Wrote {len(written)} {fmt.upper()} files into {folder}.")
+
+    def export_animation(self, folder: str | Path, view: str = "landscape", formats=("gif", "mp4"),
+                         frames: int | None = None) -> bool:
+        """Write the run's animation of ``view`` into ``folder`` in a child process (`visualizer export`); the
+        status line says when it is done. False when one is still being written."""
+        if not self.animation.start(self.path, Path(folder), (view,), formats, frames):
+            self.show_message("An animation is still being written; wait for it to finish.")
+            return False
+        self.show_message(f"Writing the {view} animation into {folder}…")
+        self.cancel_animation.setEnabled(True)
+        return True
+
+    def _on_animation_finished(self, ok: bool, text: str) -> None:
+        self.cancel_animation.setEnabled(False)
+        self.show_message(text)
+
+    def _on_cancel_animation(self) -> None:
+        self.animation.cancel()
+        self.cancel_animation.setEnabled(False)
+        self.show_message("The animation was cancelled; its files may be incomplete.")
+
+    def _on_animation_chosen(self, view: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Write the animation (GIF and MP4) into", str(Path.home()))
+        if folder:
+            self.export_animation(folder, view)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override: keys no child took (the slider takes Home/End)
+        action = self._keys.get(Qt.Key(event.key()))
+        if action is None:
+            super().keyPressEvent(event)
+        else:
+            action()
+
+    # -- closing --------------------------------------------------------------------------------------
+    def stop_timers(self) -> None:
+        for timer in (self._scrub_timer, self._play_timer, self._follow_timer):
+            timer.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override: no timer outlives the window
+        self.stop_timers()
+        self.animation.cancel()
+        if hasattr(self.views, "shutdown"):
+            self.views.shutdown()  # joins the landscape's thread
+        self.run.close()
+        self.closed.emit()
+        super().closeEvent(event)

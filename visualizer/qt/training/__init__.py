@@ -1,0 +1,1 @@
+"""The live training views and the bridge that brings a run's events to them."""

@@ -1,0 +1,275 @@
+"""The central views: loss curves, what the model predicts (or the loss landscape), and the weight histograms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.qt.landscape.view import LandscapeView
+from visualizer.qt.plots import (
+    ConfusionMatrixPlot,
+    DecisionBoundaryPlot,
+    HistogramPlot,
+    HistogramTimePlot,
+    LossPlot,
+    export_widget,
+)
+from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
+
+KINDS = {"Weights": "weights", "Gradients": "gradients"}
+
+
+class _Column(NamedTuple):
+    """What the histogram-over-time view keeps of a snapshot."""
+
+    step: int
+    layers: tuple
+
+
+def _titled(widget: QWidget, *controls: QWidget) -> QWidget:
+    """A view with a thin row of controls above it."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    if controls:
+        row = QHBoxLayout()
+        row.setContentsMargins(6, 2, 6, 0)
+        for c in controls:
+            row.addWidget(c)
+        row.addStretch(1)
+        layout.addLayout(row)
+    layout.addWidget(widget, 1)
+    return box
+
+
+class TrainingViews(QWidget):
+    """Every live view of a run; fed a History and the Frames the bridge delivers."""
+
+    def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss = LossPlot(theme=theme)
+        self.log_check = QCheckBox("Log scale")
+        self.log_check.setObjectName("logScaleCheck")
+        self.log_check.setToolTip("Show the loss on a logarithmic axis (L)")
+        self.log_check.toggled.connect(self.loss.set_log_scale)
+
+        self.boundary = DecisionBoundaryPlot(theme=theme)
+        self.confusion = ConfusionMatrixPlot(theme=theme)
+        self.no_view = QLabel("The prediction view shows the decision boundary of 2-D classification sets, the "
+                              "fitted curve of 1-D regression sets and the confusion matrix of other class sets.")
+        self.no_view.setWordWrap(True)
+        self.no_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prediction = QStackedWidget()
+        for w in (self.boundary, self.confusion, self.no_view):
+            self.prediction.addWidget(w)
+
+        self.histograms = HistogramPlot(theme=theme)
+        self.hist_time = HistogramTimePlot(theme=theme)
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("histogramKindCombo")
+        self.kind_combo.addItems(list(KINDS))
+        self.kind_combo.setToolTip("Histograms of the weights, or of their gradients at the last step (G)")
+        self.kind_combo.currentTextChanged.connect(self._redraw_histograms)
+        self.layer_combo = QComboBox()
+        self.layer_combo.setObjectName("histogramLayerCombo")
+        self.layer_combo.setToolTip("The layer whose histogram over time is shown")
+        self.layer_combo.currentIndexChanged.connect(self._redraw_time)
+        self.hist_tabs = QTabWidget()
+        self.hist_tabs.setObjectName("histogramTabs")
+        self.hist_tabs.addTab(self.histograms, "Per layer")
+        self.hist_tabs.addTab(_titled(self.hist_time, QLabel("Layer:"), self.layer_combo), "Over time")
+        self.hist_tabs.setTabToolTip(0, "The current histogram of every layer")
+        self.hist_tabs.setTabToolTip(1, "One layer's histogram at every snapshot: step across, value up, "
+                                        "count as colour")
+
+        self.landscape = LandscapeView(theme=theme)
+        self.right_tabs = QTabWidget()
+        self.right_tabs.setObjectName("rightTabs")
+        self.right_tabs.addTab(self.prediction, "Prediction")
+        self.right_tabs.addTab(self.landscape, "Loss landscape")
+        self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
+        self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(_titled(self.loss, self.log_check))
+        top.addWidget(self.right_tabs)
+        top.setStretchFactor(0, 1)
+        top.setStretchFactor(1, 1)
+        top.setSizes([1000, 1000])  # equal shares, also when the landscape tab's controls ask for more
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(_titled(self.hist_tabs, QLabel("Histograms of:"), self.kind_combo))
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        self._snapshot = None
+        self._columns: list = []  # every snapshot's (step, layers) for the time view
+        #: what a new snapshot redraws, one per frame; the window adds its network drawing
+        self.snapshot_views = [self._draw_histograms, self._draw_prediction]
+        self._pending: list = []
+        self._layer_names: list[str] = []
+
+    # -- set-up ---------------------------------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape):
+            plot.set_theme(name)
+
+    def set_experiment(self, experiment) -> None:
+        """The resolved experiment of the run about to start (the landscape rebuilds its network from it)."""
+        self.landscape.set_experiment(experiment)
+
+    def shutdown(self) -> None:
+        """Stop and join the background threads of the views (before the window closes)."""
+        self.landscape.shutdown()
+
+    def show_data(self, dataset) -> None:
+        """Before a run: the data points in the prediction view, everything else empty."""
+        self.clear()
+        self.landscape.set_dataset(dataset)
+        if dataset is None:
+            return
+        if dataset.n_features == 2 and dataset.task == "classification":
+            self.boundary.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+            self.prediction.setCurrentWidget(self.boundary)
+        elif dataset.n_features == 1 and dataset.task == "regression":
+            self.boundary.set_curve(dataset.X_train[:0, 0], dataset.y_train[:0], dataset.X_train, dataset.y_train,
+                                    dataset.X_val, dataset.y_val)
+            self.prediction.setCurrentWidget(self.boundary)
+        elif dataset.task == "classification":
+            k = dataset.n_classes
+            self.confusion.set_matrix(np.zeros((k, k), dtype=np.int64), list(dataset.class_names),
+                                      title="Confusion matrix (validation set)")
+            self.prediction.setCurrentWidget(self.confusion)
+        else:
+            self.prediction.setCurrentWidget(self.no_view)
+        self._dataset = dataset
+
+    def begin(self, started) -> None:
+        """A run started: name the metric and the layers."""
+        self.loss.clear()
+        self.loss.set_metric_name(METRIC_LABELS[started.metric])
+        self.loss.set_step_range(started.total_steps)
+        self._layer_names = list(started.layer_names)
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.addItems(self._layer_names)
+        self.layer_combo.setCurrentIndex(0)
+        self.layer_combo.blockSignals(False)
+        # lay the per-layer plots out now, while the worker prepares, not in the middle of the first frames
+        empty = (np.linspace(-1.0, 1.0, 41), np.zeros(40))
+        self.histograms.set_histograms([(name, *empty) for name in self._layer_names], self.kind())
+
+    def clear(self) -> None:
+        self.loss.clear()
+        self.histograms.clear()
+        self.hist_time.clear()
+        self.boundary.clear()
+        self.confusion.clear()
+        self.landscape.clear()
+        self._snapshot, self._columns, self._pending = None, [], []
+
+    # -- live -----------------------------------------------------------------------------------------
+    def show_frame(self, history, frame) -> None:
+        """Redraw the curves from the whole History; of the views a new snapshot changes, draw one per frame.
+
+        Spreading the heavier pictures (histograms, prediction, network) over successive frames keeps each
+        frame's work on the GUI thread short, so the window stays responsive while training runs at full speed.
+        """
+        if frame.steps and len(history):
+            show_history(self.loss, history)
+        if frame.snapshots:
+            self._columns.extend(_Column(s.step, s.layers) for s in frame.snapshots)  # not their parameters
+            if len(frame.snapshots) == 1:
+                self._append_time_column(frame.snapshots[0])
+            else:  # a replay's jump: one redraw instead of one per snapshot
+                self._redraw_time()
+            self._snapshot = frame.snapshots[-1]
+            self._pending = list(self.snapshot_views)
+            self.landscape.add_snapshots(frame.snapshots)
+        if getattr(frame, "ended", None) is not None:
+            self.landscape.finish()
+        if self._pending:
+            self._pending.pop(0)(self._snapshot)
+
+    def flush(self) -> None:
+        """Draw every view still waiting for the latest snapshot (at the end of a run, before an export)."""
+        while self._pending:
+            self._pending.pop(0)(self._snapshot)
+
+    def _draw_histograms(self, snap) -> None:
+        self.histograms.set_histograms(histogram_layers(snap, self.kind()), self.kind())
+
+    def _draw_prediction(self, snap) -> None:
+        ds = getattr(self, "_dataset", None)
+        if snap.boundary is not None:
+            b = snap.boundary
+            self.boundary.set_grid(b.xs, b.ys, b.probs)
+        elif snap.curve is not None and ds is not None:
+            self.boundary.set_curve(snap.curve[0], snap.curve[1], ds.X_train, ds.y_train, ds.X_val, ds.y_val)
+        elif snap.confusion is not None and ds is not None:
+            part = "validation" if len(ds.X_val) else "training"
+            self.confusion.set_matrix(snap.confusion, list(ds.class_names), title=f"Confusion matrix ({part} set)")
+
+    def kind(self) -> str:
+        return KINDS[self.kind_combo.currentText()]
+
+    def _redraw_histograms(self, *_args) -> None:
+        if self._snapshot is not None:
+            self.histograms.set_histograms(histogram_layers(self._snapshot, self.kind()), self.kind())
+        self._redraw_time()
+
+    def _layer_index(self) -> int:
+        return max(self.layer_combo.currentIndex(), 0)
+
+    def _append_time_column(self, snap) -> None:
+        i = self._layer_index()
+        if i < len(snap.layers):
+            name, edges, counts = histogram_layers(snap, self.kind())[i]
+            self.hist_time.append(snap.step, edges, counts)
+
+    def _redraw_time(self, *_args) -> None:
+        i = self._layer_index()
+        self.hist_time.clear()
+        if i < len(self._layer_names):
+            self.hist_time.set_layer(self._layer_names[i])
+        self.hist_time.set_kind(self.kind())
+        cols = [(s.step, *histogram_layers(s, self.kind())[i][1:]) for s in self._columns if i < len(s.layers)]
+        if cols:
+            steps, edges, counts = zip(*cols)
+            self.hist_time.set_columns(list(steps), list(edges), list(counts))
+
+    # -- export ---------------------------------------------------------------------------------------
+    def export(self, folder: Path, fmt: str = "png", theme: str | None = None) -> list[Path]:
+        """Write every view that has something to show as folder/<view>.<fmt>."""
+        folder = Path(folder)
+        self.flush()
+        out = [export_widget(self.loss, folder / f"loss.{fmt}", 1000, 700, theme=theme)]
+        current = self.prediction.currentWidget()
+        if current is self.boundary:
+            out.append(export_widget(self.boundary, folder / f"prediction.{fmt}", 800, 700, theme=theme))
+        elif current is self.confusion:
+            out.append(export_widget(self.confusion, folder / f"confusion_matrix.{fmt}", 800, 700, theme=theme))
+        if self._snapshot is not None:
+            out.append(export_widget(self.histograms, folder / f"histograms.{fmt}", 1100, 450, theme=theme))
+            out.append(export_widget(self.hist_time, folder / f"histogram_over_time.{fmt}", 1000, 500, theme=theme))
+        if self.landscape.surface is not None:
+            out.append(export_widget(self.landscape.plot2d, folder / f"landscape.{fmt}", 900, 800, theme=theme))
+        return out
