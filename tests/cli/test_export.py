@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from visualizer.cli import parser as cli
+from visualizer.cli.common import EXIT_BAD_INPUT
 from visualizer.core import experiment
 from visualizer.core.runs.file import RunReader, record
 from visualizer.core.training.session import TrainingSession
@@ -156,7 +157,7 @@ def test_boundary_is_skipped_in_one_line_for_regression(tmp_path, capsys):
 ])
 def test_bad_options_exit_2_with_one_line(moons, tmp_path, capsys, argv, word):
     capsys.readouterr()
-    assert export(str(moons), "--out", str(tmp_path / "o"), *argv) == cli.EXIT_BAD_INPUT
+    assert export(str(moons), "--out", str(tmp_path / "o"), *argv) == EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip()
     assert word in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()
@@ -167,12 +168,12 @@ def test_a_truncated_run_file_gives_a_clear_message(moons, tmp_path, capsys):
     (tmp_path / "cut.sqlite").write_bytes(data[: len(data) // 2])
     (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 10)
     capsys.readouterr()
-    assert export(str(tmp_path / "cut.sqlite"), "--out", str(tmp_path / "o")) == cli.EXIT_BAD_INPUT
+    assert export(str(tmp_path / "cut.sqlite"), "--out", str(tmp_path / "o")) == EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip()
     assert "truncated" in err and len(err.splitlines()) == 1
-    assert export(str(tmp_path / "junk.sqlite"), "--out", str(tmp_path / "o")) == cli.EXIT_BAD_INPUT
+    assert export(str(tmp_path / "junk.sqlite"), "--out", str(tmp_path / "o")) == EXIT_BAD_INPUT
     assert "not a run file" in capsys.readouterr().err
-    assert export(str(tmp_path), "--out", str(tmp_path / "o")) == cli.EXIT_BAD_INPUT
+    assert export(str(tmp_path), "--out", str(tmp_path / "o")) == EXIT_BAD_INPUT
     assert "has no run.sqlite" in capsys.readouterr().err
 
 

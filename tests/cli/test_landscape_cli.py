@@ -11,6 +11,7 @@ import torch
 
 from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer.cli import parser as cli
+from visualizer.cli.common import EXIT_BAD_INPUT
 from visualizer.cli.landscape import check_options
 from visualizer.core.errors import VisualizerError
 from visualizer.core.model.losses import LOSSES
@@ -118,7 +119,7 @@ def test_pca_without_a_trajectory_is_refused_in_one_line(trained, tmp_path, caps
     shutil.copytree(trained, run)
     (run / "trajectory.npz").unlink()
     capsys.readouterr()
-    assert landscape(str(run), "--out", str(tmp_path / "o"), "--directions", "pca") == cli.EXIT_BAD_INPUT
+    assert landscape(str(run), "--out", str(tmp_path / "o"), "--directions", "pca") == EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip()
     assert "trajectory" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o" / "landscape.npz").exists()
@@ -134,14 +135,14 @@ def test_pca_without_a_trajectory_is_refused_in_one_line(trained, tmp_path, caps
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys, argv, word):
     (tmp_path / "tiny.toml").write_text(EXPERIMENT)
     capsys.readouterr()
-    assert landscape(str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "o"), *argv) == cli.EXIT_BAD_INPUT
+    assert landscape(str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "o"), *argv) == EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip()
     assert word in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()  # refused before training
 
 
 def test_a_missing_source_exits_2(tmp_path, capsys):
-    assert landscape(str(tmp_path / "nothing.toml"), "--out", str(tmp_path / "o")) == cli.EXIT_BAD_INPUT
+    assert landscape(str(tmp_path / "nothing.toml"), "--out", str(tmp_path / "o")) == EXIT_BAD_INPUT
     assert "nothing.toml" in capsys.readouterr().err
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 METHODS = ("holdout", "kfold", "stratified", "loo", "shuffle")
 
 
-def add_parsers(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser(
         "evaluate", help="cross-validate an experiment: hold-out, k-fold, stratified, leave-one-out, shuffle",
         description="Train a fresh network on every fold of a scikit-learn split of the experiment's data (all "

@@ -28,7 +28,7 @@ MAX_FPS = 60
 DASHBOARD_SIZE = (1600, 1100)
 
 
-def add_parsers(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser(
         "export", help="a recorded run's plots to PNG/SVG/CSV, its animation to GIF/MP4, its dashboard to PNG",
         description="Export a run file's views: loss (curves; CSV one row per step), histograms (the last "

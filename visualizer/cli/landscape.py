@@ -20,7 +20,7 @@ MIN_RESOLUTION, MAX_RESOLUTION = 5, 301
 TARGET_SNAPSHOTS = 200
 
 
-def add_parsers(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser(
         "landscape", help="the loss surface around the trained weights, with the optimizer's path projected",
         description="Evaluate the loss on an N x N grid of the plane θ* + α·d1 + β·d2 through the trained weights "
@@ -52,42 +52,6 @@ def add_parsers(sub, parser_class) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_landscape)
-
-
-def add_bench_parser(bsub, parser_class) -> None:
-    """`visualizer bench landscape`, for cli.py's `bench` sub-commands."""
-    b = bsub.add_parser("landscape", help="batched grid evaluation against the per-point loop (moons, digits)",
-                        description="Times the batched loss-surface evaluation against the per-point loop of the "
-                                    "loss-landscape scripts (same network, directions and values, alternated, "
-                                    "medians after a warm-up) on the moons MLP at 61 x 61 and the digits MLP at "
-                                    "31 x 31; the first surface of a fresh process; the fraction of the "
-                                    "machine's float32 matmul rate reached.")
-    b.add_argument("--repeats", type=int, default=5, help="alternated repeats (default 5)")
-    b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
-    b.add_argument("--json", action="store_true", help="print one JSON object")
-    b.add_argument("--first-surface-probe", action="store_true", help=argparse.SUPPRESS)  # a packaged program's
-    b.set_defaults(func=cmd_bench_landscape)
-
-
-def cmd_bench_landscape(args: argparse.Namespace) -> int:
-    if args.first_surface_probe:  # the fresh process of the first-surface measurement, in a packaged program
-        import time
-
-        t_start = time.perf_counter()  # after the program's own start-up: its imports of torch are counted
-        from visualizer.core.landscape.bench import first_surface_probe
-
-        print(first_surface_probe(args.threads, t_start))
-        return 0
-    import json
-
-    from visualizer.core.errors import VisualizerError
-    from visualizer.core.landscape.bench import bench_landscape, format_report
-
-    if args.repeats < 1:
-        raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
-    result = bench_landscape(repeats=args.repeats, threads=args.threads or None)
-    print(json.dumps(result) if args.json else format_report(result))
-    return 0
 
 
 def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
@@ -200,14 +164,14 @@ def _train(path: Path, out: Path, quiet: bool):
     trajectory (T, P))."""
     import numpy as np
 
-    from visualizer.cli.parser import _load
+    from visualizer.cli.common import load_experiment
     from visualizer.core.errors import VisualizerError
     from visualizer.core.runs.folder import write_run_files
     from visualizer.core.training.events import RunEnded, Snapshot, StepEvent
     from visualizer.core.training.history import History
     from visualizer.core.training.session import TrainingSession
 
-    exp, dataset = _load(path)
+    exp, dataset = load_experiment(path)
     session = TrainingSession(exp, path.parent, dataset=dataset, snapshot_interval_s=0.0)
     started = session.prepare()
     session.snapshot_every_steps = max(1, started.total_steps // TARGET_SNAPSHOTS)

@@ -1,0 +1,114 @@
+"""`visualizer bench train|gui|landscape`: performance, measured side by side in one run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from visualizer.cli.common import EXIT_OK, ArgParser
+
+
+def add_parser(sub) -> None:
+    bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
+    bsub = bench.add_subparsers(dest="bench", metavar="WHAT", parser_class=ArgParser, required=True)
+    bt = bsub.add_parser("train", help="session steps/s against a plain torch loop (digits MLP, Adam, batch 32)",
+                         description="Alternates a plain torch loop (the same model, batches and optimizer, "
+                                     "validation once per epoch) and the training session (step events every "
+                                     "step, snapshots at the window's rate) on the digits MLP; prints the medians "
+                                     "of the repeats and their ratio, and the ratio against the loop without "
+                                     "validation.")
+    bt.add_argument("--repeats", type=int, default=9, help="alternated repeats (default 9)")
+    bt.add_argument("--epochs", type=int, default=20, help="epochs of 45 steps per repeat (default 20)")
+    bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
+    bt.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_landscape(bsub)
+    bg = bsub.add_parser("gui", help="GUI-thread lateness and steps/s in the window against headless; first paint",
+                         description="Runs the window offscreen and trains the digits MLP at full speed: the "
+                                     "lateness of a 5 ms timer on the GUI thread (p50, p95, max), the window's "
+                                     "steps/s against the headless session, alternated, and the seconds from "
+                                     "process start to the first painted window.")
+    bg.add_argument("--epochs", type=int, default=150, help="epochs of 45 steps per run (default 150)")
+    bg.add_argument("--repeats", type=int, default=3, help="alternated headless/window runs (default 3)")
+    bg.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.set_defaults(func=cmd_bench)
+
+
+def _add_landscape(bsub) -> None:
+    """`visualizer bench landscape`."""
+    b = bsub.add_parser("landscape", help="batched grid evaluation against the per-point loop (moons, digits)",
+                        description="Times the batched loss-surface evaluation against the per-point loop of the "
+                                    "loss-landscape scripts (same network, directions and values, alternated, "
+                                    "medians after a warm-up) on the moons MLP at 61 x 61 and the digits MLP at "
+                                    "31 x 31; the first surface of a fresh process; the fraction of the "
+                                    "machine's float32 matmul rate reached.")
+    b.add_argument("--repeats", type=int, default=5, help="alternated repeats (default 5)")
+    b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--first-surface-probe", action="store_true", help=argparse.SUPPRESS)  # a packaged program's
+
+
+
+def cmd_bench(args) -> int:
+    if args.bench == "landscape":
+        return cmd_bench_landscape(args)
+    if args.bench == "gui":
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from visualizer.qt.app.bench_gui import bench_gui
+
+        result = bench_gui(epochs=args.epochs, repeats=args.repeats)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{result['model']}; {result['repeats']} alternated runs of {result['steps_per_run']} steps; "
+                  f"worker {result['worker_threads']} torch thread, headless {result['headless_threads']}")
+            print(f"GUI timer (5 ms) lateness : p50 {result['p50_lateness_ms']:.2f} ms, p95 "
+                  f"{result['p95_lateness_ms']:.2f} ms, max {result['max_lateness_ms']:.1f} ms "
+                  f"({result['timer_ticks']} ticks)")
+            print(f"headless session         : {result['headless_steps_per_s']:8.0f} steps/s "
+                  f"({result['headless_threads']} threads), {result['headless_1_thread_steps_per_s']:.0f} "
+                  "steps/s (1 thread)")
+            print(f"in the window            : {result['window_steps_per_s']:8.0f} steps/s")
+            print(f"steps ratio              : {result['steps_ratio']:.3f} (window / the faster headless)")
+            print(f"first paint              : {result['first_paint_s']:.2f} s (median)")
+        return EXIT_OK
+    if args.bench == "train":
+        from visualizer.core.training.bench import bench_train
+
+        result = bench_train(repeats=args.repeats, epochs=args.epochs, threads=args.threads or None)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
+                  f"{result['torch_threads']} torch threads")
+            print(f"plain torch loop (validation once per epoch) : {result['plain_steps_per_s']:8.0f} steps/s")
+            print(f"training session (events, snapshots)         : {result['session_steps_per_s']:8.0f} steps/s")
+            print(f"plain torch loop without validation          : "
+                  f"{result['plain_no_validation_steps_per_s']:8.0f} steps/s")
+            print(f"ratio session / plain loop                   : {result['ratio']:.3f}")
+            print(f"ratio session / plain loop without validation: {result['ratio_vs_no_validation']:.3f}")
+    return EXIT_OK
+
+
+
+def cmd_bench_landscape(args: argparse.Namespace) -> int:
+    if args.first_surface_probe:  # the fresh process of the first-surface measurement, in a packaged program
+        import time
+
+        t_start = time.perf_counter()  # after the program's own start-up: its imports of torch are counted
+        from visualizer.core.landscape.bench import first_surface_probe
+
+        print(first_surface_probe(args.threads, t_start))
+        return 0
+    import json
+
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.landscape.bench import bench_landscape, format_report
+
+    if args.repeats < 1:
+        raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
+    result = bench_landscape(repeats=args.repeats, threads=args.threads or None)
+    print(json.dumps(result) if args.json else format_report(result))
+    return 0
+
