@@ -256,3 +256,38 @@ def test_window_flow_shows_a_live_surface_and_joins_on_close(qtbot):
     np.testing.assert_allclose(lv.surface.center, received[-1].params)
     window.close()
     assert not landscape_threads()
+
+
+def test_a_registered_direction_is_offered_and_drawn(qtbot, run, monkeypatch):
+    """Adding a kind of plane is one registry entry: the tab offers it (with its description as the tooltip) and
+    draws the surface on it with its axis titles."""
+    from PySide6.QtCore import Qt
+
+    from visualizer.core.landscape import planes
+
+    exp, ds, snaps = run
+
+    def axes(inputs):
+        n = inputs.center.size
+        return np.eye(n, dtype=np.float32)[0], np.eye(n, dtype=np.float32)[n - 1], {}
+
+    monkeypatch.setitem(planes.DIRECTIONS, "first_last", planes.DirectionInfo(
+        "first_last", "First and last weight", "The first and the last weight as the axes", axes,
+        lambda plane: ("α (first weight)", "β (last weight)"), fits_path=False))
+    v = LandscapeView()
+    qtbot.addWidget(v)
+    v.resize(900, 600)
+    v.show()
+    v.set_dataset(ds)
+    v.set_experiment(exp)
+    try:
+        k = v.directions_combo.findText("First and last weight")
+        assert k >= 0 and v.directions_combo.itemData(k, Qt.ItemDataRole.ToolTipRole).startswith("The first and")
+        v.directions_combo.setCurrentIndex(k)
+        v.add_snapshots(snaps)
+        v.finish()
+        wait_fine(qtbot, v)
+        assert v.surface.directions == "first_last" and v.surface.d2[-1] == 1.0
+        assert v.plot2d.plot.getAxis("bottom").labelText == "α (first weight)"
+    finally:
+        v.shutdown()

@@ -20,7 +20,7 @@ import torch
 from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import Experiment, resolve
-from visualizer.core.landscape.directions import pca_directions, project
+from visualizer.core.landscape.planes import PlaneInputs, make_plane, plane_grid
 from visualizer.core.landscape.surface import LossSurface, loss_surface
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import build_model, flat_parameters
@@ -31,7 +31,6 @@ MAX_ENTRIES = 6
 #: snapshots per path when ``snapshot_every_steps`` is not given
 TARGET_SNAPSHOTS = 150
 #: the surface's span reaches this fraction of the paths' extent beyond them on every side
-MARGIN = 0.2
 _CORE = ("lr", "momentum", "weight_decay")
 
 
@@ -145,12 +144,6 @@ def entry_experiment(experiment: Experiment, entry: RaceEntry) -> Experiment:
     return replace(experiment, train=replace(tr, optimizer=entry.optimizer, hyper=extra, **core))
 
 
-def _span(coords: np.ndarray, margin: float) -> tuple[float, float]:
-    lo, hi = float(np.min(coords)), float(np.max(coords))
-    width = max(hi - lo, 1e-6, 0.05 * max(abs(lo), abs(hi)))
-    return lo - margin * width, hi + margin * width
-
-
 def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir: Path | None = None,
                  control=None, snapshot_every_steps: int | None = None, resolution: int = 41,
                  dataset: Dataset | None = None) -> Iterator[RaceProgress | RaceRun | RaceResult]:
@@ -221,16 +214,14 @@ def _shared_plane(runs: list[RaceRun], theta0: np.ndarray, model: torch.nn.Modul
     run diverged."""
     basis = [i for i, run in enumerate(runs) if run.reason == "completed"] or list(range(len(runs)))
     stacked = np.concatenate([runs[i].trajectory for i in basis])
-    d1, d2, explained = pca_directions(stacked)
+    plane = make_plane("pca", PlaneInputs(model, theta0, stacked))
+    d1, d2, explained = plane.d1, plane.d2, plane.extra["explained_variance"]
     paths, distances = [], []
     for run in runs:
-        a, b, dist = project(run.trajectory, theta0, d1, d2)
-        paths.append(np.stack([a, b], axis=1))
-        distances.append(np.asarray(dist))
-    coords = np.concatenate([paths[i] for i in basis])
-    a0, a1 = _span(coords[:, 0], MARGIN)
-    b0, b1 = _span(coords[:, 1], MARGIN)
-    alphas, betas = np.linspace(a0, a1, resolution), np.linspace(b0, b1, resolution)
+        points, dist = plane.points(run.trajectory)
+        paths.append(points)
+        distances.append(dist)
+    alphas, betas = plane_grid(plane, np.concatenate([paths[i] for i in basis]), None, resolution)
     model = copy.deepcopy(model).cpu().eval()  # batch norm (if any) uses the first entry's running statistics
     X, y = ds.X_train, ds.y_train
     rows, block = [], max(1, resolution // 10)

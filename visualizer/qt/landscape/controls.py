@@ -3,11 +3,12 @@ colour scale, value and data split; a mixin so that the view keeps them as its o
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSpinBox, QVBoxLayout
 
+from visualizer.core.landscape.planes import DIRECTIONS, DirectionInfo
+
 VIEWS = {"2-D": "2d", "3-D": "3d", "1-D line": "1d"}
-DIRECTIONS = {"Random (filter-normalised)": "random", "PCA of the path": "pca", "Hessian top-2": "hessian",
-              "Two weights": "weights"}
 RESOLUTIONS = (21, 41, 61, 81)
 SPANS = {"Auto": None, "±0.1": 0.1, "±0.25": 0.25, "±0.5": 0.5, "±1": 1.0, "±2": 2.0, "±5": 5.0}
 
@@ -27,9 +28,11 @@ class LandscapeOptions:
         """Create the option widgets and return their two rows."""
         self.view_combo = _combo("landscapeViewCombo", "2-D heatmap, rotatable 3-D surface, or the loss along the "
                                  "straight line from the initial to the current weights", VIEWS)
-        self.directions_combo = _combo("landscapeDirectionsCombo", "The plane's two directions: filter-normalised "
-                                       "random (Li et al. 2018), the path's top principal axes, or the Hessian's "
-                                       "top eigenvectors at the current weights", DIRECTIONS)
+        self.directions_combo = _combo("landscapeDirectionsCombo", "The plane's two directions (each choice's "
+                                       "tooltip says what it is)", ())
+        for k, info in enumerate(DIRECTIONS.values()):  # the registry's kinds of plane, in its order
+            self.directions_combo.addItem(info.label, info.name)
+            self.directions_combo.setItemData(k, info.description, Qt.ItemDataRole.ToolTipRole)
         self.resolution_combo = _combo("landscapeResolutionCombo", "Grid points per axis of the refined surface",
                                        RESOLUTIONS, 1)
         self.span_combo = _combo("landscapeSpanCombo", "The grid covers ±span along both directions (Auto: 1 for "
@@ -70,6 +73,10 @@ class LandscapeOptions:
             row.addStretch(1)
             rows.addLayout(row)
         return rows
+
+    def _direction(self) -> DirectionInfo:
+        """The registry entry of the chosen directions."""
+        return DIRECTIONS[self.directions_combo.currentData()]
 
     def _split(self) -> str:
         return "val" if self.split_combo.currentIndex() == 1 else "train"

@@ -13,20 +13,6 @@ EXPLANATION = ("A 2-D slice of a space with one dimension per weight: a point of
                "projection, coloured by the slice's loss there, not by its own.")
 
 
-def axis_labels(r) -> tuple[str, str]:
-    """The axis titles of a surface result: what its two directions are."""
-    if r is not None and r.explained_variance is not None:
-        ev = r.explained_variance
-        return f"α (PC 1, {100 * ev[0]:.1f}% of variance)", f"β (PC 2, {100 * ev[1]:.1f}% of variance)"
-    if r is not None and r.eigenvalues is not None:
-        eig = r.eigenvalues
-        return f"α (Hessian eigenvector 1, λ = {eig[0]:.3g})", f"β (Hessian eigenvector 2, λ = {eig[1]:.3g})"
-    if r is not None and r.directions == "weights":
-        i, j = (int(np.argmax(np.abs(d))) for d in (r.d1, r.d2))
-        return f"α (weight θ[{i}])", f"β (weight θ[{j}])"
-    return "α (random direction 1)", "β (random direction 2)"
-
-
 def honesty_html(h: dict, r, start_distance: float | None, start_loss: float | None) -> str:
     """The "How far to trust it" panel: ``h`` as LandscapeView.honesty_numbers gives it (empty before a surface),
     the surface result ``r``, and the start of the path's distance from the plane and true loss (None: unknown)."""

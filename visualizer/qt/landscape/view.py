@@ -22,17 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from visualizer.core.landscape.live import Failure, ProbeRequest, ProbeResult, SurfaceRequest, SurfaceResult
 from visualizer.core.landscape.plane import project
-from visualizer.qt.landscape.controls import DIRECTIONS, SPANS, VIEWS, LandscapeOptions
-from visualizer.qt.landscape.text import axis_labels, honesty_html, write_surface_csv
-from visualizer.qt.landscape.worker import (
-    Failure,
-    LandscapeWorker,
-    ProbeRequest,
-    ProbeResult,
-    SurfaceRequest,
-    SurfaceResult,
-)
+from visualizer.qt.landscape.controls import SPANS, VIEWS, LandscapeOptions
+from visualizer.qt.landscape.text import honesty_html, write_surface_csv
+from visualizer.qt.landscape.worker import LandscapeWorker
 from visualizer.qt.plots.landscape_line import LandscapeLinePlot
 from visualizer.qt.plots.landscape_plot import LandscapePlot, bilinear
 
@@ -279,26 +273,27 @@ class LandscapeView(LandscapeOptions, QWidget):
             self.poll_timer.start()
 
     def _submit_surface(self, coarse: bool) -> None:
-        kind = DIRECTIONS[self.directions_combo.currentText()]
+        info = self._direction()
         self._last_request, self._stale, self._surface_due = time.monotonic(), False, None
-        if kind == "pca" and len(self._params) < 3:
-            self.status.setText("The PCA plane needs at least 3 snapshots of the path.")
+        if len(self._params) < info.needs_path:
+            self.status.setText(f"The {info.label} plane needs at least {info.needs_path} snapshots of the path.")
             return
         n = len(self._params[-1])
         for spin in self.weight_spins:
             spin.setMaximum(n - 1)
         weights = tuple(spin.value() for spin in self.weight_spins)
-        if kind == "weights" and weights[0] == weights[1]:
+        if "weights" in info.options and weights[0] == weights[1]:
             self.status.setText("Choose two different weights for the axes.")
             return
+        span = SPANS[self.span_combo.currentText()]
         trajectory = None
-        if kind == "pca" or (kind in ("hessian", "weights") and SPANS[self.span_combo.currentText()] is None):
+        if info.needs_path or span is None:  # the plane or its automatic extent comes from the path
             trajectory = np.stack(self._params[-500:])
         self._next_id += 1
         self.worker.submit(SurfaceRequest(
-            self._next_id, self._params[-1], kind, int(self.resolution_combo.currentText()),
-            SPANS[self.span_combo.currentText()], self._split(), start=self._params[0], trajectory=trajectory,
-            coarse=coarse, weights=weights, include_bias=self.bias_check.isChecked()))
+            self._next_id, self._params[-1], info.name, int(self.resolution_combo.currentText()), span,
+            self._split(), start=self._params[0], trajectory=trajectory, coarse=coarse, weights=weights,
+            include_bias=self.bias_check.isChecked()))
         self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…")
         self.poll_timer.start()
 
@@ -356,7 +351,7 @@ class LandscapeView(LandscapeOptions, QWidget):
         if r is None:
             return
         values, name, log = self._values()
-        self.plot2d.set_surface(r.alphas, r.betas, values, log_scale=log, axis_labels=axis_labels(r),
+        self.plot2d.set_surface(r.alphas, r.betas, values, log_scale=log, axis_labels=r.plane.axis_titles(),
                                 value_name=name)
         if self.plot3d is not None:
             self.plot3d.set_surface(r.alphas, r.betas, values, log_scale=log)
@@ -396,10 +391,10 @@ class LandscapeView(LandscapeOptions, QWidget):
 
     # -- slots ----------------------------------------------------------------------------------------------
     def _on_plane_options_changed(self, *_args) -> None:
-        kind = DIRECTIONS[self.directions_combo.currentText()]
+        options = self._direction().options
         for spin in self.weight_spins:
-            spin.setVisible(kind == "weights")
-        self.bias_check.setVisible(kind == "random")
+            spin.setVisible("weights" in options)
+        self.bias_check.setVisible("include_bias" in options)
         self._request(force=True)
 
     def _on_view_changed(self, text: str) -> None:
