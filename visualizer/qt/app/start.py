@@ -24,9 +24,37 @@ class _FirstPaint(QObject):
         return False
 
 
+NO_DISPLAY = ("no display: the window needs a screen, and neither DISPLAY nor WAYLAND_DISPLAY is set. Without a "
+              "screen, train with `visualizer run EXPERIMENT --out DIR` (see `visualizer --help`), or start the "
+              "window on a virtual screen: `xvfb-run visualizer`")
+
+
+def no_display() -> str:
+    """Why the window cannot be shown here (a Linux or BSD session without X11 or Wayland), or ''. A platform set
+    in QT_QPA_PLATFORM (offscreen for tests and benchmarks, vnc, eglfs...) is the user's choice and is respected."""
+    if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("darwin", "win32", "cygwin"):
+        return ""
+    return "" if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") else NO_DISPLAY
+
+
+def stop_on_signals(app: QApplication, window) -> QTimer:
+    """Ctrl+C (SIGINT) and SIGTERM close the window as its Quit action does (the run stopped and joined, the session
+    saved). Python only runs signal handlers between bytecodes, so a timer lets it in while Qt's loop waits."""
+    import signal
+
+    def close(*_args) -> None:
+        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, app.quit)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, close)
+    ticker = QTimer(window)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(200)
+    return ticker
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # the training worker holds the GIL for most of a small model's step: hand it to the GUI thread within 0.3 ms
     # (CPython waits 5 ms by default) so that timers and input are served on time
     sys.setswitchinterval(0.0003)
@@ -71,6 +99,10 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
     With ``first_paint_probe`` it prints the seconds since the epoch at the first paint and quits: the
     benchmark measures the time from process start to a painted window with it.
     """
+    reason = no_display()
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
     app = create_app()
     from visualizer.qt.app.main_window import MainWindow
     from visualizer.qt.app.theme import apply_theme
@@ -91,4 +123,5 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
     probe = _FirstPaint(painted)
     window.installEventFilter(probe)
     window.show()
+    stop_on_signals(app, window)
     return app.exec()
