@@ -151,7 +151,9 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(experiment.os, "replace", broken)
+    from visualizer.core import files
+
+    monkeypatch.setattr(files.os, "replace", broken)  # atomic writes live in core.files
     with pytest.raises(OSError):
         experiment.save(Experiment(train=TrainSpec(lr=0.5)), path)
     assert path.read_bytes() == before

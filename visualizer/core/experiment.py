@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -13,6 +10,7 @@ from pathlib import Path
 import tomli_w
 
 from visualizer.core.errors import ExperimentError, VisualizerError, choices
+from visualizer.core.files import atomic_write_bytes, atomic_write_text, read_text_bounded  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -68,6 +66,8 @@ class Experiment:
     description: str = ""
 
 
+#: an experiment file is a few hundred bytes; anything beyond this is not one
+MAX_FILE_BYTES = 1024 * 1024
 SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec}
 TOP_LEVEL = ("title", "description")
 SCHEDULE_NAMES = ("constant", "step", "cosine")
@@ -263,12 +263,7 @@ def loads(text: str, fmt: str = "toml", source: str = "experiment") -> Experimen
 def load(path: str | Path) -> Experiment:
     """Read an experiment file (.toml, or .json); raises VisualizerError with a one-line message."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise VisualizerError(f"{path}: no such experiment file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VisualizerError(f"{path}: cannot read the experiment file ({exc})") from None
+    text = read_text_bounded(path, MAX_FILE_BYTES, "experiment file")
     fmt = "json" if path.suffix.lower() == ".json" else "toml"
     return loads(text, fmt, source=str(path))
 
@@ -284,29 +279,6 @@ def save(exp: Experiment, path: str | Path) -> Path:
     path = Path(path)
     fmt = "json" if path.suffix.lower() == ".json" else "toml"
     return atomic_write_text(path, dumps(exp, fmt))
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write text to a temporary file beside ``path`` and rename it into place."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> Path:
-    """Write bytes to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def resolve(exp: Experiment, dataset) -> Experiment:

@@ -23,7 +23,7 @@ from visualizer.core.training.history import History
 from visualizer.qt.app.actions import SPEEDS, build_actions, shortcut_rows
 from visualizer.qt.app.lessons import LessonBar
 from visualizer.qt.app.presentation import Presentation
-from visualizer.qt.app.settings import last_session_path, open_settings
+from visualizer.qt.app.settings import last_session_path, open_settings, set_aside
 from visualizer.qt.app.theme import apply_theme
 from visualizer.qt.app.window_files import ExperimentFiles
 from visualizer.qt.app.window_tools import ToolWindows
@@ -57,7 +57,7 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.settings = open_settings()
+        self.settings, self.settings_problems = open_settings()
         self.theme = str(self.settings.value("theme", "light"))
         self.views = TrainingViews(self.theme)
         self.message_bar = QLabel()
@@ -185,14 +185,18 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         last = last_session_path()
         if path is not None:
             opened = self.open_experiment(Path(path))
-        elif last.exists():
+        elif last.exists() or last.is_symlink():
             saved_path = self.settings.value("last_path", "")
             opened = self.open_experiment(last, as_path=Path(saved_path) if saved_path else None,
                                           dirty=self.settings.value("last_dirty", "false") == "true")
+            if not opened:
+                self.settings_problems.append(f"the last session could not be opened; {set_aside(last)}")
         else:
             opened = False
         if not opened:
             self.open_experiment(self.example_path(), as_path=None)
+        if self.settings_problems:
+            self.show_message("Settings: " + "; ".join(self.settings_problems) + ".", error=True)
         self._set_run_actions_enabled(True)
 
     @staticmethod
@@ -318,9 +322,9 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         self.history = History()
         self._rates.clear()
         self.message_bar.hide()
-        from visualizer.qt.app.settings import config_dir
+        from visualizer.qt.app.settings import runs_dir
 
-        self.bridge.start(session, record_to=config_dir() / "runs")  # every run is kept as a run file
+        self.bridge.start(session, record_to=runs_dir())  # every run is kept as a run file
         self._set_run_state(PAUSED if paused else RUNNING)
         return True
 
@@ -408,13 +412,13 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         from datetime import datetime
 
         from visualizer.core.runs.folder import write_run_files
-        from visualizer.qt.app.settings import config_dir
+        from visualizer.qt.app.settings import runs_dir
 
         worker = self.bridge.worker
         if self.run_state != FINISHED or worker is None or worker.is_alive() or not len(self.history):
             return None
         session = worker.session  # the run is over: nothing changes the model any more
-        folder = config_dir() / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        folder = runs_dir() / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         write_run_files(folder, session.experiment, self.history, self._started, self._ended, session.dataset,
                         session.model)
         return folder

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from visualizer.qt.app.lessons import LESSONS, start_lesson
-from visualizer.qt.app.settings import config_dir
+from visualizer.qt.app.settings import runs_dir
 
 
 class ToolWindows:
@@ -135,13 +135,13 @@ class ToolWindows:
     def open_run_library(self):
         from visualizer.qt.runs.library import RunLibraryDialog
 
-        dialog = RunLibraryDialog(config_dir() / "runs", parent=self, theme=self.theme)
+        dialog = RunLibraryDialog(runs_dir(), parent=self, theme=self.theme)
         dialog.open_requested.connect(self.open_replay)
         dialog.compare_requested.connect(self._compare_run)
         return self._replace("library", dialog)
 
     def _on_open_run(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a run file", str(config_dir() / "runs"),
+        path, _ = QFileDialog.getOpenFileName(self, "Open a run file", str(runs_dir()),
                                               "Run files (*.sqlite);;All files (*)")
         if path:
             self.open_replay(Path(path))
