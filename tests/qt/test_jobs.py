@@ -377,3 +377,15 @@ def test_a_served_job_takes_the_latest_request(runner, qtbot):
     qtbot.waitUntil(lambda: records(runner)[-1] == "done 7", timeout=5000)
     runner.cancel()
     assert runner.ends[-1] == JobEnded("surface", "stopped", "", runner.ends[-1].seconds)
+
+
+def test_a_preferred_kind_of_request_is_taken_first():
+    requests = Requests()
+    requests.submit("surface 1", key="surface")
+    requests.submit("probe 1", key="probe")
+    requests.submit("surface 2", key="surface")  # replaces surface 1, keeps its place
+    assert requests.take("probe") == "probe 1"
+    assert requests.superseded("surface") and not requests.superseded("probe")
+    assert requests.take("probe") == "surface 2"
+    requests.close()
+    assert requests.take() is None and requests.superseded("probe")

@@ -19,14 +19,16 @@ class Requests:
             self._pending[key] = request
             self._cond.notify_all()
 
-    def take(self):
-        """The oldest pending request (waiting for one); None once closed (the job must end)."""
+    def take(self, *prefer):
+        """The pending request of the first key in ``prefer`` that has one, else the oldest (waiting for one);
+        None once closed (the job must end)."""
         with self._cond:
             while not self._closed and not self._pending:
                 self._cond.wait()
             if self._closed:
                 return None
-            return self._pending.pop(next(iter(self._pending)))
+            key = next((k for k in prefer if k in self._pending), next(iter(self._pending)))
+            return self._pending.pop(key)
 
     def superseded(self, key=None) -> bool:
         """True when a newer request of ``key`` is waiting, or the mailbox was closed."""

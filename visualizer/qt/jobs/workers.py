@@ -109,7 +109,8 @@ class ProcessJob:
     """A child process (a QProcess owned by the runner): stdout lines and parsed stderr lines become records;
     its exit becomes a JobEnded (a failure's message is the last line it wrote to stderr)."""
 
-    control = None
+    control = None  # no pause or steps: a process is only stopped
+    requests = None
 
     def __init__(self, kind: str, parent: QObject, program: str, args: list[str], env: dict | None, parse) -> None:
         from PySide6.QtCore import QProcess, QProcessEnvironment
