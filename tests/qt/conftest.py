@@ -1,9 +1,9 @@
-"""Qt tests run offscreen, with their own settings folder, and fail if a training thread outlives them."""
+"""Qt tests run offscreen, with their own settings folder (tests/conftest.py fails any test that leaves a thread
+or a child process behind)."""
 
 from __future__ import annotations
 
 import os
-import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -13,13 +13,6 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def _own_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("VISUALIZER_CONFIG_DIR", str(tmp_path / "config"))
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_left_running():
-    yield
-    left = [t.name for t in threading.enumerate() if t.name == "training-worker" and t.is_alive()]
-    assert not left, f"training threads still running after the test: {left}"
 
 
 @pytest.fixture

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 from visualizer.core.compression import sensitivity
 from visualizer.core.compression.pruning import prune
 from visualizer.core.compression.quantization import quantize
+from visualizer.qt.compression.jobs import THREAD_NAME
 from visualizer.qt.compression.window import CompressionWindow
-from visualizer.qt.compression.worker import THREAD_NAME
 
 ROOT = Path(__file__).parents[2]
 NAMES = [(QComboBox, "pruneMethodCombo"), (QAbstractSlider, "pruneAmountSlider"), (QAbstractSpinBox, "pruneAmountSpin"),

@@ -185,7 +185,7 @@ def test_closing_the_window_mid_run_joins_the_worker(qtbot):
     assert window.run()
     qtbot.waitUntil(lambda: "fold 1 of 3" in window.v.progress.format(), timeout=15000)
     window.close()
-    assert window.worker is None
+    assert not window.runner.running
 
 
 def test_a_bad_request_shows_its_message(qtbot):

@@ -102,7 +102,7 @@ def bench_gui(epochs: int = 150, repeats: int = 3, paint_repeats: int = 3) -> di
     exp = replace(exp, title="bench gui")
     import torch
 
-    from visualizer.qt.training.bridge import WORKER_THREADS
+    from visualizer.qt.jobs import WORKER_THREADS
 
     default_threads = torch.get_num_threads()
     headless, headless_1, window, late = [], [], [], []

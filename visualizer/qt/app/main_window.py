@@ -324,7 +324,9 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         self.message_bar.hide()
         from visualizer.qt.app.settings import runs_dir
 
-        self.bridge.start(session, record_to=runs_dir())  # every run is kept as a run file
+        if not self.bridge.start(session, record_to=runs_dir()):  # every run is kept as a run file
+            self.show_message(f"Training cannot start yet: {self.bridge.refusal}.", error=True)
+            return False
         self._set_run_state(PAUSED if paused else RUNNING)
         return True
 
@@ -390,10 +392,7 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
 
     def _on_run_ended(self, ended) -> None:
         self._ended = ended
-        worker = self.bridge.worker
-        if worker is not None:
-            worker.stop_and_join()  # the run is over: let the worker finish writing its run file
-            self.recorded = worker.run_file if not worker.record_error else None
+        self.recorded = self.bridge.run_file  # the worker has ended: its run file is written
         self.views.flush()
         self._set_run_state(FINISHED)
         if ended.reason == "diverged":
@@ -402,8 +401,8 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
             self.show_message(f"Training failed: {ended.message}", error=True)
         else:
             self.show_message(ended.message + (f" Recorded in {self.recorded}." if self.recorded else ""))
-        if worker is not None and worker.record_error:
-            self.show_message(f"The run was not recorded: {worker.record_error}", error=True)
+        if self.bridge.record_error:
+            self.show_message(f"The run was not recorded: {self.bridge.record_error}", error=True)
         self._run_after_hook()
 
     def save_finished_run(self) -> Path | None:
@@ -414,10 +413,10 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         from visualizer.core.runs.folder import write_run_files
         from visualizer.qt.app.settings import runs_dir
 
-        worker = self.bridge.worker
-        if self.run_state != FINISHED or worker is None or worker.is_alive() or not len(self.history):
+        session = self.bridge.session
+        if self.run_state != FINISHED or session is None or self.bridge.running or not len(self.history):
             return None
-        session = worker.session  # the run is over: nothing changes the model any more
+        # the run is over: nothing changes the model any more
         folder = runs_dir() / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         write_run_files(folder, session.experiment, self.history, self._started, self._ended, session.dataset,
                         session.model)
@@ -478,6 +477,8 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
     def closeEvent(self, event) -> None:  # Qt override: stop and join the workers before Qt objects die
         self.presentation.leave()  # so that the normal geometry, theme and fonts are what gets saved
         self.bridge.shutdown()
+        if hasattr(self, "data_panel"):
+            self.data_panel.shutdown()
         self.views.shutdown()
         self.close_tool_windows()
         self.settings.setValue("geometry", self.saveGeometry())

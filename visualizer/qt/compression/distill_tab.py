@@ -8,7 +8,7 @@ import re
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QLineEdit, QVBoxLayout, QWidget
 
-from visualizer.qt.compression.jobs import StudentEvent, distill_job
+from visualizer.qt.compression.jobs import THREAD_NAME, StudentEvent, distill_job
 from visualizer.qt.compression.widgets import (
     button,
     column,
@@ -23,7 +23,7 @@ from visualizer.qt.compression.widgets import (
     row,
     spin,
 )
-from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.jobs import JobEnded, JobRunner
 from visualizer.qt.plots import LossPlot, SweepPlot
 from visualizer.qt.plots._style import TITLE_PT, get_theme, pt
 from visualizer.qt.plots.figures import METRIC_LABELS, show_history
@@ -56,8 +56,8 @@ class DistillTab(QWidget):
         self.histories: dict = {}
         self._which = "distilled"
         self._total_steps = 1
-        self.runner = JobRunner(self)
-        self.runner.items.connect(self._on_items)
+        self.runner = JobRunner(self, THREAD_NAME)
+        self.runner.batch.connect(self._on_items)
         self.runner.ended.connect(self._on_ended)
         self.hidden_edit = QLineEdit("8")
         self.hidden_edit.setObjectName("studentHiddenEdit")

@@ -1,8 +1,8 @@
 """The compression window's jobs: core calls run on the worker thread, and the frozen records they hand over.
 
-Each ``*_job(...)`` returns a function ``job(put, control)`` for JobWorker. Records hold the core's frozen
-reports, numbers and numpy arrays. A pruned model stays with the jobs: ``PruneOutcome.model`` is only handed back
-to the next job of the same tab (one job at a time), never read on the GUI thread.
+Each ``*_job(...)`` returns a function ``job(put, control)`` for the job runner (visualizer.qt.jobs). Records
+hold the core's frozen reports, numbers and numpy arrays. A pruned model stays with the jobs: ``PruneOutcome.model``
+is only handed back to the next job of the same tab (one job at a time), never read on the GUI thread.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from visualizer.qt.compression.worker import Cancelled
+from visualizer.qt.jobs import Cancelled
 from visualizer.qt.plots import HistogramPair, histogram_pair
 from visualizer.qt.plots.compare_histogram_plot import MAX_LEVEL_LINES
 
 LATENCY_REPEATS = 30
+#: the name of the thread every tab's jobs run on
+THREAD_NAME = "compression-worker"
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QSlider, QVBoxLayout, QWidget
 
 from visualizer.qt.compression.jobs import (
+    THREAD_NAME,
     LatencyFigures,
     PruneOutcome,
     fine_tune_job,
@@ -29,7 +30,7 @@ from visualizer.qt.compression.widgets import (
     row,
     spin,
 )
-from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.jobs import JobEnded, JobRunner
 from visualizer.qt.plots import CompareHistogramPlot, LossPlot
 from visualizer.qt.plots.figures import METRIC_LABELS, show_history
 
@@ -55,8 +56,8 @@ class PruneTab(QWidget):
         self.latency: LatencyFigures | None = None
         self.history = None
         self._queued: tuple[str, float] | None = None
-        self.runner = JobRunner(self)
-        self.runner.items.connect(self._on_items)
+        self.runner = JobRunner(self, THREAD_NAME)
+        self.runner.batch.connect(self._on_items)
         self.runner.ended.connect(self._on_ended)
 
         self.method_combo = QComboBox()

@@ -8,7 +8,7 @@ from fractions import Fraction
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QVBoxLayout, QWidget
 
-from visualizer.qt.compression.jobs import QuantOutcome, quant_sweep_job, quantize_job
+from visualizer.qt.compression.jobs import THREAD_NAME, QuantOutcome, quant_sweep_job, quantize_job
 from visualizer.qt.compression.sweep_box import SweepBox
 from visualizer.qt.compression.widgets import (
     column,
@@ -23,7 +23,7 @@ from visualizer.qt.compression.widgets import (
     row,
     spin,
 )
-from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.jobs import JobEnded, JobRunner
 from visualizer.qt.plots import CompareHistogramPlot
 from visualizer.qt.plots.figures import METRIC_LABELS
 
@@ -49,8 +49,8 @@ class QuantizeTab(QWidget):
         self.run = None
         self.outcome: QuantOutcome | None = None
         self._queued: tuple | None = None
-        self.runner = JobRunner(self)
-        self.runner.items.connect(self._on_items)
+        self.runner = JobRunner(self, THREAD_NAME)
+        self.runner.batch.connect(self._on_items)
         self.runner.ended.connect(self._on_ended)
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("quantMethodCombo")

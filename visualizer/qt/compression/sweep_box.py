@@ -11,8 +11,9 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
+from visualizer.qt.compression.jobs import THREAD_NAME
 from visualizer.qt.compression.widgets import button, fill_table, make_table, progress_bar, row
-from visualizer.qt.compression.worker import JobEnded, JobRunner
+from visualizer.qt.jobs import JobEnded, JobRunner
 from visualizer.qt.plots import SweepPlot, export_widget
 from visualizer.qt.plots.figures import METRIC_LABELS
 
@@ -41,8 +42,8 @@ class SweepBox(QWidget):
         self.metric = "accuracy"
         self.x_name, self.x_label, self.x_scale = "sparsity", "sparsity (%)", 100.0
         self.baseline: float | None = None
-        self.runner = JobRunner(self)
-        self.runner.items.connect(self._on_items)
+        self.runner = JobRunner(self, THREAD_NAME)
+        self.runner.batch.connect(self._on_items)
         self.runner.ended.connect(self._on_ended)
         self.run_button = button("Run sweep", f"{prefix}RunButton", f"Measure {what} on a worker thread "
                                  "(every point compresses a fresh copy)")

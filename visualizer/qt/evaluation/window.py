@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from visualizer.qt.evaluation.drawing import ResultsDrawing
 from visualizer.qt.evaluation.tables import fill_compare_table
 from visualizer.qt.evaluation.views import EvaluationViews
-from visualizer.qt.evaluation.worker import EvaluationEnded, EvaluationWorker
+from visualizer.qt.evaluation.worker import THREAD_NAME, EvaluationEnded, evaluation_job, fold_progress
+from visualizer.qt.jobs import JobRunner
 from visualizer.qt.plots import export_widget
 from visualizer.qt.widgets.controls import export_plots_into_folder
-
-FRAME_MS = 33
 
 
 def boundary_resolution(n_folds: int) -> int:
@@ -40,7 +39,10 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
         self.results: list = []
         self.compare_results: list = []
         self.differences: dict | None = None
-        self.worker: EvaluationWorker | None = None
+        self.runner = JobRunner(self, THREAD_NAME)
+        self.runner.batch.connect(self._on_batch)
+        self.runner.progress.connect(lambda p: self.v.set_progress(p.fraction, p.text))
+        self.runner.ended.connect(self._on_ended)
         self._role = "run"
         self._compare_title = ""
         self._follow = True
@@ -68,15 +70,12 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
         v.table.itemSelectionChanged.connect(self._on_table_selection)
         for keys, slot in (("Space", v.replay.toggle), ("Ctrl+Return", self.run), ("Escape", self.cancel)):
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
-        self.poll = QTimer(self)
-        self.poll.setInterval(FRAME_MS)
-        self.poll.timeout.connect(self._on_poll)
         self._load_data()
 
     # --- public ---------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.runner.running
 
     def current_spec(self):
         """The EvalSpec the controls describe (shuffled with the experiment's data seed)."""
@@ -122,17 +121,15 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
         self._refresh_results()
         fill_compare_table(self.v.compare_table, [], {})
         self.v.compare_label.setText("")
-        self._start(self.experiment, self.base_dir, boundary_resolution(len(self.splits)) if self._is_2d() else 0,
-                    confirmed, "run")
+        if not self._start(self.experiment, self.base_dir,
+                           boundary_resolution(len(self.splits)) if self._is_2d() else 0, confirmed, "run"):
+            return False
         self.show_message(f"Training {len(self.splits)} fold(s)…")
         return True
 
     def cancel(self) -> None:
         """Stop the run after its current step and wait for the worker; finished folds are kept."""
-        if self.worker is None:
-            return
-        self.worker.stop_and_join()
-        self._on_poll()
+        self.runner.cancel()
 
     def compare_with(self, path: str | Path) -> bool:
         """Evaluate another experiment on the same folds and show the per-fold differences (it − this one)."""
@@ -162,7 +159,8 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
             return False
         self.compare_results, self.differences = [], None
         self._compare_title = other.title or path.stem
-        self._start(other, path.parent, 0, True, "compare")
+        if not self._start(other, path.parent, 0, True, "compare"):
+            return False
         self.show_message(f"Evaluating {self._compare_title} on the same {len(self.splits)} fold(s)…")
         return True
 
@@ -185,11 +183,7 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker and the timers (closing the window does it too)."""
         self.v.replay.pause()
-        if self.worker is not None:
-            self.worker.stop_and_join()
-            self.worker.drain()
-            self.worker = None
-        self.poll.stop()
+        self.runner.shutdown()
 
     def closeEvent(self, event) -> None:  # Qt override: no thread may outlive the window
         self.shutdown()
@@ -241,46 +235,29 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
         self.v.fold_map.set_folds(len(raw.y), self.splits, y, list(raw.class_names) if y is not None else None)
 
     # --- the worker ------------------------------------------------------------------------------------
-    def _start(self, exp, base_dir, resolution: int, confirm: bool, role: str) -> None:
+    def _start(self, exp, base_dir, resolution: int, confirm: bool, role: str) -> bool:
         self._role = role
-        self.worker = EvaluationWorker(exp, self.spec, base_dir, resolution, confirm)
+        prefix = "compare: " if role == "compare" else ""
+        if not self.runner.start("evaluation", evaluation_job(exp, self.spec, base_dir, resolution, confirm),
+                                 progress=fold_progress(prefix)):
+            self.show_message(f"Cross-validation cannot start yet: {self.runner.refusal}.", error=True)
+            return False
         self.v.set_running(True, self.spec.method)
-        self.v.set_progress(0, f"{'compare: ' if role == 'compare' else ''}fold 1 of {len(self.splits)} — starting")
-        self.worker.start()
-        self.poll.start()
+        self.v.set_progress(0, f"{prefix}fold 1 of {len(self.splits)} — starting")
+        return True
 
-    def _on_poll(self) -> None:
-        """Take what the worker produced since the last frame; draw once."""
-        from visualizer.core.evaluation.folds import FoldProgress, FoldResult
+    def _on_batch(self, items: list) -> None:
+        """What the worker produced since the last frame: new fold results are drawn once."""
+        from visualizer.core.evaluation.folds import FoldResult
 
-        if self.worker is None:
-            self.poll.stop()
-            return
-        new, ended, progress = [], None, None
-        for item in self.worker.drain():
-            if isinstance(item, FoldProgress):
-                progress = item
-            elif isinstance(item, FoldResult):
-                new.append(item)
-            elif isinstance(item, EvaluationEnded):
-                ended = item
-        prefix = "compare: " if self._role == "compare" else ""
-        if progress is not None:
-            p = progress
-            self.v.set_progress((p.fold - 1 + p.step / max(p.total_steps, 1)) / p.n_folds,
-                                f"{prefix}fold {p.fold} of {p.n_folds} — step {p.step} / {p.total_steps}")
+        new = [item for item in items if isinstance(item, FoldResult)]
         if new and self._role == "run":
             self.results.extend(new)
             self._refresh_results()
         elif new:
             self.compare_results.extend(new)
-        if ended is not None:
-            self._on_ended(ended)
 
     def _on_ended(self, ended: EvaluationEnded) -> None:
-        self.worker.stop_and_join()
-        self.worker = None
-        self.poll.stop()
         self.v.set_running(False, self.v.method_combo.currentData())
         done = self.results if self._role == "run" else self.compare_results
         what = "Comparison" if self._role == "compare" else "Cross-validation"

@@ -1,9 +1,12 @@
-"""The data panel: which data set, its size, noise and split, a CSV loader, and a preview of the points."""
+"""The data panel: which data set, its size, noise and split, a CSV loader, and a preview of the points.
+
+An edit loads its data on the job runner (a CSV file can be large): the window stays responsive, and the latest
+edit wins. ``set_spec`` (opening an experiment) loads at once: whoever opens a file needs its data to go on."""
 
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,7 @@ from superqt import QElidingLabel
 from visualizer.core.data.sets import DATASETS, LIMITS, Dataset, load_dataset, resolve_path
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec
+from visualizer.qt.jobs import JobEnded, JobRunner
 from visualizer.qt.panels._forms import (
     PANEL_WIDTH,
     add_row,
@@ -35,6 +39,16 @@ PREVIEW_POINTS = 1500  # at most this many points of each part are drawn
 MAX_SEED = min(int(LIMITS["seed"][1]), 2**31 - 1)  # a QSpinBox holds a signed 32-bit int, as the experiment does
 _ERROR_STYLE = "color: #c5221f;"
 FILE_SET = next(name for name, info in DATASETS.items() if "path" in info.uses)  # the data set a file feeds
+THREAD_NAME = "data-loader"
+
+
+@dataclass(frozen=True, eq=False)
+class DataLoaded:
+    """The data set a spec gave (on the loader's thread); ``from_user``: it came from an edit in the panel."""
+
+    spec: DataSpec
+    dataset: Dataset
+    from_user: bool
 
 
 def csv_columns(path: Path) -> list[str]:
@@ -75,6 +89,11 @@ class DataPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(LOAD_DELAY_MS)
         self._timer.timeout.connect(self._load)
+        self.loader = JobRunner(self, THREAD_NAME, threads=None)
+        self.loader.batch.connect(self._on_loaded)
+        self.loader.ended.connect(self._on_load_ended)
+        self._loading: DataSpec | None = None  # the draft the loader is loading
+        self._reload = False  # an edit arrived while it was loading: load the latest draft next
         self._build()
         self._show(self._spec)
         self.setMinimumWidth(260)
@@ -187,8 +206,14 @@ class DataPanel(QWidget):
         self._base_dir = base_dir
         self._dataset = None
         self._user_edit = False
+        self._reload = False
         self._show(spec)
-        self._load()
+        try:
+            dataset = load_dataset(spec, base_dir)
+        except VisualizerError as error:
+            self._show_error(str(error))
+            return
+        self._apply(DataLoaded(spec, dataset, from_user=False))
 
     def spec(self) -> DataSpec:
         """The last spec that loaded (or was set): a draft with an error is not returned."""
@@ -197,6 +222,20 @@ class DataPanel(QWidget):
     def dataset(self) -> Dataset | None:
         """The data set the last successful load gave, or None."""
         return self._dataset
+
+    @property
+    def loading(self) -> bool:
+        """An edit's data is being loaded (or waits for the debounce)."""
+        return self.loader.running or self._timer.isActive()
+
+    def shutdown(self) -> None:
+        """Stop waiting for a load and join the loader (closing the window does)."""
+        self._timer.stop()
+        self.loader.shutdown()
+
+    def closeEvent(self, event) -> None:  # Qt override: no thread outlives the panel
+        self.shutdown()
+        super().closeEvent(event)
 
     # ---------------------------------------------------------------- spec <-> controls
     def _show(self, spec: DataSpec) -> None:
@@ -268,24 +307,48 @@ class DataPanel(QWidget):
 
     # ---------------------------------------------------------------- loading
     def _load(self) -> None:
-        draft, from_user = self._draft, self._user_edit
-        self._user_edit = False
-        try:
-            dataset = load_dataset(draft, self._base_dir)
-        except VisualizerError as error:
-            still = f"\nStill using the last data that loaded ({DATASETS[self._spec.name].label})." \
-                if self._dataset is not None and self._spec.name in DATASETS else ""
-            self.dataErrorLabel.setText(f"{error}{still}")
-            self.dataErrorLabel.show()
+        """Load the draft on the loader's thread; while another load runs, the latest draft follows it."""
+        if self.loader.running:
+            self._reload = True
             return
+        draft, from_user, base_dir = self._draft, self._user_edit, self._base_dir
+        self._user_edit = False
+        self._loading = draft
+
+        def job(put, control) -> None:
+            put(DataLoaded(draft, load_dataset(draft, base_dir), from_user))
+
+        self.loader.start("data set", job)
+
+    def _on_loaded(self, records: list) -> None:
+        for loaded in records:
+            if loaded.spec == self._draft:  # else the controls moved on: the next load follows
+                self._apply(loaded)
+
+    def _on_load_ended(self, ended: JobEnded) -> None:
+        loading, self._loading = self._loading, None
+        if ended.reason == "failed" and loading == self._draft:
+            self._show_error(ended.message)
+        if self._reload:
+            self._reload = False
+            self._user_edit = True
+            self._load()
+
+    def _show_error(self, text: str) -> None:
+        still = f"\nStill using the last data that loaded ({DATASETS[self._spec.name].label})." \
+            if self._dataset is not None and self._spec.name in DATASETS else ""
+        self.dataErrorLabel.setText(f"{text}{still}")
+        self.dataErrorLabel.show()
+
+    def _apply(self, loaded: DataLoaded) -> None:
         self.dataErrorLabel.hide()
-        if from_user and draft == self._spec and self._dataset is not None:
+        if loaded.from_user and loaded.spec == self._spec and self._dataset is not None:
             return  # edited back to what is loaded
-        self._spec, self._dataset = draft, dataset
-        self._draw_preview(dataset)
-        if from_user:
-            self.edited.emit(draft)
-        self.dataset_changed.emit(dataset)
+        self._spec, self._dataset = loaded.spec, loaded.dataset
+        self._draw_preview(loaded.dataset)
+        if loaded.from_user:
+            self.edited.emit(loaded.spec)
+        self.dataset_changed.emit(loaded.dataset)
 
     def _draw_preview(self, ds: Dataset) -> None:
         plot = self.dataPreview.getPlotItem()

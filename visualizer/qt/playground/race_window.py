@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -26,15 +26,26 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.qt.evaluation.views import ERROR_STYLE
-from visualizer.qt.jobs import JobEnded, JobWorker
+from visualizer.qt.jobs import JobEnded, JobRunner, Progress
 from visualizer.qt.plots import export_widget
 from visualizer.qt.plots.race_plot import MAX_PATHS, RaceLandscapePlot, RaceLossPlot, race_color
 from visualizer.qt.widgets.controls import button, export_plots_into_folder, spin
 
 THREAD_NAME = "race-worker"
-FRAME_MS = 33
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
 DEFAULT_ON = 3
+
+
+def race_progress(record, labels: list[str]) -> Progress | None:
+    """A RaceProgress as the progress bar shows it ('Adam (2 of 3): step 40 of 300', 'loss surface: row 5 of 41')."""
+    from visualizer.core.playground.network_race import RaceProgress
+
+    if not isinstance(record, RaceProgress):
+        return None
+    if record.stage == "surface":
+        return Progress(record.fraction, f"loss surface: row {record.done} of {record.total}")
+    return Progress(record.fraction, f"{labels[record.entry]} ({record.entry + 1} of {record.n_entries}): "
+                                     f"step {record.done} of {record.total}")
 
 
 class EntryRow:
@@ -106,10 +117,12 @@ class RaceWindow(QMainWindow):
         self.experiment = experiment
         self.base_dir = base_dir
         self.theme = theme
-        self.worker: JobWorker | None = None
+        self.runner = JobRunner(self, THREAD_NAME)
+        self.runner.batch.connect(self._on_batch)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.ended.connect(self._on_ended)
         self.runs: list = []
         self.result = None
-        self._labels: list[str] = []
         self.setWindowTitle(f"Optimizer race — {experiment.title or experiment.data.name}")
 
         self.rows = [EntryRow(i, DEFAULT_OPTIMIZERS[i], i < DEFAULT_ON, experiment) for i in range(MAX_PATHS)]
@@ -196,16 +209,13 @@ class RaceWindow(QMainWindow):
         self.batches.toggled.connect(self.losses.set_show_batches)
         for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.cancel), ("Ctrl+W", self.close)):
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
-        self.poll = QTimer(self)
-        self.poll.setInterval(FRAME_MS)
-        self.poll.timeout.connect(self._on_poll)
         self.show_message("Choose the optimizers and press Run: each trains a copy of the same initial network "
                           "on the same batches.")
 
     # --- public ---------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.runner.running
 
     def entries(self) -> list:
         """The RaceEntry of every ticked row, in order."""
@@ -234,28 +244,25 @@ class RaceWindow(QMainWindow):
             return False
         exp, base_dir, resolution = self.race_experiment(), self.base_dir, self.grid_spin.value()
 
-        def job(put, control) -> None:
-            for item in race_network(exp, entries, base_dir, control=control, resolution=resolution):
-                put(item)
+        def job(put, control):
+            return race_network(exp, entries, base_dir, control=control, resolution=resolution)
 
+        labels = [entry.title() for entry in entries]
+        if not self.runner.start("race", job, progress=lambda record: race_progress(record, labels)):
+            self.show_message(f"The race cannot start yet: {self.runner.refusal}.", error=True)
+            return False
         self.runs, self.result = [], None
-        self._labels = [entry.title() for entry in entries]
         self.losses.clear_curves()
         self.landscape.clear_race()
-        self.worker = JobWorker("race", job, THREAD_NAME)
         self._set_running(True)
         self.progress.setValue(0)
         self.progress.setFormat("starting…")
         self.show_message(f"Racing {len(entries)} optimizer(s) for {exp.train.epochs} epoch(s)…")
-        self.worker.start()
-        self.poll.start()
         return True
 
     def cancel(self) -> None:
         """Stop the race after its current step and wait for the worker; finished curves stay."""
-        if self.worker is not None:
-            self.worker.stop_and_join()
-            self._on_poll()
+        self.runner.cancel()
 
     def export_plots(self, folder: str | Path) -> list[Path]:
         """Write the landscape with the paths (race_landscape.png) and the loss curves (race_losses.png)."""
@@ -270,11 +277,7 @@ class RaceWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join the worker and the timer (closing the window does it too)."""
-        self.poll.stop()
-        if self.worker is not None:
-            self.worker.stop_and_join()
-            self.worker.drain()
-            self.worker = None
+        self.runner.shutdown()
 
     def closeEvent(self, event) -> None:  # Qt override: no thread may outlive the window
         self.shutdown()
@@ -305,41 +308,25 @@ class RaceWindow(QMainWindow):
     def _on_export_clicked(self) -> None:
         export_plots_into_folder(self, "race")
 
-    def _on_poll(self) -> None:
-        """Take what the worker produced since the last frame; draw once."""
-        from visualizer.core.playground.network_race import RaceProgress, RaceResult, RaceRun
+    def _on_batch(self, items: list) -> None:
+        """What the worker produced since the last frame; the loss curves are drawn once."""
+        from visualizer.core.playground.network_race import RaceResult, RaceRun
 
-        if self.worker is None:
-            self.poll.stop()
-            return
-        progress, ended, new_runs = None, None, False
-        for item in self.worker.drain():
-            if isinstance(item, RaceProgress):
-                progress = item
-            elif isinstance(item, RaceRun):
+        new_runs = False
+        for item in items:
+            if isinstance(item, RaceRun):
                 self.runs.append(item)
                 new_runs = True
             elif isinstance(item, RaceResult):
                 self.result = item
-            elif isinstance(item, JobEnded):
-                ended = item
-        if progress is not None:
-            self.progress.setValue(round(1000 * progress.fraction))
-            if progress.stage == "surface":
-                text = f"loss surface: row {progress.done} of {progress.total}"
-            else:
-                text = (f"{self._labels[progress.entry]} ({progress.entry + 1} of {progress.n_entries}): "
-                        f"step {progress.done} of {progress.total}")
-            self.progress.setFormat(text)
         if new_runs:
             self.losses.set_curves(self.runs)
-        if ended is not None:
-            self._on_ended(ended)
+
+    def _on_progress(self, progress: Progress) -> None:
+        self.progress.setValue(round(1000 * progress.fraction))
+        self.progress.setFormat(progress.text)
 
     def _on_ended(self, ended: JobEnded) -> None:
-        self.worker.stop_and_join()
-        self.worker = None
-        self.poll.stop()
         self._set_running(False)
         if ended.reason == "failed":
             self.progress.setFormat("failed")

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWi
 from visualizer.core.errors import VisualizerError
 from visualizer.core.runs.file import RunReader
 from visualizer.core.runs.replay import HistoryUpTo, ReplayRun
+from visualizer.qt.jobs import FRAME_MS
 from visualizer.qt.plots.figures import METRIC_LABELS
 from visualizer.qt.runs.animation_export import AnimationExport
 from visualizer.qt.runs.timeline import TimelineBar
-from visualizer.qt.training.bridge import FRAME_MS, Frame
+from visualizer.qt.training.bridge import Frame
 from visualizer.qt.training.views import TrainingViews
 
 FOLLOW_MS = 500
@@ -389,9 +390,7 @@ class ReplayWindow(QMainWindow):
         self.show_message(text)
 
     def _on_cancel_animation(self) -> None:
-        self.animation.cancel()
-        self.cancel_animation.setEnabled(False)
-        self.show_message("The animation was cancelled; its files may be incomplete.")
+        self.animation.cancel()  # its end says that it was cancelled
 
     def _on_animation_chosen(self, view: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Write the animation (GIF and MP4) into", str(Path.home()))
@@ -412,7 +411,7 @@ class ReplayWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override: no timer outlives the window
         self.stop_timers()
-        self.animation.cancel()
+        self.animation.shutdown()
         if hasattr(self.views, "shutdown"):
             self.views.shutdown()  # joins the landscape's thread
         self.run.close()

@@ -1,45 +1,22 @@
-"""Runs a core training session on a worker thread; the GUI drains its events at ~30 Hz.
+"""Training through the job runner: the session is iterated on the runner's worker thread (which also records the
+run file), and the GUI gets each frame's events as a ``Frame``.
 
-Only events cross threads (frozen records of numbers and numpy arrays). The worker never waits for the GUI:
-it appends to a locked buffer; a QTimer on the GUI thread takes everything out once per frame and emits one
-signal per kind, so a fast run costs the event loop one frame's work, not one signal per step.
+Only events cross threads (frozen records of numbers and numpy arrays). The worker never waits for the GUI; the
+runner hands everything over once per frame (also an empty frame: the views draw what is left of the last
+snapshot), so a fast run costs the event loop one frame's work, not one signal per step.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-FRAME_MS = 33
-#: the longest frame interval the adaptive rate may reach, and the share of the GUI thread's time that drawing
-#: may take before frames are spaced out: the worker needs the GIL for almost all of a small model's step
-MAX_FRAME_MS = 200
-GUI_BUSY_TARGET = 0.05
-#: torch intra-op threads for the worker: with the default (one per core) the worker's threads fight the GUI
-#: thread for the cores; measured on 2 cores, 1 thread gave 2.7x the steps/s of 2 with live drawing
-WORKER_THREADS = 1
+from visualizer.qt.jobs import WORKER_THREADS, JobEnded, JobRunner
 
-
-def start_frame_timer(timer: QTimer) -> list[float]:
-    """Start a frame timer at FRAME_MS; returns the GUI thread's (CPU time, wall time) that adapt_frame_rate uses."""
-    timer.start(FRAME_MS)
-    return [time.thread_time(), time.perf_counter()]
-
-
-def adapt_frame_rate(timer: QTimer, load: list[float]) -> None:
-    """Space frames out (up to MAX_FRAME_MS) while drawing takes more than GUI_BUSY_TARGET of the GUI thread's
-    time since the last frame, and back towards FRAME_MS when it takes less than half that."""
-    now, cpu = time.perf_counter(), time.thread_time()
-    busy = (cpu - load[0]) / max(now - load[1], 1e-3)
-    load[0], load[1] = cpu, now
-    interval = timer.interval()
-    if busy > GUI_BUSY_TARGET and interval < MAX_FRAME_MS:
-        timer.setInterval(min(MAX_FRAME_MS, int(interval * 1.25) + 1))
-    elif busy < GUI_BUSY_TARGET / 2 and interval > FRAME_MS:
-        timer.setInterval(max(FRAME_MS, int(interval / 1.25)))
+THREAD_NAME = "training-worker"
 
 
 @dataclass
@@ -52,119 +29,78 @@ class Frame:
     ended: object | None = None
 
 
-class EventBuffer:
-    """Thread-safe hand-over from the worker to the GUI thread."""
+@dataclass(frozen=True)
+class RunRecorded:
+    """Where the run file was written (None: it was not), and why not."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frame = Frame()
-
-    def put(self, event) -> None:
-        kind = type(event).__name__
-        with self._lock:
-            if kind == "StepEvent":
-                self._frame.steps.append(event)
-            elif kind == "Snapshot":
-                self._frame.snapshots.append(event)
-            elif kind == "RunStarted":
-                self._frame.started = event
-            elif kind == "RunEnded":
-                self._frame.ended = event
-
-    def drain(self) -> Frame:
-        with self._lock:
-            frame, self._frame = self._frame, Frame()
-        return frame
+    path: Path | None
+    error: str = ""
 
 
-class TrainingWorker:
-    """A plain Python thread iterating a TrainingSession; stopped and joined by ``stop_and_join``."""
+def is_step(event) -> bool:
+    """The records a slowed-down run spaces out."""
+    return type(event).__name__ == "StepEvent"
 
-    def __init__(self, session, buffer: EventBuffer, threads: int = WORKER_THREADS, record_to=None) -> None:
-        self.session = session
-        self.buffer = buffer
-        self.threads = threads
-        self.record_to = record_to  # a folder: the run is recorded there as a run file (core.runs)
-        self.run_file = None
-        self.record_error = ""
-        self._delay = 0.0
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._work, name="training-worker", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+def training_job(session, record_to: Path | None):
+    """Iterate ``session`` and record it into a new run file in ``record_to`` (None: not recorded). The file is
+    written here, on the worker (an SQLite connection stays on its thread); a failure to record never stops
+    training: it becomes the RunRecorded's error."""
 
-    def set_delay(self, seconds: float) -> None:
-        """Slow training to at most one step per ``seconds`` (0 = full speed)."""
-        self._delay = max(0.0, seconds)
-        self._wake.set()
+    def job(put, control) -> None:
+        recorder = _Recorder(session, record_to)
+        for event in session.run():
+            put(event)
+            recorder.add(event)
+        recorder.close()
+        put(RunRecorded(recorder.path if not recorder.error else None, recorder.error))
 
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
+    return job
 
-    def stop_and_join(self, timeout: float = 10.0) -> bool:
-        self.session.control.stop()
-        self._wake.set()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
 
-    def _work(self) -> None:
-        import torch
-
-        torch.set_num_threads(self.threads)
-        control = self.session.control
-        next_at = time.perf_counter()
-        writer = self._open_recorder()
-        for event in self.session.run():
-            self.buffer.put(event)
-            if writer is not None:
-                writer = self._record(writer, event)
-            if self._delay and type(event).__name__ == "StepEvent":
-                next_at = max(next_at + self._delay, time.perf_counter() - self._delay)
-                while not control.stopped and (wait := next_at - time.perf_counter()) > 0:
-                    self._wake.wait(min(wait, 0.1))
-                    self._wake.clear()
-        if writer is not None:
-            self._record(writer, None)
-
-    # The run file is written here, on the worker thread (an SQLite connection stays on its thread). A failure
-    # to record never stops training: it becomes record_error, which the window shows.
-    def _open_recorder(self):
-        if self.record_to is None:
-            return None
+class _Recorder:
+    def __init__(self, session, folder: Path | None) -> None:
+        self.session, self.writer, self.path, self.error = session, None, None, ""
+        if folder is None:
+            return
         from visualizer.core.runs.file import create_run_file
 
-        exp = self.session.experiment
+        exp = session.experiment
         name = "".join(c if c.isalnum() else "-" for c in (exp.title or exp.data.name)).strip("-").lower() or "run"
         try:
-            writer = create_run_file(self.record_to, f"{time.strftime('%Y%m%d-%H%M%S')}-{name}", exp)
+            self.writer = create_run_file(folder, f"{time.strftime('%Y%m%d-%H%M%S')}-{name}", exp)
         except Exception as exc:  # noqa: BLE001 - any failure: train anyway, say why it was not recorded
-            self.record_error = str(exc)
-            return None
-        self.run_file = writer.path
-        return writer
+            self.error = str(exc)
+            return
+        self.path = self.writer.path
 
-    def _record(self, writer, event):
-        """Add one event (None: the run is over: store the weights and close); the writer, or None after a failure."""
+    def add(self, event) -> None:
+        if self.writer is not None:
+            self._guard(lambda: self.writer.add(event))
+
+    def close(self) -> None:
+        """The run is over: store the weights and close the file."""
+        if self.writer is not None and self.session.model is not None:
+            self._guard(lambda: self.writer.add_weights(self.session.model))
+        if self.writer is not None:
+            self._guard(self.writer.close)
+            self.writer = None
+
+    def _guard(self, write) -> None:
         try:
-            if event is not None:
-                writer.add(event)
-                return writer
-            if self.session.model is not None:
-                writer.add_weights(self.session.model)
-            writer.close()
+            write()
         except Exception as exc:  # noqa: BLE001
-            self.record_error = f"the run file {self.run_file} could not be written: {exc}"
+            self.error = f"the run file {self.path} could not be written: {exc}"
+            writer, self.writer = self.writer, None
             try:
                 writer.close()
             except Exception:  # noqa: BLE001
                 pass
-        return None
 
 
 class TrainingBridge(QObject):
-    """Owns the worker of the current run; emits ``started``, ``frame`` (a Frame) and ``ended`` on the GUI thread."""
+    """The current run on a JobRunner: ``started`` (RunStarted), ``frame`` (a Frame, every frame) and ``ended``
+    (RunEnded, once the worker has finished, its run file written) on the GUI thread."""
 
     started = Signal(object)
     frame = Signal(object)
@@ -172,53 +108,67 @@ class TrainingBridge(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker: TrainingWorker | None = None
-        self.buffer = EventBuffer()
-        self._delay = 0.0
-        self.timer = QTimer(self)
-        self.timer.setInterval(FRAME_MS)
-        self.timer.timeout.connect(self._on_tick)
+        self.runner = JobRunner(self, THREAD_NAME, threads=WORKER_THREADS, every_frame=True)
+        self.runner.batch.connect(self._on_batch)
+        self.runner.ended.connect(self._on_job_ended)
+        self.session = None  # the last run's session: its model is final once the run has ended
+        self.run_file: Path | None = None
+        self.record_error = ""
+        self._run_ended = None
 
     @property
     def control(self):
-        return self.worker.session.control if self.worker else None
+        return self.runner.control
 
     @property
     def running(self) -> bool:
-        """A worker exists and has not finished (it may be paused)."""
-        return self.worker is not None and self.worker.is_alive()
+        """A run was started and has not ended (it may be paused)."""
+        return self.runner.running
 
-    def start(self, session, record_to=None) -> None:
-        """Start iterating ``session`` (already prepared or not) on a new worker thread; with ``record_to`` (a
-        folder) the run is also recorded into a new run file there."""
+    @property
+    def refusal(self) -> str:
+        return self.runner.refusal
+
+    def start(self, session, record_to: Path | None = None) -> bool:
+        """Stop any run, then iterate ``session`` (prepared or not) on the worker; with ``record_to`` (a folder)
+        the run is recorded into a new run file there. False (``refusal`` says why) while the last run is still
+        finishing a step that outlasted the join timeout."""
         self.shutdown()
-        self.buffer = EventBuffer()
-        self.worker = TrainingWorker(session, self.buffer, record_to=record_to)
-        self.worker.set_delay(self._delay)
-        self.worker.start()
-        self._load = start_frame_timer(self.timer)
+        self.session, self.run_file, self.record_error, self._run_ended = session, None, "", None
+        return self.runner.start("training", training_job(session, record_to), control=session.control,
+                                 paced=is_step)
 
     def set_delay(self, seconds: float) -> None:
-        self._delay = seconds
-        if self.worker:
-            self.worker.set_delay(seconds)
+        """Slow training to at most one step per ``seconds`` (0 = full speed)."""
+        self.runner.set_delay(seconds)
 
-    def shutdown(self, timeout: float = 10.0) -> bool:
+    def shutdown(self, timeout: float | None = None) -> bool:
         """Stop the run and join its thread; pending events are dropped. True when no thread is left."""
-        ok = True
-        if self.worker is not None:
-            ok = self.worker.stop_and_join(timeout)
-            self.worker = None
-        self.timer.stop()
-        self.buffer.drain()
-        return ok
+        return self.runner.shutdown(timeout)
 
-    def _on_tick(self) -> None:
-        adapt_frame_rate(self.timer, self._load)
-        frame = self.buffer.drain()
+    def _on_batch(self, events: list) -> None:
+        frame = Frame()
+        for event in events:
+            kind = type(event).__name__
+            if kind == "StepEvent":
+                frame.steps.append(event)
+            elif kind == "Snapshot":
+                frame.snapshots.append(event)
+            elif kind == "RunStarted":
+                frame.started = event
+            elif kind == "RunEnded":
+                frame.ended = self._run_ended = event
+            elif isinstance(event, RunRecorded):
+                self.run_file, self.record_error = event.path, event.error
         if frame.started is not None:
             self.started.emit(frame.started)
-        self.frame.emit(frame)  # also when empty: the views draw what is left of the last snapshot
-        if frame.ended is not None:
-            self.timer.stop()
-            self.ended.emit(frame.ended)
+        self.frame.emit(frame)
+
+    def _on_job_ended(self, ended: JobEnded) -> None:
+        run_ended = self._run_ended
+        if run_ended is None:  # the worker failed outside the session (which reports its own failures)
+            from visualizer.core.training.events import RunEnded
+
+            run_ended = RunEnded(0, "failed" if ended.reason == "failed" else "stopped", ended.message,
+                                 ended.seconds)
+        self.ended.emit(run_ended)

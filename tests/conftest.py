@@ -1,0 +1,56 @@
+"""Every test, in every folder, must end what it started: a thread or a child process still running after it fails
+it (napari's conftest does the same for threads). Work in the window goes through the job runner, whose shutdown
+joins; a test that leaves something behind shows a window or a runner that does not."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+
+import pytest
+
+#: threads that libraries start once and keep for the life of the process, by name. None so far: torch's and
+#: Qt's pools are native threads that ``threading`` does not list.
+LONG_LIVED_THREADS: frozenset[str] = frozenset()
+
+
+def child_pids() -> set[int]:
+    """The pids of this process's children, from Linux's /proc (psutil is not a dependency); empty elsewhere."""
+    pids: set[int] = set()
+    for children in Path("/proc/self/task").glob("*/children"):
+        try:
+            pids.update(int(pid) for pid in children.read_text().split())
+        except OSError:  # the thread ended while we looked
+            continue
+    return pids
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_running():
+    """Fail a test that leaves a thread, a multiprocessing child or any child process (QProcess, subprocess)."""
+    before_threads, before_children = set(threading.enumerate()), child_pids()
+    yield
+    # no grace period: what was stopped and joined (or waited for) has ended by now
+    threads = [t for t in threading.enumerate()
+               if t not in before_threads and t.is_alive() and t.name not in LONG_LIVED_THREADS]
+    processes = multiprocessing.active_children()
+    children = child_pids() - before_children
+    problems = []
+    if threads:
+        problems.append(f"threads still running: {sorted(t.name for t in threads)}")
+    if processes:
+        problems.append(f"multiprocessing children still running: {processes}")
+    if children:
+        problems.append(f"child processes still running: {_commands(children)}")
+    assert not problems, "the test left work behind: " + "; ".join(problems)
+
+
+def _commands(pids: set[int]) -> str:
+    names = []
+    for pid in sorted(pids):
+        try:
+            names.append(Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()[:120])
+        except OSError:
+            names.append(str(pid))
+    return ", ".join(names)
