@@ -22,9 +22,6 @@ STARTS = {
 
 #: (file, what it may start, why). Each must still match: remove an entry when its reason goes.
 EXCEPTIONS = [
-    # the ONE known exception, to be removed: the live landscape is reworked next and moves onto the runner
-    # (JobRunner.serve + submit with a Requests mailbox: a long-lived job, the latest request wins)
-    ("qt/landscape/worker.py", "a thread", "the live landscape's own worker, until it moves onto the runner"),
     # benchmarks time a fresh interpreter's start-up: they wait for each child (subprocess.run), from the
     # command line (`visualizer bench`), never from the window
     ("core/landscape/bench.py", "a child process", "`bench landscape` times a fresh process's first surface"),

@@ -13,11 +13,12 @@ import torch
 from visualizer.core import experiment
 from visualizer.core.data.sets import load_dataset
 from visualizer.core.landscape.directions import project
+from visualizer.core.landscape.live import SurfaceRequest
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import build_model
 from visualizer.core.training.session import TrainingSession
 from visualizer.qt.landscape.view import LandscapeView
-from visualizer.qt.landscape.worker import THREAD_NAME, LandscapeWorker, SurfaceRequest
+from visualizer.qt.landscape.worker import THREAD_NAME, LandscapeService
 
 MOONS = Path(__file__).parents[2] / "resources" / "experiments" / "moons.toml"
 
@@ -200,24 +201,20 @@ def test_marked_points_are_projected_onto_the_plane(view, qtbot, run):
     assert view.plot2d.marked == []
 
 
-def test_a_newer_request_supersedes_an_older_one(run):
+def test_a_newer_request_supersedes_an_older_one(run, qtbot):
     exp, ds, snaps = run
-    worker = LandscapeWorker()
+    worker = LandscapeService()
     worker.configure(exp, ds)
     try:
-        with worker._cond:  # both submitted before the thread can take the first: it never starts
+        with worker.requests._cond:  # both submitted before the worker can take the first: it never starts
             worker.submit(SurfaceRequest(1, snaps[-1].params, resolution=31, coarse=False))
             worker.submit(SurfaceRequest(2, snaps[-1].params, resolution=11, coarse=False))
-        deadline = threading.Event()
-        while worker.busy():
-            deadline.wait(0.01)
+        qtbot.waitUntil(lambda: not worker.busy(), timeout=20000)
         assert worker.completed == [2]
         worker.submit(SurfaceRequest(3, snaps[0].params, resolution=161, coarse=False))  # taken, then superseded
-        while worker._surface is not None:  # until the thread has taken it
-            deadline.wait(0.001)
+        qtbot.waitUntil(lambda: worker.busy() and not worker.requests._pending, timeout=20000)  # it was taken
         worker.submit(SurfaceRequest(4, snaps[0].params, resolution=11, coarse=False))
-        while worker.busy():
-            deadline.wait(0.01)
+        qtbot.waitUntil(lambda: not worker.busy(), timeout=20000)
     finally:
         assert worker.shutdown()
     assert worker.completed == [2, 4]

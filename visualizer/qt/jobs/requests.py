@@ -13,6 +13,7 @@ class Requests:
         self._cond = threading.Condition()
         self._pending: dict = {}
         self._closed = False
+        self._working = False  # a request was taken and its ``done`` has not come yet
 
     def submit(self, request, key=None) -> None:
         with self._cond:
@@ -28,7 +29,18 @@ class Requests:
             if self._closed:
                 return None
             key = next((k for k in prefer if k in self._pending), next(iter(self._pending)))
+            self._working = True
             return self._pending.pop(key)
+
+    def done(self) -> None:
+        """The job has finished with the request it took last."""
+        with self._cond:
+            self._working = False
+
+    def busy(self) -> bool:
+        """A request is pending, or taken and not yet done."""
+        with self._cond:
+            return self._working or bool(self._pending)
 
     def superseded(self, key=None) -> bool:
         """True when a newer request of ``key`` is waiting, or the mailbox was closed."""
@@ -43,5 +55,6 @@ class Requests:
         """Drop what is pending and wake the job: its ``take`` returns None."""
         with self._cond:
             self._closed = True
+            self._working = False
             self._pending.clear()
             self._cond.notify_all()

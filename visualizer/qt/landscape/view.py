@@ -7,7 +7,6 @@ while the view is visible, coarse first and then at the chosen resolution.
 
 from __future__ import annotations
 
-import queue
 import time
 
 import numpy as np
@@ -26,7 +25,7 @@ from visualizer.core.landscape.live import Failure, ProbeRequest, ProbeResult, S
 from visualizer.core.landscape.plane import project
 from visualizer.qt.landscape.controls import SPANS, VIEWS, LandscapeOptions
 from visualizer.qt.landscape.text import honesty_html, write_surface_csv
-from visualizer.qt.landscape.worker import LandscapeWorker
+from visualizer.qt.landscape.worker import LandscapeService
 from visualizer.qt.plots.landscape_line import LandscapeLinePlot
 from visualizer.qt.plots.landscape_plot import LandscapePlot, bilinear
 
@@ -44,7 +43,8 @@ class LandscapeView(LandscapeOptions, QWidget):
         super().__init__(parent)
         self.setObjectName("landscapeView")
         self._theme = theme
-        self.worker = LandscapeWorker()
+        self.worker = LandscapeService(self)
+        self.worker.results.connect(self._on_results)
         option_rows = self._build_options()
         self.plot2d = LandscapePlot(theme=theme)
         self.plot3d = None  # created on first use, where OpenGL works
@@ -140,7 +140,6 @@ class LandscapeView(LandscapeOptions, QWidget):
         """Forget the run: stop and join the worker, empty the plots."""
         self.worker.shutdown()
         self.poll_timer.stop()
-        _drain(self.worker.results)
         self._params, self._steps, self._result, self._probe = [], [], None, {}
         self._proj, self._dist = np.zeros((0, 2)), np.zeros(0)
         self._last_request = self._last_probe = -1e9
@@ -290,23 +289,34 @@ class LandscapeView(LandscapeOptions, QWidget):
         if info.needs_path or span is None:  # the plane or its automatic extent comes from the path
             trajectory = np.stack(self._params[-500:])
         self._next_id += 1
-        self.worker.submit(SurfaceRequest(
+        sent = self.worker.submit(SurfaceRequest(
             self._next_id, self._params[-1], info.name, int(self.resolution_combo.currentText()), span,
             self._split(), start=self._params[0], trajectory=trajectory, coarse=coarse, weights=weights,
             include_bias=self.bias_check.isChecked()))
-        self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…")
+        if not sent:  # the worker is still finishing a long step of the last run: try again later
+            self._surface_due = "coarse" if coarse else "fine"
+            self.status.setText("Waiting for the landscape worker to finish its last surface…")
+        else:
+            self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…")
         self.poll_timer.start()
 
     def _submit_probe(self) -> None:
         self._next_id += 1
         self._probe_steps[self._next_id] = self._steps[-1]
-        self.worker.submit(ProbeRequest(self._next_id, {"current": self._params[-1], "start": self._params[0]},
-                                        self._split()))
+        if not self.worker.submit(ProbeRequest(self._next_id, {"current": self._params[-1],
+                                                               "start": self._params[0]}, self._split())):
+            self._probe_due = True
         self.poll_timer.start()
 
     def poll(self) -> None:
-        """Take the worker's results (the GUI thread's timer calls it)."""
-        for item in _drain(self.worker.results):
+        """Send what has come due (the GUI thread's timer calls it while something is due)."""
+        self._dispatch()
+        if not self._probe_due and self._surface_due is None:
+            self.poll_timer.stop()
+
+    def _on_results(self, items: list) -> None:
+        """The worker's results of one frame."""
+        for item in items:
             if isinstance(item, SurfaceResult):
                 if self._result is None or item.request_id >= self._result.request_id:
                     self._show_result(item)
@@ -317,10 +327,6 @@ class LandscapeView(LandscapeOptions, QWidget):
                 self._show_honesty()
             elif isinstance(item, Failure):
                 self._say(f"The landscape could not be computed: {item.message}")
-        self._dispatch()
-        if (not self.worker.busy() and self.worker.results.empty() and not self._probe_due
-                and self._surface_due is None):
-            self.poll_timer.stop()
 
     def _show_result(self, r: SurfaceResult) -> None:
         self._result = r
@@ -443,12 +449,3 @@ class LandscapeView(LandscapeOptions, QWidget):
     def closeEvent(self, event) -> None:  # Qt override
         self.shutdown()
         super().closeEvent(event)
-
-
-def _drain(q: queue.Queue) -> list:
-    items = []
-    while True:
-        try:
-            items.append(q.get_nowait())
-        except queue.Empty:
-            return items
