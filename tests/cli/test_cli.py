@@ -39,7 +39,7 @@ def test_run_moons_writes_every_file(tmp_path):
             "decision_boundary.png", "run.sqlite"} <= names
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["final"]["val_acc"] >= 0.95
-    from visualizer.core.runs.file import RunReader
+    from visualizer.core.runs.reader import RunReader
 
     with RunReader(out / "run.sqlite") as recorded:  # the run file holds what the CSV holds
         assert len(recorded.history()) == summary["steps"] + 1 and recorded.ended.reason == "completed"

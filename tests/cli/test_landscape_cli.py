@@ -16,6 +16,7 @@ from visualizer.cli.landscape import check_options
 from visualizer.core.errors import VisualizerError
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import MLP
+from visualizer.core.runs.reader import RunReader
 
 EXPERIMENT = """
 title = "tiny moons"
@@ -72,8 +73,8 @@ def _recompute(npz, i: int, j: int) -> float:
 
 def test_an_experiment_is_trained_and_its_landscape_written(trained):
     names = {p.name for p in trained.iterdir()}
-    assert {"metrics.csv", "summary.json", "experiment.toml", "model.safetensors", "trajectory.npz",
-            "landscape.npz"} <= names
+    assert {"metrics.csv", "summary.json", "experiment.toml", "model.safetensors", "run.sqlite",
+            "landscape.npz"} <= names and "trajectory.npz" not in names  # the run file holds the trajectory
     assert json.loads((trained / "summary.json").read_text())["status"] == "completed"
     with np.load(trained / "landscape.npz") as f:
         npz = {k: f[k] for k in f.files}
@@ -82,8 +83,8 @@ def test_an_experiment_is_trained_and_its_landscape_written(trained):
     assert npz["loss"].shape == npz["accuracy"].shape == (7, 7)
     assert npz["center"].shape == npz["d1"].shape == npz["d2"].shape == (n_params,)
     assert npz["X"].shape == (160, 2) and npz["y"].shape == (160,)
-    with np.load(trained / "trajectory.npz") as f:
-        T = len(f["params"])
+    with RunReader(trained / "run.sqlite") as run:
+        T = len(run.trajectory())
     assert 20 <= T <= 400 and npz["trajectory"].shape == (T, 2) and npz["distance"].shape == (T,)
     assert abs(_recompute(npz, 5, 2) - npz["loss"][5, 2]) <= 1e-5 * npz["loss"][5, 2]
     assert abs(_recompute(npz, 3, 3) - npz["loss"][3, 3]) <= 1e-5 * npz["loss"][3, 3]  # the centre: θ*
@@ -115,9 +116,9 @@ def test_random_directions_zero_the_biases_unless_asked(trained, tmp_path):
 
 
 def test_pca_without_a_trajectory_is_refused_in_one_line(trained, tmp_path, capsys):
-    run = tmp_path / "run"
+    run = tmp_path / "run"  # a run folder of an older version: no run file, no trajectory.npz
     shutil.copytree(trained, run)
-    (run / "trajectory.npz").unlink()
+    (run / "run.sqlite").unlink()
     capsys.readouterr()
     assert landscape(str(run), "--out", str(tmp_path / "o"), "--directions", "pca") == EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip()

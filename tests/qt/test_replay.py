@@ -16,8 +16,9 @@ from PySide6.QtCore import Qt
 from visualizer.core.data import sets as data_module
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs.file import RunReader, RunWriter
+from visualizer.core.runs.reader import RunReader
 from visualizer.core.runs.replay import HistoryUpTo
+from visualizer.core.runs.writer import RunWriter
 from visualizer.core.training.events import Snapshot, StepEvent
 from visualizer.core.training.session import TrainingSession
 from visualizer.qt.runs.replay_window import ReplayWindow

@@ -133,12 +133,13 @@ class TrainingWorker:
     def _open_recorder(self):
         if self.record_to is None:
             return None
-        from visualizer.core.runs.file import create_run_file
+        from visualizer.core.runs.writer import create_run_file
 
         exp = self.session.experiment
         name = "".join(c if c.isalnum() else "-" for c in (exp.title or exp.data.name)).strip("-").lower() or "run"
         try:
-            writer = create_run_file(self.record_to, f"{time.strftime('%Y%m%d-%H%M%S')}-{name}", exp)
+            writer = create_run_file(self.record_to, f"{time.strftime('%Y%m%d-%H%M%S')}-{name}", exp,
+                                     base_dir=self.session.base_dir)
         except Exception as exc:  # noqa: BLE001 - any failure: train anyway, say why it was not recorded
             self.record_error = str(exc)
             return None
