@@ -44,7 +44,7 @@ def check_out(source: Path, out: Path) -> None:
                               "choose another folder")
 
 
-RUN_HELP = "the run: its run file (.sqlite) or the folder holding it (what `visualizer run` writes)"
+RUN_HELP = "the run: a run file (.sqlite) or the folder holding it (what `visualizer run` writes)"
 
 
 class ProgressBar:

@@ -28,11 +28,11 @@ def resolve_path(path: str, base_dir: Path | None = None) -> Path:
 
 
 def with_absolute_path(spec: Any, base_dir: Path | None = None) -> Any:
-    """The data spec with a CSV file's path made absolute against ``base_dir`` (the experiment's folder; None: the
-    working directory): what a run file records, so that the run finds its data from any working directory."""
+    """The data spec with a CSV file's path made absolute (and canonical) against ``base_dir`` (the experiment's
+    folder; None: the working directory): what a run file records, so that the run finds its data from anywhere."""
     if spec.name != "csv" or not isinstance(spec.path, str) or not spec.path.strip():
         return spec
-    return replace(spec, path=str(resolve_path(spec.path.strip(), base_dir)))
+    return replace(spec, path=str(resolve_path(spec.path.strip(), base_dir).resolve()))
 
 
 def _csv_number(cell: str, column: str, line: int, file: str) -> float:
