@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).parents[2]
@@ -39,7 +40,7 @@ def test_run_moons_writes_every_file(tmp_path):
             "decision_boundary.png", "run.sqlite"} <= names
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["final"]["val_acc"] >= 0.95
-    from visualizer.core.runs.file import RunReader
+    from visualizer.core.runs.reader import RunReader
 
     with RunReader(out / "run.sqlite") as recorded:  # the run file holds what the CSV holds
         assert len(recorded.history()) == summary["steps"] + 1 and recorded.ended.reason == "completed"
@@ -197,3 +198,49 @@ def test_gui_check_start_shows_the_window_and_trains(tmp_path):
     assert line and line[0].startswith("check-start ok: window 'Two moons") and "steps trained on cpu" in line[0]
     steps = int(line[0].split(", ")[-1].split()[0])
     assert steps >= 50
+
+
+def test_the_fruit_csv_run_replays_and_exports_from_another_working_directory(tmp_path):
+    """The preset's CSV path is relative to the preset; the run file records it absolute, so the run is found with
+    its data wherever the commands run from."""
+    from visualizer.core import experiment
+    from visualizer.core.data.sets import load_dataset
+    from visualizer.core.runs.reader import RunReader
+    from visualizer.core.runs.replay import ReplayRun
+
+    trained_in, exported_in = tmp_path / "a", tmp_path / "b"
+    trained_in.mkdir()
+    exported_in.mkdir()
+    out = tmp_path / "fruit"
+    result = visualizer("run", str(PRESETS / "fruit_csv.toml"), "--out", str(out), "--epochs", "4", "--quiet",
+                        "--no-plots", cwd=trained_in)
+    assert result.returncode == 0, result.stderr
+    with RunReader(out / "run.sqlite") as run:
+        assert Path(run.experiment.data.path) == (ROOT / "resources" / "data" / "fruit.csv").resolve()
+    result = visualizer("export", str(out), "--views", "landscape", "--formats", "csv,png", "--out",
+                        str(tmp_path / "views"), cwd=exported_in)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((tmp_path / "views" / "landscape.csv").read_text().splitlines()))
+    path = list(csv.DictReader((tmp_path / "views" / "landscape_trajectory.csv").read_text().splitlines()))
+    assert len(rows) >= 25 and all(r["loss"] != "" for r in rows) and len(path) >= 3
+    _png_is_a_real_plot(tmp_path / "views" / "landscape.png")
+    # the replay reads the same run with its points, from yet another directory
+    here = Path.cwd()
+    os.chdir(exported_in)
+    try:
+        replay = ReplayRun(out / "run.sqlite")
+        try:
+            points = replay.reader.dataset()
+        finally:
+            replay.close()
+    finally:
+        os.chdir(here)
+    expected = load_dataset(experiment.load(PRESETS / "fruit_csv.toml").data, PRESETS)  # as the preset says
+    assert points.class_names == ("apple", "orange", "pear") and np.array_equal(points.X_train, expected.X_train)
+
+
+def test_every_command_that_takes_a_run_says_so_in_its_help():
+    for command in ("compress", "distill", "landscape", "export"):
+        result = visualizer(command, "--help")
+        text = " ".join(result.stdout.split())
+        assert result.returncode == 0 and "RUN" in text and "a run file (.sqlite) or the folder holding it" in text

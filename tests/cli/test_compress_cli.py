@@ -18,11 +18,12 @@ from visualizer.cli import compress as cli_compress
 from visualizer.cli import distill as cli_distill
 from visualizer.cli import parser as cli_parser
 from visualizer.core import experiment
+from visualizer.core.compression.measure import scores
 from visualizer.core.compression.pruning import masks, prune_model
 from visualizer.core.data.sets import load_dataset
 from visualizer.core.model.weights import load_weights
 from visualizer.core.runs.folder import train_to_dir
-from visualizer.core.runs.loaded import load_run, scores
+from visualizer.core.runs.loaded import load_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -14,7 +14,8 @@ import torch
 from visualizer.cli import parser as cli
 from visualizer.cli.common import EXIT_BAD_INPUT
 from visualizer.core import experiment
-from visualizer.core.runs.file import RunReader, record
+from visualizer.core.runs.reader import RunReader
+from visualizer.core.runs.writer import record
 from visualizer.core.training.session import TrainingSession
 from visualizer.qt.runs.export import LANDSCAPE_RESOLUTION
 

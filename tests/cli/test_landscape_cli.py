@@ -16,6 +16,7 @@ from visualizer.cli.landscape import check_options
 from visualizer.core.errors import VisualizerError
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import MLP
+from visualizer.core.runs.reader import RunReader
 
 EXPERIMENT = """
 title = "tiny moons"
@@ -72,8 +73,8 @@ def _recompute(npz, i: int, j: int) -> float:
 
 def test_an_experiment_is_trained_and_its_landscape_written(trained):
     names = {p.name for p in trained.iterdir()}
-    assert {"metrics.csv", "summary.json", "experiment.toml", "model.safetensors", "trajectory.npz",
-            "landscape.npz"} <= names
+    assert {"metrics.csv", "summary.json", "experiment.toml", "model.safetensors", "run.sqlite",
+            "landscape.npz"} <= names and "trajectory.npz" not in names  # the run file holds the trajectory
     assert json.loads((trained / "summary.json").read_text())["status"] == "completed"
     with np.load(trained / "landscape.npz") as f:
         npz = {k: f[k] for k in f.files}
@@ -82,8 +83,8 @@ def test_an_experiment_is_trained_and_its_landscape_written(trained):
     assert npz["loss"].shape == npz["accuracy"].shape == (7, 7)
     assert npz["center"].shape == npz["d1"].shape == npz["d2"].shape == (n_params,)
     assert npz["X"].shape == (160, 2) and npz["y"].shape == (160,)
-    with np.load(trained / "trajectory.npz") as f:
-        T = len(f["params"])
+    with RunReader(trained / "run.sqlite") as run:
+        T = len(run.trajectory())
     assert 20 <= T <= 400 and npz["trajectory"].shape == (T, 2) and npz["distance"].shape == (T,)
     assert abs(_recompute(npz, 5, 2) - npz["loss"][5, 2]) <= 1e-5 * npz["loss"][5, 2]
     assert abs(_recompute(npz, 3, 3) - npz["loss"][3, 3]) <= 1e-5 * npz["loss"][3, 3]  # the centre: θ*
@@ -102,6 +103,60 @@ def test_pca_and_hessian_from_a_run_folder(trained, tmp_path):
         assert f["eigenvalues"].shape == (2,) and f["loss"].shape == (5, 5)
 
 
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    """The folder of a `visualizer run` of the tiny experiment (the run file and its files)."""
+    root = tmp_path_factory.mktemp("run")
+    (root / "tiny.toml").write_text(EXPERIMENT)
+    assert cli.main(["run", str(root / "tiny.toml"), "--out", str(root / "out"), "--no-plots", "--quiet"]) == 0
+    return root / "out"
+
+
+def _npz(path) -> dict:
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def test_pca_works_on_the_folder_and_on_the_run_file_of_a_visualizer_run(run_folder, tmp_path):
+    from sklearn.decomposition import PCA
+
+    for name, source in (("folder", run_folder), ("file", run_folder / "run.sqlite")):
+        assert landscape(str(source), "--out", str(tmp_path / name), "--directions", "pca", "--resolution", "5",
+                         "--no-plots") == 0
+    by_folder, by_file = _npz(tmp_path / "folder" / "landscape.npz"), _npz(tmp_path / "file" / "landscape.npz")
+    assert by_folder.keys() == by_file.keys()
+    assert all(np.array_equal(by_folder[k], by_file[k]) for k in by_folder)
+    # the path is the run file's snapshots (one per step), projected on the plane of their principal axes
+    with RunReader(run_folder / "run.sqlite") as run:
+        params = run.trajectory().params.astype(np.float64)
+        steps = run.snapshot_steps()
+    npz = by_file
+    assert len(params) == len(set(steps)) == len(npz["trajectory"]) >= 20
+    np.testing.assert_allclose(npz["center"], params[-1], rtol=0, atol=1e-6)  # the run ends at its last snapshot
+    reference = PCA(n_components=2).fit(params)  # scikit-learn, as Li et al. use it
+    np.testing.assert_allclose(npz["explained_variance"], reference.explained_variance_ratio_, rtol=1e-4)
+    for axis, d in zip(reference.components_, (npz["d1"], npz["d2"])):
+        np.testing.assert_allclose(np.abs(d), np.abs(axis), atol=1e-5)
+    np.testing.assert_allclose(npz["trajectory"], (params - npz["center"]) @ np.stack([npz["d1"], npz["d2"]]).T,
+                               atol=1e-5)
+    assert abs(_recompute(npz, 4, 1) - npz["loss"][4, 1]) <= 1e-5 * npz["loss"][4, 1]
+
+
+def test_an_older_folder_with_trajectory_npz_is_still_read(run_folder, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(run_folder, old)
+    with RunReader(old / "run.sqlite") as run:
+        path = run.trajectory()
+    (old / "run.sqlite").unlink()
+    np.savez(old / "trajectory.npz", steps=path.steps, params=path.params)
+    assert landscape(str(old), "--out", str(tmp_path / "o"), "--directions", "pca", "--resolution", "5",
+                     "--no-plots") == 0
+    assert landscape(str(run_folder), "--out", str(tmp_path / "new"), "--directions", "pca", "--resolution", "5",
+                     "--no-plots") == 0
+    a, b = _npz(tmp_path / "o" / "landscape.npz"), _npz(tmp_path / "new" / "landscape.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
 def test_random_directions_zero_the_biases_unless_asked(trained, tmp_path):
     bias = np.r_[np.arange(16, 24), np.arange(40, 42)]  # the flat indices of the two layers' biases (2-8-2)
     with np.load(trained / "landscape.npz") as f:
@@ -115,9 +170,9 @@ def test_random_directions_zero_the_biases_unless_asked(trained, tmp_path):
 
 
 def test_pca_without_a_trajectory_is_refused_in_one_line(trained, tmp_path, capsys):
-    run = tmp_path / "run"
+    run = tmp_path / "run"  # a run folder of an older version: no run file, no trajectory.npz
     shutil.copytree(trained, run)
-    (run / "trajectory.npz").unlink()
+    (run / "run.sqlite").unlink()
     capsys.readouterr()
     assert landscape(str(run), "--out", str(tmp_path / "o"), "--directions", "pca") == EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip()

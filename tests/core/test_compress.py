@@ -16,6 +16,7 @@ from torch.nn.utils import prune as torch_prune
 
 from tests.helpers import one_torch_thread, train_run  # noqa: F401  (fixtures)
 from visualizer.core.compression.compress import PruneRequest, QuantRequest, compress, parse_prune, parse_quantize
+from visualizer.core.compression.measure import linear_modules, scores
 from visualizer.core.compression.pruning import (
     PRUNE_METHODS,
     check_amount,
@@ -37,7 +38,7 @@ from visualizer.core.compression.quantization import (
 from visualizer.core.compression.sensitivity import bits_sweep, curves, pow2_sweep, sparsity_sweep
 from visualizer.core.errors import VisualizerError
 from visualizer.core.model.nets import MLP, count_parameters, parameter_count
-from visualizer.core.runs.loaded import linear_modules, load_run, scores
+from visualizer.core.runs.loaded import load_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -502,7 +503,7 @@ def test_registries_describe_every_method():
 
 
 def test_weight_arrays_for_histograms(run):
-    from visualizer.core.runs.loaded import weight_arrays
+    from visualizer.core.compression.measure import weight_arrays
 
     arrays = weight_arrays(prune_model(run.model, "l1", 0.5))
     assert list(arrays) == [name for _, name, _ in linear_modules(run.model)]

@@ -19,10 +19,11 @@ from visualizer.core.compression.distill import (
     fine_tune_session,
     student_experiment,
 )
+from visualizer.core.compression.measure import linear_modules, scores
 from visualizer.core.compression.pruning import masks, prune_model
 from visualizer.core.errors import VisualizerError
 from visualizer.core.model.nets import count_parameters, parameter_count
-from visualizer.core.runs.loaded import linear_modules, load_run, scores
+from visualizer.core.runs.loaded import load_run
 from visualizer.core.training.events import RunStarted, StepEvent
 from visualizer.core.training.session import RunControl, TrainingSession
 

@@ -18,8 +18,10 @@ import torch
 from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs import file as runs
-from visualizer.core.runs.file import RunReader, RunWriter, create_run_file, record
+from visualizer.core.runs import schema
+from visualizer.core.runs import writer as run_writer
+from visualizer.core.runs.reader import RunReader
+from visualizer.core.runs.writer import RunWriter, create_run_file, record
 from visualizer.core.training.events import RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.session import TrainingSession
 
@@ -75,7 +77,7 @@ def test_round_trip_of_a_training_run(tmp_path):
         assert run.experiment == SMALL
         assert run.started == events[0] and isinstance(run.started, RunStarted)
         assert run.ended == events[-1] and run.ended.reason == "completed"
-        assert run.format_version == runs.FORMAT_VERSION and run.created
+        assert run.format_version == schema.FORMAT_VERSION and run.created
         h = run.history()
         assert len(h) == len(steps)
         assert np.array_equal(h.steps, [e.step for e in steps])
@@ -128,7 +130,7 @@ KILLED_RUN = textwrap.dedent("""
     import sys, torch
     torch.set_num_threads(1)
     from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-    from visualizer.core.runs.file import RunWriter
+    from visualizer.core.runs.writer import RunWriter
     from visualizer.core.training.session import TrainingSession
     exp = Experiment(data=DataSpec(name="moons", samples=400), model=ModelSpec(hidden=(16,), activation=("tanh",)),
                      train=TrainSpec(epochs=100000, batch_size=16, seed=3, loss="cross_entropy"))
@@ -193,7 +195,7 @@ def test_a_reader_follows_a_live_run(tmp_path):
 
 def test_steps_are_committed_in_time_without_snapshots(tmp_path, monkeypatch):
     path = tmp_path / "run.sqlite"
-    monkeypatch.setattr(runs, "COMMIT_EVERY", 5)
+    monkeypatch.setattr(run_writer, "COMMIT_EVERY", 5)
     with RunWriter(path, SMALL) as writer, RunReader(path) as run:
         for step in range(4):
             writer.add(StepEvent(step, 0, 1.0, 0.1, 0.0))
@@ -201,7 +203,7 @@ def test_steps_are_committed_in_time_without_snapshots(tmp_path, monkeypatch):
         writer.add(StepEvent(4, 0, 1.0, 0.1, 0.0))
         assert run.refresh() == 5
         writer.add(StepEvent(5, 0, 1.0, 0.1, 0.0))
-        time.sleep(runs.COMMIT_INTERVAL_S + 0.05)
+        time.sleep(run_writer.COMMIT_INTERVAL_S + 0.05)
         writer.add(StepEvent(6, 0, 1.0, 0.1, 0.0))
         assert run.refresh() == 2
 

@@ -11,8 +11,10 @@ import pytest
 from tests.helpers import one_torch_thread  # noqa: F401  (fixture)
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs.file import RunFileExists, RunReader, RunWriter
 from visualizer.core.runs.library import delete_run, list_runs, rename_run, run_files
+from visualizer.core.runs.reader import RunReader
+from visualizer.core.runs.schema import RunFileExists
+from visualizer.core.runs.writer import RunWriter
 from visualizer.core.training.events import Snapshot
 from visualizer.core.training.session import TrainingSession
 

@@ -382,6 +382,25 @@ def test_a_run_without_weights_shows_a_message(qtbot, run_dir, tmp_path):
         w.close()
 
 
+def test_opens_on_the_run_file_as_on_its_folder(qtbot, window, run_dir):
+    """The main window hands over its recorded run file: the same run as its folder, nothing else written."""
+    before = sorted(p.name for p in run_dir.iterdir())
+    w = CompressionWindow(run_dir / "run.sqlite")
+    qtbot.addWidget(w)
+    try:
+        assert w.run is not None and w.tabs.isEnabled() and w.run.path == run_dir / "run.sqlite"
+        assert window.run.path == run_dir / "run.sqlite"  # the folder opens its run file
+        state, other = w.run.model.state_dict(), window.run.model.state_dict()
+        assert all(torch.equal(state[k], other[k]) for k in other)
+        assert w.baseline.scores == window.baseline.scores and "run.sqlite" in w.header.text()
+        qtbot.waitUntil(lambda: w.prune_tab.outcome is not None and w.quantize_tab.outcome is not None,
+                        timeout=20000)
+        _idle(qtbot, w)
+    finally:
+        w.close()
+    assert sorted(p.name for p in run_dir.iterdir()) == before
+
+
 def test_dark_theme_restyles_every_plot(window):
     window.set_theme("dark")
     plots = [window.prune_tab.histograms, window.prune_tab.loss, window.sensitivity_tab.box.plot,

@@ -216,6 +216,10 @@ def test_cross_validate_opens_the_evaluation_window(window, qtbot):
 
 
 def test_compress_needs_a_finished_run_and_then_opens_on_it(window, qtbot):
+    import torch
+
+    from visualizer.core.runs.reader import RunReader
+
     window.acts.compress.trigger()
     assert window.compression is None and "trained network" in window.message_bar.text()
     window.acts.train.trigger()
@@ -223,15 +227,19 @@ def test_compress_needs_a_finished_run_and_then_opens_on_it(window, qtbot):
     window.acts.compress.trigger()
     compression = window.compression
     assert compression is not None and compression.isVisible()
-    run_dir = compression.run.run_dir
-    assert {"model.safetensors", "experiment.toml", "metrics.csv", "summary.json"} <= {p.name for p in
-                                                                                       Path(run_dir).iterdir()}
+    # it opens on the run itself: the recorded run file, with the weights the run ended with; no folder is written
+    assert compression.run.path == window.recorded
+    with RunReader(window.recorded) as run:
+        stored = run.weights()
+    assert set(stored) == set(compression.run.model.state_dict())
+    assert all(torch.equal(stored[k], v) for k, v in compression.run.model.state_dict().items())
+    assert not any(p.is_dir() for p in Path(window.recorded).parent.iterdir())
     window.close()
     assert not compression.isVisible()
 
 
 def test_every_run_is_recorded_as_a_run_file(window, qtbot):
-    from visualizer.core.runs.file import RunReader
+    from visualizer.core.runs.reader import RunReader
 
     window.acts.train.trigger()
     qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)

@@ -16,8 +16,9 @@ from PySide6.QtCore import Qt
 from visualizer.core.data import sets as data_module
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs.file import RunReader, RunWriter
+from visualizer.core.runs.reader import RunReader
 from visualizer.core.runs.replay import HistoryUpTo
+from visualizer.core.runs.writer import RunWriter
 from visualizer.core.training.events import Snapshot, StepEvent
 from visualizer.core.training.session import TrainingSession
 from visualizer.qt.runs.replay_window import ReplayWindow
@@ -384,3 +385,32 @@ def test_a_failed_animation_export_is_a_message(window, qtbot, tmp_path):
         window.export_animation(blocker / "sub", "loss", formats=("gif",), frames=2)
     ok, message = done.args
     assert not ok and message.startswith("The animation was not written:")
+
+
+def test_the_fruit_csv_run_replays_with_its_points_from_another_directory(qtbot, tmp_path, monkeypatch):
+    """The preset's CSV path is relative to the preset; the run file records it absolute."""
+    from dataclasses import replace
+
+    from visualizer.core import experiment
+    from visualizer.core.runs.writer import record
+
+    preset = ROOT / "resources" / "experiments" / "fruit_csv.toml"
+    exp = experiment.load(preset)
+    exp = replace(exp, train=replace(exp.train, epochs=2))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        record(TrainingSession(exp, preset.parent, snapshot_every_steps=5, snapshot_interval_s=0.0),
+               tmp_path / "fruit.sqlite").close()
+    finally:
+        torch.set_num_threads(threads)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    w = ReplayWindow(tmp_path / "fruit.sqlite")
+    qtbot.addWidget(w)
+    expected = data_module.load_dataset(exp.data, preset.parent)
+    assert "could not be loaded" not in w.message_text()
+    assert w._dataset is not None and w.views.landscape._dataset is w._dataset
+    assert np.array_equal(w._dataset.X_train, expected.X_train) and w._dataset.class_names == expected.class_names
+    w.close()

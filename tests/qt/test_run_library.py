@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs.file import RunWriter
+from visualizer.core.runs.writer import RunWriter
 from visualizer.core.training.events import RunEnded
 from visualizer.core.training.session import TrainingSession
 from visualizer.qt.runs.library import COLUMNS, RunLibraryDialog, resolve_run_path

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
-from visualizer.core.runs.file import RunReader
+from visualizer.core.runs.reader import RunReader
 from visualizer.core.training.events import RunEnded, RunStarted
 from visualizer.core.training.session import RunControl, TrainingSession
 from visualizer.qt.training.bridge import THREAD_NAME, TrainingBridge

@@ -1,4 +1,5 @@
-"""What every command shares: exit statuses, one-line errors, loading an experiment with its data."""
+"""What every command shares: exit statuses, one-line errors, loading an experiment with its data, a run's help
+text, the progress bar of a training run."""
 
 from __future__ import annotations
 
@@ -33,9 +34,42 @@ def load_experiment(path: Path):
 
 
 def check_out(source: Path, out: Path) -> None:
-    """Refuse an output folder that is the run folder read from (its files would be overwritten)."""
+    """Refuse an output folder that is the run read from, or the folder holding its run file (its files would be
+    overwritten)."""
     from visualizer.core.errors import VisualizerError
 
-    if out.resolve() == source.resolve():
+    folder = source if source.is_dir() or source.suffix.lower() != ".sqlite" else source.parent
+    if out.resolve() == folder.resolve():
         raise VisualizerError(f"--out {out}: is the run folder itself; its model.safetensors would be overwritten, "
                               "choose another folder")
+
+
+RUN_HELP = "the run: a run file (.sqlite) or the folder holding it (what `visualizer run` writes)"
+
+
+class ProgressBar:
+    """Shows a training run on stderr: its device line, then a bar over its steps (none when ``quiet``); call it
+    with every event of the session."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+
+    def __call__(self, event) -> None:
+        name = type(event).__name__
+        if name == "RunStarted":
+            print(event.device_message, file=sys.stderr)
+            if not self.quiet:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=event.total_steps, unit="step", file=sys.stderr, mininterval=0.5,
+                                dynamic_ncols=True)
+        elif self.bar is not None and name == "StepEvent" and event.step:
+            self.bar.update(1)
+            if event.val_loss is not None:
+                self.bar.set_postfix(loss=f"{event.train_loss:.4f}", val_loss=f"{event.val_loss:.4f}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -11,9 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from visualizer.cli.common import EXIT_OK, check_out
+from visualizer.cli.common import EXIT_OK, RUN_HELP, check_out
 
-COMPRESS_DESCRIPTION = """Prune and/or quantize the model of a run folder (written by `visualizer run`) and write
+COMPRESS_DESCRIPTION = """Prune and/or quantize the model of a run (its run file or the folder holding it) and write
 DIR/compression.json (per layer and total: sparsity, bits, size in bytes, quantization error; loss and accuracy or
 R² before and after; latency before and after), DIR/model.safetensors (the compressed weights as float32: pruned
 weights exactly zero, quantized weights exactly on their grid; int8: the dequantized weights) and DIR/experiment.toml
@@ -34,8 +34,8 @@ def add_parser(sub) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     c = sub.add_parser("compress", help="prune and/or quantize a trained run; write compression.json and weights",
                        description=COMPRESS_DESCRIPTION, formatter_class=fmt)
-    c.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a folder written by `visualizer run`")
-    c.add_argument("--out", type=Path, required=True, help="output folder (created if missing; not RUN_DIR)")
+    c.add_argument("run", type=Path, metavar="RUN", help=RUN_HELP)
+    c.add_argument("--out", type=Path, required=True, help="output folder (created if missing; not the run's folder)")
     c.add_argument("--prune", metavar="METHOD:AMOUNT", help="l1, global, random or structured, e.g. l1:0.5 or l1:50%%")
     c.add_argument("--quantize", metavar="SPEC", help="pow2:K, bits:B or int8")
     c.add_argument("--per-channel", action="store_true", help="one scale per output neuron (bits:B and int8)")
@@ -57,8 +57,8 @@ def cmd_compress(args) -> int:
     quant_request = parse_quantize(args.quantize) if args.quantize is not None else None
     if args.repeats < 1:
         raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
-    check_out(args.run_dir, args.out)
-    run = load_run(args.run_dir)
+    check_out(args.run, args.out)
+    run = load_run(args.run)
     result = compress(run, prune_request, quant_request, per_channel=args.per_channel, shrink=args.shrink,
                       seed=args.seed, latency_repeats=args.repeats)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from visualizer.cli.common import EXIT_OK, check_out
+from visualizer.cli.common import EXIT_OK, RUN_HELP, check_out
 
 DISTILL_DESCRIPTION = """Knowledge distillation (Hinton et al. 2015): train a smaller student network from the
 run's model (the teacher) with the loss α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)) + (1−α)·(the run's loss), and the
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     d = sub.add_parser("distill", help="distil a trained run into a smaller student; compare with scratch",
                        description=DISTILL_DESCRIPTION, formatter_class=fmt)
-    d.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the teacher: a folder written by `visualizer run`")
+    d.add_argument("run", type=Path, metavar="RUN", help=f"the teacher: {RUN_HELP}")
     d.add_argument("--hidden", type=int, action="append", required=True, metavar="WIDTH",
                    help="a hidden layer of the student; repeat for more layers (--hidden 8 --hidden 4)")
     d.add_argument("--temperature", type=float, default=4.0, help="softmax temperature T (default 4)")
@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
     d.add_argument("--epochs", type=int, help="epochs of both students (default: the run's train.epochs)")
     d.add_argument("--seed", type=int, help="seed of both students (default: the run's train.seed)")
     d.add_argument("--activation", help="the student's activation (default: the teacher's first)")
-    d.add_argument("--out", type=Path, required=True, help="output folder (created if missing; not RUN_DIR)")
+    d.add_argument("--out", type=Path, required=True, help="output folder (created if missing; not the run's folder)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(func=cmd_distill)
 
@@ -43,8 +43,8 @@ def cmd_distill(args) -> int:
     from visualizer.core.training.history import History
 
     hidden = check_settings(args.hidden, args.temperature, args.alpha, args.epochs)
-    check_out(args.run_dir, args.out)
-    run = load_run(args.run_dir)
+    check_out(args.run, args.out)
+    run = load_run(args.run)
     history, bars = History(), []
 
     def progress(which: str, event) -> None:
@@ -66,7 +66,7 @@ def cmd_distill(args) -> int:
         for bar in bars:
             bar.close()
     args.out.mkdir(parents=True, exist_ok=True)
-    info = {"teacher_run": str(args.run_dir), **table.to_dict()}
+    info = {"teacher_run": str(args.run), **table.to_dict()}
     experiment.atomic_write_text(args.out / "distill.json", json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     experiment.save(session.experiment, args.out / "experiment.toml")
     save_weights(session.model, args.out / "model.safetensors",

@@ -14,6 +14,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from visualizer.cli.common import RUN_HELP
+
 VIEWS = ("loss", "landscape", "histograms", "boundary", "dashboard")
 FORMATS = ("png", "svg", "csv", "gif", "mp4")
 DEFAULT_VIEWS = VIEWS
@@ -38,7 +40,7 @@ def add_parser(sub) -> None:
                     "landscape_trajectory.csv step,alpha,beta,distance) and dashboard (all of them in one PNG). "
                     "gif and mp4 animate each view over the snapshots; the landscape animation shows the path on "
                     "the surface beside the loss curve.")
-    p.add_argument("run", type=Path, metavar="RUN", help="a run file (.sqlite) or a folder holding run.sqlite")
+    p.add_argument("run", type=Path, metavar="RUN", help=RUN_HELP)
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--views", default=",".join(DEFAULT_VIEWS), metavar="LIST",
                    help=f"comma-separated, from {','.join(VIEWS)} (default: all)")
@@ -101,7 +103,8 @@ def export_run(run_path: Path, out: Path, views, formats, frames: int | None = N
     from visualizer.core.errors import VisualizerError
     from visualizer.qt.plots import ensure_app
     from visualizer.qt.runs.animation import export_animation
-    from visualizer.qt.runs.export import VIEW_WIDGETS, RunExport, write_csv, write_dashboard, write_plot
+    from visualizer.qt.runs.export import VIEW_WIDGETS, RunExport
+    from visualizer.qt.runs.export_files import write_csv, write_dashboard, write_plot
 
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,7 +1,7 @@
 """`visualizer landscape`: the loss surface on a plane through the trained weights, with the trajectory projected.
 
-Writes DIR/landscape.npz (see ``cmd_landscape``); given an experiment it trains first and writes the run's files
-as `visualizer run` does, plus DIR/trajectory.npz (the flattened weights of each snapshot).
+Writes DIR/landscape.npz (see ``cmd_landscape``); given an experiment it trains first as `visualizer run` does: the
+run file DIR/run.sqlite (its snapshots are the trajectory) and the files derived from it.
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ import sys
 from pathlib import Path
 
 DIRECTIONS = ("random", "pca", "hessian")
-TRAJECTORY_FILE = "trajectory.npz"
 LANDSCAPE_FILE = "landscape.npz"
 LANDSCAPE3D_FILE = "landscape3d.png"
 MIN_RESOLUTION, MAX_RESOLUTION = 5, 301
-#: snapshots kept while training for the trajectory: about this many, whatever the run's length
-TARGET_SNAPSHOTS = 200
 
 
 def add_parser(sub) -> None:
@@ -29,11 +26,13 @@ def add_parser(sub) -> None:
                     "plane; T = 0 without a trajectory), distance (T, each snapshot's distance from the plane), "
                     "center, d1, d2 (flattened in model.parameters() order), X and y (the training data the "
                     "surface was evaluated on, after standardisation) and eigenvalues or explained_variance where "
-                    "the directions have them. Given an experiment file it trains first and writes the run's "
-                    "files as `visualizer run` does, plus trajectory.npz (about 200 snapshots of the weights).")
-    p.add_argument("source", type=Path, metavar="EXPERIMENT_OR_RUN_DIR",
-                   help="an experiment file (.toml or .json) to train, or a folder written by `visualizer run` "
-                        "or `visualizer landscape`")
+                    "the directions have them. Given an experiment file it trains first as `visualizer run` "
+                    "does: DIR/run.sqlite (about 200 snapshots of the weights: the trajectory) and the files "
+                    "derived from it. Given a run (its run file or its folder) the trajectory comes from the run "
+                    "file's snapshots.")
+    p.add_argument("source", type=Path, metavar="EXPERIMENT_OR_RUN",
+                   help="an experiment file (.toml or .json) to train, or RUN: a run file (.sqlite) or the folder "
+                        "holding it (what `visualizer run` or `visualizer landscape` writes)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--directions", default="random", metavar="|".join(DIRECTIONS),
                    help="random: filter-normalised gaussian directions (Li et al. 2018; biases zeroed); pca: the "
@@ -159,47 +158,21 @@ def check_options(directions: str, resolution: int, span: float | None) -> None:
         raise VisualizerError(f"--span: {span:g} is out of range; allowed: above 0")
 
 
-def _train(path: Path, out: Path, quiet: bool):
-    """Train an experiment file, write the run's files and trajectory.npz; (experiment, dataset, model, loss,
-    trajectory (T, P))."""
-    import numpy as np
-
-    from visualizer.cli.common import load_experiment
+def _train(path: Path, out: Path, quiet: bool) -> Path:
+    """Train an experiment file as `visualizer run` does (the run file, then its files); returns the run file."""
+    from visualizer.cli.common import ProgressBar, load_experiment
     from visualizer.core.errors import VisualizerError
-    from visualizer.core.runs.folder import write_run_files
-    from visualizer.core.training.events import RunEnded, Snapshot, StepEvent
-    from visualizer.core.training.history import History
-    from visualizer.core.training.session import TrainingSession
+    from visualizer.core.runs.folder import train_to_dir
 
     exp, dataset = load_experiment(path)
-    session = TrainingSession(exp, path.parent, dataset=dataset, snapshot_interval_s=0.0)
-    started = session.prepare()
-    session.snapshot_every_steps = max(1, started.total_steps // TARGET_SNAPSHOTS)
-    history, steps, params, ended = History(), [], [], None
-    bar = None
-    if not quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=started.total_steps, unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
-    for event in session.run():
-        if isinstance(event, StepEvent):
-            history.append(event)
-            if bar is not None and event.step:
-                bar.update(1)
-        elif isinstance(event, Snapshot):
-            steps.append(event.step)
-            params.append(event.params)
-        elif isinstance(event, RunEnded):
-            ended = event
-    if bar is not None:
+    bar = ProgressBar(quiet)
+    try:
+        run = train_to_dir(exp, out, dataset, path.parent, on_event=bar)
+    finally:
         bar.close()
-    if len(history) == 0 or not ended.ok:
-        raise VisualizerError(f"training failed, no landscape: {ended.message}")
-    write_run_files(out, exp, history, started, ended, dataset, session.model)
-    trajectory = np.stack(params).astype(np.float32)
-    _save_npz(out / TRAJECTORY_FILE, steps=np.asarray(steps, np.int64), params=trajectory)
-    model = session.model.cpu().eval()
-    return exp, dataset, model, session.loss, trajectory
+    if run.summary is None or not run.ended.ok:
+        raise VisualizerError(f"training failed, no landscape: {run.ended.message}")
+    return run.run_file
 
 
 def _save_npz(path: Path, **arrays) -> Path:
@@ -210,25 +183,6 @@ def _save_npz(path: Path, **arrays) -> Path:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return atomic_write_bytes(path, buf.getvalue())
-
-
-def _load_trajectory(run_dir: Path, n_params: int):
-    import numpy as np
-
-    from visualizer.core.errors import VisualizerError
-
-    path = run_dir / TRAJECTORY_FILE
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            params = np.asarray(f["params"], np.float32)
-    except (OSError, KeyError, ValueError) as exc:
-        raise VisualizerError(f"{path}: not a readable trajectory ({exc})") from None
-    if params.ndim != 2 or params.shape[1] != n_params:
-        raise VisualizerError(f"{path}: the trajectory has shape {params.shape}; the network has {n_params} "
-                              "parameters")
-    return params
 
 
 def cmd_landscape(args: argparse.Namespace) -> int:
@@ -242,18 +196,19 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     from visualizer.core.runs.loaded import load_run
 
     source: Path = args.source
-    if source.is_dir():
+    if source.is_dir() or source.suffix.lower() == ".sqlite":
         run = load_run(source)
-        dataset, model, loss = run.dataset, run.model, run.loss_info
-        trajectory = _load_trajectory(source, int(flat_parameters(model).numel()))
-        if args.directions == "pca" and trajectory is None:
-            raise VisualizerError(f"--directions pca: {source} has no {TRAJECTORY_FILE} (runs from `visualizer "
-                                  "run` keep no trajectory); use random or hessian, or give the experiment file "
-                                  "to `visualizer landscape` so that it trains and records one")
     elif source.is_file():
-        _, dataset, model, loss, trajectory = _train(source, args.out, args.quiet)
+        run = load_run(_train(source, args.out, args.quiet))
     else:
-        raise VisualizerError(f"{source}: no such experiment file or run folder")
+        raise VisualizerError(f"{source}: no such experiment file, run file or run folder")
+    dataset, model, loss = run.dataset, run.model, run.loss_info
+    recorded = run.trajectory()
+    trajectory = recorded.params if len(recorded) else None
+    if args.directions == "pca" and trajectory is None:
+        raise VisualizerError(f"--directions pca: {source} recorded no trajectory (no snapshots of the weights); "
+                              "use random or hessian, or give the experiment file to `visualizer landscape` so "
+                              "that it trains and records one")
     X = torch.as_tensor(dataset.X_train, dtype=torch.float32)
     y = torch.as_tensor(dataset.y_train, dtype=torch.long if dataset.task == "classification" else torch.float32)
     center = flat_parameters(model).numpy()

@@ -13,17 +13,19 @@ DESCRIPTION = """Optimization Visualizer: train small networks and watch the opt
 Commands:
   (none)                      open the window on the last session, or on the built-in example
   gui [EXPERIMENT]            open the window on an experiment file
-  run EXPERIMENT --out DIR    train without a screen; write metrics.csv, summary.json, experiment.toml,
-                              model.safetensors, run.sqlite and loss.png, histograms.png, decision_boundary.png
+  run EXPERIMENT --out DIR    train without a screen; record run.sqlite (the run file), then derive from it
+                              metrics.csv, summary.json, experiment.toml, model.safetensors and the plots
   validate EXPERIMENT         check an experiment file (and its data) without training
   evaluate EXPERIMENT --out DIR   cross-validate: holdout, kfold, stratified, loo or shuffle
-  compress RUN_DIR --out DIR  prune and/or quantize a trained run; compression.json and the weights
-  distill RUN_DIR --out DIR   train a smaller student from a run's softened outputs; compare with scratch
-  landscape EXPERIMENT_OR_RUN_DIR --out DIR   the loss surface on a plane through the weights; landscape.npz
+  compress RUN --out DIR      prune and/or quantize a trained run; compression.json and the weights
+  distill RUN --out DIR       train a smaller student from a run's softened outputs; compare with scratch
+  landscape EXPERIMENT|RUN --out DIR   the loss surface on a plane through the weights; landscape.npz
   export RUN --out DIR        a run's views to PNG/SVG/CSV, animations to GIF/MP4, the dashboard to PNG
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
   bench landscape             batched loss-surface evaluation against the per-point loop
+
+RUN is a run file (.sqlite) or the folder holding it (what `visualizer run` writes).
 
 Exit status: 0 success, 1 the run failed (diverged or crashed), 2 bad input (one message on stderr)."""
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass, replace
 
 from torch import nn
 
+from visualizer.core.compression.measure import float_bytes, latencies, linear_modules, parameter_counts, scores
 from visualizer.core.compression.pruning import PRUNE_METHODS, check_amount, hidden_widths, layer_sparsity, prune
 from visualizer.core.compression.quantization import QUANT_METHODS, quantize
 from visualizer.core.errors import VisualizerError, choices
 from visualizer.core.experiment import Experiment
-from visualizer.core.runs.loaded import LoadedRun, float_bytes, latencies, linear_modules, parameter_counts, scores
+from visualizer.core.runs.loaded import LoadedRun
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def compress(run: LoadedRun, prune_request: PruneRequest | None = None,
     n_params, n_nonzero = parameter_counts(model)
     size = quant.report.bytes if quant is not None else float_bytes(model)
     report = {
-        "run": str(run.run_dir),
+        "run": str(run.path),
         "prune": None if prune_request is None else {"method": prune_request.method, "amount": prune_request.amount,
                                                       "shrink": shrink},
         "quantize": None if quant_request is None else {"method": quant_request.method,

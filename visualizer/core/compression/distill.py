@@ -16,10 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from visualizer.core.compression.measure import scores
 from visualizer.core.errors import VisualizerError, choices
 from visualizer.core.experiment import Experiment
 from visualizer.core.model.nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, parameter_count
-from visualizer.core.runs.loaded import LoadedRun, scores
+from visualizer.core.runs.loaded import LoadedRun
 from visualizer.core.training.events import RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.session import RunControl, TrainingSession
 

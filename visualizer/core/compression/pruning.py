@@ -16,9 +16,7 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 from torch.nn.utils import skip_init
 
-from visualizer.core.errors import VisualizerError, choices
-from visualizer.core.runs.loaded import (
-    LoadedRun,
+from visualizer.core.compression.measure import (
     Scores,
     float_bytes,
     latencies,
@@ -26,6 +24,8 @@ from visualizer.core.runs.loaded import (
     parameter_counts,
     scores,
 )
+from visualizer.core.errors import VisualizerError, choices
+from visualizer.core.runs.loaded import LoadedRun
 
 MAX_AMOUNT = 0.99
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from visualizer.core.compression.measure import Scores, float_bytes, latencies, linear_modules, scores
 from visualizer.core.compression.pruning import clone, make_permanent
 from visualizer.core.errors import VisualizerError, choices
-from visualizer.core.runs.loaded import LoadedRun, Scores, float_bytes, latencies, linear_modules, scores
+from visualizer.core.runs.loaded import LoadedRun
 
 SCALE_BITS = 16  # significant bits kept in a b-bit scale: q·scale is then exact in float32 (q has at most 8 bits)
 

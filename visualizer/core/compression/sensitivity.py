@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from torch.nn.utils import prune as torch_prune
 
+from visualizer.core.compression.measure import linear_modules, scores
 from visualizer.core.compression.pruning import MAX_AMOUNT, check_amount, check_method, clone, prune_model
 from visualizer.core.compression.quantization import QUANT_METHODS, pow2_quantize, uniform_quantize
-from visualizer.core.runs.loaded import LoadedRun, linear_modules, scores
+from visualizer.core.runs.loaded import LoadedRun
 
 DEFAULT_AMOUNTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, MAX_AMOUNT)
 DEFAULT_BITS = (2, 3, 4, 5, 6, 7, 8)

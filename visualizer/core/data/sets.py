@@ -1,4 +1,5 @@
-"""Data sets: synthetic 2-D sets, regression sets, scikit-learn's bundled sets and CSV files, in one registry.
+"""Data sets: synthetic 2-D sets, regression sets, scikit-learn's bundled sets and CSV files, in one registry
+(the generators live in ``sources``, the CSV reader in ``csv_file``), checked, split and standardised here.
 
 ``load_dataset(spec)`` turns a ``DataSpec`` into standardised float32 train/validation arrays. The same spec gives
 bit-identical arrays: every random draw is seeded by ``spec.seed``.
@@ -6,34 +7,30 @@ bit-identical arrays: every random draw is seeded by ``spec.seed``.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
+from visualizer.core.data.csv_file import read_csv
+from visualizer.core.data.sources import (
+    RawData,
+    blobs,
+    bundled,
+    circles,
+    gauss,
+    moons,
+    plane,
+    sine,
+    spiral,
+    xor,
+)
 from visualizer.core.errors import ExperimentError, choices
-
-MIN_CSV_ROWS = 10
-MAX_INTEGER_CLASSES = 20  # an integer CSV target with more distinct values than this is a regression target
-XOR_PADDING = 0.06  # TF Playground keeps XOR points this far (as a share of the range) from the axes
-
-
-class RawData(NamedTuple):
-    """A whole data set before the split: ``X`` float64 (n, d), ``y`` int64 classes or float64 targets."""
-
-    X: np.ndarray
-    y: np.ndarray
-    feature_names: tuple[str, ...]
-    class_names: tuple[str, ...]
-    task: str
 
 
 @dataclass(frozen=True)
@@ -80,224 +77,28 @@ class Dataset:
         return int(self.X_train.shape[0] + self.X_val.shape[0])
 
 
-# ---------------------------------------------------------------- generators
-
-
-def _two_d(X: np.ndarray, y: np.ndarray, k: int) -> RawData:
-    names = tuple(str(c) for c in range(k))
-    return RawData(np.asarray(X, np.float64), np.asarray(y, np.int64), ("x1", "x2"), names, "classification")
-
-
-def _moons(spec: Any, base_dir: Path | None) -> RawData:
-    X, y = skd.make_moons(spec.samples, noise=spec.noise, random_state=spec.seed)
-    return _two_d(X, y, 2)
-
-
-def _circles(spec: Any, base_dir: Path | None) -> RawData:
-    X, y = skd.make_circles(spec.samples, noise=spec.noise, factor=0.5, random_state=spec.seed)
-    return _two_d(X, y, 2)
-
-
-def _xor(spec: Any, base_dir: Path | None) -> RawData:
-    rng = np.random.default_rng(spec.seed)
-    n = spec.samples
-    y = rng.permutation(np.arange(n) % 2)  # 1: x1 and x2 have the same sign
-    magnitude = rng.uniform(0.0, 1.0, (n, 2)) + XOR_PADDING
-    first = rng.choice([-1.0, 1.0], n)
-    second = np.where(y == 1, first, -first)
-    X = magnitude * np.stack([first, second], axis=1) + rng.normal(0.0, 0.5 * spec.noise, (n, 2))
-    return _two_d(X, y, 2)
-
-
-def _gauss(spec: Any, base_dir: Path | None) -> RawData:
-    rng = np.random.default_rng(spec.seed)
-    n = spec.samples
-    y = rng.permutation(np.arange(n) % 2)
-    centres = np.array([[1.0, 1.0], [-1.0, -1.0]])
-    X = centres[y] + rng.normal(0.0, 0.3 + spec.noise, (n, 2))
-    return _two_d(X, y, 2)
-
-
-def _spiral(spec: Any, base_dir: Path | None) -> RawData:
-    rng = np.random.default_rng(spec.seed)
-    n, k = spec.samples, spec.classes
-    y = np.arange(n) % k
-    per_class = np.array([len(range(c, n, k)) for c in range(k)])
-    r = (np.arange(n) // k) / per_class[y]  # 0 .. <1 along each arm
-    t = 1.75 * 2.0 * np.pi * r + 2.0 * np.pi * y / k
-    X = np.stack([r * np.sin(t), r * np.cos(t)], axis=1) + rng.normal(0.0, 0.1 * spec.noise, (n, 2))
-    order = rng.permutation(n)
-    return _two_d(X[order], y[order], k)
-
-
-def _blobs(spec: Any, base_dir: Path | None) -> RawData:
-    std = 0.5 + 2.5 * spec.noise  # 1.0 (make_blobs default) at the default noise 0.2
-    X, y = skd.make_blobs(spec.samples, n_features=2, centers=spec.classes, cluster_std=std, random_state=spec.seed)
-    return _two_d(X, y, spec.classes)
-
-
-def _sine(spec: Any, base_dir: Path | None) -> RawData:
-    rng = np.random.default_rng(spec.seed)
-    x = rng.uniform(-np.pi, np.pi, (spec.samples, 1))
-    y = np.sin(x[:, 0]) + spec.noise * rng.normal(size=spec.samples)
-    return RawData(x, y, ("x",), (), "regression")
-
-
-def _plane(spec: Any, base_dir: Path | None) -> RawData:
-    rng = np.random.default_rng(spec.seed)
-    X = rng.uniform(-1.0, 1.0, (spec.samples, 2))
-    y = X[:, 0] - 2.0 * X[:, 1] + spec.noise * rng.normal(size=spec.samples)
-    return RawData(X, y, ("x1", "x2"), (), "regression")
-
-
-def _bundled(name: str) -> Callable[[Any, Path | None], RawData]:
-    def make(spec: Any, base_dir: Path | None) -> RawData:
-        bunch = getattr(skd, f"load_{name}")()  # bundled with scikit-learn: no download
-        features, classes = tuple(map(str, bunch.feature_names)), tuple(map(str, bunch.target_names))
-        X, y = np.asarray(bunch.data, np.float64), np.asarray(bunch.target, np.int64)
-        return RawData(X, y, features, classes, "classification")
-
-    return make
-
-
-# ---------------------------------------------------------------- CSV
-
-
-def resolve_path(path: str, base_dir: Path | None = None) -> Path:
-    """The absolute path of a data file: relative paths are taken from ``base_dir`` (the experiment's folder)."""
-    p = Path(path).expanduser()
-    if not p.is_absolute():
-        p = Path(base_dir if base_dir is not None else Path.cwd()) / p
-    return p.absolute()
-
-
-def _csv_number(cell: str, column: str, line: int, file: str) -> float:
-    try:
-        value = float(cell)
-    except ValueError:
-        raise ExperimentError("data.path", f"{file} line {line}, column '{column}': {cell!r} is not a number") from None
-    if not math.isfinite(value):
-        raise ExperimentError("data.path", f"{file} line {line}, column '{column}': {cell!r} is not a finite number")
-    return value
-
-
-def _read_text(spec: Any, base_dir: Path | None) -> tuple[Path, str]:
-    if not isinstance(spec.path, str) or not spec.path.strip():
-        raise ExperimentError("data.path", "required when data.name is 'csv'")
-    path = resolve_path(spec.path.strip(), base_dir)
-    if not path.exists():
-        raise ExperimentError("data.path", f"file not found: {path}")
-    if not path.is_file():
-        raise ExperimentError("data.path", f"{path} is not a file")
-    try:
-        return path, path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ExperimentError("data.path", f"{path} is not UTF-8 text") from None
-    except OSError as error:
-        raise ExperimentError("data.path", f"cannot read {path}: {error.strerror}") from None
-
-
-def _read_table(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header's column names and the (line number, stripped cells) of each non-blank row."""
-    file = path.name
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=max((",", ";", "\t"), key=first.count))
-    try:
-        rows = [(reader.line_num, [c.strip() for c in row]) for row in reader if any(c.strip() for c in row)]
-    except csv.Error as error:
-        raise ExperimentError("data.path", f"{file} line {reader.line_num}: {error}") from None
-    if not rows:
-        raise ExperimentError("data.path", f"{path} is empty")
-    names = rows[0][1]
-    for j, name in enumerate(names):
-        if not name:
-            raise ExperimentError("data.path", f"{file} header: column {j + 1} has no name")
-        if names.index(name) != j:
-            raise ExperimentError("data.path", f"{file} header: column '{name}' appears twice")
-    for line, cells in rows[1:]:
-        if len(cells) != len(names):
-            problem = f"line {line} has {len(cells)} cells but the header has {len(names)}"
-            raise ExperimentError("data.path", f"{file} {problem}")
-        for j, cell in enumerate(cells):
-            if not cell:
-                raise ExperimentError("data.path", f"{file} line {line}, column '{names[j]}': the cell is empty")
-    if len(rows) == 1:
-        raise ExperimentError("data.path", f"{file} has a header but no data rows")
-    if len(rows) <= MIN_CSV_ROWS:
-        raise ExperimentError("data.path", f"{file} has {len(rows) - 1} data rows, at least {MIN_CSV_ROWS} are needed")
-    return names, rows[1:]
-
-
-def _read_csv(spec: Any, base_dir: Path | None) -> RawData:
-    path, text = _read_text(spec, base_dir)
-    names, rows = _read_table(path, text)
-    file = path.name
-    if not isinstance(spec.target, str):
-        raise ExperimentError("data.target", f"{spec.target!r} is not a column name")
-    target = spec.target.strip() or names[-1]
-    if target not in names:
-        raise ExperimentError("data.target", f"'{target}' is not a column of {file}; use {choices(names)}")
-    if len(names) < 2:
-        raise ExperimentError("data.path", f"{file} needs at least one feature column besides the target '{target}'")
-    t = names.index(target)
-    columns = [j for j in range(len(names)) if j != t]
-    X = np.array([[_csv_number(cells[j], names[j], line, file) for j in columns] for line, cells in rows], np.float64)
-    feature_names = tuple(names[j] for j in columns)
-
-    targets = [cells[t] for _, cells in rows]
-    parsed: list[float | None] = []
-    for cell in targets:
-        try:
-            parsed.append(float(cell))
-        except ValueError:
-            parsed.append(None)
-    words = [i for i, value in enumerate(parsed) if value is None]
-    numeric = {value for value in parsed if value is not None}
-    if words:
-        if len(numeric) > MAX_INTEGER_CLASSES:  # a numeric column with a stray word: a typo, not a class
-            _csv_number(targets[words[0]], target, rows[words[0]][0], file)
-        class_names = tuple(sorted(set(targets)))
-        index = {name: i for i, name in enumerate(class_names)}
-        y = np.array([index[v] for v in targets], np.int64)
-    else:
-        for i, value in enumerate(parsed):
-            if not math.isfinite(value):
-                _csv_number(targets[i], target, rows[i][0], file)
-        values = np.array(parsed, np.float64)
-        unique = np.unique(values)
-        if not np.all(unique == np.round(unique)) or len(unique) > MAX_INTEGER_CLASSES:
-            return RawData(X, values, feature_names, (), "regression")
-        y = np.searchsorted(unique, values).astype(np.int64)
-        class_names = tuple(str(int(u)) for u in unique)
-    if len(class_names) < 2:
-        raise ExperimentError(
-            "data.target", f"column '{target}' has one class ({class_names[0]!r}); classification needs at least 2"
-        )
-    return RawData(X, y, feature_names, class_names, "classification")
-
-
 # ---------------------------------------------------------------- registry
 
 _SN = ("samples", "noise")
 _SNC = ("samples", "noise", "classes")
 _CLS, _REG = "classification", "regression"
-_cancer = _bundled("breast_cancer")
+_cancer = bundled("breast_cancer")
 DATASETS: dict[str, DatasetInfo] = {
     row[0]: DatasetInfo(*row)
     for row in (
-        ("moons", "Two moons", "synthetic2d", _CLS, _SN, "Two interleaving half circles (make_moons).", _moons),
-        ("circles", "Circles", "synthetic2d", _CLS, _SN, "A circle inside a circle twice its size.", _circles),
-        ("xor", "Exclusive or", "synthetic2d", _CLS, _SN, "The class is whether x1 and x2 share a sign.", _xor),
-        ("gauss", "Two Gaussians", "synthetic2d", _CLS, _SN, "Two round clusters at (1, 1) and (-1, -1).", _gauss),
-        ("spiral", "Spiral", "synthetic2d", _CLS, _SNC, "One interleaved spiral arm per class.", _spiral),
-        ("blobs", "Blobs", "synthetic2d", _CLS, _SNC, "One Gaussian blob per class (make_blobs).", _blobs),
-        ("sine", "Sine", "regression", _REG, _SN, "y = sin(x) plus noise, x in [-pi, pi].", _sine),
-        ("plane", "Plane", "regression", _REG, _SN, "y = x1 - 2 x2 plus noise, x in [-1, 1]^2.", _plane),
-        ("iris", "Iris", "bundled", _CLS, (), "150 iris flowers: 4 measurements, 3 species.", _bundled("iris")),
-        ("wine", "Wine", "bundled", _CLS, (), "178 wines: 13 chemical measures, 3 cultivars.", _bundled("wine")),
+        ("moons", "Two moons", "synthetic2d", _CLS, _SN, "Two interleaving half circles (make_moons).", moons),
+        ("circles", "Circles", "synthetic2d", _CLS, _SN, "A circle inside a circle twice its size.", circles),
+        ("xor", "Exclusive or", "synthetic2d", _CLS, _SN, "The class is whether x1 and x2 share a sign.", xor),
+        ("gauss", "Two Gaussians", "synthetic2d", _CLS, _SN, "Two round clusters at (1, 1) and (-1, -1).", gauss),
+        ("spiral", "Spiral", "synthetic2d", _CLS, _SNC, "One interleaved spiral arm per class.", spiral),
+        ("blobs", "Blobs", "synthetic2d", _CLS, _SNC, "One Gaussian blob per class (make_blobs).", blobs),
+        ("sine", "Sine", "regression", _REG, _SN, "y = sin(x) plus noise, x in [-pi, pi].", sine),
+        ("plane", "Plane", "regression", _REG, _SN, "y = x1 - 2 x2 plus noise, x in [-1, 1]^2.", plane),
+        ("iris", "Iris", "bundled", _CLS, (), "150 iris flowers: 4 measurements, 3 species.", bundled("iris")),
+        ("wine", "Wine", "bundled", _CLS, (), "178 wines: 13 chemical measures, 3 cultivars.", bundled("wine")),
         ("breast_cancer", "Breast cancer", "bundled", _CLS, (), "569 tumours: 30 features, 2 diagnoses.", _cancer),
-        ("digits", "Digits", "bundled", _CLS, (), "1797 handwritten digits: 8x8 pixels each.", _bundled("digits")),
-        ("csv", "CSV file", "csv", "auto", ("path", "target"), "Your table: number columns and a target.", _read_csv),
+        ("digits", "Digits", "bundled", _CLS, (), "1797 handwritten digits: 8x8 pixels each.", bundled("digits")),
+        ("csv", "CSV file", "csv", "auto", ("path", "target"), "Your table: number columns and a target.", read_csv),
     )
 }
 

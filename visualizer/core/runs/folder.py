@@ -1,4 +1,5 @@
-"""The folder `visualizer run` writes: metrics.csv, summary.json, experiment.toml, model.safetensors."""
+"""The folder `visualizer run` writes: the run file first, then metrics.csv, summary.json, experiment.toml and
+model.safetensors, exports derived from it (``write_run_exports`` writes them for any run file)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core import experiment as experiment_file
-from visualizer.core.model.weights import save_weights
-from visualizer.core.training.events import RunEnded, RunStarted
+from visualizer.core.errors import VisualizerError
+from visualizer.core.runs.reader import RunReader
+from visualizer.core.runs.schema import RUN_FILE
+from visualizer.core.runs.writer import create_run_file
+from visualizer.core.training.events import RunEnded, RunStarted, StepEvent
 from visualizer.core.training.history import History
 
 METRICS_COLUMNS = ("step", "epoch", "train_loss", "val_loss", "train_acc", "val_acc", "lr", "wall_s")
 REGRESSION_COLUMNS = ("train_r2", "val_r2")
+#: snapshots a run recorded headless keeps, evenly spaced in steps, for replay, export and the landscape's path
+RUN_FILE_SNAPSHOTS = 200
 
 
 def _cell(value: float) -> str:
@@ -102,53 +108,71 @@ def summary(history: History, started: RunStarted, ended: RunEnded, dataset, exp
     }
 
 
-def write_run_files(out: Path, exp, history: History, started: RunStarted, ended: RunEnded,
-                    dataset, model) -> dict:
-    """Write metrics.csv, summary.json, experiment.toml and model.safetensors into ``out``; returns the summary."""
+def write_run_exports(reader: RunReader, out: Path, dataset=None) -> dict:
+    """Write metrics.csv, summary.json, experiment.toml and model.safetensors into ``out``, derived from a run file
+    (any run file: `visualizer run`'s, the window's); returns the summary. ``dataset`` (default: the run's, loaded
+    again) gives the summary its sizes. A run that stored no weights exports its last snapshot's."""
+    from safetensors.torch import save
+
+    ds = reader.dataset() if dataset is None else dataset
+    exp, history = reader.experiment, reader.history()
+    started, ended = reader.started, reader.ended
+    if started is None or not len(history):
+        raise VisualizerError(f"{reader.path}: the run recorded no steps; nothing to export")
+    if ended is None:  # killed, or still being written: the run so far
+        last = int(history.steps[-1])
+        ended = RunEnded(last, "unfinished", f"The run file has no end (killed, or still training); exported up "
+                         f"to step {last}.", float(history.wall_s[-1]))
+    weights = reader.weights()
+    if weights is None:
+        weights = reader.model(ds).state_dict()
     out.mkdir(parents=True, exist_ok=True)
     experiment_file.atomic_write_text(out / "metrics.csv", metrics_csv(history, started.task))
-    info = summary(history, started, ended, dataset, exp)
+    info = summary(history, started, ended, ds, exp)
     experiment_file.atomic_write_text(out / "summary.json", json.dumps(info, indent=2) + "\n")
     experiment_file.save(exp, out / "experiment.toml")
-    save_weights(model, out / "model.safetensors", metadata={"experiment": experiment_file.dumps(exp, "json")})
+    tensors = {k: v.detach().cpu().contiguous() for k, v in weights.items()}
+    payload = save(tensors, metadata={"experiment": experiment_file.dumps(exp, "json")})
+    experiment_file.atomic_write_bytes(out / "model.safetensors", payload)
     return info
 
 
 @dataclass
 class HeadlessRun:
-    """What train_to_dir leaves behind: the session (its model and data), every step, the last snapshot."""
+    """What train_to_dir leaves behind: the session (its model and data), the run file, how it started and ended,
+    and the summary of the folder's files (None when the run failed before its first step)."""
 
     session: object
-    history: History
+    run_file: Path
     started: RunStarted
     ended: RunEnded
-    last_snapshot: object | None
     summary: dict | None
 
 
-def train_to_dir(exp, out: Path | None, dataset=None, base_dir: Path | None = None, on_event=None,
+def train_to_dir(exp, out: Path, dataset=None, base_dir: Path | None = None, on_event=None,
                  **session_options) -> HeadlessRun:
-    """Train ``exp`` headless and, when ``out`` is given, write its run folder (as `visualizer run` does).
-
-    ``on_event`` sees every event as it comes (a progress bar); nothing is written when the run fails before its
-    first step.
+    """Train ``exp`` headless as `visualizer run` does: record the run file ``out/run.sqlite`` (run-2.sqlite…
+    when taken), then derive the folder's files from it. ``base_dir`` is the experiment file's folder (a relative
+    CSV path is taken from there); ``on_event`` sees every event as it comes (a progress bar). The folder's files
+    are not written when the run fails before its first step; the run file says why.
     """
-    from visualizer.core.training.events import Snapshot, StepEvent
     from visualizer.core.training.session import TrainingSession
 
+    session_options.setdefault("snapshot_target", RUN_FILE_SNAPSHOTS)
     session = TrainingSession(exp, base_dir, dataset=dataset, **session_options)
     started = session.prepare()
-    history, last_snapshot, ended = History(), None, None
-    for event in session.run():
-        if on_event is not None:
-            on_event(event)
-        if isinstance(event, StepEvent):
-            history.append(event)
-        elif isinstance(event, Snapshot):
-            last_snapshot = event
-        elif isinstance(event, RunEnded):
-            ended = event
-    summary = None
-    if out is not None and len(history):
-        summary = write_run_files(out, exp, history, started, ended, session.dataset, session.model)
-    return HeadlessRun(session, history, started, ended, last_snapshot, summary)
+    ended, steps = None, 0
+    with create_run_file(out, RUN_FILE, exp, started, base_dir) as writer:
+        for event in session.run():
+            writer.add(event)
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event, RunEnded):
+                ended = event
+            steps += isinstance(event, StepEvent)
+        writer.add_weights(session.model)
+    info = None
+    if steps:
+        with RunReader(writer.path) as reader:
+            info = write_run_exports(reader, out, session.dataset)
+    return HeadlessRun(session, writer.path, started, ended, info)

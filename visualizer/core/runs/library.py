@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visualizer.core.errors import VisualizerError
-from visualizer.core.runs.file import SUFFIX, RunFileExists, RunReader
+from visualizer.core.runs.reader import RunReader
+from visualizer.core.runs.schema import SUFFIX, RunFileExists
 
 
 @dataclass(frozen=True)

@@ -1,54 +1,51 @@
-"""A trained run loaded back from its folder, and the measurements compression reports on it.
+"""A trained run loaded back, as compression and the landscape command see it: the resolved experiment, its data,
+the trained network (CPU, eval mode) and its loss.
 
-``load_run`` reads what `visualizer run` wrote (experiment.toml and model.safetensors, never a pickle) and rebuilds
-the data and the network; ``scores``, ``latencies`` and ``float_bytes`` measure any model against that data.
+``load_run`` takes the run file or the folder holding it. A folder from an older version without a run file still
+loads from its experiment.toml and model.safetensors (and trajectory.npz for the path), never a pickle.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from visualizer.core import experiment as experiment_file
 from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import Experiment
-from visualizer.core.model import predict
 from visualizer.core.model.losses import LOSSES, LossInfo
 from visualizer.core.model.nets import MLP, build_model
 from visualizer.core.model.weights import load_weights
+from visualizer.core.runs.reader import RunReader, Trajectory, open_run
+from visualizer.core.runs.schema import RUN_FILE, SUFFIX
 
 WEIGHTS_FILE = "model.safetensors"
 EXPERIMENT_FILE = "experiment.toml"
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Loss and accuracy (classification) or R² (regression) of a model on one set."""
-
-    loss: float
-    metric: float
-
-    def to_dict(self, metric_name: str) -> dict:
-        return {"loss": self.loss, metric_name: self.metric}
+#: the trajectory an older `visualizer landscape` wrote beside the run's files (now the run file holds it)
+TRAJECTORY_FILE = "trajectory.npz"
 
 
 @dataclass(frozen=True, eq=False)
 class LoadedRun:
-    """A run folder read back: the resolved experiment, its data, the trained model (eval mode, CPU), its loss."""
+    """A run read back: where from (its run file, or an older run folder), the resolved experiment, its data, the
+    trained model (eval mode, CPU), its loss."""
 
-    run_dir: Path
+    path: Path
     experiment: Experiment
     dataset: Dataset
     model: MLP
     loss_info: LossInfo
+
+    @classmethod
+    def from_reader(cls, reader: RunReader, dataset: Dataset | None = None) -> LoadedRun:
+        """The run of an open run file; ``dataset`` saves loading it again when the caller has it."""
+        ds = reader.dataset() if dataset is None else dataset
+        exp = experiment_file.resolve(reader.experiment, ds)
+        return cls(reader.path, exp, ds, reader.model(ds), LOSSES[exp.train.loss])
 
     @property
     def task(self) -> str:
@@ -77,19 +74,42 @@ class LoadedRun:
     def n_outputs(self) -> int:
         return self.loss_info.output_size(self.dataset.task, self.dataset.n_classes)
 
+    def trajectory(self, n: int | None = None) -> Trajectory:
+        """The recorded path of the weights (see RunReader.trajectory); an older run folder's trajectory.npz;
+        empty when the run recorded none."""
+        n_params = sum(p.numel() for p in self.model.parameters())
+        if self.path.is_dir():
+            return _folder_trajectory(self.path, n_params)
+        with RunReader(self.path) as reader:
+            path = reader.trajectory(n)
+        if len(path) and path.params.shape[1] != n_params:
+            raise VisualizerError(f"{self.path}: the snapshots hold {path.params.shape[1]} parameters; the network "
+                                  f"has {n_params}")
+        return path
 
-def load_run(run_dir: str | Path, base_dir: str | Path | None = None) -> LoadedRun:
-    """Read a folder written by `visualizer run`; ``base_dir`` resolves a CSV data path (default: the folder).
 
-    Raises VisualizerError with a one-line message when the folder, its experiment or its weights are missing or
+def load_run(path: str | Path, base_dir: str | Path | None = None) -> LoadedRun:
+    """Read a run given as its run file or the folder holding it; ``base_dir`` resolves the relative CSV path of
+    an older run (default: the run's folder).
+
+    Raises VisualizerError with a one-line message when the run, its experiment or its weights are missing or
     do not fit together.
     """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise VisualizerError(f"{run_dir}: no such run folder (give a folder written by `visualizer run`)")
+    path = Path(path)
+    if path.is_dir() and not any(path.glob(f"run*{SUFFIX}")):
+        if not (path / EXPERIMENT_FILE).exists():
+            raise VisualizerError(f"{path} holds no run: it has no {RUN_FILE} (a run file) and has no "
+                                  f"{EXPERIMENT_FILE} (an older run folder); give a run file (.sqlite) or the "
+                                  "folder holding one (what `visualizer run` writes)")
+        return _load_folder(path, base_dir)
+    with open_run(path) as reader:
+        ds = reader.dataset(base_dir)
+        return LoadedRun.from_reader(reader, ds)
+
+
+def _load_folder(run_dir: Path, base_dir: str | Path | None) -> LoadedRun:
+    """An older run folder without a run file: experiment.toml and model.safetensors."""
     exp_path, weights_path = run_dir / EXPERIMENT_FILE, run_dir / WEIGHTS_FILE
-    if not exp_path.is_file():
-        raise VisualizerError(f"{run_dir} has no {EXPERIMENT_FILE}: give a folder written by `visualizer run`")
     if not weights_path.is_file():
         raise VisualizerError(f"{run_dir} has no {WEIGHTS_FILE}: train it with `visualizer run` first")
     exp = experiment_file.load(exp_path)
@@ -108,83 +128,17 @@ def load_run(run_dir: str | Path, base_dir: str | Path | None = None) -> LoadedR
     return LoadedRun(run_dir, exp, dataset, model, loss)
 
 
-@torch.no_grad()
-def scores(model: nn.Module, run: LoadedRun, which: str | None = None) -> Scores:
-    """Loss and accuracy (or R²) of ``model`` in evaluation mode on the run's validation set (or ``which``)."""
-    X, y = run.eval_tensors() if which is None else run.tensors(which)
-    was_training = model.training
-    model.eval()
-    out = model(X)
-    model.train(was_training)
-    loss = float(run.loss_info(out, y, run.task))
-    if run.task == "classification":
-        metric = float((run.loss_info.predict_classes(out) == y).float().mean())
-    else:
-        metric = predict.r2_score(out[:, 0], y)
-    return Scores(loss, metric)
-
-
-def effective_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The state_dict as it acts: a pruned weight under its own name (mask applied), masks and originals left out."""
-    out: dict[str, torch.Tensor] = {}
-    for key, tensor in model.state_dict().items():
-        if key.endswith("_mask"):
-            continue
-        if key.endswith("_orig"):
-            key = key.removesuffix("_orig")
-            owner, _, name = key.rpartition(".")
-            tensor = getattr(model.get_submodule(owner), name).detach()
-        out[key] = tensor
-    return out
-
-
-def float_bytes(model: nn.Module) -> int:
-    """Bytes of the model's floating-point parameters and buffers stored densely as float32."""
-    return sum(4 * t.numel() for t in effective_state(model).values() if t.is_floating_point())
-
-
-def parameter_counts(model: nn.Module) -> tuple[int, int]:
-    """(all, not exactly zero) trainable scalars, counting a pruned weight as its masked values."""
-    names = {n.removesuffix("_orig") for n, _ in model.named_parameters()}
-    state = effective_state(model)
-    tensors = [state[n] for n in names]
-    return sum(t.numel() for t in tensors), sum(int(torch.count_nonzero(t)) for t in tensors)
-
-
-@torch.inference_mode()
-def latencies(models: Sequence[nn.Module], X: torch.Tensor, repeats: int = 30, inner: int = 5) -> list[float]:
-    """Median seconds per forward pass of each model on the batch ``X``, the models alternated repeat by repeat.
-
-    Alternating keeps a slow moment of the machine from favouring one model; each repeat times ``inner`` passes.
-    """
-    if repeats < 1:
-        raise VisualizerError(f"latency repeats: {repeats} is out of range; allowed: 1 or more")
-    for m in models:
-        m.eval()
-        for _ in range(3):  # warm-up: first calls allocate and pick kernels
-            m(X)
-    times: list[list[float]] = [[] for _ in models]
-    clock = time.perf_counter
-    for _ in range(repeats):
-        for i, m in enumerate(models):
-            t0 = clock()
-            for _ in range(inner):
-                m(X)
-            times[i].append((clock() - t0) / inner)
-    return [statistics.median(t) for t in times]
-
-
-def linear_modules(model: nn.Module) -> list[tuple[str, str, nn.Linear]]:
-    """(state_dict prefix, display name, module) of each Linear layer in order; names as MLP.linear_layers()."""
-    found = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
-    out = []
-    for k, (name, m) in enumerate(found):
-        label = "output" if k == len(found) - 1 else f"layer {k + 1}"
-        out.append((name, f"{label} ({m.in_features}→{m.out_features})", m))
-    return out
-
-
-def weight_arrays(model: nn.Module) -> dict[str, np.ndarray]:
-    """Each Linear layer's weights (a pruned weight as masked) as a flat float32 numpy copy, by display name: what
-    a worker hands the GUI thread for before/after histograms (never the module itself)."""
-    return {name: m.weight.detach().float().reshape(-1).numpy().copy() for _, name, m in linear_modules(model)}
+def _folder_trajectory(run_dir: Path, n_params: int) -> Trajectory:
+    path = run_dir / TRAJECTORY_FILE
+    if not path.is_file():
+        return Trajectory(np.zeros(0, np.int64), np.zeros((0, n_params), np.float32))
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            params = np.asarray(f["params"], np.float32)
+            steps = np.asarray(f["steps"], np.int64) if "steps" in f.files else np.arange(len(params))
+    except (OSError, KeyError, ValueError) as exc:
+        raise VisualizerError(f"{path}: not a readable trajectory ({exc})") from None
+    if params.ndim != 2 or params.shape[1] != n_params or len(steps) != len(params):
+        raise VisualizerError(f"{path}: the trajectory has shape {params.shape}; the network has {n_params} "
+                              "parameters")
+    return Trajectory(steps, params)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from visualizer.core.runs.file import RunReader
+from visualizer.core.runs.reader import RunReader
 from visualizer.core.training.events import StepEvent
 
 #: at 1x a replay follows the run's own pace (its steps' wall-clock times), with two changes so that it can be

@@ -405,23 +405,6 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
             self.show_message(f"The run was not recorded: {self.bridge.record_error}", error=True)
         self._run_after_hook()
 
-    def save_finished_run(self) -> Path | None:
-        """Write the finished run (files as `visualizer run` writes them) to a new folder under the settings
-        folder, for the compression window; None when no run has finished."""
-        from datetime import datetime
-
-        from visualizer.core.runs.folder import write_run_files
-        from visualizer.qt.app.settings import runs_dir
-
-        session = self.bridge.session
-        if self.run_state != FINISHED or session is None or self.bridge.running or not len(self.history):
-            return None
-        # the run is over: nothing changes the model any more
-        folder = runs_dir() / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        write_run_files(folder, session.experiment, self.history, self._started, self._ended, session.dataset,
-                        session.model)
-        return folder
-
     # -- look and help --------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
         """Show a message in the status bar; warnings and errors also in the bar above the views."""

@@ -99,12 +99,14 @@ class ToolWindows:
     def open_compression(self, prune: tuple[str, float] | None = None):
         from visualizer.qt.compression.window import CompressionWindow
 
-        folder = self.save_finished_run()
-        if folder is None:
-            self.show_message("Compression works on a trained network: train (Space) until the run finishes, "
-                              "or stop it, then choose Run > Compress again.", error=True)
+        if self.run_state != "finished" or self.recorded is None:
+            why = ("Compression works on a trained network: train (Space) until the run finishes, or stop it, then "
+                   "choose Run > Compress again.")
+            if self.run_state == "finished":
+                why = "Compression opens on the run file, and this run was not recorded (see the message above)."
+            self.show_message(why, error=True)
             return None
-        window = self._replace("compression", CompressionWindow(folder, theme=self.theme))
+        window = self._replace("compression", CompressionWindow(self.recorded, theme=self.theme))
         window.prune_tab.pruned_weights.connect(self._show_pruned_weights)
         if prune is not None and window.run is not None:
             window.prune_tab.request(*prune)

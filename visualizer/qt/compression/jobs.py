@@ -83,7 +83,7 @@ class Baseline:
 
 
 def measure_baseline(run) -> Baseline:
-    from visualizer.core.runs.loaded import float_bytes, parameter_counts, scores, weight_arrays
+    from visualizer.core.compression.measure import float_bytes, parameter_counts, scores, weight_arrays
 
     total, nonzero = parameter_counts(run.model)
     return Baseline(scores(run.model, run), total, nonzero, float_bytes(run.model), weight_arrays(run.model))
@@ -93,7 +93,7 @@ def measure_baseline(run) -> Baseline:
 
 
 def _prune_pairs(before: dict[str, np.ndarray], model) -> tuple[HistogramPair, ...]:
-    from visualizer.core.runs.loaded import weight_arrays
+    from visualizer.core.compression.measure import weight_arrays
 
     pairs = []
     for name, after in weight_arrays(model).items():
@@ -139,8 +139,8 @@ def fine_tune_job(run, model, epochs: int, report, before: dict[str, np.ndarray]
 
     def job(put, control) -> None:
         from visualizer.core.compression.distill import fine_tune_session
+        from visualizer.core.compression.measure import parameter_counts, scores
         from visualizer.core.compression.pruning import clone, layer_sparsity
-        from visualizer.core.runs.loaded import parameter_counts, scores
         from visualizer.core.training.events import RunEnded
 
         t0 = time.perf_counter()
@@ -180,8 +180,8 @@ def measure_job(run, model, do_shrink: bool, repeats: int = LATENCY_REPEATS):
     network without its dead neurons; parameters and bytes of each."""
 
     def job(put, control) -> None:
+        from visualizer.core.compression.measure import float_bytes, latencies, parameter_counts, scores
         from visualizer.core.compression.pruning import ShrinkFigures, clone, hidden_widths, make_permanent, shrink
-        from visualizer.core.runs.loaded import float_bytes, latencies, parameter_counts, scores
 
         permanent = make_permanent(clone(model)).eval()
         small = shrink(permanent) if do_shrink else None
@@ -257,8 +257,8 @@ def quantize_job(run, method: str, parameter: int | None, per_channel: bool, bef
     """The core's quantize() on a copy, with histograms of the float and the quantized weights and the grid."""
 
     def job(put, control) -> None:
+        from visualizer.core.compression.measure import weight_arrays
         from visualizer.core.compression.quantization import quantize
-        from visualizer.core.runs.loaded import weight_arrays
 
         t0 = time.perf_counter()
         result = quantize(run, method, parameter, per_channel=per_channel, latency_repeats=repeats)

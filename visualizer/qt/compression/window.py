@@ -26,18 +26,19 @@ TAB_TIPS = (
 
 
 class CompressionWindow(QMainWindow):
-    """Compression of one trained run (a folder written by `visualizer run`): the loaded model is never modified;
-    every preview, sweep and training works on a copy, on a thread named "compression-worker"."""
+    """Compression of one trained run, opened on the run itself: its run file (the window's recorded run) or the
+    folder holding it. The loaded model is never modified; every preview, sweep and training works on a copy, on a
+    thread named "compression-worker"."""
 
-    def __init__(self, run_dir: str | Path, theme: str = "light", parent: QWidget | None = None) -> None:
+    def __init__(self, run: str | Path, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compressionWindow")
-        self.run_dir = Path(run_dir)
+        self.run_path = Path(run)
         self.theme = theme
         self.run = None
         self.baseline = None
         self._messages: dict[int, tuple[str, bool]] = {}
-        self.setWindowTitle(f"Compression — {self.run_dir.name}")
+        self.setWindowTitle(f"Compression — {self.run_path.name}")
         self.header = note("compressionRunLabel", "The run being compressed: its network and how it scores")
         self.status = note("compressionStatusLabel", "What the current tab is doing, or why a request was refused")
         self.prune_tab = PruneTab(theme)
@@ -103,26 +104,30 @@ class CompressionWindow(QMainWindow):
 
     # --- internals ----------------------------------------------------------------------------------
     def _load(self) -> None:
+        """Load the run and measure it (synchronous for now: one function, to move onto the job runner)."""
         from visualizer.core.errors import VisualizerError
         from visualizer.core.runs.loaded import load_run
 
         try:
-            self.run = load_run(self.run_dir)
+            self.run = load_run(self.run_path)
             self.baseline = measure_baseline(self.run)
         except (VisualizerError, OSError) as exc:
-            self.header.setText(f"Run folder: {self.run_dir}")
+            self.header.setText(f"Run: {self.run_path}")
             self.show_message(f"The run could not be loaded: {exc}", error=True)
             self.tabs.setEnabled(False)
             return
+        self._show_run()
+
+    def _show_run(self) -> None:
         run, b = self.run, self.baseline
         exp = run.experiment
         shape = "-".join(str(n) for n in (run.dataset.n_features, *exp.model.hidden, run.n_outputs()))
         metric = METRIC_LABELS[run.metric_name]
-        self.setWindowTitle(f"Compression — {exp.title or exp.data.name} ({self.run_dir.name})")
+        self.setWindowTitle(f"Compression — {exp.title or exp.data.name} ({run.path.name})")
         self.header.setText(f"<b>{exp.title or exp.data.name}</b> — network {shape}, {b.parameters:,} parameters, "
                             f"{fmt_bytes(b.bytes)} as float32; on the {run.eval_set_name} set "
                             f"({len(run.eval_tensors()[1]):,} samples): loss {b.scores.loss:.4f}, {metric} "
-                            f"{b.scores.metric:.4f}. Folder: {self.run_dir}")
+                            f"{b.scores.metric:.4f}. Run: {run.path}")
         for tab in self.all_tabs():
             tab.set_run(run, b)
 

@@ -16,7 +16,8 @@ from PySide6.QtGui import QFont, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 from superqt import QElidingLabel
 
-from visualizer.core.data.sets import DATASETS, LIMITS, Dataset, load_dataset, resolve_path
+from visualizer.core.data.csv_file import resolve_path
+from visualizer.core.data.sets import DATASETS, LIMITS, Dataset, load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec
 from visualizer.qt.jobs import JobEnded, JobRunner

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from visualizer.core.errors import VisualizerError
 from visualizer.qt.runs.export import VIEW_WIDGETS as _VIEW_WIDGETS
-from visualizer.qt.runs.export import RunExport, render_widget
+from visualizer.qt.runs.export import RunExport
+from visualizer.qt.runs.export_files import render_widget
 
 ANIMATED_VIEWS = ("loss", "landscape", "histograms", "boundary")
 ANIMATION_FORMATS = ("gif", "mp4")

@@ -1,19 +1,17 @@
-"""Static exports of a recorded run: each view to PNG (size and DPI chosen), SVG and CSV, and the dashboard PNG.
+"""A recorded run's views as plot widgets, for its static exports (``export_files``) and animations.
 
-The views are drawn by the window's own plot classes (one drawing path); ``RunExport`` reads the run file and
-computes, on demand, what the file does not hold: the network at a snapshot, its decision boundary, the loss surface.
+The views are drawn by the window's own plot classes (one drawing path); ``RunExport`` opens the run file (or the
+folder holding it) and computes, on demand, what the file does not hold: the network at a snapshot, its decision
+boundary, the loss surface.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from visualizer.core.errors import VisualizerError
@@ -23,28 +21,14 @@ from visualizer.qt.plots import (
     HistogramPlot,
     LandscapePlot,
     LossPlot,
-    export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
 
-RUN_FILE = "run.sqlite"
 STATIC_VIEWS = ("loss", "landscape", "histograms", "boundary")
 VIEWS = (*STATIC_VIEWS, "dashboard")
 BOUNDARY_RESOLUTION = 100
 LANDSCAPE_RESOLUTION = 61
 MAX_TRAJECTORY = 400  # snapshots projected onto the landscape at most (evenly spaced, the last always kept)
-INCH_M = 0.0254
-DASHBOARD_LAYOUT = (1400, 950)  # the smallest size the dashboard is laid out at
-
-
-def run_file_of(path: str | Path) -> Path:
-    """A run file given as itself (.sqlite) or as the folder holding run.sqlite."""
-    path = Path(path)
-    if path.is_dir():
-        if not (path / RUN_FILE).is_file():
-            raise VisualizerError(f"{path} has no {RUN_FILE}: give a run file (.sqlite) or a folder holding one")
-        return path / RUN_FILE
-    return path
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,13 +52,14 @@ class Landscape:
 
 
 class RunExport:
-    """A run file opened for export; the data set, network and landscape are computed when first asked for."""
+    """A run opened for export (its run file, or the folder holding it); the data set, network and landscape are
+    computed when first asked for."""
 
     def __init__(self, path: str | Path) -> None:
-        from visualizer.core.runs.file import RunReader
+        from visualizer.core.runs.reader import open_run
 
-        self.path = run_file_of(path)
-        self.reader = RunReader(self.path)
+        self.reader = open_run(path)
+        self.path = self.reader.path
         self.experiment = self.reader.experiment
         self.history = self.reader.history()
         if len(self.history) == 0:
@@ -101,35 +86,20 @@ class RunExport:
 
     @cached_property
     def dataset(self):
-        from visualizer.core.data.sets import load_dataset
-
-        return load_dataset(self.experiment.data, self.path.parent)  # standardised as the session does
+        """The run's data set, standardised as the session did (its CSV file found where it was recorded)."""
+        return self.reader.dataset()
 
     @cached_property
     def loss_info(self):
+        from visualizer.core.experiment import resolve
         from visualizer.core.model.losses import LOSSES
 
-        return LOSSES[self.experiment.train.loss]
+        return LOSSES[resolve(self.experiment, self.dataset).train.loss]
 
     @cached_property
     def model(self):
         """The network with its final weights (the stored ones, else the last snapshot's), CPU, eval mode."""
-        from visualizer.core.model.nets import build_model
-
-        ds = self.dataset
-        model = build_model(self.experiment.model, ds.n_features,
-                            self.loss_info.output_size(ds.task, ds.n_classes))
-        weights = self.reader.weights()
-        if weights is not None:
-            try:
-                model.load_state_dict(weights, strict=True)
-            except RuntimeError as exc:
-                raise VisualizerError(f"{self.path}: the stored weights do not fit the network") from exc
-        elif self.snapshot_steps:
-            self._load_flat(model, self.snapshot_at(self.snapshot_steps[-1]).params)
-        else:
-            raise VisualizerError(f"{self.path}: the run holds neither weights nor snapshots")
-        return model.eval()
+        return self.reader.model(self.dataset)
 
     @staticmethod
     def _load_flat(model, flat: np.ndarray) -> None:
@@ -170,14 +140,11 @@ class RunExport:
         from visualizer.core.landscape import directions as ls
         from visualizer.core.model.nets import flat_parameters
 
-        steps = self.snapshot_steps
-        if len(steps) > MAX_TRAJECTORY:
-            keep = np.unique(np.linspace(0, len(steps) - 1, MAX_TRAJECTORY).round().astype(int))
-            steps = [steps[i] for i in keep]
-        params = [self.snapshot_at(s).params for s in steps]
+        path = self.reader.trajectory(MAX_TRAJECTORY)
+        steps = path.steps
         model, ds = self.model, self.dataset
         center = flat_parameters(model).numpy()
-        traj = np.stack(params).astype(np.float32) if params else np.zeros((0, center.size), np.float32)
+        traj = path.params if len(path) else np.zeros((0, center.size), np.float32)
         plane, labels = "random", ("α (direction 1)", "β (direction 2)")
         d1 = d2 = None
         if len(traj) >= 3:
@@ -201,7 +168,6 @@ class RunExport:
         surface = ls.loss_surface(model, self.loss_info, X, y, center, d1, d2, alphas, betas)
         return Landscape(surface.alphas, surface.betas, surface.loss, np.asarray(steps, np.int64), points,
                          np.asarray(dist, np.float64), plane, labels)
-
 
     @staticmethod
     def _grid(points: np.ndarray, plane: str) -> tuple[np.ndarray, np.ndarray]:
@@ -327,107 +293,3 @@ def dashboard_widget(run: RunExport) -> QWidget:
         grid.setColumnStretch(k, 1)
         grid.setRowStretch(k, 1)
     return host
-
-
-# --- files -----------------------------------------------------------------------------------------------------
-def set_png_dpi(path: Path, dpi: float) -> None:
-    """Rewrite a PNG with ``dpi`` in its pHYs chunk (lossless; the pixels are unchanged)."""
-    image = QImage(str(path))
-    dots = round(dpi / INCH_M)
-    image.setDotsPerMeterX(dots)
-    image.setDotsPerMeterY(dots)
-    if not image.save(str(path), "PNG"):
-        raise OSError(f"Qt could not write the image {path}")
-
-
-def write_plot(widget: QWidget, path: Path, width: int, height: int, dpi: float = 100) -> Path:
-    """A plot widget to PNG (width x height px, ``dpi`` in its metadata) or SVG, by the path's suffix."""
-    path = export_widget(widget, path, width, height)
-    if path.suffix.lower() == ".png":
-        set_png_dpi(path, dpi)
-    return path
-
-
-def render_widget(widget: QWidget, width: int, height: int, scale: float = 1.0) -> QImage:
-    """Lay a (composite) widget out at width x height and render it into an image of (width, height) x scale."""
-    widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    widget.resize(width, height)
-    if not widget.isVisible():
-        widget.show()
-    if widget.layout() is not None:
-        widget.layout().activate()
-    from PySide6.QtWidgets import QApplication
-
-    QApplication.processEvents()
-    image = QImage(round(width * scale), round(height * scale), QImage.Format.Format_RGB32)
-    image.setDevicePixelRatio(scale)
-    image.fill(Qt.GlobalColor.white)
-    widget.render(image)
-    image.setDevicePixelRatio(1.0)
-    return image
-
-
-def write_dashboard(run: RunExport, path: Path, width: int, height: int, dpi: float = 100) -> Path:
-    """The dashboard of a run as one PNG of width x height px."""
-    host = dashboard_widget(run)
-    try:
-        # laid out at least DASHBOARD_LAYOUT (same aspect), then drawn scaled down: small images stay unclipped
-        shrink = max(1.0, DASHBOARD_LAYOUT[0] / width, DASHBOARD_LAYOUT[1] / height)
-        image = render_widget(host, round(width * shrink), round(height * shrink), 1 / shrink)
-        image = image.copy(0, 0, width, height) if (image.width(), image.height()) != (width, height) else image
-        dots = round(dpi / INCH_M)
-        image.setDotsPerMeterX(dots)
-        image.setDotsPerMeterY(dots)
-        if not image.save(str(path), "PNG"):
-            raise OSError(f"Qt could not write the image {path}")
-    finally:
-        host.close()
-        host.deleteLater()
-    return path
-
-
-def _write_rows(path: Path, header: list[str], rows) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
-def _cell(v: float) -> str:
-    return "" if v is None or not np.isfinite(v) else repr(float(v))
-
-
-def write_csv(run: RunExport, view: str, out: Path) -> list[Path]:
-    """A view's data as CSV in ``out``: loss.csv, histograms.csv, boundary.csv or landscape(_trajectory).csv."""
-    if view == "loss":
-        from visualizer.core.runs.folder import metrics_csv
-
-        path = out / "loss.csv"
-        path.write_text(metrics_csv(run.history, run.dataset.task if run.reader.started is None
-                                    else run.reader.started.task))
-        return [path]
-    if view == "histograms":
-        if not run.snapshot_steps:
-            raise VisualizerError(f"{run.path}: the run recorded no snapshots, so no histograms")
-        snap = run.snapshot_at(run.snapshot_steps[-1])
-        rows = [(layer.name, repr(float(lo)), repr(float(hi)), int(c)) for layer in snap.layers
-                for lo, hi, c in zip(layer.weight_edges[:-1], layer.weight_edges[1:], layer.weight_counts)]
-        return [_write_rows(out / "histograms.csv", ["layer", "bin_left", "bin_right", "count"], rows)]
-    if view == "boundary":
-        if not run.has_boundary:
-            raise VisualizerError("boundary: the run is not a 2-D classification, so it has no decision boundary")
-        g = run.boundary_at(run.snapshot_steps[-1] if run.snapshot_steps else None)
-        names = list(run.dataset.class_names) or [str(k) for k in range(g.probs.shape[2])]
-        rows = ([repr(float(x)), repr(float(y)), *(repr(float(p)) for p in g.probs[i, j])]
-                for i, y in enumerate(g.ys) for j, x in enumerate(g.xs))
-        return [_write_rows(out / "boundary.csv", ["x", "y", *(f"p_{n}" for n in names)], rows)]
-    if view == "landscape":
-        land = run.landscape
-        rows = ((repr(float(a)), repr(float(b)), _cell(land.loss[i, j]))
-                for i, b in enumerate(land.betas) for j, a in enumerate(land.alphas))
-        surface = _write_rows(out / "landscape.csv", ["alpha", "beta", "loss"], rows)
-        traj = ((int(s), repr(float(p[0])), repr(float(p[1])), repr(float(d)))
-                for s, p, d in zip(land.steps, land.points, land.distance))
-        return [surface, _write_rows(out / "landscape_trajectory.csv", ["step", "alpha", "beta", "distance"], traj)]
-    raise VisualizerError(f"{view}: no CSV for this view")

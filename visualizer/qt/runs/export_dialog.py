@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.qt.plots import export_widget
-from visualizer.qt.runs.export import INCH_M, set_png_dpi
+from visualizer.qt.runs.export_files import INCH_M, set_png_dpi
 from visualizer.qt.widgets.controls import button, spin
 
 FORMATS = ("PNG", "SVG", "CSV")

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.core.errors import VisualizerError
-from visualizer.core.runs.file import SUFFIX
 from visualizer.core.runs.library import RunListing, delete_run, list_runs, rename_run
+from visualizer.core.runs.schema import SUFFIX
 
 COLUMNS = ("Name", "Experiment", "Date", "Steps", "Final loss", "Final metric", "Status")
 STATUS = {"unfinished": "incomplete"}

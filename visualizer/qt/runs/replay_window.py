@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from visualizer.core.errors import VisualizerError
-from visualizer.core.runs.file import RunReader
+from visualizer.core.runs.reader import RunReader
 from visualizer.core.runs.replay import HistoryUpTo, ReplayRun
 from visualizer.qt.jobs import FRAME_MS
 from visualizer.qt.plots.figures import METRIC_LABELS
@@ -145,10 +145,8 @@ class ReplayWindow(QMainWindow):
                 file_menu.addAction(item)
 
     def _load_dataset(self):
-        from visualizer.core.data.sets import load_dataset
-
         try:
-            return load_dataset(self.run.experiment.data, self.path.parent)
+            return self.run.reader.dataset()  # a CSV file where the run recorded it
         except (VisualizerError, OSError, ValueError) as exc:
             self.show_message(f"The data set could not be loaded ({exc}); the replay shows no data points.")
             return None

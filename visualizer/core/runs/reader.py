@@ -1,0 +1,320 @@
+"""Reading a run file: its steps, snapshots and end (also while another process writes it), and what the run is
+made of: its data set, its network with the final weights, and the path its weights took (the trajectory).
+
+``open_run`` opens a run given the run file or the folder holding it: every command that takes a run goes through it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from visualizer.core import experiment as experiment_file
+from visualizer.core.errors import VisualizerError
+from visualizer.core.runs.schema import (
+    FORMAT_VERSION,
+    RUN_FILE,
+    SQLITE_HEADER,
+    STEP_COLUMNS,
+    SUFFIX,
+    array,
+    started_from_json,
+)
+from visualizer.core.training.events import BoundaryGrid, LayerHistogram, RunEnded, Snapshot, StepEvent
+from visualizer.core.training.history import History
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """The path the weights took: the snapshot steps (T,) and the flattened parameters at each (T, P), in
+    ``model.parameters()`` order."""
+
+    steps: np.ndarray
+    params: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def _run_number(path: Path) -> int:
+    """1 for run.sqlite, N for run-N.sqlite (the order `visualizer run` numbers them in), 0 otherwise."""
+    stem = path.stem
+    if stem == "run":
+        return 1
+    tail = stem[4:] if stem.startswith("run-") else ""
+    return int(tail) if tail.isdigit() else 0
+
+
+def run_file_of(path: str | Path) -> Path:
+    """The run file given as itself, or as the folder holding it (its newest ``run*.sqlite``: `visualizer run`
+    adds run-2.sqlite when rerun into the folder). A clear message names both options otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        found = [p for p in path.glob(f"run*{SUFFIX}") if p.is_file()]
+        if found:
+            return max(found, key=lambda p: (p.stat().st_mtime, _run_number(p), p.name))
+        others = sorted(p.name for p in path.glob(f"*{SUFFIX}") if p.is_file() and not p.name.startswith("."))
+        hint = f" (it holds {len(others)} other run file(s), e.g. {others[0]}: give one of them)" if others else ""
+        raise VisualizerError(f"{path} has no {RUN_FILE}{hint}: give a run file (.sqlite) or the folder holding "
+                              "one (what `visualizer run` writes)")
+    if not path.exists():
+        raise VisualizerError(f"{path}: no such run folder or run file")
+    return path
+
+
+def open_run(path: str | Path) -> RunReader:
+    """A RunReader on the run given as its run file or the folder holding it (see ``run_file_of``)."""
+    return RunReader(run_file_of(path))
+
+
+class RunReader:
+    """Reads a run file, also one that another process is still writing: ``refresh()`` loads what was added.
+
+    ``history()`` is one History that grows with each refresh; ``snapshot_at(t)`` is the snapshot the live run
+    showed at step t (the last one taken at or before t). ``dataset()``, ``model()`` and ``trajectory()`` rebuild
+    what the run trained on, what it ended with and the path it took.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._check_header()
+        try:
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                       check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
+        try:
+            self._read_meta()
+            self._history = History()
+            self._snap_steps: list[int] = []
+            self._snap_ids: list[int] = []
+            self.ended: RunEnded | None = None
+            self.refresh()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _check_header(self) -> None:
+        try:
+            with open(self.path, "rb") as fh:
+                header = fh.read(100)
+        except FileNotFoundError:
+            raise VisualizerError(f"{self.path}: no such run file") from None
+        except IsADirectoryError:
+            raise VisualizerError(f"{self.path} is a folder, not a run file") from None
+        except OSError as exc:
+            raise VisualizerError(f"{self.path}: cannot read the run file ({exc.strerror})") from None
+        if not header.startswith(SQLITE_HEADER) or len(header) < 100:
+            raise VisualizerError(f"{self.path} is not a run file (it is not an SQLite database)")
+        # the header's page count is valid when its change counter matches (bytes 24 and 92); a shorter file is cut
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = int.from_bytes(header[28:32], "big")
+        wal = Path(f"{self.path}-wal")
+        if (header[24:28] == header[92:96] and not (wal.exists() and wal.stat().st_size)
+                and self.path.stat().st_size < pages * page_size):
+            raise VisualizerError(f"{self.path} is not a readable run file (it is truncated: "
+                                  f"{self.path.stat().st_size} of {pages * page_size} bytes)")
+
+    def _damaged(self, exc: Exception) -> VisualizerError:
+        return VisualizerError(f"{self.path} is not a readable run file (it is damaged or truncated: {exc})")
+
+    def _query(self, sql: str, args=()) -> list:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from None
+
+    def _read_meta(self) -> None:
+        try:
+            rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise VisualizerError(f"{self.path} is an SQLite file but not a run file (no meta table)") from None
+            raise self._damaged(exc) from None
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise VisualizerError(f"{self.path} is not a run file (it is not an SQLite database)") from None
+            raise self._damaged(exc) from None
+        meta = dict(rows)
+        try:
+            version = int(meta["format_version"])
+        except (KeyError, ValueError):
+            raise VisualizerError(f"{self.path} is an SQLite file but not a run file (no format version)") from None
+        if version > FORMAT_VERSION:
+            raise VisualizerError(f"{self.path} was written by a newer version (format {version}; "
+                                  f"this program reads up to {FORMAT_VERSION})")
+        self.meta = meta
+        self.format_version = version
+        self.app_version = meta.get("app_version", "")
+        self.created = meta.get("created", "")
+        self.experiment = experiment_file.loads(meta.get("experiment", ""), source=f"{self.path} (experiment)")
+        self.started = started_from_json(meta["started"]) if "started" in meta else None
+
+    # -- following a run ----------------------------------------------------------------------------
+    def refresh(self) -> int:
+        """Load the steps, snapshots and end committed since the last refresh; returns how many steps came."""
+        if self.started is None:
+            row = self._query("SELECT value FROM meta WHERE key = 'started'")
+            self.started = started_from_json(row[0][0]) if row else None
+        last = int(self._history.steps[-1]) if len(self._history) else -1
+        rows = self._query(f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE step > ? ORDER BY step", (last,))
+        self._history.extend(StepEvent(*row) for row in rows)
+        last_id = self._snap_ids[-1] if self._snap_ids else 0
+        for sid, step in self._query("SELECT id, step FROM snapshots WHERE id > ? ORDER BY id", (last_id,)):
+            self._snap_ids.append(sid)
+            self._snap_steps.append(step)
+        if self.ended is None:
+            row = self._query("SELECT step, reason, message, wall_s FROM ended")
+            self.ended = RunEnded(*row[0]) if row else None
+        return len(rows)
+
+    def history(self) -> History:
+        return self._history
+
+    def snapshot_steps(self) -> list[int]:
+        """The steps at which snapshots were taken, in order (a step can repeat: pause, then stop)."""
+        return list(self._snap_steps)
+
+    def snapshot_at(self, step: int) -> Snapshot | None:
+        """The last snapshot taken at or before ``step``; None before the first one."""
+        i = bisect.bisect_right(self._snap_steps, step)
+        return self._load_snapshot(self._snap_ids[i - 1]) if i else None
+
+    def snapshots(self, start: int = 0) -> list[Snapshot]:
+        """Every snapshot from the ``start``-th on, in order (a replay loads them once: they are small)."""
+        return [self._load_snapshot(sid) for sid in self._snap_ids[start:]]
+
+    def _load_snapshot(self, sid: int) -> Snapshot:
+        (row,) = self._query("SELECT step, epoch, params, boundary_xs, boundary_ys, boundary_probs, curve_x, curve_y,"
+                             " confusion FROM snapshots WHERE id = ?", (sid,))
+        step, epoch, params, bx, by, bp, cx, cy, confusion = row
+        hist = self._query("SELECT name, weight_edges, weight_counts, grad_edges, grad_counts FROM histograms"
+                           " WHERE snapshot = ? ORDER BY layer", (sid,))
+        try:
+            layers = tuple(LayerHistogram(name, *(array(b) for b in blobs)) for name, *blobs in hist)
+            boundary = BoundaryGrid(array(bx), array(by), array(bp)) if bp is not None else None
+            curve = (array(cx), array(cy)) if cx is not None else None
+            return Snapshot(step, epoch, layers, array(params), boundary, curve, array(confusion))
+        except ValueError as exc:
+            raise self._damaged(exc) from None
+
+    def weights(self) -> dict[str, torch.Tensor] | None:
+        """The final weights, or None when the run did not store them."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load
+
+        row = self._query("SELECT safetensors FROM weights")
+        if not row:
+            return None
+        try:
+            return load(row[0][0])
+        except (SafetensorError, ValueError) as exc:
+            raise self._damaged(exc) from None
+
+    # -- what the run is made of -------------------------------------------------------------------------
+    def dataset(self, base_dir: str | Path | None = None):
+        """The data set the run trained on, split and standardised as it was. A CSV file is read where it was
+        recorded (an absolute path); an older run file's relative path is taken from ``base_dir`` (default: the
+        run file's folder). A CSV file that is not there is a VisualizerError saying where it was looked for."""
+        from visualizer.core.data.csv_file import resolve_path
+        from visualizer.core.data.sets import load_dataset
+
+        spec = self.experiment.data
+        base = Path(base_dir) if base_dir is not None else self.path.parent
+        if spec.name == "csv" and spec.path.strip():
+            csv = resolve_path(spec.path.strip(), base)
+            if not csv.is_file():
+                where = (f"the CSV file {csv}" if Path(spec.path.strip()).expanduser().is_absolute() else
+                         f"the CSV file '{spec.path}' (a relative path, recorded by an older version, looked for "
+                         f"beside the run file: {csv})")
+                raise VisualizerError(f"{self.path}: the run's data, {where}, is not found; put the file back "
+                                      "there to see the run with its data")
+        return load_dataset(spec, base)
+
+    def model(self, dataset=None) -> torch.nn.Module:
+        """The run's network with its final weights (the stored ones, else the last snapshot's), on the CPU, in
+        evaluation mode; ``dataset`` (default: ``dataset()``) sizes its input and output layers."""
+        from visualizer.core.model.losses import LOSSES
+        from visualizer.core.model.nets import build_model
+
+        ds = self.dataset() if dataset is None else dataset
+        exp = experiment_file.resolve(self.experiment, ds)
+        model = build_model(exp.model, ds.n_features, LOSSES[exp.train.loss].output_size(ds.task, ds.n_classes))
+        weights = self.weights()
+        if weights is not None:
+            try:
+                model.load_state_dict(weights, strict=True)
+            except RuntimeError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise VisualizerError(f"{self.path}: the stored weights do not fit the network of its experiment "
+                                      f"({first.rstrip(':')})") from None
+        elif self._snap_ids:
+            flat = self._params(self._snap_ids[-1])
+            n = sum(p.numel() for p in model.parameters())
+            if flat.size != n:
+                raise VisualizerError(f"{self.path}: the last snapshot has {flat.size} parameters; the network of "
+                                      f"its experiment has {n}")
+            with torch.no_grad():
+                torch.nn.utils.vector_to_parameters(torch.as_tensor(flat, dtype=torch.float32), model.parameters())
+        else:
+            raise VisualizerError(f"{self.path}: the run holds neither weights nor snapshots")
+        return model.eval()
+
+    def trajectory(self, n: int | None = None) -> Trajectory:
+        """The snapshots' steps and flattened parameters, one per step (the last snapshot of a step that repeats),
+        evenly thinned to at most ``n`` (the first and the last always kept); empty when none was recorded."""
+        last_of_step: dict[int, int] = {}
+        for sid, step in zip(self._snap_ids, self._snap_steps):
+            last_of_step[step] = sid
+        steps = sorted(last_of_step)
+        if n is not None and len(steps) > n:
+            keep = np.unique(np.linspace(0, len(steps) - 1, max(n, 1)).round().astype(int))
+            steps = [steps[i] for i in keep]
+        params = [self._params(last_of_step[s]) for s in steps]
+        flat = np.stack(params).astype(np.float32) if params else np.zeros((0, 0), np.float32)
+        return Trajectory(np.asarray(steps, np.int64), flat)
+
+    def _params(self, sid: int) -> np.ndarray:
+        (row,) = self._query("SELECT params FROM snapshots WHERE id = ?", (sid,))
+        try:
+            return np.asarray(array(row[0])).reshape(-1)
+        except ValueError as exc:
+            raise self._damaged(exc) from None
+
+    def summary(self) -> dict:
+        """What the run library lists: title, date, status, steps and the final metrics."""
+        h = self._history
+
+        def last(values: np.ndarray) -> float | None:
+            ok = values[~np.isnan(values)]
+            return float(ok[-1]) if len(ok) else None
+
+        return {
+            "path": str(self.path),
+            "title": self.experiment.title or self.path.stem,
+            "created": self.created,
+            "data": self.experiment.data.name,
+            "optimizer": self.experiment.train.optimizer,
+            "message": self.ended.message if self.ended else "",
+            "status": self.ended.reason if self.ended else "unfinished",
+            "steps": int(h.steps[-1]) if len(h) else 0,
+            "total_steps": self.started.total_steps if self.started else None,
+            "metric": self.started.metric if self.started else None,
+            "final": {"train_loss": last(h.eval_train_loss), "val_loss": last(h.val_loss),
+                      "train_metric": last(h.train_metric), "val_metric": last(h.val_metric)},
+        }
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> RunReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
