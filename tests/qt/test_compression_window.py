@@ -378,6 +378,7 @@ def test_a_run_without_weights_shows_a_message(qtbot, run_dir, tmp_path):
     for path, expected in ((folder, "has no model.safetensors"), (tmp_path / "missing", "no such run folder")):
         w = CompressionWindow(path)
         qtbot.addWidget(w)
+        qtbot.waitUntil(lambda w=w: not w.loading, timeout=20000)
         assert w.run is None and expected in w.status.text() and not w.tabs.isEnabled()
         w.close()
 
@@ -388,6 +389,7 @@ def test_opens_on_the_run_file_as_on_its_folder(qtbot, window, run_dir):
     w = CompressionWindow(run_dir / "run.sqlite")
     qtbot.addWidget(w)
     try:
+        qtbot.waitUntil(lambda: not w.loading, timeout=20000)
         assert w.run is not None and w.tabs.isEnabled() and w.run.path == run_dir / "run.sqlite"
         assert window.run.path == run_dir / "run.sqlite"  # the folder opens its run file
         state, other = w.run.model.state_dict(), window.run.model.state_dict()

@@ -227,6 +227,7 @@ def test_compress_needs_a_finished_run_and_then_opens_on_it(window, qtbot):
     window.acts.compress.trigger()
     compression = window.compression
     assert compression is not None and compression.isVisible()
+    qtbot.waitUntil(lambda: not compression.loading, timeout=20000)  # loaded on the job runner
     # it opens on the run itself: the recorded run file, with the weights the run ended with; no folder is written
     assert compression.run.path == window.recorded
     with RunReader(window.recorded) as run:

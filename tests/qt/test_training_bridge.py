@@ -53,9 +53,11 @@ def bridge(qtbot):
 
 def test_a_run_arrives_in_frames_and_ends_after_its_run_file_is_written(bridge, qtbot, tmp_path):
     session = TrainingSession(SMALL, snapshot_every_steps=5, snapshot_interval_s=0.0)
+    session.control.pause()  # frames keep coming while nothing arrives (how fast the run goes is not the test)
     assert bridge.start(session, record_to=tmp_path)
+    qtbot.waitUntil(lambda: len(bridge.frames) >= 3, timeout=30000)
     with qtbot.waitSignal(bridge.ended, timeout=30000):
-        pass
+        session.control.resume()
     assert not bridge.running and not training_threads()
     steps = [e.step for f in bridge.frames for e in f.steps]
     assert steps == list(range(16))  # every step, once, in order

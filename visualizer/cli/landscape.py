@@ -11,7 +11,8 @@ import io
 import sys
 from pathlib import Path
 
-DIRECTIONS = ("random", "pca", "hessian")
+from visualizer.core.landscape.planes import DIRECTIONS
+
 LANDSCAPE_FILE = "landscape.npz"
 LANDSCAPE3D_FILE = "landscape3d.png"
 MIN_RESOLUTION, MAX_RESOLUTION = 5, 301
@@ -34,17 +35,18 @@ def add_parser(sub) -> None:
                    help="an experiment file (.toml or .json) to train, or RUN: a run file (.sqlite) or the folder "
                         "holding it (what `visualizer run` or `visualizer landscape` writes)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    kinds = "; ".join(f"{info.name}: {info.description}" for info in DIRECTIONS.values())
     p.add_argument("--directions", default="random", metavar="|".join(DIRECTIONS),
-                   help="random: filter-normalised gaussian directions (Li et al. 2018; biases zeroed); pca: the "
-                        "top two principal axes of the trajectory (needs one); hessian: the two Hessian "
-                        "eigenvectors of largest |eigenvalue| (default random)")
+                   help=f"the plane's two directions (default random). {kinds}")
     p.add_argument("--resolution", type=int, default=51, help=f"grid points per axis, {MIN_RESOLUTION} to "
                                                                f"{MAX_RESOLUTION} (default 51)")
     p.add_argument("--span", type=float, default=None,
-                   help="the grid covers [-S, S] on both axes (default: 1 for random directions; for pca and "
-                        "hessian, whose axes are unit vectors, 1.25 times the trajectory's largest coordinate, "
-                        "or 1 without a trajectory)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random directions (default 0)")
+                   help="the grid covers [-S, S] around the weights on both axes (default: for directions made "
+                        "from the path or unit vectors, the path's extent with a margin; for random directions, "
+                        "±1, widened to hold the path)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random and Hessian directions (default 0)")
+    p.add_argument("--weights", default="0,1", metavar="I,J",
+                   help="the two flat weight indices of the 'weights' directions (default 0,1)")
     p.add_argument("--include-bias-bn", action="store_true",
                    help="random directions: give biases and batch-norm parameters a component (±|θ|) instead of "
                         "zero")
@@ -59,20 +61,15 @@ def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
     why not). Returns the list of files written."""
     import numpy as np
 
+    from visualizer.core.landscape.planes import Plane
     from visualizer.qt.plots import LandscapePlot, ensure_app, export_widget
+    from visualizer.qt.plots.landscape_plot import log_colours
 
     with np.load(npz_path, allow_pickle=False) as data:
         arrays = {key: np.asarray(data[key]) for key in data.files}
     alphas, betas, loss = arrays["alphas"], arrays["betas"], arrays["loss"]
-    labels = ("α (direction 1)", "β (direction 2)")
-    if "explained_variance" in arrays and arrays["explained_variance"].size >= 2:
-        ev = arrays["explained_variance"].ravel()
-        labels = (f"α (PC 1, {100 * ev[0]:.1f}% of variance)", f"β (PC 2, {100 * ev[1]:.1f}% of variance)")
-    elif "eigenvalues" in arrays and arrays["eigenvalues"].size >= 2:
-        eig = arrays["eigenvalues"].ravel()
-        labels = (f"α (Hessian eigenvector 1, λ = {eig[0]:.3g})", f"β (Hessian eigenvector 2, λ = {eig[1]:.3g})")
-    finite = loss[np.isfinite(loss) & (loss > 0)]
-    log_scale = bool(finite.size and finite.max() > 100 * finite.min())  # spans more than two decades
+    labels = Plane.from_arrays(arrays).axis_titles()
+    log_scale = log_colours(loss)
     ensure_app()
     plot = LandscapePlot(theme="light")
     try:
@@ -145,10 +142,13 @@ def _png_bytes(image) -> bytes:
     return bytes(data.data())
 
 
-def check_options(directions: str, resolution: int, span: float | None) -> None:
-    """Refuse options out of range with a VisualizerError naming the option."""
+def check_options(directions: str, resolution: int, span: float | None, weights: str = "0,1") -> tuple[int, int]:
+    """Refuse options out of range with a VisualizerError naming the option; returns the two weight indices."""
     from visualizer.core.errors import VisualizerError, choices
 
+    parts = weights.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise VisualizerError(f"--weights: {weights!r} is not two weight indices such as 0,1")
     if directions not in DIRECTIONS:
         raise VisualizerError(f"--directions: {directions!r} is not known; allowed: {choices(DIRECTIONS)}")
     if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
@@ -156,6 +156,7 @@ def check_options(directions: str, resolution: int, span: float | None) -> None:
                               f"{MAX_RESOLUTION}")
     if span is not None and not span > 0:  # also refuses NaN
         raise VisualizerError(f"--span: {span:g} is out of range; allowed: above 0")
+    return int(parts[0]), int(parts[1])
 
 
 def _train(path: Path, out: Path, quiet: bool) -> Path:
@@ -186,12 +187,10 @@ def _save_npz(path: Path, **arrays) -> Path:
 
 
 def cmd_landscape(args: argparse.Namespace) -> int:
-    check_options(args.directions, args.resolution, args.span)
-    import numpy as np
-    import torch
-
+    weights = check_options(args.directions, args.resolution, args.span, args.weights)
     from visualizer.core.errors import VisualizerError
-    from visualizer.core.landscape import directions as landscape
+    from visualizer.core.landscape.planes import PlaneInputs, make_plane, plane_grid
+    from visualizer.core.landscape.surface import loss_surface
     from visualizer.core.model.nets import flat_parameters
     from visualizer.core.runs.loaded import load_run
 
@@ -205,42 +204,25 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     dataset, model, loss = run.dataset, run.model, run.loss_info
     recorded = run.trajectory()
     trajectory = recorded.params if len(recorded) else None
-    if args.directions == "pca" and trajectory is None:
-        raise VisualizerError(f"--directions pca: {source} recorded no trajectory (no snapshots of the weights); "
-                              "use random or hessian, or give the experiment file to `visualizer landscape` so "
-                              "that it trains and records one")
-    X = torch.as_tensor(dataset.X_train, dtype=torch.float32)
-    y = torch.as_tensor(dataset.y_train, dtype=torch.long if dataset.task == "classification" else torch.float32)
+    info = DIRECTIONS[args.directions]
+    if info.needs_path and trajectory is None:
+        raise VisualizerError(f"--directions {info.name}: {source} recorded no trajectory (no snapshots of the "
+                              "weights); choose directions that need no path, or give the experiment file to "
+                              "`visualizer landscape` so that it trains and records one")
+    X, y = run.tensors("training")
     center = flat_parameters(model).numpy()
-    extra: dict[str, np.ndarray] = {}
-    if args.directions == "random":
-        d1, d2 = landscape.random_plane(model, args.seed, include_bias_bn=args.include_bias_bn)
-    elif args.directions == "pca":
-        d1, d2, ratio = landscape.pca_directions(trajectory)
-        extra["explained_variance"] = ratio
-    else:
-        d1, d2, eig = landscape.hessian_directions(model, loss, X, y, seed=args.seed)
-        extra["eigenvalues"] = eig
-    if trajectory is not None:
-        ta, tb, dist = landscape.project(trajectory, center, d1, d2)
-        traj2 = np.stack([ta, tb], axis=1).astype(np.float64)
-    else:
-        traj2, dist = np.zeros((0, 2)), np.zeros(0)
-    span = args.span
-    if span is None:
-        reach = float(np.max(np.abs(traj2))) if len(traj2) and args.directions != "random" else 0.0
-        span = 1.25 * reach if reach > 0 else 1.0
-    grid = np.linspace(-span, span, args.resolution)
-    surface = landscape.loss_surface(model, loss, X, y, center, d1, d2, grid, grid, metric=True)
-    if surface.accuracy is not None:
-        extra["accuracy"] = surface.accuracy
+    plane = make_plane(info.name, PlaneInputs(model, center, trajectory, loss, X, y, args.seed,
+                                              args.include_bias_bn, weights))
+    traj2, dist = plane.points(trajectory if trajectory is not None else [])
+    alphas, betas = plane_grid(plane, traj2, args.span, args.resolution)
+    surface = loss_surface(model, loss, X, y, center, plane.d1, plane.d2, alphas, betas, metric=True)
+    extra = {} if surface.accuracy is None else {"accuracy": surface.accuracy}
     path = _save_npz(args.out / LANDSCAPE_FILE, alphas=surface.alphas, betas=surface.betas, loss=surface.loss,
-                     trajectory=traj2, distance=dist, center=center, d1=d1, d2=d2,
-                     X=dataset.X_train, y=dataset.y_train, **extra)
+                     trajectory=traj2, distance=dist, X=dataset.X_train, y=dataset.y_train, **plane.arrays(),
+                     **extra)
     if not args.no_plots:
         write_landscape_plots(args.out, path)
-    what = {"random": "filter-normalised random directions", "pca": "the trajectory's PCA plane",
-            "hessian": "the top Hessian eigenvectors"}[args.directions]
     print(f"loss {surface.loss.min():.4g} to {surface.loss.max():.4g} on a {args.resolution} x {args.resolution} "
-          f"grid of ±{span:.3g} along {what}; {path}", file=sys.stderr)
+          f"grid, α {alphas[0]:.3g} to {alphas[-1]:.3g}, β {betas[0]:.3g} to {betas[-1]:.3g}, along "
+          f"{info.label}; {path}", file=sys.stderr)
     return 0

@@ -108,8 +108,8 @@ class ToolWindows:
             return None
         window = self._replace("compression", CompressionWindow(self.recorded, theme=self.theme))
         window.prune_tab.pruned_weights.connect(self._show_pruned_weights)
-        if prune is not None and window.run is not None:
-            window.prune_tab.request(*prune)
+        if prune is not None:
+            window.when_loaded(lambda: window.prune_tab.request(*prune))
         return window
 
     def _show_pruned_weights(self, label: str, flat) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
@@ -15,7 +15,10 @@ from visualizer.qt.compression.quantize_tab import QuantizeTab
 from visualizer.qt.compression.sensitivity_tab import SensitivityTab
 from visualizer.qt.compression.widgets import fmt_bytes, note
 from visualizer.qt.evaluation.views import ERROR_STYLE
+from visualizer.qt.jobs import JobRunner
 from visualizer.qt.plots.figures import METRIC_LABELS
+
+LOADER_THREAD = "compression-loader"
 
 TAB_TIPS = (
     "Zero the smallest (or random) weights, or whole neurons; see what it costs, fine-tune, shrink",
@@ -28,7 +31,10 @@ TAB_TIPS = (
 class CompressionWindow(QMainWindow):
     """Compression of one trained run, opened on the run itself: its run file (the window's recorded run) or the
     folder holding it. The loaded model is never modified; every preview, sweep and training works on a copy, on a
-    thread named "compression-worker"."""
+    thread named "compression-worker". The run is loaded and measured on the job runner too: ``loaded`` is emitted
+    when it is there (``run`` is None until then, and stays None when it cannot be loaded)."""
+
+    loaded = Signal()
 
     def __init__(self, run: str | Path, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,16 +69,34 @@ class CompressionWindow(QMainWindow):
         self.resize(1500, 960)
         for keys, slot in (("Escape", self.cancel), ("Ctrl+W", self.close)):
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
-        self._load()
+        self._after_load: list = []
+        self.loader = JobRunner(self, LOADER_THREAD)
+        self.loader.batch.connect(self._on_loaded)
+        self.loader.ended.connect(self._on_load_ended)
+        self.tabs.setEnabled(False)
+        self.header.setText(f"Loading the run {self.run_path}…")
+        self.loader.start("loading the run", lambda put, control: put(load_and_measure(self.run_path)))
 
     # --- public -----------------------------------------------------------------------------------
     def all_tabs(self) -> tuple:
         return (self.prune_tab, self.sensitivity_tab, self.quantize_tab, self.distill_tab)
 
     @property
+    def loading(self) -> bool:
+        """The run is still being loaded and measured."""
+        return self.loader.running
+
+    @property
     def busy(self) -> bool:
-        """Whether any tab has a job running."""
-        return any(tab.busy for tab in self.all_tabs())
+        """Whether the run is loading or any tab has a job running."""
+        return self.loading or any(tab.busy for tab in self.all_tabs())
+
+    def when_loaded(self, action) -> None:
+        """Call ``action()`` once the run is loaded (now, if it is); never if it cannot be."""
+        if self.run is not None:
+            action()
+        elif self.loading:
+            self._after_load.append(action)
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.status.setText(f"⚠ {text}" if error else text)
@@ -95,6 +119,7 @@ class CompressionWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join every worker (closing the window does it too)."""
+        self.loader.shutdown()
         for tab in self.all_tabs():
             tab.shutdown()
 
@@ -103,20 +128,20 @@ class CompressionWindow(QMainWindow):
         super().closeEvent(event)
 
     # --- internals ----------------------------------------------------------------------------------
-    def _load(self) -> None:
-        """Load the run and measure it (synchronous for now: one function, to move onto the job runner)."""
-        from visualizer.core.errors import VisualizerError
-        from visualizer.core.runs.loaded import load_run
-
-        try:
-            self.run = load_run(self.run_path)
-            self.baseline = measure_baseline(self.run)
-        except (VisualizerError, OSError) as exc:
-            self.header.setText(f"Run: {self.run_path}")
-            self.show_message(f"The run could not be loaded: {exc}", error=True)
-            self.tabs.setEnabled(False)
-            return
+    def _on_loaded(self, items: list) -> None:
+        self.run, self.baseline = items[-1]
+        self.tabs.setEnabled(True)
         self._show_run()
+        self.loaded.emit()
+        actions, self._after_load = self._after_load, []
+        for action in actions:
+            action()
+
+    def _on_load_ended(self, ended) -> None:
+        if ended.reason == "failed":
+            self.header.setText(f"Run: {self.run_path}")
+            self.show_message(f"The run could not be loaded: {ended.message}", error=True)
+            self._after_load = []
 
     def _show_run(self) -> None:
         run, b = self.run, self.baseline
@@ -139,3 +164,11 @@ class CompressionWindow(QMainWindow):
     def _on_tab_changed(self, index: int) -> None:
         text, error = self._messages.get(index, ("", False))
         self.show_message(text, error)
+
+
+def load_and_measure(path: Path):
+    """The run at ``path`` (a run file or its folder) and its baseline measurements: the loader job's one record."""
+    from visualizer.core.runs.loaded import load_run
+
+    run = load_run(path)
+    return run, measure_baseline(run)
