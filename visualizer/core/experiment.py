@@ -11,6 +11,8 @@ import tomli_w
 
 from visualizer.core.errors import ExperimentError, VisualizerError, choices
 from visualizer.core.files import atomic_write_bytes, atomic_write_text, read_text_bounded  # noqa: F401
+from visualizer.core.model.hyperparams import HyperParam
+from visualizer.core.model.schedules import SCHEDULE_FIELDS, SCHEDULES
 
 
 @dataclass(frozen=True)
@@ -39,18 +41,24 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """Optimizer, loss, schedule and the length of training."""
+    """Optimizer, loss, schedule and the length of training.
+
+    The hyper-parameters (``lr``, ``momentum``, ``weight_decay`` and the ``hyper`` pairs) hold only the values the
+    experiment chose: None, or a key left out of ``hyper``, means the chosen optimizer's registry default, so that
+    a file without ``lr`` trains Adam at Adam's default and AdamW with its weight decay. ``hyper_values`` resolves
+    them; saving writes only the chosen ones.
+    """
 
     optimizer: str = "adam"
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 0.0
+    lr: float | None = None
+    momentum: float | None = None
+    weight_decay: float | None = None
     batch_size: int = 32
     epochs: int = 100
     loss: str = "auto"
     schedule: str = "constant"
-    step_size: int = 0
-    gamma: float = 0.1
+    step_size: int = int(SCHEDULE_FIELDS["step_size"].default)
+    gamma: float = SCHEDULE_FIELDS["gamma"].default
     device: str = "auto"
     seed: int = 0
     eval_every: int = 0
@@ -70,7 +78,8 @@ class Experiment:
 MAX_FILE_BYTES = 1024 * 1024
 SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec}
 TOP_LEVEL = ("title", "description")
-SCHEDULE_NAMES = ("constant", "step", "cosine")
+#: hyper-parameters with a TrainSpec field of their own; the others live in TrainSpec.hyper
+CORE_HYPER = ("lr", "momentum", "weight_decay")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -98,6 +107,16 @@ def _want_float(key: str, value, lo: float, hi: float, *, lo_open: bool = False)
     if value != value or low_bad or value > hi:
         bound = f"above {lo:g}" if lo_open else f"from {lo:g}"
         raise ExperimentError(key, f"{value:g} is out of range; allowed: {bound} to {hi:g}")
+    return value
+
+
+def _want_setting(key: str, value, hp: HyperParam) -> float:
+    """A number for a declared setting (a schedule's field): an integer or a real inside its range."""
+    if hp.integer:
+        return _want_int(key, value, int(hp.minimum), int(hp.maximum))
+    value = _want_float(key, value, hp.minimum, hp.maximum, lo_open=not hp.min_inclusive)
+    if not hp.allows(value):
+        raise ExperimentError(key, f"{value:g} is out of range; allowed: {hp.range_text()}")
     return value
 
 
@@ -188,11 +207,14 @@ def _parse_train(t: dict) -> TrainSpec:
     limits = {hp.name: hp for info in OPTIMIZERS.values() for hp in info.hyperparams}
     limits.update({hp.name: hp for hp in OPTIMIZERS[optimizer].hyperparams})  # the chosen one's ranges win
 
-    def hyper(name: str, default: float) -> float:
-        hp, value = limits[name], t.get(name, default)
+    def hyper(name: str) -> float | None:
+        """The value the file sets, checked against the chosen optimizer's range; None when it sets none."""
+        if name not in t:
+            return None
+        hp, value = limits[name], t[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ExperimentError(f"train.{name}", f"{value!r} is {_type_name(value)}; expected a number")
-        if name in t and not hp.allows(float(value)):
+        if not hp.allows(float(value)):
             raise ExperimentError(f"train.{name}", f"{value:g} is out of range for {OPTIMIZERS[optimizer].label}; "
                                   f"allowed: {hp.range_text()}")
         return float(value)
@@ -202,19 +224,17 @@ def _parse_train(t: dict) -> TrainSpec:
         loss = _want_name("train.loss", loss, list(LOSSES))
     return TrainSpec(
         optimizer=optimizer,
-        lr=hyper("lr", d.lr),
-        momentum=hyper("momentum", d.momentum),
-        weight_decay=hyper("weight_decay", d.weight_decay),
+        **{name: hyper(name) for name in CORE_HYPER},
         batch_size=_want_int("train.batch_size", t.get("batch_size", d.batch_size), 0, 1_000_000),
         epochs=_want_int("train.epochs", t.get("epochs", d.epochs), 1, 1_000_000),
         loss=loss,
-        schedule=_want_name("train.schedule", t.get("schedule", d.schedule), SCHEDULE_NAMES),
-        step_size=_want_int("train.step_size", t.get("step_size", d.step_size), 0, 1_000_000),
-        gamma=_want_float("train.gamma", t.get("gamma", d.gamma), 0.0, 1.0, lo_open=True),
+        schedule=_want_name("train.schedule", t.get("schedule", d.schedule), list(SCHEDULES)),
+        **{name: _want_setting(f"train.{name}", t.get(name, getattr(d, name)), hp)
+           for name, hp in SCHEDULE_FIELDS.items()},
         device=_want_name("train.device", t.get("device", d.device), list(DEVICES)),
         seed=_want_int("train.seed", t.get("seed", d.seed), 0, 2**31 - 1),
         eval_every=_want_int("train.eval_every", t.get("eval_every", d.eval_every), 0, 1_000_000),
-        hyper=tuple((k, hyper(k, 0.0)) for k in extra if k in t),
+        hyper=tuple((k, hyper(k)) for k in extra if k in t),
     )
 
 
@@ -238,7 +258,7 @@ def to_dict(exp: Experiment) -> dict:
     model = {"hidden": list(exp.model.hidden), "dropout": exp.model.dropout, "batch_norm": exp.model.batch_norm}
     acts = exp.model.activation
     model["activation"] = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "tanh"
-    train = {k: v for k, v in asdict(exp.train).items() if k != "hyper"}
+    train = {k: v for k, v in asdict(exp.train).items() if k != "hyper" and v is not None}
     train.update(dict(exp.train.hyper))
     out: dict = {}
     if exp.title:
@@ -293,3 +313,18 @@ def resolve(exp: Experiment, dataset) -> Experiment:
         raise ExperimentError("train.loss", f"'{loss}' does not fit the {what} data set '{exp.data.name}'; "
                               f"allowed: {choices(losses_for(dataset.task, dataset.n_classes))}")
     return replace(exp, train=replace(exp.train, loss=loss))
+
+
+def chosen_hyper(train: TrainSpec) -> dict[str, float]:
+    """The hyper-parameter values the experiment sets itself, by name (none of the registry's defaults)."""
+    values = dict(train.hyper)
+    values.update({name: getattr(train, name) for name in CORE_HYPER if getattr(train, name) is not None})
+    return values
+
+
+def hyper_values(train: TrainSpec) -> dict[str, float]:
+    """Every hyper-parameter the chosen optimizer reads: the experiment's values over the optimizer's registry
+    defaults. The one resolution of a TrainSpec's hyper-parameters: training, panels and races all call it."""
+    from visualizer.core.model.optimizers import with_defaults
+
+    return with_defaults(train.optimizer, chosen_hyper(train))

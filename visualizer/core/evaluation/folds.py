@@ -12,6 +12,7 @@ from sklearn import model_selection as ms
 
 from visualizer.core import experiment as experiment_file
 from visualizer.core.data.sets import RawData, dataset_from_split, raw_arrays
+from visualizer.core.data.tensors import as_targets
 from visualizer.core.errors import VisualizerError, choices
 from visualizer.core.model import predict
 from visualizer.core.training.events import RunEnded, Snapshot, StepEvent
@@ -174,7 +175,7 @@ def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunCon
         total = steps_per_epoch * fold_exp.train.epochs
         session = TrainingSession(fold_exp, base_dir, control=control, dataset=ds,
                                   snapshot_every_steps=max(1, total // 40), snapshot_interval_s=0.0,
-                                  boundary_resolution=boundary_resolution if ds.n_features == 2 else 0)
+                                  boundary_resolution=boundary_resolution if _draws_boundary(ds) else 0)
         history, boundaries, ended = History(), [], None
         for event in session.run():
             if isinstance(event, StepEvent):
@@ -192,10 +193,15 @@ def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunCon
         yield _result(i, tr, va, ds, session, history, boundaries, ended)
 
 
+def _draws_boundary(ds) -> bool:
+    """Whether the data set's predictions are drawn as a decision boundary (the one picture a fold keeps)."""
+    return predict.prediction_view(ds.task, ds.n_features) is predict.PREDICTION_VIEWS["boundary"]
+
+
 def _result(i, tr, va, ds, session, history: History, boundaries, ended) -> FoldResult:
     X, y = ds.X_val, ds.y_val
     out = predict.outputs(session.model, X)
-    loss = float(session.loss(out, predict.as_targets(y, ds.task, out.device), ds.task))
+    loss = float(session.loss(out, as_targets(y, ds.task, out.device), ds.task))
     if ds.task == "classification":
         y_pred = session.loss.predict_classes(out).cpu().numpy()
         confusion = predict.confusion_matrix(y, y_pred, ds.n_classes)

@@ -106,28 +106,25 @@ class LandscapeEvaluator:
     def __init__(self, experiment, dataset) -> None:
         import torch
 
+        from visualizer.core.data.tensors import dataset_tensors
         from visualizer.core.model.losses import LOSSES
-        from visualizer.core.model.nets import build_model
+        from visualizer.core.model.nets import build_model_for
         from visualizer.core.training.device import resolve_device
 
         self.device, _ = resolve_device(experiment.train.device)
         self.loss = LOSSES[experiment.train.loss]
-        n_out = self.loss.output_size(dataset.task, dataset.n_classes)
         with torch.device("meta"):
-            model = build_model(experiment.model, dataset.n_features, n_out)
+            model = build_model_for(experiment.model, dataset, self.loss)
         self.model = model.to_empty(device=self.device).eval()
         for m in self.model.modules():  # snapshots carry no running statistics: normalise with the whole set's
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.track_running_stats = False
                 m.running_mean = m.running_var = m.num_batches_tracked = None
-        ydtype = torch.long if dataset.task == "classification" else torch.float32
-        dev = self.device
         self.task = dataset.task
-        self.data = {"train": (torch.as_tensor(dataset.X_train, dtype=torch.float32, device=dev),
-                               torch.as_tensor(dataset.y_train, dtype=ydtype, device=dev))}
+        t = dataset_tensors(dataset, self.device)
+        self.data = {"train": (t.X_train, t.y_train)}
         if len(dataset.X_val):
-            self.data["val"] = (torch.as_tensor(dataset.X_val, dtype=torch.float32, device=dev),
-                                torch.as_tensor(dataset.y_val, dtype=ydtype, device=dev))
+            self.data["val"] = (t.X_val, t.y_val)
 
     def xy(self, split: str):
         return self.data.get(split, self.data["train"])

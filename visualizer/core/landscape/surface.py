@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from visualizer.core.errors import VisualizerError
@@ -70,20 +69,11 @@ def _check(model: nn.Module, center, d1, d2) -> tuple[torch.Tensor, torch.Tensor
 
 
 def _batched_scores(out: torch.Tensor, y: torch.Tensor, loss_info, task: str, metric: bool):
-    """Loss (G,) and accuracy (G,) or None of a batch of outputs (G, N, K)."""
-    if loss_info.name == "cross_entropy":
-        lse = torch.logsumexp(out, dim=2)
-        picked = out.gather(2, y.view(1, -1, 1).expand(out.shape[0], -1, 1)).squeeze(2)
-        loss = (lse - picked).mean(dim=1)
-    elif loss_info.name == "log_loss":
-        z = out[:, :, 0]
-        loss = F.binary_cross_entropy_with_logits(z, y.to(z.dtype).expand_as(z), reduction="none").mean(dim=1)
-    else:  # the registry's own function, grid point by grid point: cheap next to the forward pass
-        loss = torch.stack([loss_info(o, y, task) for o in out])
+    """Loss (G,) and accuracy (G,) or None of a batch of outputs (G, N, K), in the loss's own grid form."""
+    loss = loss_info.grid_loss(out, y, task)
     acc = None
     if metric and task == "classification":
-        pred = (out[:, :, 0] > 0).long() if loss_info.name == "log_loss" else out.argmax(dim=2)
-        acc = (pred == y).float().mean(dim=1)
+        acc = (loss_info.predict_classes(out) == y).float().mean(dim=1)
     return loss, acc
 
 

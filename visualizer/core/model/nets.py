@@ -72,6 +72,16 @@ def build_model(model_spec, n_in: int, n_out: int) -> MLP:
                dropout=model_spec.dropout, batch_norm=model_spec.batch_norm)
 
 
+def output_size(loss, dataset) -> int:
+    """Width of the network's last layer for a loss (a LossInfo) on a data set: the loss's own rule."""
+    return loss.output_size(dataset.task, dataset.n_classes)
+
+
+def build_model_for(model_spec, dataset, loss) -> MLP:
+    """Build the MLP of a ModelSpec for a data set and loss: one input per feature, the loss's output size."""
+    return build_model(model_spec, dataset.n_features, output_size(loss, dataset))
+
+
 def parameter_count(model: nn.Module) -> int:
     """Number of trainable scalars."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

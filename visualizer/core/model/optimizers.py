@@ -7,7 +7,6 @@ parameters' device and dtype at build time.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,35 +14,7 @@ from typing import Any
 import torch
 
 from visualizer.core.errors import ExperimentError, choices
-
-
-@dataclass(frozen=True)
-class HyperParam:
-    """One hyper-parameter: its key in the experiment's [train] table, GUI label, default and allowed range."""
-
-    name: str
-    label: str
-    default: float
-    minimum: float
-    maximum: float
-    log_scale: bool
-    tooltip: str
-    min_inclusive: bool = True  # False: value must be > minimum (lr > 0, eps > 0)
-    max_inclusive: bool = True  # False: value must be < maximum (betas < 1)
-
-    def allows(self, value: float) -> bool:
-        """Whether ``value`` is finite and inside the range, honouring the inclusive flags."""
-        if not math.isfinite(value):
-            return False
-        above = value >= self.minimum if self.min_inclusive else value > self.minimum
-        below = value <= self.maximum if self.max_inclusive else value < self.maximum
-        return above and below
-
-    def range_text(self) -> str:
-        """The allowed range in interval notation, e.g. ``(0, 10]``, for messages and tooltips."""
-        left = "[" if self.min_inclusive else "("
-        right = "]" if self.max_inclusive else ")"
-        return f"{left}{self.minimum:g}, {self.maximum:g}{right}"
+from visualizer.core.model.hyperparams import HyperParam
 
 
 @dataclass(frozen=True)
@@ -267,6 +238,14 @@ def optimizer_info(name: str) -> OptimizerInfo:
     except KeyError:
         raise ExperimentError(
             "train.optimizer", f"unknown optimizer '{name}'; choose {choices(OPTIMIZERS)}") from None
+
+
+def with_defaults(name: str, given: Mapping[str, float]) -> dict[str, float]:
+    """Every hyper-parameter optimizer ``name`` reads: the given values over its registry defaults (not checked).
+
+    The one place a value nobody chose gets its default: training, the panels, the race and the playground ask it.
+    """
+    return {hp.name: given.get(hp.name, hp.default) for hp in optimizer_info(name).hyperparams}
 
 
 def resolve_hyperparams(name: str, values: Mapping[str, float]) -> dict[str, float]:

@@ -1,15 +1,29 @@
-"""What a trained network predicts, in the forms the views draw: boundary grids, fitted curves, confusion."""
+"""What a trained network predicts, in the forms the views draw: boundary grids, fitted curves, confusion.
+
+``PREDICTION_VIEWS`` is the registry of those pictures: which task each fits and how it is computed from a model
+and a data set; ``prediction_view(task, n_features)`` picks a data set's picture for the session, the windows and
+the exports alike. Importing this module does not import torch (the window asks for its view before its first
+paint); the functions that compute import it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
-import torch
 
 from visualizer.core.training.events import BoundaryGrid
+
+if TYPE_CHECKING:
+    import torch
 
 
 def r2_score(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Coefficient of determination 1 − SS_res / SS_tot (as sklearn.metrics.r2_score)."""
+    import torch
+
     ss_res = torch.sum((target - pred) ** 2)
     ss_tot = torch.sum((target - target.mean()) ** 2)
     if float(ss_tot) == 0.0:
@@ -29,27 +43,26 @@ def _device_of(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-@torch.no_grad()
 def decision_grid(model: torch.nn.Module, loss, dataset, resolution: int = 100) -> BoundaryGrid:
     """Class probabilities of a 2-input model on a resolution x resolution grid around the data."""
     lo, hi = feature_bounds(dataset)
     xs = np.linspace(lo[0], hi[0], resolution)
     ys = np.linspace(lo[1], hi[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
-    pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=_device_of(model))
-    was_training = model.training
-    model.eval()
-    probs = loss.probabilities(model(pts)).cpu().numpy()
-    model.train(was_training)
+    probs = loss.probabilities(outputs(model, np.stack([gx.ravel(), gy.ravel()], 1))).cpu().numpy()
     return BoundaryGrid(xs, ys, probs.reshape(resolution, resolution, -1))
 
 
-@torch.no_grad()
 def outputs(model: torch.nn.Module, X: np.ndarray) -> torch.Tensor:
-    """Raw outputs of the model in evaluation mode for a numpy batch."""
+    """Raw outputs of the model in evaluation mode for a numpy batch (no gradients)."""
+    import torch
+
+    from visualizer.core.data.tensors import as_inputs
+
     was_training = model.training
     model.eval()
-    out = model(torch.as_tensor(X, dtype=torch.float32, device=_device_of(model)))
+    with torch.no_grad():
+        out = model(as_inputs(X, _device_of(model)))
     model.train(was_training)
     return out
 
@@ -69,7 +82,62 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, n_classes: int) ->
     return counts
 
 
-def as_targets(y: np.ndarray, task: str, device) -> torch.Tensor:
-    """Targets as the losses take them: class indices (int64) or values (float32)."""
-    dtype = torch.long if task == "classification" else torch.float32
-    return torch.as_tensor(y, dtype=dtype, device=device)
+def evaluation_set(dataset) -> tuple[np.ndarray, np.ndarray, str]:
+    """The set a confusion matrix counts: the validation set, or the training set when none is held out."""
+    if len(dataset.X_val):
+        return dataset.X_val, dataset.y_val, "validation"
+    return dataset.X_train, dataset.y_train, "training"
+
+
+def predicted_confusion(model: torch.nn.Module, loss, dataset) -> np.ndarray:
+    """The confusion matrix of the model's predicted classes on the evaluation set (see ``evaluation_set``)."""
+    X, y, _name = evaluation_set(dataset)
+    pred = loss.predict_classes(outputs(model, X)).cpu().numpy()
+    return confusion_matrix(y, pred, dataset.n_classes)
+
+
+# --- the registry of prediction views --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PredictionView:
+    """A picture of what the network predicts. ``name`` is also the Snapshot field that carries it; ``fits`` says
+    for which (task, number of features) it is drawn, ``fits_text`` the same in words; ``compute(model, loss,
+    dataset, resolution)`` makes it."""
+
+    name: str
+    label: str
+    description: str
+    fits_text: str
+    fits: Callable[[str, int], bool]
+    compute: Callable[[torch.nn.Module, Any, Any, int], Any]
+
+
+PREDICTION_VIEWS: dict[str, PredictionView] = {view.name: view for view in (
+    PredictionView("boundary", "Decision boundary",
+                   "Class probabilities over the plane of the two features, with the data points.",
+                   "2-D classification sets",
+                   lambda task, n_features: task == "classification" and n_features == 2,
+                   lambda model, loss, dataset, resolution: decision_grid(model, loss, dataset, resolution)),
+    PredictionView("curve", "Fitted curve", "The network's ŷ along the one feature, over the data points.",
+                   "1-D regression sets",
+                   lambda task, n_features: task == "regression" and n_features == 1,
+                   lambda model, loss, dataset, resolution: fitted_curve(model, dataset)),
+    PredictionView("confusion", "Confusion matrix",
+                   "True class by predicted class on the validation set (the training set if none is held out).",
+                   "other classification sets",
+                   lambda task, n_features: task == "classification",
+                   lambda model, loss, dataset, resolution: predicted_confusion(model, loss, dataset)),
+)}
+
+
+def prediction_views_text() -> str:
+    """One sentence saying which picture each kind of data set gets (for a view that has none to show)."""
+    parts = [f"the {view.label.lower()} of {view.fits_text}" for view in PREDICTION_VIEWS.values()]
+    return "The prediction view shows " + ", ".join(parts[:-1]) + f" and {parts[-1]}."
+
+
+def prediction_view(task: str, n_features: int) -> PredictionView | None:
+    """The picture a data set's predictions get: the first registered view that fits, or None (regression on
+    more than one feature has none)."""
+    return next((view for view in PREDICTION_VIEWS.values() if view.fits(task, n_features)), None)

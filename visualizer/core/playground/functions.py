@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from visualizer.core.errors import ExperimentError, choices
-from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer
+from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, with_defaults
 from visualizer.core.resources import resources_dir
 
 MAX_RACERS = 6
@@ -157,8 +157,7 @@ class Racer:
 
     def values(self) -> dict[str, float]:
         """Every hyper-parameter this optimizer reads: the given ones over the registry's defaults."""
-        info = OPTIMIZERS[self.optimizer]
-        return {hp.name: float(self.hyperparams.get(hp.name, hp.default)) for hp in info.hyperparams}
+        return {name: float(value) for name, value in with_defaults(self.optimizer, self.hyperparams).items()}
 
     @property
     def label(self) -> str:

@@ -19,19 +19,18 @@ import torch
 
 from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.errors import VisualizerError
-from visualizer.core.experiment import Experiment, resolve
+from visualizer.core.experiment import CORE_HYPER, Experiment, resolve
 from visualizer.core.landscape.planes import PlaneInputs, make_plane, plane_grid
 from visualizer.core.landscape.surface import LossSurface, loss_surface
 from visualizer.core.model.losses import LOSSES
-from visualizer.core.model.nets import build_model, flat_parameters
-from visualizer.core.model.optimizers import OPTIMIZERS, optimizer_info, resolve_hyperparams
+from visualizer.core.model.nets import build_model, flat_parameters, output_size
+from visualizer.core.model.optimizers import OPTIMIZERS, optimizer_info, resolve_hyperparams, with_defaults
 from visualizer.core.training.events import RunEnded, Snapshot, StepEvent
 
 MAX_ENTRIES = 6
 #: snapshots per path when ``snapshot_every_steps`` is not given
 TARGET_SNAPSHOTS = 150
 #: the surface's span reaches this fraction of the paths' extent beyond them on every side
-_CORE = ("lr", "momentum", "weight_decay")
 
 
 @dataclass(frozen=True)
@@ -45,9 +44,7 @@ class RaceEntry:
 
     def resolved(self) -> dict[str, float]:
         """Every hyper-parameter the optimizer reads, checked against its range (ExperimentError otherwise)."""
-        values = {hp.name: hp.default for hp in optimizer_info(self.optimizer).hyperparams}
-        values.update(self.hyper)
-        return resolve_hyperparams(self.optimizer, values)
+        return resolve_hyperparams(self.optimizer, with_defaults(self.optimizer, self.hyper))
 
     def title(self) -> str:
         if self.label:
@@ -135,13 +132,13 @@ def check_entries(entries: Sequence[RaceEntry]) -> None:
 
 
 def entry_experiment(experiment: Experiment, entry: RaceEntry) -> Experiment:
-    """The experiment with the entry's optimizer and hyper-parameters; everything else (schedule, batch size,
-    epochs, seed) unchanged, so that every entry draws the same batches."""
+    """The experiment with the entry's optimizer and all its hyper-parameters (the entry's over the registry's
+    defaults); everything else (schedule, batch size, epochs, seed) unchanged, so that every entry draws the same
+    batches."""
     values = entry.resolved()
-    tr = experiment.train
-    core = {k: values.get(k, getattr(tr, k)) for k in _CORE}
-    extra = tuple(sorted((k, v) for k, v in values.items() if k not in _CORE))
-    return replace(experiment, train=replace(tr, optimizer=entry.optimizer, hyper=extra, **core))
+    core = {k: values.get(k) for k in CORE_HYPER}  # None where the optimizer reads no such value
+    extra = tuple(sorted((k, v) for k, v in values.items() if k not in CORE_HYPER))
+    return replace(experiment, train=replace(experiment.train, optimizer=entry.optimizer, hyper=extra, **core))
 
 
 def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir: Path | None = None,
@@ -160,7 +157,7 @@ def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir:
     experiment = resolve(experiment, ds)
     loss_info = LOSSES[experiment.train.loss]
     torch.manual_seed(experiment.train.seed)
-    initial = build_model(experiment.model, ds.n_features, loss_info.output_size(ds.task, ds.n_classes))
+    initial = build_model(experiment.model, ds.n_features, output_size(loss_info, ds))
     theta0 = flat_parameters(initial).detach().cpu().numpy().astype(np.float32)
     runs: list[RaceRun] = []
     models: list[torch.nn.Module] = []

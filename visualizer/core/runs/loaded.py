@@ -15,10 +15,11 @@ import torch
 
 from visualizer.core import experiment as experiment_file
 from visualizer.core.data.sets import Dataset, load_dataset
+from visualizer.core.data.tensors import as_inputs, as_targets
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import Experiment
 from visualizer.core.model.losses import LOSSES, LossInfo
-from visualizer.core.model.nets import MLP, build_model
+from visualizer.core.model.nets import MLP, build_model_for, output_size
 from visualizer.core.model.weights import load_weights
 from visualizer.core.runs.reader import RunReader, Trajectory, open_run
 from visualizer.core.runs.schema import RUN_FILE, SUFFIX
@@ -68,11 +69,10 @@ class LoadedRun:
     def tensors(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         ds = self.dataset
         X, y = (ds.X_val, ds.y_val) if which == "validation" else (ds.X_train, ds.y_train)
-        ydtype = torch.long if ds.task == "classification" else torch.float32
-        return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=ydtype)
+        return as_inputs(X), as_targets(y, ds.task)
 
     def n_outputs(self) -> int:
-        return self.loss_info.output_size(self.dataset.task, self.dataset.n_classes)
+        return output_size(self.loss_info, self.dataset)
 
     def trajectory(self, n: int | None = None) -> Trajectory:
         """The recorded path of the weights (see RunReader.trajectory); an older run folder's trajectory.npz;
@@ -116,7 +116,7 @@ def _load_folder(run_dir: Path, base_dir: str | Path | None) -> LoadedRun:
     dataset = load_dataset(exp.data, Path(base_dir) if base_dir is not None else run_dir)
     exp = experiment_file.resolve(exp, dataset)
     loss = LOSSES[exp.train.loss]
-    model = build_model(exp.model, dataset.n_features, loss.output_size(dataset.task, dataset.n_classes))
+    model = build_model_for(exp.model, dataset, loss)
     weights = load_weights(weights_path)
     try:
         model.load_state_dict(weights, strict=True)

@@ -241,11 +241,11 @@ class RunReader:
         """The run's network with its final weights (the stored ones, else the last snapshot's), on the CPU, in
         evaluation mode; ``dataset`` (default: ``dataset()``) sizes its input and output layers."""
         from visualizer.core.model.losses import LOSSES
-        from visualizer.core.model.nets import build_model
+        from visualizer.core.model.nets import build_model_for
 
         ds = self.dataset() if dataset is None else dataset
         exp = experiment_file.resolve(self.experiment, ds)
-        model = build_model(exp.model, ds.n_features, LOSSES[exp.train.loss].output_size(ds.task, ds.n_classes))
+        model = build_model_for(exp.model, ds, LOSSES[exp.train.loss])
         weights = self.weights()
         if weights is not None:
             try:

@@ -8,13 +8,13 @@ import time
 import torch
 
 from visualizer.core.data.sets import load_dataset
-from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec
+from visualizer.core.experiment import DataSpec, Experiment, ModelSpec, TrainSpec, hyper_values
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import build_model
 from visualizer.core.model.optimizers import make_optimizer
 from visualizer.core.training.events import Snapshot, StepEvent
 from visualizer.core.training.history import History
-from visualizer.core.training.session import TrainingSession, hyper_values
+from visualizer.core.training.session import TrainingSession
 
 
 def digits_experiment(epochs: int = 8) -> Experiment:

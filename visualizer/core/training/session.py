@@ -12,10 +12,11 @@ import numpy as np
 import torch
 
 from visualizer.core.data.sets import Dataset, load_dataset
-from visualizer.core.experiment import Experiment
+from visualizer.core.data.tensors import dataset_tensors
+from visualizer.core.experiment import Experiment, hyper_values
 from visualizer.core.model import predict
 from visualizer.core.model.losses import LOSSES
-from visualizer.core.model.nets import MLP, build_model, flat_parameters, parameter_count
+from visualizer.core.model.nets import MLP, build_model_for, flat_parameters, parameter_count
 from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_learning_rate
 from visualizer.core.model.schedules import SCHEDULES, default_step_size
 from visualizer.core.training.device import resolve_device
@@ -118,8 +119,8 @@ class TrainingSession:
 
     Snapshots come at step 0, then when both ``snapshot_every_steps`` steps and ``snapshot_interval_s`` seconds
     have passed since the last one, and at the end. ``boundary_resolution`` > 0 adds to each snapshot what the
-    model predicts, in the form the task is drawn: the decision boundary of a 2-D classification set on a grid of
-    that resolution, the fitted curve of a 1-D regression, or the validation confusion matrix otherwise.
+    model predicts, in the picture ``predict.prediction_view`` gives the task (a decision boundary on a grid of that
+    resolution, a fitted curve or a confusion matrix).
     ``model`` trains a network given instead of building one (a pruned copy keeps its masks: fine-tuning);
     ``batch_loss(out, y_batch, index)`` replaces the experiment's loss on the training batches (distillation).
     ``snapshot_target`` replaces both rates: about that many snapshots, evenly spaced in steps (a run file's).
@@ -153,25 +154,20 @@ class TrainingSession:
         ds = self.dataset
         self.device, device_message = resolve_device(tr.device)
         self.loss = LOSSES[tr.loss]
-        n_out = self.loss.output_size(ds.task, ds.n_classes)
         torch.manual_seed(tr.seed)
         if self.model is None:
-            self.model = build_model(exp.model, ds.n_features, n_out)
+            self.model = build_model_for(exp.model, ds, self.loss)
         self.model = self.model.to(self.device)
-        self.optimizer = make_optimizer(tr.optimizer, self.model.parameters(), hyper_values(tr))
-        dev = self.device
-        ydtype = torch.long if ds.task == "classification" else torch.float32
-        self._X = torch.as_tensor(ds.X_train, dtype=torch.float32, device=dev)
-        self._y = torch.as_tensor(ds.y_train, dtype=ydtype, device=dev)
-        self._Xv = torch.as_tensor(ds.X_val, dtype=torch.float32, device=dev)
-        self._yv = torch.as_tensor(ds.y_val, dtype=ydtype, device=dev)
+        hypers = hyper_values(tr)
+        self.optimizer = make_optimizer(tr.optimizer, self.model.parameters(), hypers)
+        self._X, self._y, self._Xv, self._yv = dataset_tensors(ds, self.device)
         n = len(ds.X_train)
         full = OPTIMIZERS[tr.optimizer].full_batch or tr.batch_size == 0 or tr.batch_size >= n
         self.batch_size = n if full else tr.batch_size
         self.steps_per_epoch = math.ceil(n / self.batch_size)
         self.total_steps = self.steps_per_epoch * tr.epochs
         self.eval_every = tr.eval_every or self.steps_per_epoch
-        self.base_lr = tr.lr
+        self.base_lr = hypers["lr"]
         self._schedule = SCHEDULES[tr.schedule].factor
         self._step_size = tr.step_size or default_step_size(tr.epochs)
         self._layers = self.model.linear_layers()
@@ -226,16 +222,12 @@ class TrainingSession:
         params = flat_parameters(self.model).cpu().numpy().copy()
         if not self.boundary_resolution:
             return Snapshot(step, epoch, tuple(layers), params)
-        ds, boundary, curve, confusion = self.dataset, None, None, None
-        if ds.task == "classification" and ds.n_features == 2:
-            boundary = predict.decision_grid(self.model, self.loss, ds, self.boundary_resolution)
-        elif ds.task == "regression" and ds.n_features == 1:
-            curve = predict.fitted_curve(self.model, ds)
-        elif ds.task == "classification":
-            X, y = (ds.X_val, ds.y_val) if len(ds.X_val) else (ds.X_train, ds.y_train)
-            pred = self.loss.predict_classes(predict.outputs(self.model, X)).cpu().numpy()
-            confusion = predict.confusion_matrix(y, pred, ds.n_classes)
-        return Snapshot(step, epoch, tuple(layers), params, boundary, curve, confusion)
+        ds = self.dataset
+        view = predict.prediction_view(ds.task, ds.n_features)
+        if view is None:
+            return Snapshot(step, epoch, tuple(layers), params)
+        picture = view.compute(self.model, self.loss, ds, self.boundary_resolution)
+        return Snapshot(step, epoch, tuple(layers), params, **{view.name: picture})
 
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | RunEnded]:
@@ -327,10 +319,3 @@ class TrainingSession:
         if last_snap_step != step:
             yield self._snapshot(step, self.experiment.train.epochs)
         yield RunEnded(step, "completed", f"Finished {step} steps.", time.perf_counter() - t0)
-
-
-def hyper_values(train_spec) -> dict[str, float]:
-    """The hyper-parameter values an optimizer reads, by name, from a TrainSpec."""
-    values = dict(train_spec.hyper)
-    values.update(lr=train_spec.lr, momentum=train_spec.momentum, weight_decay=train_spec.weight_decay)
-    return values

@@ -7,10 +7,11 @@ from dataclasses import fields, replace
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from visualizer.core.experiment import TrainSpec
+from visualizer.core.experiment import TrainSpec, chosen_hyper, hyper_values
+from visualizer.core.model.hyperparams import HyperParam
 from visualizer.core.model.losses import LOSSES, default_loss, losses_for
-from visualizer.core.model.optimizers import OPTIMIZERS, HyperParam
-from visualizer.core.model.schedules import SCHEDULES
+from visualizer.core.model.optimizers import OPTIMIZERS, OptimizerInfo
+from visualizer.core.model.schedules import SCHEDULE_FIELDS, SCHEDULES, users_of
 from visualizer.core.training.device import available_devices
 from visualizer.qt.panels._forms import (
     PANEL_WIDTH,
@@ -28,9 +29,8 @@ from visualizer.qt.panels._forms import (
 )
 
 MAX_SEED = 2**31 - 1
-MAX_COUNT = 1_000_000  # epochs, batch size, step size and eval_every, as the experiment file allows
+MAX_COUNT = 1_000_000  # epochs, batch size and eval_every, as the experiment file allows
 SPEC_FIELDS = {f.name for f in fields(TrainSpec)}  # hyper-parameters with their own TrainSpec field (lr, ...)
-SCHEDULE_FIELDS = {"step": ("step_size", "gamma")}  # ScheduleInfo does not say which fields a schedule reads
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple MPS"}
 DEVICE_TIPS = {"auto": "Auto: CUDA if present, then Apple MPS, else the CPU.", "cpu": "The processor.",
                "cuda": "The NVIDIA GPU (CUDA).", "mps": "The Apple-silicon GPU (Metal Performance Shaders)."}
@@ -43,8 +43,23 @@ def spin_name(hyper_name: str) -> str:
     return head + "".join(part.capitalize() for part in rest) + "Spin"
 
 
+def setting_spin(field: HyperParam) -> QWidget:
+    """A spin box for a declared setting (a schedule's field): whole numbers or reals, range from the registry."""
+    if field.integer:
+        spin = int_spin(spin_name(field.name), int(field.minimum), int(field.maximum))
+        if field.zero_text:
+            spin.setSpecialValueText(field.zero_text)
+        return spin
+    spin = FloatSpin()
+    spin.setObjectName(spin_name(field.name))
+    configure_hyper_spin(spin, field)
+    return spin
+
+
 class TrainPanel(QWidget):
-    """Edits the experiment's TrainSpec; the hyper-parameter rows come from the optimizer registry."""
+    """Edits the experiment's TrainSpec; the hyper-parameter rows come from the optimizer registry, the schedule's
+    fields from the schedule registry. A hyper-parameter the spec leaves unset shows the chosen optimizer's
+    default and stays unset (so switching optimizer shows the new one's default) until the user edits it."""
 
     edited = Signal(object)  # TrainSpec, once per user change
     learning_rate_changed = Signal(float)  # after edited, when the change was the learning rate alone
@@ -73,6 +88,7 @@ class TrainPanel(QWidget):
                     self._hyper[hp.name] = (label, spin)
         self.learningRateSpin = self._hyper["lr"][1]
         self._shown: list[str] = []  # the hyper-parameter rows in the form, and the optimizer they are for
+        self._hyper_tips: dict[str, str] = {}  # each row's tooltip from the registry, before the origin line
         self._rows_for = ""
         self.updateRuleLabel = monospace_label("updateRuleLabel", "")
         form.addRow(self.updateRuleLabel)
@@ -91,15 +107,17 @@ class TrainPanel(QWidget):
         self._batch_label = add_row(form, "Batch size", self.batchSizeSpin, "")
         self.scheduleCombo = combo("scheduleCombo", [(s.label, s.name, s.formula) for s in SCHEDULES.values()])
         add_row(form, "Learning rate", self.scheduleCombo, "")
-        self.stepSizeSpin = int_spin("stepSizeSpin", 0, MAX_COUNT)
-        self.stepSizeSpin.setSpecialValueText("⅓ of the epochs")
-        add_row(form, "Decay every", self.stepSizeSpin,
-                "Step decay: epochs between two decays of the learning rate (0: a third of the epochs).")
-        self.gammaSpin = FloatSpin()
-        self.gammaSpin.setObjectName("gammaSpin")
-        configure_hyper_spin(self.gammaSpin, HyperParam("gamma", "γ", 0.1, 0.0, 1.0, False, "", min_inclusive=False))
-        add_row(form, "Decay factor γ", self.gammaSpin,
-                "Step decay: the learning rate is multiplied by γ at each decay. Allowed: (0, 1].")
+        self.scheduleFormulaLabel = monospace_label("scheduleFormulaLabel",
+                                                    "The learning rate at step t: α base rate, T total steps.")
+        form.addRow(self.scheduleFormulaLabel)
+        #: the schedule fields (SCHEDULE_FIELDS), each with its label and the tooltip it has when in use
+        self.scheduleSpins: dict[str, QWidget] = {}
+        self._schedule_labels: dict[str, QLabel] = {}
+        for field in SCHEDULE_FIELDS.values():
+            spin = setting_spin(field)
+            self._schedule_labels[field.name] = add_row(form, field.label, spin, spin.toolTip() or field.tooltip)
+            spin.valueChanged.connect(lambda v, name=field.name: self._edit(**{name: v}))
+            self.scheduleSpins[field.name] = spin
         self.evalEverySpin = int_spin("evalEverySpin", 0, MAX_COUNT)
         self.evalEverySpin.setSpecialValueText("each epoch")
         add_row(form, "Evaluate every", self.evalEverySpin,
@@ -119,8 +137,6 @@ class TrainPanel(QWidget):
         self.epochsSpin.valueChanged.connect(lambda v: self._edit(epochs=v))
         self.batchSizeSpin.valueChanged.connect(lambda v: self._edit(batch_size=v))
         on_choice(self.scheduleCombo, lambda name: self._edit(schedule=name))
-        self.stepSizeSpin.valueChanged.connect(lambda v: self._edit(step_size=v))
-        self.gammaSpin.valueChanged.connect(lambda v: self._edit(gamma=v))
         self.evalEverySpin.valueChanged.connect(lambda v: self._edit(eval_every=v))
         self.trainSeedSpin.valueChanged.connect(lambda v: self._edit(seed=v))
         on_choice(self.deviceCombo, lambda name: self._edit(device=name))
@@ -150,7 +166,7 @@ class TrainPanel(QWidget):
     # ---------------------------------------------------------------- spec -> controls
     def _controls(self) -> list[QWidget]:
         return [self.optimizerCombo, self.lossCombo, self.epochsSpin, self.batchSizeSpin, self.scheduleCombo,
-                self.stepSizeSpin, self.gammaSpin, self.evalEverySpin, self.trainSeedSpin, self.deviceCombo,
+                *self.scheduleSpins.values(), self.evalEverySpin, self.trainSeedSpin, self.deviceCombo,
                 *(spin for _label, spin in self._hyper.values())]
 
     def _show(self, spec: TrainSpec) -> None:
@@ -161,8 +177,8 @@ class TrainPanel(QWidget):
             self.epochsSpin.setValue(spec.epochs)
             self.batchSizeSpin.setValue(spec.batch_size)
             select_data(self.scheduleCombo, spec.schedule)
-            self.stepSizeSpin.setValue(spec.step_size)
-            self.gammaSpin.setValue(spec.gamma)
+            for name, spin in self.scheduleSpins.items():
+                spin.setValue(getattr(spec, name))
             self.evalEverySpin.setValue(spec.eval_every)
             self.trainSeedSpin.setValue(min(spec.seed, MAX_SEED))
             missing = not select_data(self.deviceCombo, spec.device)
@@ -179,11 +195,7 @@ class TrainPanel(QWidget):
                else "Samples per step; 0 = the whole training set (full batch).")
         self.batchSizeSpin.setToolTip(tip)
         self._batch_label.setToolTip(tip)
-        uses = SCHEDULE_FIELDS.get(spec.schedule, ())
-        self.stepSizeSpin.setEnabled("step_size" in uses)
-        self.gammaSpin.setEnabled("gamma" in uses)
-        schedule = SCHEDULES.get(spec.schedule)
-        self.scheduleCombo.setToolTip(f"Learning-rate schedule: {schedule.formula}" if schedule else "")
+        self._show_schedule(spec.schedule)
         self.deviceCombo.setToolTip(
             f"'{spec.device}' is not available here: the run falls back to the CPU." if missing
             else f"Where the network trains: {DEVICE_TIPS.get(spec.device, spec.device)} "
@@ -196,6 +208,7 @@ class TrainPanel(QWidget):
         if self._shown == [hp.name for hp in params] and self._rows_for == spec.optimizer:
             for hp in params:
                 self._hyper[hp.name][1].setValue(self._value(spec, hp))
+            self._show_origins(spec, info)
             return
         for name in self._shown:  # take the previous optimizer's rows out; their widgets live on
             label, spin = self._hyper[name]
@@ -206,14 +219,45 @@ class TrainPanel(QWidget):
         for offset, hp in enumerate(params):
             label, spin = self._hyper[hp.name]
             configure_hyper_spin(spin, hp)
+            self._hyper_tips[hp.name] = spin.toolTip()
             spin.setValue(self._value(spec, hp))
             label.setText(hp.label)
-            label.setToolTip(spin.toolTip())
             self._form.insertRow(first + offset, label, spin)
             label.show()
             spin.show()
         self._shown = [hp.name for hp in params]
         self._rows_for = spec.optimizer
+        if info:
+            self._show_origins(spec, info)
+
+    def _show_origins(self, spec: TrainSpec, info: OptimizerInfo) -> None:
+        """Say in each hyper-parameter's tooltip whether the experiment sets it or it is the optimizer's default."""
+        chosen = chosen_hyper(spec)
+        for hp in info.hyperparams:
+            origin = ("Set by the experiment." if hp.name in chosen else
+                      f"Not set: {info.label}'s default {hp.default:g}, which follows the optimizer "
+                      "(a saved experiment leaves it out).")
+            label, spin = self._hyper[hp.name]
+            tip = f"{self._hyper_tips.get(hp.name, spin.toolTip())}\n{origin}"
+            spin.setToolTip(tip)
+            label.setToolTip(tip)
+
+    def _show_schedule(self, name: str) -> None:
+        """The schedule's formula; its fields enabled, the others greyed with a tooltip saying who reads them."""
+        schedule = SCHEDULES.get(name)
+        self.scheduleCombo.setToolTip(f"Learning-rate schedule: {schedule.formula}" if schedule
+                                      else f"'{name}' is not known here.")
+        self.scheduleFormulaLabel.setText(schedule.formula if schedule else "")
+        for field_name, spin in self.scheduleSpins.items():
+            used = schedule is not None and schedule.uses(field_name)
+            field = SCHEDULE_FIELDS[field_name]
+            tip = (f"{field.label}: {field.tooltip} Allowed: {field.range_text()}." if used else
+                   f"{schedule.label if schedule else name} does not use this field; "
+                   f"only {' and '.join(users_of(field_name)) or 'no schedule'} reads it.")
+            spin.setEnabled(used)
+            spin.setToolTip(tip)
+            self._schedule_labels[field_name].setEnabled(used)
+            self._schedule_labels[field_name].setToolTip(tip)
 
     def _fill_losses(self) -> None:
         names = losses_for(*self._task) if self._task else list(LOSSES)
@@ -235,9 +279,8 @@ class TrainPanel(QWidget):
 
     @staticmethod
     def _value(spec: TrainSpec, hp: HyperParam) -> float:
-        if hp.name in SPEC_FIELDS:
-            return float(getattr(spec, hp.name))
-        return float(dict(spec.hyper).get(hp.name, hp.default))
+        """The value shown: the spec's own, else the chosen optimizer's registry default."""
+        return float(hyper_values(spec)[hp.name])
 
     @staticmethod
     def _with_value(spec: TrainSpec, name: str, value: float) -> TrainSpec:
@@ -254,8 +297,8 @@ class TrainPanel(QWidget):
             self.edited.emit(spec)
 
     def _on_optimizer(self, name: str) -> None:
-        spec = replace(self._spec, optimizer=name)
-        for hp in OPTIMIZERS[name].hyperparams:  # values the new optimizer refuses fall back to its defaults
+        spec = replace(self._spec, optimizer=name)  # values the spec leaves unset show the new one's defaults
+        for hp in OPTIMIZERS[name].hyperparams:  # values set that the new optimizer refuses become its defaults
             if not hp.allows(self._value(spec, hp)):
                 spec = self._with_value(spec, hp.name, hp.default)
         self._spec = spec
@@ -267,6 +310,8 @@ class TrainPanel(QWidget):
         if spec == self._spec:
             return
         self._spec = spec
+        if spec.optimizer in OPTIMIZERS:
+            self._show_origins(spec, OPTIMIZERS[spec.optimizer])
         self.edited.emit(spec)
         if name == "lr":
             self.learning_rate_changed.emit(value)

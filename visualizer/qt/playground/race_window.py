@@ -94,12 +94,13 @@ class EntryRow:
         return RaceEntry(self.optimizer, {"lr": self.lr.value()})
 
     def _on_optimizer_changed(self) -> None:
+        from visualizer.core.experiment import hyper_values
         from visualizer.core.model.optimizers import OPTIMIZERS
 
         hp = next(h for h in OPTIMIZERS[self.optimizer].hyperparams if h.name == "lr")
         self.lr.setRange(max(hp.minimum, 1e-5), hp.maximum)
         tr = self.experiment.train
-        self.lr.setValue(tr.lr if self.optimizer == tr.optimizer else hp.default)
+        self.lr.setValue(hyper_values(tr)["lr"] if self.optimizer == tr.optimizer else hp.default)
         self.lr.setToolTip(f"{hp.label}: {hp.tooltip} Allowed {hp.range_text()}.")
 
     def _on_toggled(self, on: bool) -> None:

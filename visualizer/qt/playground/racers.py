@@ -71,6 +71,7 @@ class RacerEditor(QFrame):
         column.addWidget(self.status)
         self.spins: dict[str, FloatSpin] = {}
         self._labels: list[QLabel] = []
+        self._chosen: dict[str, float] = {}  # values the preset or the user set; the other fields show defaults
         self.set_color(color)
         self.set_racer(racer)
         self.combo.currentIndexChanged.connect(self._on_optimizer_changed)
@@ -81,6 +82,7 @@ class RacerEditor(QFrame):
 
     def set_racer(self, racer: Racer) -> None:
         """Show ``racer`` (fields the preset leaves out show the registry's defaults); emits nothing."""
+        self._chosen = dict(racer.hyperparams)
         with QSignalBlocker(self.combo):
             self.combo.setCurrentIndex(self.combo.findData(racer.optimizer))
         self._build_fields(racer.values())
@@ -109,7 +111,7 @@ class RacerEditor(QFrame):
             spin.setMinimumWidth(70)  # its size hint counts 16 decimals: let the panel's width decide
             spin.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             spin.setValue(values[hp.name])
-            spin.valueChanged.connect(self._on_value_changed)
+            spin.valueChanged.connect(lambda value, name=hp.name: self._on_value_changed(name, value))
             row, col = divmod(k, 2)
             self.grid.addWidget(label, row, 2 * col)
             self.grid.addWidget(spin, row, 2 * col + 1)
@@ -119,8 +121,13 @@ class RacerEditor(QFrame):
         self.grid.setColumnStretch(3, 1)
 
     def _on_optimizer_changed(self, _index: int) -> None:
-        self._build_fields(Racer(self.combo.currentData()).values())
+        """The new optimizer's fields: the values the preset or the user set, where it reads and allows them, over
+        its registry defaults."""
+        params = {hp.name: hp for hp in OPTIMIZERS[self.combo.currentData()].hyperparams}
+        kept = {k: v for k, v in self._chosen.items() if k in params and params[k].allows(v)}
+        self._build_fields(Racer(self.combo.currentData(), kept).values())
         self.changed.emit()
 
-    def _on_value_changed(self, _value: float) -> None:
+    def _on_value_changed(self, name: str, value: float) -> None:
+        self._chosen[name] = value
         self.changed.emit()

@@ -35,6 +35,33 @@ def show_points(plot: DecisionBoundaryPlot, dataset) -> None:
     plot.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
 
 
+def _boundary_figure(grid, ds, theme: str) -> DecisionBoundaryPlot:
+    plot = DecisionBoundaryPlot(theme=theme)
+    plot.set_grid(grid.xs, grid.ys, grid.probs)
+    show_points(plot, ds)
+    return plot
+
+
+def _curve_figure(curve, ds, theme: str) -> DecisionBoundaryPlot:
+    plot = DecisionBoundaryPlot(theme=theme)
+    plot.set_curve(curve[0], curve[1], ds.X_train, ds.y_train, ds.X_val, ds.y_val)
+    return plot
+
+
+def _confusion_figure(matrix, ds, theme: str) -> ConfusionMatrixPlot:
+    from visualizer.core.model.predict import evaluation_set
+
+    plot = ConfusionMatrixPlot(theme=theme)
+    plot.set_matrix(matrix, list(ds.class_names), title=f"Confusion matrix ({evaluation_set(ds)[2]} set)")
+    return plot
+
+
+#: each prediction view (core.model.predict.PREDICTION_VIEWS) as a figure: file name, size, and how it is drawn
+PREDICTION_FIGURES = {"boundary": ("decision_boundary.png", 800, 700, _boundary_figure),
+                      "curve": ("fit.png", 900, 600, _curve_figure),
+                      "confusion": ("confusion_matrix.png", 800, 700, _confusion_figure)}
+
+
 def write_run_plots(out: Path, history, started, snapshot, session, theme: str = "light") -> list[Path]:
     """Write loss.png, histograms.png and the task's prediction view (decision_boundary.png for 2-D classes,
     fit.png for 1-D regression, confusion_matrix.png for other classification sets) into ``out``."""
@@ -50,29 +77,12 @@ def write_run_plots(out: Path, history, started, snapshot, session, theme: str =
         hist = HistogramPlot(theme=theme)
         hist.set_histograms(histogram_layers(snapshot), "weights")
         written.append(export_widget(hist, out / "histograms.png", 1100, 420 if len(snapshot.layers) <= 3 else 700))
-    ds, model = session.dataset, session.model
-    if ds.task == "classification" and ds.n_features == 2:
-        plot = DecisionBoundaryPlot(theme=theme)
-        grid = predict.decision_grid(model, session.loss, ds, 200)
-        plot.set_grid(grid.xs, grid.ys, grid.probs)
-        show_points(plot, ds)
-        written.append(export_widget(plot, out / "decision_boundary.png", 800, 700))
-    elif ds.task == "regression" and ds.n_features == 1:
-        plot = DecisionBoundaryPlot(theme=theme)
-        x, y = predict.fitted_curve(model, ds)
-        plot.set_curve(x, y, ds.X_train, ds.y_train, ds.X_val, ds.y_val)
-        written.append(export_widget(plot, out / "fit.png", 900, 600))
-    elif ds.task == "classification":
-        X, y = (ds.X_val, ds.y_val) if len(ds.X_val) else (ds.X_train, ds.y_train)
-        pred = session.loss.predict_classes(predict.outputs(model, X)).cpu().numpy()
-        plot = ConfusionMatrixPlot(theme=theme)
-        part = "validation" if len(ds.X_val) else "training"
-        plot.set_matrix(
-            predict.confusion_matrix(y, pred, ds.n_classes),
-            list(ds.class_names),
-            title=f"Confusion matrix ({part} set)",
-        )
-        written.append(export_widget(plot, out / "confusion_matrix.png", 800, 700))
+    ds = session.dataset
+    view = predict.prediction_view(ds.task, ds.n_features)
+    if view is not None:
+        file_name, width, height, draw = PREDICTION_FIGURES[view.name]
+        plot = draw(view.compute(session.model, session.loss, ds, 200), ds, theme)
+        written.append(export_widget(plot, out / file_name, width, height))
     return written
 
 

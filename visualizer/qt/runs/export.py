@@ -110,12 +110,21 @@ class RunExport:
                                                 model.parameters())
 
     @property
+    def prediction_view(self):
+        """The picture the run's task gets (core.model.predict.PREDICTION_VIEWS), or None."""
+        from visualizer.core.model.predict import prediction_view
+
+        started = self.reader.started
+        task, n_features = ((started.task, started.n_features) if started is not None
+                            else (self.dataset.task, self.dataset.n_features))
+        return prediction_view(task, n_features)
+
+    @property
     def has_boundary(self) -> bool:
         """Whether the task is drawn as a decision boundary (2-D classification)."""
-        started = self.reader.started
-        if started is not None:
-            return started.task == "classification" and started.n_features == 2
-        return self.dataset.task == "classification" and self.dataset.n_features == 2
+        from visualizer.core.model.predict import PREDICTION_VIEWS
+
+        return self.prediction_view is PREDICTION_VIEWS["boundary"]
 
     def boundary_at(self, step: int | None = None):
         """The decision boundary at a snapshot step (recorded, or computed from its weights), or at the end."""
@@ -232,24 +241,15 @@ def boundary_widget(run: RunExport, step: int | None = None,
 
 
 def prediction_widget(run: RunExport) -> QWidget:
-    """What the model predicts, as the window draws it: boundary, fitted curve or confusion matrix."""
-    from visualizer.core.model import predict
+    """What the model predicts, as the window draws it: the picture its task gets (boundary, fitted curve or
+    confusion matrix); an empty matrix for a task that gets none."""
+    from visualizer.qt.plots.figures import PREDICTION_FIGURES
 
-    ds, model = run.dataset, run.model
-    if run.has_boundary:
-        return boundary_widget(run)
-    if ds.task == "regression" and ds.n_features == 1:
-        plot = DecisionBoundaryPlot(theme="light")
-        x, y = predict.fitted_curve(model, ds)
-        plot.set_curve(x, y, ds.X_train, ds.y_train, ds.X_val, ds.y_val)
-        return plot
-    X, y = (ds.X_val, ds.y_val) if len(ds.X_val) else (ds.X_train, ds.y_train)
-    matrix = ConfusionMatrixPlot(theme="light")
-    if ds.task == "classification":
-        pred = run.loss_info.predict_classes(predict.outputs(model, X)).cpu().numpy()
-        matrix.set_matrix(predict.confusion_matrix(y, pred, ds.n_classes), list(ds.class_names),
-                          title=f"Confusion matrix ({'validation' if len(ds.X_val) else 'training'} set)")
-    return matrix
+    view = run.prediction_view
+    if view is None:
+        return ConfusionMatrixPlot(theme="light")
+    draw = PREDICTION_FIGURES[view.name][3]
+    return draw(view.compute(run.model, run.loss_info, run.dataset, BOUNDARY_RESOLUTION), run.dataset, "light")
 
 
 def landscape_widget(run: RunExport, upto: int | None = None, plot: LandscapePlot | None = None) -> LandscapePlot:

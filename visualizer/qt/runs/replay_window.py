@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from visualizer.core.errors import VisualizerError
+from visualizer.core.experiment import hyper_values
 from visualizer.core.runs.reader import RunReader
 from visualizer.core.runs.replay import HistoryUpTo, ReplayRun
 from visualizer.qt.jobs import FRAME_MS
@@ -162,8 +163,9 @@ class ReplayWindow(QMainWindow):
         if run.ended is None and self.following:
             status = "being written"
         created = run.reader.created.replace("T", " ")[:16]
+        lr = hyper_values(exp.train)["lr"]  # the optimizer's default when the experiment sets none
         self.header.setText(f"<b>{escape(exp.title or run_label(self.path))}</b> — {escape(exp.data.name)} · "
-                            f"{escape(exp.train.optimizer)} lr {exp.train.lr:g} · {status} · {run.last_step} steps · "
+                            f"{escape(exp.train.optimizer)} lr {lr:g} · {status} · {run.last_step} steps · "
                             f"recorded {created} UTC · {escape(str(self.path))}")
 
     def set_theme(self, name: str) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from visualizer.core.model.predict import evaluation_set, prediction_view, prediction_views_text
 from visualizer.qt.landscape.view import LandscapeView
 from visualizer.qt.plots import (
     ConfusionMatrixPlot,
@@ -70,8 +71,7 @@ class TrainingViews(QWidget):
 
         self.boundary = DecisionBoundaryPlot(theme=theme)
         self.confusion = ConfusionMatrixPlot(theme=theme)
-        self.no_view = QLabel("The prediction view shows the decision boundary of 2-D classification sets, the "
-                              "fitted curve of 1-D regression sets and the confusion matrix of other class sets.")
+        self.no_view = QLabel(prediction_views_text())
         self.no_view.setWordWrap(True)
         self.no_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction = QStackedWidget()
@@ -126,6 +126,11 @@ class TrainingViews(QWidget):
         self.snapshot_views = [self._draw_histograms, self._draw_prediction]
         self._pending: list = []
         self._layer_names: list[str] = []
+        #: how each registered prediction view (predict.PREDICTION_VIEWS) is drawn: before a run, and from a snapshot
+        self._empty_pictures = {"boundary": self._show_points, "curve": self._show_curve_points,
+                                "confusion": self._show_empty_confusion}
+        self._pictures = {"boundary": self._draw_boundary, "curve": self._draw_curve,
+                          "confusion": self._draw_confusion}
 
     # -- set-up ---------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
@@ -146,21 +151,27 @@ class TrainingViews(QWidget):
         self.landscape.set_dataset(dataset)
         if dataset is None:
             return
-        if dataset.n_features == 2 and dataset.task == "classification":
-            self.boundary.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
-            self.prediction.setCurrentWidget(self.boundary)
-        elif dataset.n_features == 1 and dataset.task == "regression":
-            self.boundary.set_curve(dataset.X_train[:0, 0], dataset.y_train[:0], dataset.X_train, dataset.y_train,
-                                    dataset.X_val, dataset.y_val)
-            self.prediction.setCurrentWidget(self.boundary)
-        elif dataset.task == "classification":
-            k = dataset.n_classes
-            self.confusion.set_matrix(np.zeros((k, k), dtype=np.int64), list(dataset.class_names),
-                                      title="Confusion matrix (validation set)")
-            self.prediction.setCurrentWidget(self.confusion)
-        else:
+        view = prediction_view(dataset.task, dataset.n_features)
+        if view is None:
             self.prediction.setCurrentWidget(self.no_view)
+        else:
+            self.prediction.setCurrentWidget(self._empty_pictures[view.name](dataset))
         self._dataset = dataset
+
+    def _show_points(self, dataset) -> QWidget:
+        self.boundary.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+        return self.boundary
+
+    def _show_curve_points(self, dataset) -> QWidget:
+        self.boundary.set_curve(dataset.X_train[:0, 0], dataset.y_train[:0], dataset.X_train, dataset.y_train,
+                                dataset.X_val, dataset.y_val)
+        return self.boundary
+
+    def _show_empty_confusion(self, dataset) -> QWidget:
+        k = dataset.n_classes
+        self.confusion.set_matrix(np.zeros((k, k), dtype=np.int64), list(dataset.class_names),
+                                  title="Confusion matrix (validation set)")
+        return self.confusion
 
     def begin(self, started) -> None:
         """A run started: name the metric and the layers."""
@@ -219,14 +230,23 @@ class TrainingViews(QWidget):
 
     def _draw_prediction(self, snap) -> None:
         ds = getattr(self, "_dataset", None)
-        if snap.boundary is not None:
-            b = snap.boundary
-            self.boundary.set_grid(b.xs, b.ys, b.probs)
-        elif snap.curve is not None and ds is not None:
-            self.boundary.set_curve(snap.curve[0], snap.curve[1], ds.X_train, ds.y_train, ds.X_val, ds.y_val)
-        elif snap.confusion is not None and ds is not None:
-            part = "validation" if len(ds.X_val) else "training"
-            self.confusion.set_matrix(snap.confusion, list(ds.class_names), title=f"Confusion matrix ({part} set)")
+        for name, draw in self._pictures.items():  # the snapshot carries each view in the field of its name
+            picture = getattr(snap, name)
+            if picture is not None:
+                draw(picture, ds)
+                return
+
+    def _draw_boundary(self, grid, ds) -> None:
+        self.boundary.set_grid(grid.xs, grid.ys, grid.probs)
+
+    def _draw_curve(self, curve, ds) -> None:
+        if ds is not None:
+            self.boundary.set_curve(curve[0], curve[1], ds.X_train, ds.y_train, ds.X_val, ds.y_val)
+
+    def _draw_confusion(self, matrix, ds) -> None:
+        if ds is not None:
+            part = evaluation_set(ds)[2]
+            self.confusion.set_matrix(matrix, list(ds.class_names), title=f"Confusion matrix ({part} set)")
 
     def kind(self) -> str:
         return KINDS[self.kind_combo.currentText()]
