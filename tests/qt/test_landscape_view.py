@@ -232,7 +232,8 @@ def test_clear_joins_the_landscape_thread(view, qtbot, run):
 
 
 def test_window_flow_shows_a_live_surface_and_joins_on_close(qtbot):
-    from visualizer.qt.app.main_window import FINISHED, MainWindow
+    from visualizer.core.session_model import FINISHED
+    from visualizer.qt.app.main_window import MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)

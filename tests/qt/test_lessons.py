@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from visualizer.core.session_model import FINISHED
 from visualizer.qt.app.lessons import LESSONS
-from visualizer.qt.app.main_window import FINISHED
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_kfold_lesson_runs_stratified_five_fold_on_iris(window, qtbot):
 def test_diverging_lesson_trains_until_the_loss_is_infinite(window, qtbot):
     lesson_action(window, "diverging_lr").trigger()
     qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
-    assert window._ended.reason == "diverged"
+    assert window.session.ended.reason == "diverged"
     assert "diverged" in window.message_bar.text().lower()
     assert "learning rate" in window.lesson_bar.text() and window.lesson_bar.isVisible()
     window.open_experiment(window.example_path())  # another experiment: the lesson's explanation goes

@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QCheckBox, QComboBox, QDockWidget, QWidget
 
-from visualizer.qt.app.main_window import FINISHED, IDLE, PAUSED, RUNNING, MainWindow
+from visualizer.core.session_model import FINISHED, IDLE, PAUSED, RUNNING
+from visualizer.qt.app.main_window import MainWindow
 
 PRESETS = Path(__file__).parents[2] / "resources" / "experiments"
 

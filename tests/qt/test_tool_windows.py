@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from visualizer.core.landscape.directions import project
-from visualizer.qt.app.main_window import FINISHED
+from visualizer.core.session_model import FINISHED
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_finished_run_is_in_the_library_and_opens_as_a_replay(window, qtbot):
     library.open_selected()
     assert window.replays and window.replays[-1].isVisible()
     replay = window.replays[-1]
-    assert replay.last == window._ended.step and replay.step == replay.last
+    assert replay.last == window.session.ended.step and replay.step == replay.last
     # "Open to compare" overlays on the replay shown
     library.select(recorded)
     library.compare_selected()

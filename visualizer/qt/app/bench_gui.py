@@ -54,7 +54,8 @@ def window_run(exp, timer_ms: int = 5) -> dict:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     from visualizer.core import experiment as experiment_file
-    from visualizer.qt.app.main_window import FINISHED, MainWindow
+    from visualizer.core.session_model import FINISHED
+    from visualizer.qt.app.main_window import MainWindow
     from visualizer.qt.app.start import create_app
 
     app = create_app()

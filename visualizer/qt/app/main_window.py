@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections import deque
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal
@@ -19,21 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.core.resources import resources_dir
-from visualizer.core.training.history import History
+from visualizer.core.session_model import IDLE, SessionModel
 from visualizer.qt.app.actions import SPEEDS, build_actions, shortcut_rows
 from visualizer.qt.app.lessons import LessonBar
 from visualizer.qt.app.presentation import Presentation
 from visualizer.qt.app.settings import last_session_path, open_settings, set_aside
 from visualizer.qt.app.theme import apply_theme
 from visualizer.qt.app.window_files import ExperimentFiles
+from visualizer.qt.app.window_run import RunControls
 from visualizer.qt.app.window_tools import ToolWindows
 from visualizer.qt.training.bridge import TrainingBridge
 from visualizer.qt.training.views import TrainingViews
-
-IDLE, RUNNING, PAUSED, FINISHED = "idle", "running", "paused", "finished"
-BOUNDARY_RESOLUTION = 80
-#: snapshots (histograms, prediction, network weights) at most every 0.5 s: each redraw holds the GIL
-SNAPSHOT_INTERVAL_S = 0.5
 
 
 def _dock(window: QMainWindow, title: str, name: str, tip: str) -> QDockWidget:
@@ -49,7 +45,7 @@ def _dock(window: QMainWindow, title: str, name: str, tip: str) -> QDockWidget:
     return dock
 
 
-class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
+class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
     """Paints at once with empty views; ``finish_setup`` then imports torch and builds the panels."""
 
     run_state_changed = Signal(str)
@@ -103,14 +99,10 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         self.bridge.started.connect(self._on_run_started)
         self.bridge.frame.connect(self._on_frame)
         self.bridge.ended.connect(self._on_run_ended)
-        self.history = History()
-        self.experiment = None
-        self.path: Path | None = None
-        self.dirty = False
-        self.dataset = None
-        self.recorded = None  # the run file of the last finished run
-        self._started = self._ended = None
-        self.run_state = IDLE
+        self.session = SessionModel()  # the window's state: panels edit it, the window and its tools follow it
+        self.session.events.file.connect(lambda *_: self._update_title())
+        self.session.events.experiment.connect(lambda *_: self._save_session())
+        self.session.events.run_state.connect(self._on_run_state)
         self._rates: deque = deque(maxlen=64)
         self._connect_actions()
         self._init_tool_windows()
@@ -217,11 +209,46 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
             return True
         return False
 
+    # -- the state, read from the session model ------------------------------------------------------------
+    @property
+    def experiment(self):
+        return self.session.experiment
+
+    @experiment.setter
+    def experiment(self, exp) -> None:  # a script or test replacing the whole experiment: an edit of every part
+        self.session.edit(**{f.name: getattr(exp, f.name) for f in fields(exp)})
+
+    @property
+    def path(self) -> Path | None:
+        return self.session.path
+
+    @property
+    def base_dir(self) -> Path | None:
+        return self.session.base_dir
+
+    @property
+    def dirty(self) -> bool:
+        return self.session.dirty
+
+    @property
+    def dataset(self):
+        return self.session.dataset
+
+    @property
+    def run_state(self) -> str:
+        return self.session.run_state
+
+    @property
+    def history(self):
+        return self.session.history
+
+    @property
+    def recorded(self) -> Path | None:
+        """The run file of the last finished run."""
+        return self.session.recorded
+
     def _edited(self, **parts) -> None:
-        self.experiment = replace(self.experiment, **parts)
-        self.dirty = True
-        self._update_title()
-        self._save_session()  # every edit is kept, even if the window is killed rather than closed
+        self.session.edit(**parts)  # the title follows, and every edit is kept (even if the window is killed)
 
     def _save_session(self) -> None:
         from visualizer.core import experiment
@@ -253,24 +280,10 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         else:
             self.train_panel.set_spec(self.experiment.train)
 
-    def _on_learning_rate(self, lr: float) -> None:
-        if self.run_state in (RUNNING, PAUSED) and self.bridge.control is not None:
-            self.bridge.control.set_lr(lr)
-            self.show_message(f"Learning rate {lr:g} from the next step.")
-
-    def _n_out(self) -> int:
-        from visualizer.core.model.losses import LOSSES, default_loss
-
-        ds = self.dataset
-        loss = self.experiment.train.loss
-        if loss == "auto" or loss not in LOSSES:
-            loss = default_loss(ds.task, ds.n_classes)
-        return LOSSES[loss].output_size(ds.task, ds.n_classes)
-
     def _on_dataset_changed(self, dataset) -> None:
-        self.dataset = dataset
+        self.session.set_dataset(dataset)
         self.train_panel.set_task(dataset.task, dataset.n_classes)
-        self.network_panel.set_io(dataset.n_features, self._n_out())
+        self.network_panel.set_io(dataset.n_features, self.session.output_size())
         self._update_network_view()
         if self.run_state == IDLE:
             self.views.show_data(dataset)
@@ -279,131 +292,11 @@ class MainWindow(ExperimentFiles, ToolWindows, QMainWindow):
         if self.dataset is None:
             return
         m, ds = self.experiment.model, self.dataset
-        n_out = self._n_out()
+        n_out = self.session.output_size()
         outputs = list(ds.class_names) if ds.task == "classification" and n_out == ds.n_classes else ["ŷ"] * n_out
         self.network_view.set_architecture([ds.n_features, *m.hidden, n_out], list(m.activation),
                                            list(ds.feature_names), outputs)
         self.network_panel.set_io(ds.n_features, n_out)
-
-    # -- the run --------------------------------------------------------------------------------------
-    def _set_run_state(self, state: str) -> None:
-        self.run_state = state
-        running = state == RUNNING
-        self.acts.train.setText("Pause" if running else ("Resume" if state == PAUSED else "Train"))
-        self.acts.stop.setEnabled(state in (RUNNING, PAUSED))
-        self.run_state_changed.emit(state)
-
-    def _set_run_actions_enabled(self, on: bool) -> None:
-        for action in (self.acts.train, self.acts.step, self.acts.reset, self.acts.new, self.acts.open,
-                       self.acts.save, self.acts.save_as):
-            action.setEnabled(on)
-        self.acts.stop.setEnabled(on and self.run_state in (RUNNING, PAUSED))
-
-    def _start_run(self, paused: bool) -> bool:
-        from visualizer.core import experiment
-        from visualizer.core.errors import VisualizerError
-        from visualizer.core.training.session import RunControl, TrainingSession
-
-        if self.dataset is None:
-            self.show_message("The data set is not loaded yet.", error=True)
-            return False
-        try:
-            exp = experiment.resolve(self.experiment, self.dataset)
-        except VisualizerError as exc:
-            self.show_message(str(exc), error=True)
-            return False
-        self._reset_run()
-        self.views.set_experiment(exp)  # the landscape rebuilds the network the session trains
-        control = RunControl()
-        if paused:
-            control.pause()
-        session = TrainingSession(exp, self.base_dir, control=control, dataset=self.dataset,
-                                  boundary_resolution=BOUNDARY_RESOLUTION, snapshot_interval_s=SNAPSHOT_INTERVAL_S)
-        self.history = History()
-        self._rates.clear()
-        self.message_bar.hide()
-        from visualizer.qt.app.settings import runs_dir
-
-        if not self.bridge.start(session, record_to=runs_dir()):  # every run is kept as a run file
-            self.show_message(f"Training cannot start yet: {self.bridge.refusal}.", error=True)
-            return False
-        self._set_run_state(PAUSED if paused else RUNNING)
-        return True
-
-    def _on_train(self) -> None:
-        if self.run_state in (IDLE, FINISHED):
-            self._start_run(paused=False)
-        elif self.run_state == RUNNING:
-            self.bridge.control.pause()
-            self._set_run_state(PAUSED)
-        else:
-            self.bridge.control.resume()
-            self._set_run_state(RUNNING)
-
-    def _on_step(self) -> None:
-        if self.run_state in (IDLE, FINISHED) and not self._start_run(paused=True):
-            return
-        self.bridge.control.step(1)
-        self._set_run_state(PAUSED)
-
-    def _on_stop(self) -> None:
-        if self.run_state in (RUNNING, PAUSED):
-            self.bridge.control.stop()
-
-    def _on_reset(self) -> None:
-        self.after_run = None  # a lesson's next step belongs to the run it started
-        self._reset_run()
-        self.show_message("Reset: the next Train starts from new initial weights.")
-
-    def _reset_run(self) -> None:
-        self.bridge.shutdown()
-        self.history = History()
-        self._set_run_state(IDLE)
-        self.views.show_data(self.dataset)
-        for key in self.status_labels:
-            self.status_labels[key].setText(f"{key}: –")
-
-    def _on_run_started(self, started) -> None:
-        self._started = started
-        self.views.begin(started)
-        self.acts.device.setText(f" Device: {started.device} ")
-        self.status_labels["device"].setText(f"device: {started.device}")
-        self.show_message(f"{started.device_message} {started.n_params:,} parameters, "
-                          f"{started.total_steps:,} steps.")
-
-    def _on_frame(self, frame) -> None:
-        self.history.extend(frame.steps)
-        self.views.show_frame(self.history, frame)
-        if frame.steps:
-            last = frame.steps[-1]
-            self._rates.append((last.wall_s, last.step))
-            wall0, step0 = self._rates[0]
-            rate = (last.step - step0) / (last.wall_s - wall0) if last.wall_s > wall0 else 0.0
-            self.status_labels["step"].setText(f"step: {last.step:,}")
-            self.status_labels["epoch"].setText(f"epoch: {last.epoch}")
-            self.status_labels["speed"].setText(f"steps/s: {rate:,.0f}")
-
-    def _draw_network_weights(self, snap) -> None:
-        from visualizer.core.model.nets import linear_weights
-
-        m, ds = self.experiment.model, self.dataset
-        self.network_view.set_weights(linear_weights(snap.params, ds.n_features, m.hidden, self._n_out(),
-                                                     m.batch_norm))
-
-    def _on_run_ended(self, ended) -> None:
-        self._ended = ended
-        self.recorded = self.bridge.run_file  # the worker has ended: its run file is written
-        self.views.flush()
-        self._set_run_state(FINISHED)
-        if ended.reason == "diverged":
-            self.show_message(f"Training diverged. {ended.message}", error=True)
-        elif ended.reason == "failed":
-            self.show_message(f"Training failed: {ended.message}", error=True)
-        else:
-            self.show_message(ended.message + (f" Recorded in {self.recorded}." if self.recorded else ""))
-        if self.bridge.record_error:
-            self.show_message(f"The run was not recorded: {self.bridge.record_error}", error=True)
-        self._run_after_hook()
 
     # -- look and help --------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:

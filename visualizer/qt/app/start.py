@@ -84,7 +84,7 @@ def _check_start(app: QApplication, window, timeout_s: float = 60.0) -> None:
             ok = window.isVisible() and steps > 0
             print(f"check-start {'ok' if ok else 'FAILED'}: window '{window.windowTitle()}' "
                   f"{window.width()}x{window.height()} on {app.platformName()}, {steps} steps trained on "
-                  f"{window._started.device if window._started else '?'}", flush=True)
+                  f"{window.session.started.device if window.session.started else '?'}", flush=True)
             window.close()
             app.exit(0 if ok else 1)
             return

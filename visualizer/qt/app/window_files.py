@@ -26,10 +26,8 @@ class ExperimentFiles:
         self._reset_run()
         self.after_run = None  # a lesson's next step belongs to the experiment it opened
         self.lesson_bar.hide()
-        self.experiment = exp
-        self.path = Path(path) if as_path is False else as_path
-        self.base_dir = Path(path).parent if self.path is None else self.path.parent
-        self.dirty = dirty
+        file = Path(path) if as_path is False else as_path
+        self.session.open(exp, file, Path(path).parent if file is None else file.parent, dirty)
         # the model and training parts first: loading the data reports the task, which the others check against
         self.network_panel.set_spec(exp.model)
         self.train_panel.set_spec(exp.train)
@@ -49,7 +47,7 @@ class ExperimentFiles:
         except OSError as exc:
             self.show_message(f"Could not save {path}: {exc}", error=True)
             return False
-        self.path, self.dirty = Path(path), False
+        self.session.saved(Path(path))
         add_recent_file(self.settings, str(path))
         self._build_recent_menu()
         self._update_title()
@@ -118,6 +116,5 @@ class ExperimentFiles:
         menu.setEnabled(bool(menu.actions()))
 
     def _update_title(self) -> None:
-        name = self.path.name if self.path else (self.experiment.title if self.experiment else "") or "untitled"
-        self.setWindowTitle(f"{name}{' *' if self.dirty else ''} — Optimization Visualizer")
+        self.setWindowTitle(f"{self.session.title()} — Optimization Visualizer")
 

@@ -1,0 +1,141 @@
+"""The window's run: Train/Pause, Step, Stop, Reset and the live learning rate, and what the run's events do to the
+session model and the views (a mixin of MainWindow; the run itself is on the job runner, qt/training/bridge.py)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from visualizer.core.session_model import FINISHED, IDLE, PAUSED, RUNNING
+
+BOUNDARY_RESOLUTION = 80
+#: snapshots (histograms, prediction, network weights) at most every 0.5 s: each redraw holds the GIL
+SNAPSHOT_INTERVAL_S = 0.5
+
+
+class RunControls:
+    """Drives the current experiment's run from the toolbar; its state lives in ``self.session``."""
+
+    _rates: deque
+
+    def _on_learning_rate(self, lr: float) -> None:
+        if self.run_state in (RUNNING, PAUSED) and self.bridge.control is not None:
+            self.bridge.control.set_lr(lr)
+            self.show_message(f"Learning rate {lr:g} from the next step.")
+
+    def _set_run_state(self, state: str) -> None:
+        self.session.set_run_state(state)
+
+    def _on_run_state(self, state: str) -> None:
+        """The session's run state changed: the toolbar follows, and the window's signal tells the tools."""
+        running = state == RUNNING
+        self.acts.train.setText("Pause" if running else ("Resume" if state == PAUSED else "Train"))
+        self.acts.stop.setEnabled(state in (RUNNING, PAUSED))
+        self.run_state_changed.emit(state)
+
+    def _set_run_actions_enabled(self, on: bool) -> None:
+        for action in (self.acts.train, self.acts.step, self.acts.reset, self.acts.new, self.acts.open,
+                       self.acts.save, self.acts.save_as):
+            action.setEnabled(on)
+        self.acts.stop.setEnabled(on and self.run_state in (RUNNING, PAUSED))
+
+    def _start_run(self, paused: bool) -> bool:
+        from visualizer.core.errors import VisualizerError
+        from visualizer.core.training.session import RunControl, TrainingSession
+
+        if self.dataset is None:
+            self.show_message("The data set is not loaded yet.", error=True)
+            return False
+        try:
+            exp = self.session.resolved()
+        except VisualizerError as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        self._reset_run()
+        self.views.set_experiment(exp)  # the landscape rebuilds the network the session trains
+        control = RunControl()
+        if paused:
+            control.pause()
+        session = TrainingSession(exp, self.base_dir, control=control, dataset=self.dataset,
+                                  boundary_resolution=BOUNDARY_RESOLUTION, snapshot_interval_s=SNAPSHOT_INTERVAL_S)
+        self.session.begin_run()
+        self._rates.clear()
+        self.message_bar.hide()
+        from visualizer.qt.app.settings import runs_dir
+
+        if not self.bridge.start(session, record_to=runs_dir()):  # every run is kept as a run file
+            self.show_message(f"Training cannot start yet: {self.bridge.refusal}.", error=True)
+            return False
+        self._set_run_state(PAUSED if paused else RUNNING)
+        return True
+
+    def _on_train(self) -> None:
+        if self.run_state in (IDLE, FINISHED):
+            self._start_run(paused=False)
+        elif self.run_state == RUNNING:
+            self.bridge.control.pause()
+            self._set_run_state(PAUSED)
+        else:
+            self.bridge.control.resume()
+            self._set_run_state(RUNNING)
+
+    def _on_step(self) -> None:
+        if self.run_state in (IDLE, FINISHED) and not self._start_run(paused=True):
+            return
+        self.bridge.control.step(1)
+        self._set_run_state(PAUSED)
+
+    def _on_stop(self) -> None:
+        if self.run_state in (RUNNING, PAUSED):
+            self.bridge.control.stop()
+
+    def _on_reset(self) -> None:
+        self.after_run = None  # a lesson's next step belongs to the run it started
+        self._reset_run()
+        self.show_message("Reset: the next Train starts from new initial weights.")
+
+    def _reset_run(self) -> None:
+        self.bridge.shutdown()
+        self.session.reset_run()
+        self.views.show_data(self.dataset)
+        for key in self.status_labels:
+            self.status_labels[key].setText(f"{key}: –")
+
+    def _on_run_started(self, started) -> None:
+        self.session.run_started(started)
+        self.views.begin(started)
+        self.acts.device.setText(f" Device: {started.device} ")
+        self.status_labels["device"].setText(f"device: {started.device}")
+        self.show_message(f"{started.device_message} {started.n_params:,} parameters, "
+                          f"{started.total_steps:,} steps.")
+
+    def _on_frame(self, frame) -> None:
+        self.session.add_steps(frame.steps)
+        self.views.show_frame(self.history, frame)
+        if frame.steps:
+            last = frame.steps[-1]
+            self._rates.append((last.wall_s, last.step))
+            wall0, step0 = self._rates[0]
+            rate = (last.step - step0) / (last.wall_s - wall0) if last.wall_s > wall0 else 0.0
+            self.status_labels["step"].setText(f"step: {last.step:,}")
+            self.status_labels["epoch"].setText(f"epoch: {last.epoch}")
+            self.status_labels["speed"].setText(f"steps/s: {rate:,.0f}")
+
+    def _draw_network_weights(self, snap) -> None:
+        from visualizer.core.model.nets import linear_weights
+
+        m, ds = self.experiment.model, self.dataset
+        self.network_view.set_weights(linear_weights(snap.params, ds.n_features, m.hidden, self.session.output_size(),
+                                                     m.batch_norm))
+
+    def _on_run_ended(self, ended) -> None:
+        self.views.flush()
+        self.session.run_ended(ended, self.bridge.run_file)  # the worker has ended: its run file is written
+        if ended.reason == "diverged":
+            self.show_message(f"Training diverged. {ended.message}", error=True)
+        elif ended.reason == "failed":
+            self.show_message(f"Training failed: {ended.message}", error=True)
+        else:
+            self.show_message(ended.message + (f" Recorded in {self.recorded}." if self.recorded else ""))
+        if self.bridge.record_error:
+            self.show_message(f"The run was not recorded: {self.bridge.record_error}", error=True)
+        self._run_after_hook()
