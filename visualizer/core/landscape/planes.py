@@ -68,11 +68,16 @@ class Plane:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Plane:
-        """The plane stored by ``arrays()`` (or in a landscape.npz of `visualizer landscape`)."""
+        """The plane stored by ``arrays()`` (or in a landscape.npz of `visualizer landscape`, also one written
+        before the directions were named in it: they are told by their extras, the vectors may be missing)."""
         extra = {k: np.asarray(arrays[k]) for k in ("explained_variance", "eigenvalues") if k in arrays}
-        name = str(np.asarray(arrays["directions"])) if "directions" in arrays else "stored"
-        return cls(name, np.asarray(arrays["center"], np.float32), np.asarray(arrays["d1"], np.float32),
-                   np.asarray(arrays["d2"], np.float32), extra)
+        if "directions" in arrays:
+            name = str(np.asarray(arrays["directions"]))
+        else:
+            name = "pca" if "explained_variance" in extra else "hessian" if "eigenvalues" in extra else "stored"
+        vector = {k: np.asarray(arrays[k], np.float32) if k in arrays else np.zeros(0, np.float32)
+                  for k in ("center", "d1", "d2")}
+        return cls(name, vector["center"], vector["d1"], vector["d2"], extra)
 
 
 @dataclass(frozen=True)

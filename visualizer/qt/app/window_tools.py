@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from visualizer.qt.app.lessons import LESSONS, start_lesson
 from visualizer.qt.app.settings import runs_dir
+from visualizer.qt.app.window_memory import remember
 
 
 class ToolWindows:
@@ -39,6 +40,7 @@ class ToolWindows:
         if old is not None:
             old.close()
         setattr(self, name, window)
+        remember(window, self.settings, name)  # its place and choices, as the last one of its kind left them
         window.show()
         return window
 
@@ -158,6 +160,7 @@ class ToolWindows:
             self.show_message(f"The run file {path} could not be opened: {exc}", error=True)
             return None
         self.replays = [w for w in self.replays if w.isVisible()] + [window]
+        remember(window, self.settings, "replay")
         window.show()
         return window
 

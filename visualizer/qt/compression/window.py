@@ -34,6 +34,10 @@ class CompressionWindow(QMainWindow):
     thread named "compression-worker". The run is loaded and measured on the job runner too: ``loaded`` is emitted
     when it is there (``run`` is None until then, and stays None when it cannot be loaded)."""
 
+    #: the controls kept between sessions (qt/app/window_memory.py)
+    REMEMBERED = ("quantPerChannelCheck", "fineTuneEpochsSpin", "distillEpochsSpin", "temperatureSpin", "alphaSpin",
+                  "studentHiddenEdit")
+
     loaded = Signal()
 
     def __init__(self, run: str | Path, theme: str = "light", parent: QWidget | None = None) -> None:

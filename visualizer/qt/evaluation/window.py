@@ -27,6 +27,10 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
     """Cross-validation of one experiment: hold-out, k-fold, stratified, leave-one-out or repeated sub-sampling,
     recorded fold by fold and replayed; a second experiment can be compared on the same folds."""
 
+    #: the controls kept between sessions (qt/app/window_memory.py)
+    REMEMBERED = ("evalMethodCombo", "evalKSpin", "evalRepeatsSpin", "evalValPercentSpin", "evalModeCombo",
+                  "evalSpeedCombo")
+
     def __init__(self, experiment, base_dir: Path | None, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("evaluationWindow")

@@ -112,6 +112,9 @@ class RaceWindow(QMainWindow):
     """Optimizer race on the experiment's network: the same initial weights and batches for each optimizer; the
     paths on the plane of the two principal directions of all of them, through the common initial weights."""
 
+    #: the controls kept between sessions (qt/app/window_memory.py)
+    REMEMBERED = ("raceLogColors", "raceLogY", "raceShowBatches")
+
     def __init__(self, experiment, base_dir: Path | None, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("raceWindow")

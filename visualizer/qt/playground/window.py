@@ -42,6 +42,9 @@ DEFAULT_PRESET = PRESETS_DIR / "momentum_vs_sgd_rosenbrock.toml"
 class PlaygroundWindow(QMainWindow):
     """Pick a test function, click its surface to place the start, and race up to six optimizers from there."""
 
+    #: the controls kept between sessions (qt/app/window_memory.py)
+    REMEMBERED = ("speedSlider", "stepsSpin")
+
     def __init__(self, theme: str = "light", preset: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("playgroundWindow")

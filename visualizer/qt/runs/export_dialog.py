@@ -126,6 +126,9 @@ class ExportDialog(QDialog):
     """Pick views, a format (PNG, SVG or CSV), the size in pixels and the DPI, and a folder; Export writes
     FOLDER/<view>.<format> for each view chosen and keeps the dialog open on an error, with the message shown."""
 
+    #: the controls kept between sessions (qt/app/window_memory.py)
+    REMEMBERED = ("exportFormat", "exportFolder")
+
     def __init__(self, views: dict[str, QWidget], parent: QWidget | None = None,
                  folder: str | Path | None = None) -> None:
         super().__init__(parent)

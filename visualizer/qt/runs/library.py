@@ -82,6 +82,9 @@ def row_texts(listing: RunListing) -> tuple[str, ...]:
 class RunLibraryDialog(QDialog):
     """Lists the run files in ``folder``, newest first; emits ``open_requested`` / ``compare_requested``."""
 
+    #: the controls kept between sessions (qt/app/window_memory.py)
+    REMEMBERED = ()
+
     open_requested = Signal(Path)
     compare_requested = Signal(Path)
 

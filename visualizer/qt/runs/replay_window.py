@@ -43,6 +43,9 @@ def run_label(path: Path) -> str:
 class ReplayWindow(QMainWindow):
     """Replays the run file ``path`` (raises VisualizerError when it cannot be read); ``closed`` on close."""
 
+    #: the controls kept between sessions (qt/app/window_memory.py)
+    REMEMBERED = ("speedCombo", "followLiveCheck")
+
     closed = Signal()
 
     def __init__(self, path: str | Path, theme: str = "light", parent: QWidget | None = None) -> None:
