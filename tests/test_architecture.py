@@ -55,3 +55,43 @@ def test_the_window_module_loads_without_torch():
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"
+
+
+def _imports(path) -> set[str]:
+    """Every visualizer module a file imports, at any depth (lazy imports inside functions too)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("visualizer"):
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("visualizer"))
+    return found
+
+
+def test_no_import_circle():
+    """No module reaches itself through the modules it imports (lazy imports included): the layers stay layers."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    modules = {}
+    for path in (root / "visualizer").rglob("*.py"):
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        modules[name.removesuffix(".__init__")] = path
+    graph = {m: {d for d in _imports(p) if d in modules and d != m} for m, p in modules.items()}
+    done: set[str] = set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            cycle = trail[trail.index(module):] + [module]
+            raise AssertionError("import circle: " + " -> ".join(cycle))
+        if module in done:
+            return
+        for dep in sorted(graph[module]):
+            visit(dep, trail + [module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])

@@ -1,13 +1,11 @@
 """The live loss landscape: a surface around the current weights, the optimizer's path on it, and how far to trust it.
 
 The path moves every frame (each snapshot's weights projected onto the current plane: cheap numpy); the surface
-is recomputed around the current weights by a LandscapeWorker thread, at most every REQUEST_INTERVAL_S and only
-while the view is visible, coarse first and then at the chosen resolution.
+is recomputed around the current weights by the landscape service (on the job runner), at most every
+REQUEST_INTERVAL_S and only while the view is visible, coarse first and then at the chosen resolution.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -21,22 +19,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core.landscape.live import Failure, ProbeRequest, ProbeResult, SurfaceRequest, SurfaceResult
+from visualizer.core.landscape.live import SurfaceResult
 from visualizer.core.landscape.plane import project
-from visualizer.qt.landscape.controls import SPANS, VIEWS, LandscapeOptions
+from visualizer.qt.landscape.controls import VIEWS, LandscapeOptions
+from visualizer.qt.landscape.requests import SurfaceRequests
 from visualizer.qt.landscape.text import honesty_html, write_surface_csv
 from visualizer.qt.landscape.worker import LandscapeService
 from visualizer.qt.plots.landscape_line import LandscapeLinePlot
 from visualizer.qt.plots.landscape_plot import LandscapePlot, bilinear
 
-REQUEST_INTERVAL_S = 1.5
 #: snapshots of the path kept; beyond it every other one is dropped (the first and the last stay)
 MAX_PATH_SNAPSHOTS = 2000
-PROBE_INTERVAL_S = 0.3
 POLL_MS = 100
 PANEL_WIDTH = 180
 
-class LandscapeView(LandscapeOptions, QWidget):
+class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
     """Loss surface (2-D, 3-D or the 1-D line θ₀ → θ) with the path, live, and the honesty panel beside it."""
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
@@ -239,106 +236,6 @@ class LandscapeView(LandscapeOptions, QWidget):
         return {"alpha": a, "beta": b, "distance": dist, "relative_distance": dist / max(np.linalg.norm(theta), 1e-12),
                 "surface_loss": float(bilinear(r.alphas, r.betas, r.loss, [(a, b)])[0]), "step": self._steps[-1],
                 "true_loss": true if step == self._steps[-1] else None}
-
-    # -- requests and results -----------------------------------------------------------------------------------
-    def _configure(self) -> None:
-        if self._experiment is not None and self._dataset is not None:
-            self.worker.configure(self._experiment, self._dataset)
-
-    def _request(self, force: bool = False, coarse: bool = True) -> None:
-        """Note that the surface and the probe are due; send them when the view is visible and their time comes."""
-        if not self._params:
-            return
-        if self._experiment is None:
-            self._say("The landscape needs the run's experiment (TrainingViews.set_experiment).")
-            return
-        self._probe_due = True
-        self._surface_due = (self._surface_due or "coarse") if coarse else "fine"
-        if force:
-            self._last_request = self._last_probe = -1e9
-        self._dispatch()
-
-    def _dispatch(self) -> None:
-        if not self.isVisible():
-            self._stale = self._surface_due is not None
-            return
-        now = time.monotonic()
-        if self._probe_due and now - self._last_probe >= PROBE_INTERVAL_S:
-            self._last_probe, self._probe_due = now, False
-            self._submit_probe()
-        if self._surface_due is not None and now - self._last_request >= REQUEST_INTERVAL_S:
-            self._submit_surface(self._surface_due == "coarse")
-        if self._probe_due or self._surface_due is not None:
-            self.poll_timer.start()
-
-    def _submit_surface(self, coarse: bool) -> None:
-        info = self._direction()
-        self._last_request, self._stale, self._surface_due = time.monotonic(), False, None
-        if len(self._params) < info.needs_path:
-            self.status.setText(f"The {info.label} plane needs at least {info.needs_path} snapshots of the path.")
-            return
-        n = len(self._params[-1])
-        for spin in self.weight_spins:
-            spin.setMaximum(n - 1)
-        weights = tuple(spin.value() for spin in self.weight_spins)
-        if "weights" in info.options and weights[0] == weights[1]:
-            self.status.setText("Choose two different weights for the axes.")
-            return
-        span = SPANS[self.span_combo.currentText()]
-        trajectory = None
-        if info.needs_path or span is None:  # the plane or its automatic extent comes from the path
-            trajectory = np.stack(self._params[-500:])
-        self._next_id += 1
-        sent = self.worker.submit(SurfaceRequest(
-            self._next_id, self._params[-1], info.name, int(self.resolution_combo.currentText()), span,
-            self._split(), start=self._params[0], trajectory=trajectory, coarse=coarse, weights=weights,
-            include_bias=self.bias_check.isChecked()))
-        if not sent:  # the worker is still finishing a long step of the last run: try again later
-            self._surface_due = "coarse" if coarse else "fine"
-            self.status.setText("Waiting for the landscape worker to finish its last surface…")
-        else:
-            self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…")
-        self.poll_timer.start()
-
-    def _submit_probe(self) -> None:
-        self._next_id += 1
-        self._probe_steps[self._next_id] = self._steps[-1]
-        if not self.worker.submit(ProbeRequest(self._next_id, {"current": self._params[-1],
-                                                               "start": self._params[0]}, self._split())):
-            self._probe_due = True
-        self.poll_timer.start()
-
-    def poll(self) -> None:
-        """Send what has come due (the GUI thread's timer calls it while something is due)."""
-        self._dispatch()
-        if not self._probe_due and self._surface_due is None:
-            self.poll_timer.stop()
-
-    def _on_results(self, items: list) -> None:
-        """The worker's results of one frame."""
-        for item in items:
-            if isinstance(item, SurfaceResult):
-                if self._result is None or item.request_id >= self._result.request_id:
-                    self._show_result(item)
-            elif isinstance(item, ProbeResult):
-                step = self._probe_steps.pop(item.request_id, None)
-                self._probe = {k: (step if k == "current" else self._steps[0] if self._steps else None, v)
-                               for k, v in item.loss.items()}
-                self._show_honesty()
-            elif isinstance(item, Failure):
-                self._say(f"The landscape could not be computed: {item.message}")
-
-    def _show_result(self, r: SurfaceResult) -> None:
-        self._result = r
-        self.message.hide()
-        if self._params:
-            a, b, d = project(np.stack(self._params), r.center, r.d1, r.d2)
-            self._proj, self._dist = np.stack([a, b], axis=1), np.asarray(d)
-        n = len(r.alphas)
-        what = "final" if r.fine else "coarse"
-        self.status.setText(f"{what.capitalize()} {n} × {n} surface around the weights at step "
-                            f"{self._steps[-1] if self._steps else 0:,} ({r.seconds:.2f} s).")
-        self._redraw()
 
     # -- drawing ------------------------------------------------------------------------------------------------
     def _show_honesty(self) -> None:
