@@ -288,5 +288,8 @@ class RunExport:
         if alphas is None:
             alphas, betas = plane_grid(plane, points, o.span, o.resolution)
         surface = loss_surface(model, self.loss_info, X, y, plane.center, plane.d1, plane.d2, alphas, betas)
+        if not np.isfinite(surface.loss).any():
+            self.notes.append("landscape: the loss is not finite anywhere on its grid (it overflows: the run "
+                              "diverged), so only the path is drawn")
         return Landscape(surface.alphas, surface.betas, surface.loss, np.asarray(path.steps, np.int64), points,
                          distance, plane)

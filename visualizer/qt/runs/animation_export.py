@@ -50,11 +50,15 @@ class ShownLandscape:
 
             path = write_plane_file(Path(folder) / PLANE_FILE, self.plane, self.alphas, self.betas)
             return ["--plane", str(path)]
-        args = ["--directions", self.directions, "--resolution", str(self.resolution),
-                "--weights", ",".join(map(str, self.weights))]
+        from visualizer.core.landscape.planes import DIRECTIONS
+
+        options = DIRECTIONS[self.directions].options  # the options this kind of plane reads
+        args = ["--directions", self.directions, "--resolution", str(self.resolution)]
         if self.span is not None:
             args += ["--span", repr(float(self.span))]
-        return args + (["--include-bias-bn"] if self.include_bias else [])
+        if "weights" in options and self.weights[0] != self.weights[1]:  # (the tab knows the count after a surface)
+            args += ["--weights", ",".join(map(str, self.weights))]
+        return args + (["--include-bias-bn"] if self.include_bias and "include_bias" in options else [])
 
 
 def shown_landscape(view) -> ShownLandscape:
