@@ -14,10 +14,10 @@ import torch
 from visualizer.cli import parser as cli
 from visualizer.cli.common import EXIT_BAD_INPUT
 from visualizer.core import experiment
+from visualizer.core.runs.export import LANDSCAPE_RESOLUTION
 from visualizer.core.runs.reader import RunReader
 from visualizer.core.runs.writer import record
 from visualizer.core.training.session import TrainingSession
-from visualizer.qt.runs.export import LANDSCAPE_RESOLUTION
 
 MOONS = {"title": "tiny moons", "data": {"name": "moons", "samples": 200, "seed": 0},
          "model": {"hidden": [8], "activation": "tanh"},
@@ -193,13 +193,16 @@ def test_without_stored_weights_the_last_snapshot_is_the_network(moons, tmp_path
 
 
 def test_fewer_than_three_snapshots_use_a_random_plane(tmp_path):
-    from visualizer.qt.runs.export import RunExport
+    from visualizer.core.landscape.planes import DIRECTIONS
+    from visualizer.core.runs.export import RunExport
 
     run = RunExport(_record(tmp_path / "two", MOONS, 1000))  # snapshots at the first and the last step only
     try:
         land = run.landscape
-        assert land.plane == "random" and len(land.steps) == 2
-        assert land.axis_labels[0].startswith("α (direction 1)")
+        assert land.plane.directions == "random" and len(land.steps) == 2
+        # the axis titles are the directions registry's (they were the export's own "α (direction 1)")
+        assert land.axis_labels == DIRECTIONS["random"].titles(land.plane)
+        assert land.axis_labels[0].startswith("α (random direction 1)")
         assert land.alphas[0] <= land.points[:, 0].min() and land.points[:, 0].max() <= land.alphas[-1]
     finally:
         run.close()

@@ -11,7 +11,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialogButtonBox, QHBoxLayout, QWidget
 
 from visualizer.qt.plots import HistogramPlot, LossPlot
-from visualizer.qt.runs.export_dialog import ExportDialog, export_dashboard, file_stem
+from visualizer.qt.runs.export_dialog import ExportDialog, file_stem
+from visualizer.qt.runs.export_files import export_dashboard
 
 
 def _plots() -> dict[str, QWidget]:

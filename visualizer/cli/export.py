@@ -1,8 +1,9 @@
-"""`visualizer export RUN --out DIR`: a recorded run's views to PNG, SVG and CSV, its animation to GIF and MP4.
+"""`visualizer export RUN --out DIR`: a recorded run's views in each format chosen: stills (PNG, SVG), data (CSV)
+and animations (GIF, MP4), from the registries of ``core.runs.export_registry``.
 
-Files: VIEW.png / VIEW.svg (the window's plot classes), loss.csv, histograms.csv, boundary.csv, landscape.csv with
-landscape_trajectory.csv, VIEW.gif / VIEW.mp4 (landscape: the path on the surface beside the loss curve), and
-dashboard.png (loss, prediction, histograms and landscape in one image).
+Files: VIEW.SUFFIX for stills and animations (the window's plot classes draw them), each view's CSV files
+(loss.csv, histograms.csv, boundary.csv, landscape.csv with landscape_trajectory.csv) and dashboard.png (loss,
+prediction, histograms and landscape in one image).
 """
 
 from __future__ import annotations
@@ -15,38 +16,36 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from visualizer.cli.common import RUN_HELP
+from visualizer.cli.landscape import add_plane_options
+from visualizer.core.runs.export_registry import EXPORT_FORMATS, EXPORT_VIEWS, view_formats
 
-VIEWS = ("loss", "landscape", "histograms", "boundary", "dashboard")
-FORMATS = ("png", "svg", "csv", "gif", "mp4")
-DEFAULT_VIEWS = VIEWS
-DEFAULT_FORMATS = ("png", "svg", "csv")
-#: which formats each view can be written in
-VIEW_FORMATS = {"loss": FORMATS, "landscape": FORMATS, "histograms": FORMATS, "boundary": FORMATS,
-                "dashboard": ("png",)}
 MIN_SIZE, MAX_SIZE = 64, 8000
 MIN_DPI, MAX_DPI = 10, 2400
 MAX_FRAMES = 120
 MAX_FPS = 60
-DASHBOARD_SIZE = (1600, 1100)
 
 
 def add_parser(sub) -> None:
+    views = "; ".join(f"{v.name}: {v.description}" for v in EXPORT_VIEWS.values())
+    kinds = {"still": "images", "data": "data", "animation": "animations"}
+    formats = "; ".join(f"{f.name}: {f.description}" for f in EXPORT_FORMATS.values())
     p = sub.add_parser(
-        "export", help="a recorded run's plots to PNG/SVG/CSV, its animation to GIF/MP4, its dashboard to PNG",
-        description="Export a run file's views: loss (curves; CSV one row per step), histograms (the last "
-                    "snapshot's weights; CSV layer,bin_left,bin_right,count), boundary (2-D classification; CSV "
-                    "x,y,p_CLASS...), landscape (the loss surface on the PCA plane of the recorded snapshots, or a "
-                    "filter-normalised random plane with fewer than 3; CSV alpha,beta,loss and "
-                    "landscape_trajectory.csv step,alpha,beta,distance) and dashboard (all of them in one PNG). "
-                    "gif and mp4 animate each view over the snapshots; the landscape animation shows the path on "
-                    "the surface beside the loss curve.")
+        "export", help="a recorded run's views as " + ", ".join(
+            f"{kinds[k]} ({'/'.join(f.label for f in EXPORT_FORMATS.values() if f.kind == k)})" for k in kinds
+            if any(f.kind == k for f in EXPORT_FORMATS.values())),
+        description=f"Export a run file's views. Views: {views}. Formats: {formats}. Animations show each view "
+                    "over the snapshots. The landscape is drawn on the PCA plane of the run's snapshots (3 or more), "
+                    "else on a filter-normalised random plane, or as --directions says, or on exactly the plane "
+                    "and grid of --plane; a run that diverged is drawn around its last finite weights.")
     p.add_argument("run", type=Path, metavar="RUN", help=RUN_HELP)
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
-    p.add_argument("--views", default=",".join(DEFAULT_VIEWS), metavar="LIST",
-                   help=f"comma-separated, from {','.join(VIEWS)} (default: all)")
-    p.add_argument("--formats", default=",".join(DEFAULT_FORMATS), metavar="LIST",
-                   help=f"comma-separated, from {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)}); "
-                        "dashboard is PNG only")
+    p.add_argument("--views", default=",".join(EXPORT_VIEWS), metavar="LIST",
+                   help=f"comma-separated, from {','.join(EXPORT_VIEWS)} (default: all)")
+    only = [f"{v.name} is {'/'.join(view_formats(v))} only" for v in EXPORT_VIEWS.values()
+            if len(view_formats(v)) < len(EXPORT_FORMATS)]
+    p.add_argument("--formats", default=",".join(_default_formats()), metavar="LIST",
+                   help=f"comma-separated, from {','.join(EXPORT_FORMATS)} (default {','.join(_default_formats())})"
+                        + (f"; {', '.join(only)}" if only else ""))
     p.add_argument("--frames", type=int, default=None,
                    help=f"animation frames, evenly spaced over the snapshots (default: one per snapshot, at most "
                         f"{MAX_FRAMES}); 1 to {MAX_FRAMES}")
@@ -58,14 +57,25 @@ def add_parser(sub) -> None:
                    help=f"image height in pixels, {MIN_SIZE} to {MAX_SIZE} (default 700; dashboard 1100)")
     p.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--dpi", type=float, default=100.0,
-                   help=f"resolution written into the PNG files' metadata, {MIN_DPI} to {MAX_DPI} (default 100); "
+                   help=f"resolution written into the image files' metadata, {MIN_DPI} to {MAX_DPI} (default 100); "
                         "the pixel size is --width x --height")
+    p.add_argument("--plane", type=Path, default=None, metavar="FILE",
+                   help="draw the landscape on exactly this plane: an .npz holding center, d1 and d2 (flat, in "
+                        "model.parameters() order) and optionally alphas and betas (the grid; without them "
+                        "--resolution and --span make one), such as the landscape.npz of `visualizer landscape`; "
+                        "the replay window passes the plane its landscape tab shows")
+    add_plane_options(p, None, 61, "pca with 3 or more snapshots, else random")
     p.set_defaults(func=cmd_export)
 
 
-def _list(option: str, text: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+def _default_formats() -> list[str]:
+    return [f.name for f in EXPORT_FORMATS.values() if f.default]
+
+
+def _list(option: str, text: str, allowed) -> tuple[str, ...]:
     from visualizer.core.errors import VisualizerError
 
+    allowed = tuple(allowed)
     items = tuple(dict.fromkeys(x.strip().lower() for x in text.split(",") if x.strip()))
     bad = [x for x in items if x not in allowed]
     if bad or not items:
@@ -76,10 +86,11 @@ def _list(option: str, text: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
 
 def check_options(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Refuse options out of range with a VisualizerError naming the option; returns (views, formats)."""
+    from visualizer.cli.landscape import check_options as check_plane_options
     from visualizer.core.errors import VisualizerError
 
-    views = _list("--views", args.views, VIEWS)
-    formats = _list("--formats", args.formats, FORMATS)
+    views = _list("--views", args.views, EXPORT_VIEWS)
+    formats = _list("--formats", args.formats, EXPORT_FORMATS)
     if args.frames is not None and not 1 <= args.frames <= MAX_FRAMES:
         raise VisualizerError(f"--frames: {args.frames} is out of range; allowed: 1 to {MAX_FRAMES}")
     if not 0 < args.fps <= MAX_FPS:  # also refuses NaN
@@ -90,66 +101,83 @@ def check_options(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str,
             raise VisualizerError(f"--{name}: {value} is out of range; allowed: {MIN_SIZE} to {MAX_SIZE}")
     if not MIN_DPI <= args.dpi <= MAX_DPI:
         raise VisualizerError(f"--dpi: {args.dpi:g} is out of range; allowed: {MIN_DPI} to {MAX_DPI}")
+    check_plane_options(args.directions, args.resolution, args.span, args.weights)
+    if args.plane is not None:
+        from visualizer.core.runs.export import read_plane_file
+
+        if args.directions is not None:
+            raise VisualizerError("--plane and --directions: give one of them (the plane file holds its directions)")
+        read_plane_file(args.plane)
     return views, formats
+
+
+def landscape_options(args: argparse.Namespace):
+    """The LandscapeOptions the command line asks for."""
+    from visualizer.cli.landscape import check_options as check_plane_options
+    from visualizer.core.runs.export import LandscapeOptions
+
+    weights = check_plane_options(args.directions, args.resolution, args.span, args.weights)
+    return LandscapeOptions(args.directions, args.resolution, args.span, args.seed, args.include_bias_bn, weights,
+                            args.plane)
 
 
 def export_run(run_path: Path, out: Path, views, formats, frames: int | None = None, fps: float = 10.0,
                width: int | None = None, height: int | None = None, dpi: float = 100.0,
-               notes: list[str] | None = None, on_frame=None) -> list[Path]:
+               notes: list[str] | None = None, on_frame=None, landscape=None) -> list[Path]:
     """Write the chosen views of a run in the chosen formats into ``out``; returns the files written.
+    ``landscape`` is a core.runs.export.LandscapeOptions (default: the defaults).
 
-    A view that does not apply to the run (no boundary, no snapshots) is skipped with a line in ``notes``.
+    A view that does not apply to the run (no boundary, no snapshots) or cannot be drawn is skipped with a line in
+    ``notes``; so is a format the view is not written in.
     """
     from visualizer.core.errors import VisualizerError
+    from visualizer.core.runs.export import RunExport
+    from visualizer.core.runs.export_registry import writer_of
     from visualizer.qt.plots import ensure_app
     from visualizer.qt.runs.animation import export_animation
-    from visualizer.qt.runs.export import VIEW_WIDGETS, RunExport
-    from visualizer.qt.runs.export_files import write_csv, write_dashboard, write_plot
 
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     ensure_app()
     notes = [] if notes is None else notes
-    run = RunExport(run_path)
+    run = RunExport(run_path, landscape)
     written: list[Path] = []
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for view in views:
-            wanted = [f for f in formats if f in VIEW_FORMATS[view]]
+        for name in views:
+            view = EXPORT_VIEWS[name]
+            wanted = [EXPORT_FORMATS[f] for f in formats if view.allows(EXPORT_FORMATS[f])]
             if not wanted:
-                notes.append(f"{view}: {'/'.join(VIEW_FORMATS[view])} only; skipped")
+                notes.append(f"{name}: {'/'.join(view_formats(view))} only; skipped")
                 continue
-            if view == "boundary" and not run.has_boundary:
-                notes.append("boundary: the run is not a 2-D classification (no decision boundary); skipped")
+            reason = run.why_not(view)
+            if reason is not None:
+                notes.append(f"{name}: {reason}; skipped")
                 continue
-            if view in ("histograms",) and not run.snapshot_steps:
-                notes.append(f"{view}: the run recorded no snapshots; skipped")
-                continue
+            w, h = width or view.size[0], height or view.size[1]
             try:
-                if view == "dashboard":
-                    w, h = width or DASHBOARD_SIZE[0], height or DASHBOARD_SIZE[1]
-                    written.append(write_dashboard(run, out / "dashboard.png", w, h, dpi))
-                    continue
-                w, h = width or 1000, height or 700
-                still = [f for f in wanted if f in ("png", "svg")]
-                if still:
-                    plot = VIEW_WIDGETS[view](run, None)
+                stills = [f for f in wanted if f.kind == "still"]
+                if stills and view.render is not None:
+                    for fmt in stills:
+                        written.append(writer_of(view.render)(run, out / f"{name}{fmt.suffix}", w, h, dpi))
+                elif stills:
+                    plot = writer_of(view.widget)(run, None)
                     try:
-                        for fmt in still:
-                            written.append(write_plot(plot, out / f"{view}.{fmt}", w, h, dpi))
+                        for fmt in stills:
+                            written.append(writer_of(fmt.writer)(plot, out / f"{name}{fmt.suffix}", w, h, dpi))
                     finally:
                         plot.deleteLater()
-                if "csv" in wanted:
-                    written.extend(write_csv(run, view, out))
-                moving = [f for f in wanted if f in ("gif", "mp4")]
-                if moving:
-                    if not run.snapshot_steps:
-                        notes.append(f"{view}: the run recorded no snapshots; no animation")
-                    else:
-                        progress = None if on_frame is None else (lambda i, n, v=view: on_frame(v, i, n))
-                        written.extend(export_animation(run, view, out, moving, frames, fps, w, h, progress))
+                for fmt in (f for f in wanted if f.kind == "data"):
+                    written.extend(writer_of(view.data[fmt.name])(run, out))
+                moving = [f.name for f in wanted if f.kind == "animation"]
+                if moving and not run.snapshot_steps:
+                    notes.append(f"{name}: the run recorded no snapshots; no animation")
+                elif moving:
+                    progress = None if on_frame is None else (lambda i, n, v=name: on_frame(v, i, n))
+                    written.extend(export_animation(run, name, out, moving, frames, fps, w, h, progress))
             except VisualizerError as exc:
-                notes.append(f"{view}: {exc}; skipped")
+                notes.append(f"{name}: {exc}; skipped")
+        notes.extend(note for note in dict.fromkeys(run.notes) if note not in notes)
     finally:
         run.close()
     return written
@@ -176,6 +204,7 @@ def _quiet_offscreen_notes():
 
 def cmd_export(args: argparse.Namespace) -> int:
     views, formats = check_options(args)
+    landscape = landscape_options(args)
     t0 = time.perf_counter()
     notes: list[str] = []
     with _quiet_offscreen_notes():
@@ -184,7 +213,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             def on_frame(view: str, i: int, n: int) -> None:
                 print(f"progress {view} {i} {n}", file=sys.stderr, flush=True)
         written = export_run(args.run, args.out, views, formats, args.frames, args.fps, args.width, args.height,
-                             args.dpi, notes, on_frame)
+                             args.dpi, notes, on_frame, landscape)
     for note in notes:
         print(note, file=sys.stderr)
     for path in written:

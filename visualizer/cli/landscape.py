@@ -35,11 +35,21 @@ def add_parser(sub) -> None:
                    help="an experiment file (.toml or .json) to train, or RUN: a run file (.sqlite) or the folder "
                         "holding it (what `visualizer run` or `visualizer landscape` writes)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    add_plane_options(p, "random", 51)
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_landscape)
+
+
+def add_plane_options(p, directions: str | None, resolution: int, directions_default: str | None = None) -> None:
+    """The options that choose a landscape's plane and grid (--directions, --resolution, --span, --seed, --weights,
+    --include-bias-bn), shared by `visualizer landscape` and `visualizer export`; the choices come from the
+    directions registry. ``directions_default`` says the default in words (default: ``directions``)."""
     kinds = "; ".join(f"{info.name}: {info.description}" for info in DIRECTIONS.values())
-    p.add_argument("--directions", default="random", metavar="|".join(DIRECTIONS),
-                   help=f"the plane's two directions (default random). {kinds}")
-    p.add_argument("--resolution", type=int, default=51, help=f"grid points per axis, {MIN_RESOLUTION} to "
-                                                               f"{MAX_RESOLUTION} (default 51)")
+    p.add_argument("--directions", default=directions, metavar="|".join(DIRECTIONS),
+                   help=f"the plane's two directions (default {directions_default or directions}). {kinds}")
+    p.add_argument("--resolution", type=int, default=resolution, help=f"grid points per axis, {MIN_RESOLUTION} to "
+                                                                       f"{MAX_RESOLUTION} (default {resolution})")
     p.add_argument("--span", type=float, default=None,
                    help="the grid covers [-S, S] around the weights on both axes (default: for directions made "
                         "from the path or unit vectors, the path's extent with a margin; for random directions, "
@@ -50,9 +60,6 @@ def add_parser(sub) -> None:
     p.add_argument("--include-bias-bn", action="store_true",
                    help="random directions: give biases and batch-norm parameters a component (±|θ|) instead of "
                         "zero")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_landscape)
 
 
 def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
@@ -142,14 +149,16 @@ def _png_bytes(image) -> bytes:
     return bytes(data.data())
 
 
-def check_options(directions: str, resolution: int, span: float | None, weights: str = "0,1") -> tuple[int, int]:
-    """Refuse options out of range with a VisualizerError naming the option; returns the two weight indices."""
+def check_options(directions: str | None, resolution: int, span: float | None,
+                  weights: str = "0,1") -> tuple[int, int]:
+    """Refuse options out of range with a VisualizerError naming the option (``directions`` None: the caller's
+    default); returns the two weight indices."""
     from visualizer.core.errors import VisualizerError, choices
 
     parts = weights.split(",")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
         raise VisualizerError(f"--weights: {weights!r} is not two weight indices such as 0,1")
-    if directions not in DIRECTIONS:
+    if directions is not None and directions not in DIRECTIONS:
         raise VisualizerError(f"--directions: {directions!r} is not known; allowed: {choices(DIRECTIONS)}")
     if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
         raise VisualizerError(f"--resolution: {resolution} is out of range; allowed: {MIN_RESOLUTION} to "

@@ -1,8 +1,10 @@
-"""Animations of a recorded run: one frame per chosen snapshot, drawn by the window's plot classes, to GIF and MP4.
+"""Animations of a recorded run: one frame per chosen snapshot, drawn by the window's plot classes, written by the
+animation formats of ``core.runs.export_registry`` (GIF, MP4).
 
-The landscape animation shows the path up to step t on the loss surface beside the loss curve up to t; the other
-views animate as themselves. Every frame has the same size. libx264 with yuv420p needs an even width and height,
-so an odd size is padded by one pixel (the edge repeated) on the right or bottom, in the MP4 only.
+A view's frames show its ``panes`` side by side (the landscape: the path up to step t on the loss surface beside the
+loss curve up to t); the other views animate as themselves. Every frame has the same size. libx264 with yuv420p
+needs an even width and height, so an odd size is padded by one pixel (the edge repeated) on the right or bottom, in
+the MP4 only.
 """
 
 from __future__ import annotations
@@ -16,12 +18,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from visualizer.core.errors import VisualizerError
-from visualizer.qt.runs.export import VIEW_WIDGETS as _VIEW_WIDGETS
-from visualizer.qt.runs.export import RunExport
+from visualizer.core.runs.export import RunExport
+from visualizer.core.runs.export_registry import EXPORT_FORMATS, EXPORT_VIEWS, writer_of
 from visualizer.qt.runs.export_files import render_widget
 
-ANIMATED_VIEWS = ("loss", "landscape", "histograms", "boundary")
-ANIMATION_FORMATS = ("gif", "mp4")
 MAX_FRAMES = 120
 
 
@@ -48,8 +48,10 @@ class FrameRenderer:
     """Draws one view of a run at any snapshot step into frames of width x height; reuses its plots."""
 
     def __init__(self, run: RunExport, view: str, width: int, height: int) -> None:
-        if view not in ANIMATED_VIEWS:
-            raise VisualizerError(f"{view}: cannot be animated; allowed: {', '.join(ANIMATED_VIEWS)}")
+        info = EXPORT_VIEWS.get(view)
+        if info is None or "animation" not in info.kinds:
+            allowed = ", ".join(v.name for v in EXPORT_VIEWS.values() if "animation" in v.kinds)
+            raise VisualizerError(f"{view}: cannot be animated; allowed: {allowed}")
         self.run, self.view, self.width, self.height = run, view, width, height
         self.host = QWidget()
         self.host.setObjectName("animationFrame")
@@ -67,10 +69,12 @@ class FrameRenderer:
         row.setSpacing(4)
         outer.addLayout(row, 1)
         self._plots: dict[str, QWidget] = {}
-        for name in (("landscape", "loss") if view == "landscape" else (view,)):
-            plot = _VIEW_WIDGETS[name](run, run.snapshot_steps[0])  # (run, step, plot=)
+        self._draw = {name: writer_of(EXPORT_VIEWS[name].widget) for name in (info.panes or (view,))}
+        for name, draw in self._draw.items():
+            plot = draw(run, run.snapshot_steps[0])  # (run, step, plot=)
             plot.setParent(self.host)
-            plot.setAntialiasing(True)
+            if hasattr(plot, "setAntialiasing"):
+                plot.setAntialiasing(True)
             plot.setMinimumSize(1, 1)  # equal halves at any frame size
             row.addWidget(plot, 1)
             self._plots[name] = plot
@@ -79,7 +83,7 @@ class FrameRenderer:
     def frame(self, step: int) -> np.ndarray:
         """The view at snapshot ``step`` as an (height, width, 3) uint8 array."""
         for name, plot in self._plots.items():
-            _VIEW_WIDGETS[name](self.run, step, plot=plot)
+            self._draw[name](self.run, step, plot=plot)
         epoch = self.run.snapshot_at(step).epoch
         self.caption.setText(f"{self.title}: step {step} of {self.run.total_steps} (epoch {epoch})")
         return image_array(render_widget(self.host, self.width, self.height))
@@ -105,60 +109,102 @@ def gif_palette(samples: Iterable[np.ndarray]):
     return collage.quantize(256, method=Image.Quantize.MAXCOVERAGE)
 
 
-def write_animation(frames: Iterable[np.ndarray], stem: Path, formats: Iterable[str], fps: float,
-                    palette=None) -> list[Path]:
-    """Write the frames as ``stem``.gif (with ``palette``, a P-mode PIL image, else the first frame's) and/or
-    ``stem``.mp4 (libx264, yuv420p), in one pass over the frames; returns the files written."""
-    import imageio_ffmpeg
-    from PIL import Image
+class GifWriter:
+    """A looping GIF at ``fps``, every frame in one palette made from the ``samples`` frames."""
 
-    formats = tuple(formats)
-    unknown = set(formats) - set(ANIMATION_FORMATS)
-    if unknown:
-        raise VisualizerError(f"{', '.join(sorted(unknown))}: not an animation format; allowed: gif, mp4")
-    gif_frames: list = []
-    mp4 = None
-    paths = []
+    def __init__(self, path: Path, fps: float, samples: list[np.ndarray]) -> None:
+        self.path, self.fps = Path(path), fps
+        self.palette = gif_palette(samples) if samples else None
+        self.frames: list = []
+
+    def add(self, frame: np.ndarray) -> None:
+        from PIL import Image
+
+        if self.palette is None:
+            self.palette = gif_palette([frame])
+        self.frames.append(Image.fromarray(frame).quantize(palette=self.palette, dither=Image.Dither.NONE))
+
+    def close(self) -> Path:
+        if not self.frames:
+            raise VisualizerError("no frames to write")
+        self.frames[0].save(self.path, save_all=True, append_images=self.frames[1:],
+                            duration=round(1000 / self.fps), loop=0)
+        return self.path
+
+    def abort(self) -> None:
+        self.frames = []
+
+
+class Mp4Writer:
+    """An H.264 MP4 (libx264, yuv420p) at ``fps``, streamed to ffmpeg frame by frame."""
+
+    def __init__(self, path: Path, fps: float, samples: list[np.ndarray] | None = None) -> None:
+        self.path, self.fps = Path(path), fps
+        self._pipe = None
+
+    def add(self, frame: np.ndarray) -> None:
+        import imageio_ffmpeg
+
+        even = _even(frame)
+        if self._pipe is None:
+            self._pipe = imageio_ffmpeg.write_frames(str(self.path), (even.shape[1], even.shape[0]), fps=self.fps,
+                                                     codec="libx264", pix_fmt_out="yuv420p", quality=7,
+                                                     macro_block_size=2, ffmpeg_log_level="error")
+            self._pipe.send(None)
+        self._pipe.send(np.ascontiguousarray(even))
+
+    def close(self) -> Path:
+        if self._pipe is None:
+            raise VisualizerError("no frames to write")
+        self._pipe.close()
+        self._pipe = None
+        return self.path
+
+    def abort(self) -> None:
+        """Stop ffmpeg and remove the partial file."""
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+            self.path.unlink(missing_ok=True)
+
+
+def write_animation(frames: Iterable[np.ndarray], stem: Path, formats: Iterable[str], fps: float,
+                    samples: list[np.ndarray] | None = None) -> list[Path]:
+    """Write the frames as ``stem``.SUFFIX in each animation format named, in one pass over the frames (each
+    format's writer gets the ``samples`` frames first, e.g. for its palette); returns the files written."""
+    chosen = []
+    for name in dict.fromkeys(formats):
+        fmt = EXPORT_FORMATS.get(name)
+        if fmt is None or fmt.kind != "animation":
+            allowed = ", ".join(f.name for f in EXPORT_FORMATS.values() if f.kind == "animation")
+            raise VisualizerError(f"{name}: not an animation format; allowed: {allowed}")
+        chosen.append(fmt)
+    writers = [writer_of(fmt.writer)(Path(stem).with_suffix(fmt.suffix), fps, list(samples or [])) for fmt in chosen]
+    done = False
     try:
         for frame in frames:
-            if "mp4" in formats:
-                even = _even(frame)
-                if mp4 is None:
-                    path = stem.with_suffix(".mp4")
-                    mp4 = imageio_ffmpeg.write_frames(str(path), (even.shape[1], even.shape[0]), fps=fps,
-                                                      codec="libx264", pix_fmt_out="yuv420p", quality=7,
-                                                      macro_block_size=2, ffmpeg_log_level="error")
-                    mp4.send(None)
-                    paths.append(path)
-                mp4.send(np.ascontiguousarray(even))
-            if "gif" in formats:
-                if palette is None:
-                    palette = gif_palette([frame])
-                gif_frames.append(Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE))
+            for writer in writers:
+                writer.add(frame)
+        paths = [writer.close() for writer in writers]
+        done = True
+        return paths
     finally:
-        if mp4 is not None:
-            mp4.close()
-    if "gif" in formats:
-        if not gif_frames:
-            raise VisualizerError("no frames to write")
-        path = stem.with_suffix(".gif")
-        gif_frames[0].save(path, save_all=True, append_images=gif_frames[1:], duration=round(1000 / fps), loop=0)
-        paths.insert(0, path)
-    return paths
+        if not done:  # stop every encoder (an ffmpeg child process) before the error goes on
+            for writer in writers:
+                if hasattr(writer, "abort"):
+                    writer.abort()
 
 
 def export_animation(run: RunExport, view: str, out: Path, formats: Iterable[str], frames: int | None = None,
                      fps: float = 10, width: int = 1000, height: int = 700, on_frame=None) -> list[Path]:
-    """Animate ``view`` of a run into ``out``/``view``.gif and/or .mp4; returns the files written.
-    ``on_frame(i, n)`` is told after each of the n frames is drawn (progress)."""
+    """Animate ``view`` of a run into ``out``/``view``.SUFFIX for each animation format; returns the files
+    written. ``on_frame(i, n)`` is told after each of the n frames is drawn (progress)."""
     steps = frame_steps(run, frames)
-    formats = tuple(formats)
     renderer = FrameRenderer(run, view, width, height)
     try:
-        palette = None
-        if "gif" in formats:  # the first, middle and last frames hold every colour the animation shows
-            palette = gif_palette(renderer.frame(s) for s in dict.fromkeys((steps[0], steps[len(steps) // 2],
-                                                                            steps[-1])))
+        # the first, middle and last frames hold every colour the animation shows
+        samples = [renderer.frame(s) for s in dict.fromkeys((steps[0], steps[len(steps) // 2], steps[-1]))]
+
         def drawn():
             for i, s in enumerate(steps, 1):
                 image = renderer.frame(s)
@@ -166,6 +212,6 @@ def export_animation(run: RunExport, view: str, out: Path, formats: Iterable[str
                     on_frame(i, len(steps))
                 yield image
 
-        return write_animation(drawn(), Path(out) / view, formats, fps, palette)
+        return write_animation(drawn(), Path(out) / view, formats, fps, samples)
     finally:
         renderer.close()

@@ -1,16 +1,23 @@
 """Animations (GIF, MP4) of a run file from the replay window, written by `visualizer export` in a child process
 that the job runner starts and ends: rendering 120 frames takes seconds, and a child process keeps the window
-responsive and can be cancelled."""
+responsive and can be cancelled. The landscape is drawn as the window's landscape tab shows it: on its plane and
+grid, handed to the child as a plane file (``--plane``), or with the tab's directions and resolution before it has
+drawn a surface."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from visualizer.qt.app.settings import visualizer_command
 from visualizer.qt.jobs import JobEnded, JobRunner
+
+PLANE_FILE = "plane.npz"
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,50 @@ class FrameDrawn:
     view: str
     frame: int
     frames: int
+
+
+@dataclass(frozen=True, eq=False)
+class ShownLandscape:
+    """What a landscape tab shows: its surface's plane and grid (``plane`` None before the first surface), and the
+    options chosen on the tab."""
+
+    plane: object | None
+    alphas: np.ndarray | None
+    betas: np.ndarray | None
+    directions: str
+    resolution: int
+    span: float | None
+    include_bias: bool
+    weights: tuple[int, int]
+
+    def arguments(self, folder: Path) -> list[str]:
+        """The `visualizer export` options that draw this landscape; a plane file is written into ``folder``."""
+        if self.plane is not None:
+            from visualizer.core.runs.export import write_plane_file
+
+            path = write_plane_file(Path(folder) / PLANE_FILE, self.plane, self.alphas, self.betas)
+            return ["--plane", str(path)]
+        from visualizer.core.landscape.planes import DIRECTIONS
+
+        options = DIRECTIONS[self.directions].options  # the options this kind of plane reads
+        args = ["--directions", self.directions, "--resolution", str(self.resolution)]
+        if self.span is not None:
+            args += ["--span", repr(float(self.span))]
+        if "weights" in options and self.weights[0] != self.weights[1]:  # (the tab knows the count after a surface)
+            args += ["--weights", ",".join(map(str, self.weights))]
+        return args + (["--include-bias-bn"] if self.include_bias and "include_bias" in options else [])
+
+
+def shown_landscape(view) -> ShownLandscape:
+    """The landscape a LandscapeView (qt.landscape.view) shows: its surface's plane and grid, and its options."""
+    from visualizer.qt.landscape.controls import SPANS
+
+    surface = view.surface
+    return ShownLandscape(
+        surface.plane if surface is not None else None, surface.alphas if surface is not None else None,
+        surface.betas if surface is not None else None, view.directions_combo.currentData(),
+        int(view.resolution_combo.currentText()), SPANS[view.span_combo.currentText()], view.bias_check.isChecked(),
+        tuple(spin.value() for spin in view.weight_spins))
 
 
 def progress_line(line: str) -> FrameDrawn | None:
@@ -44,14 +95,16 @@ class AnimationExport(QObject):
         self.runner.ended.connect(self._on_ended)
         self.folder: Path | None = None
         self._written: list[str] = []
+        self._scratch: Path | None = None  # the plane file's folder while the child process runs
 
     @property
     def running(self) -> bool:
         return self.runner.running
 
     def start(self, run_file: Path, folder: Path, views=("landscape",), formats=("gif", "mp4"),
-              frames: int | None = None) -> bool:
-        """Start writing the animations; False when one is already being written."""
+              frames: int | None = None, landscape: ShownLandscape | None = None) -> bool:
+        """Start writing the animations (the landscape as ``landscape`` says, else by the export's defaults);
+        False when one is already being written."""
         if self.running:
             return False
         program, *args = visualizer_command()
@@ -59,10 +112,17 @@ class AnimationExport(QObject):
                  "--formats", ",".join(formats), "--progress-lines"]
         if frames is not None:
             args += ["--frames", str(frames)]
+        self._clean()
+        if landscape is not None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="visualizer-animation-"))
+            args += landscape.arguments(self._scratch)
         self.folder, self._written = Path(folder), []
         # offscreen: no window of its own flashes up
-        return self.runner.start_process("animation", program, args, env={"QT_QPA_PLATFORM": "offscreen"},
-                                         parse=progress_line)
+        started = self.runner.start_process("animation", program, args, env={"QT_QPA_PLATFORM": "offscreen"},
+                                            parse=progress_line)
+        if not started:
+            self._clean()
+        return started
 
     def cancel(self) -> None:
         """Stop a running export (closing the window does)."""
@@ -71,6 +131,12 @@ class AnimationExport(QObject):
     def shutdown(self) -> None:
         """End the child process without reporting (the window is closing)."""
         self.runner.shutdown()
+        self._clean()
+
+    def _clean(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def _on_batch(self, records: list) -> None:
         for record in records:
@@ -80,6 +146,7 @@ class AnimationExport(QObject):
                 self._written.append(Path(record).name)
 
     def _on_ended(self, ended: JobEnded) -> None:
+        self._clean()
         if ended.reason == "completed":
             self.finished.emit(True, f"Wrote {', '.join(self._written) or 'nothing'} into {self.folder}.")
         elif ended.reason == "stopped":

@@ -6,18 +6,16 @@ import time
 from html import escape
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import hyper_values
-from visualizer.core.runs.reader import RunReader
 from visualizer.core.runs.replay import HistoryUpTo, ReplayRun
 from visualizer.qt.jobs import FRAME_MS
-from visualizer.qt.plots.figures import METRIC_LABELS
-from visualizer.qt.runs.animation_export import AnimationExport
+from visualizer.qt.runs.replay_compare import ReplayComparison, run_label
+from visualizer.qt.runs.replay_exports import ReplayExports
 from visualizer.qt.runs.timeline import TimelineBar
 from visualizer.qt.training.bridge import Frame
 from visualizer.qt.training.views import TrainingViews
@@ -28,20 +26,9 @@ STATUS_WORDS = {None: "incomplete (no end was recorded)", "completed": "complete
                 "diverged": "diverged", "failed": "failed"}
 
 
-#: the views `visualizer export` animates, as the File menu names them
-ANIMATED_VIEWS = {"landscape": "The path on the loss surface, beside the loss curve", "loss": "The loss curves",
-                  "histograms": "The weight histograms", "boundary": "The decision boundary (2-D classification)"}
-
-
-def run_label(path: Path) -> str:
-    """The name a run goes by in a legend: its file name, or its folder's for `visualizer run`'s run.sqlite."""
-    path = Path(path)
-    stem = path.stem
-    return path.parent.name if (stem == "run" or stem.startswith("run-")) and path.parent.name else stem
-
-
-class ReplayWindow(QMainWindow):
-    """Replays the run file ``path`` (raises VisualizerError when it cannot be read); ``closed`` on close."""
+class ReplayWindow(ReplayComparison, ReplayExports, QMainWindow):
+    """Replays the run file ``path`` (raises VisualizerError when it cannot be read); ``closed`` on close. Comparing
+    with another run is ``ReplayComparison``'s, the File menu's exports ``ReplayExports``'s."""
 
     #: the controls kept between sessions (qt/app/window_memory.py)
     REMEMBERED = ("speedCombo", "followLiveCheck")
@@ -75,17 +62,12 @@ class ReplayWindow(QMainWindow):
         layout.addWidget(self.views, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
-        self.animation = AnimationExport(self)
-        self.animation.finished.connect(self._on_animation_finished)
-        self.animation.progress.connect(lambda view, i, n: self.show_message(
-            f"Writing the {view} animation: frame {i} of {n}… (File > Cancel the animation stops it)"))
         self._build_menu()
 
         self._step = 0  # the step the views show
         self._shown = (0, 0)  # steps and snapshots fed to the views
         self._begun = False
         self._x_max = 0
-        self._compare_last = 0
         self._clock = 0.0  # replay seconds at 1x (ReplayRun.time_at)
         self._tick_at = 0.0
         self._pending: int | None = None
@@ -126,27 +108,14 @@ class ReplayWindow(QMainWindow):
         compare.triggered.connect(self._on_compare_chosen)
         clear = QAction("Clear the comparison", self)
         clear.triggered.connect(self.clear_comparison)
-        png = QAction("&Export views as PNG…", self)
-        png.triggered.connect(lambda: self._on_export_chosen("png"))
-        svg = QAction("Export views as &SVG…", self)
-        svg.triggered.connect(lambda: self._on_export_chosen("svg"))
-        animation = file_menu.addMenu("Export &animation (GIF and MP4)")
-        animation.setObjectName("animationMenu")
-        for view, text in ANIMATED_VIEWS.items():
-            action = animation.addAction(text)
-            action.triggered.connect(lambda _=False, v=view: self._on_animation_chosen(v))
-        self.cancel_animation = animation.addAction("Cancel the animation")
-        self.cancel_animation.setObjectName("cancelAnimationAction")
-        self.cancel_animation.setEnabled(False)
-        self.cancel_animation.triggered.connect(self._on_cancel_animation)
+        file_menu.addActions([compare, clear])
+        file_menu.addSeparator()
+        self._build_exports(file_menu)
+        file_menu.addSeparator()
         close = QAction("&Close", self)
         close.setShortcut(QKeySequence(QKeySequence.StandardKey.Close))
         close.triggered.connect(self.close)
-        for item in (compare, clear, None, png, svg, None, close):
-            if item is None:
-                file_menu.addSeparator()
-            else:
-                file_menu.addAction(item)
+        file_menu.addAction(close)
 
     def _load_dataset(self):
         try:
@@ -319,86 +288,6 @@ class ReplayWindow(QMainWindow):
             else:
                 self.timeline.set_position(self._step, self.last, self.run.epoch_at(self._step))
             self._update_header()
-
-    # -- compare and export ---------------------------------------------------------------------------
-    def compare_with(self, path: str | Path) -> bool:
-        """Overlay another run's loss (and metric, when it measures the same one) dashed on the loss plot."""
-        path = Path(path)
-        try:
-            with RunReader(path) as other:
-                h, started = other.history(), other.started
-                path_params = [snap.params for snap in other.snapshots()]
-                name = other.experiment.title if other.experiment.title and other.experiment.title != \
-                    self.run.experiment.title else run_label(path)
-        except VisualizerError as exc:
-            self.show_message(f"Cannot compare: {exc}")
-            return False
-        ours = self.run.started.metric if self.run.started else None
-        same = started is not None and started.metric == ours
-        metric = (h.train_metric, h.val_metric) if same else (None, None)
-        self.views.loss.set_overlay(name, h.steps, h.train_loss, h.eval_steps, h.val_loss, *metric)
-        landscape = getattr(self.views, "landscape", None)
-        if landscape is not None and path_params:
-            landscape.set_compared_path(name, np.stack(path_params))
-        self._compare_last = int(h.steps[-1]) if len(h) else 0
-        self._set_x_range()
-        if same or started is None:
-            self.show_message(f"Compared with {name} (dashed).")
-        else:
-            theirs = METRIC_LABELS.get(started.metric, started.metric)
-            self.show_message(f"Compared with {name} (dashed): it measures {theirs} and this run "
-                              f"{METRIC_LABELS.get(ours, ours)}, so only its loss is shown.")
-        return True
-
-    def clear_comparison(self) -> None:
-        self.views.loss.set_overlay(None)
-        landscape = getattr(self.views, "landscape", None)
-        if landscape is not None:
-            landscape.set_compared_path("", None)
-        self._compare_last = 0
-        self._set_x_range()
-        self.show_message("")
-
-    def export_views(self, folder: str | Path, fmt: str = "png") -> list[Path]:
-        """Write every view as it shows the current step into ``folder`` (PNG or SVG)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        return self.views.export(folder, fmt)
-
-    def _on_compare_chosen(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open a run to compare", str(self.path.parent),
-                                              "Run files (*.sqlite)")
-        if name:
-            self.compare_with(name)
-
-    def _on_export_chosen(self, fmt: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Export the views as {fmt.upper()} into", str(Path.home()))
-        if folder:
-            written = self.export_views(folder, fmt)
-            self.show_message(f"Wrote {len(written)} {fmt.upper()} files into {folder}.")
-
-    def export_animation(self, folder: str | Path, view: str = "landscape", formats=("gif", "mp4"),
-                         frames: int | None = None) -> bool:
-        """Write the run's animation of ``view`` into ``folder`` in a child process (`visualizer export`); the
-        status line says when it is done. False when one is still being written."""
-        if not self.animation.start(self.path, Path(folder), (view,), formats, frames):
-            self.show_message("An animation is still being written; wait for it to finish.")
-            return False
-        self.show_message(f"Writing the {view} animation into {folder}…")
-        self.cancel_animation.setEnabled(True)
-        return True
-
-    def _on_animation_finished(self, ok: bool, text: str) -> None:
-        self.cancel_animation.setEnabled(False)
-        self.show_message(text)
-
-    def _on_cancel_animation(self) -> None:
-        self.animation.cancel()  # its end says that it was cancelled
-
-    def _on_animation_chosen(self, view: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Write the animation (GIF and MP4) into", str(Path.home()))
-        if folder:
-            self.export_animation(folder, view)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override: keys no child took (the slider takes Home/End)
         action = self._keys.get(Qt.Key(event.key()))
