@@ -95,3 +95,13 @@ def test_no_import_circle():
 
     for module in sorted(graph):
         visit(module, [])
+
+
+def test_no_module_is_over_400_lines():
+    """A module over ~400 lines is asking to be split (../shared/ARCHITECTURE.md, Style)."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[1] / "visualizer"
+    long = {str(p.relative_to(root)): n for p in root.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert not long, f"split these by meaning: {long}"

@@ -91,8 +91,9 @@ def build_actions(window: QMainWindow) -> Actions:
                             "Ctrl+L", "runLibraryAction"),
         open_run=_action(window, "Open r&un file…", "Replay a run file (.sqlite), e.g. one `visualizer run` wrote",
                          "Ctrl+Shift+O", "openRunAction"),
-        export_dialog=_action(window, "E&xport…", "Export chosen views at a chosen size and DPI as PNG, SVG or "
-                              "CSV, or the whole dashboard as one PNG", "Ctrl+Shift+X", "exportDialogAction"),
+        export_dialog=_action(window, "E&xport…", "Export chosen views at a chosen size and DPI in any of the "
+                              "export formats (images, vector, data), or the whole dashboard as one image",
+                              "Ctrl+Shift+X", "exportDialogAction"),
         presentation=_action(window, "&Presentation mode", "Full screen, larger fonts, thicker lines, high "
                              "contrast, for lectures and screen sharing", "F11", "presentationAction"),
         hide_controls=_action(window, "&Hide controls", "Hide the side panels and the toolbar so the views fill "
