@@ -76,7 +76,8 @@ class WindowMemory(QObject):
                 self.settings.setValue(f"{self.group}/{control.objectName()}", value)
 
     def eventFilter(self, watched, event) -> bool:  # Qt override
-        if watched is self.window and event.type() == QEvent.Type.Close:
+        # getattr: Qt may still deliver events while the window and this filter are being torn down
+        if event.type() == QEvent.Type.Close and watched is getattr(self, "window", None):
             self.store()
         return False
 
