@@ -69,6 +69,7 @@ def wait_fine(qtbot, v: LandscapeView) -> None:
 
 def test_surface_path_and_honesty(view, qtbot, run):
     exp, ds, snaps = run
+    view.directions_combo.setCurrentIndex(view.directions_combo.findData("random"))  # a plane the path leaves
     half = len(snaps) // 2
     view.add_snapshots(snaps[:half])
     view.finish()
@@ -153,6 +154,7 @@ def test_two_chosen_weights_are_the_exact_slice(view, qtbot, run):
 
 def test_random_directions_can_include_the_biases(view, qtbot, run):
     _, _, snaps = run
+    view.directions_combo.setCurrentIndex(view.directions_combo.findData("random"))
     view.add_snapshots(snaps)
     view.finish()
     wait_fine(qtbot, view)
@@ -289,3 +291,20 @@ def test_a_registered_direction_is_offered_and_drawn(qtbot, run, monkeypatch):
         assert v.plot2d.plot.getAxis("bottom").labelText == "α (first weight)"
     finally:
         v.shutdown()
+
+
+def test_the_first_look_is_the_pca_plane_where_the_path_shows(view, qtbot, run):
+    """By default the path lies in the plane (PCA of the path): its start and end are apart on the plot; before
+    there are 3 snapshots a random plane stands in, and the status says so."""
+    _, _, snaps = run
+    assert view.directions_combo.currentData() == "pca"
+    view.add_snapshots(snaps[:2])
+    view.finish()
+    wait_fine(qtbot, view)
+    assert view.surface.directions == "random" and "random directions until then" in view.status.text()
+    view.add_snapshots(snaps[2:])
+    view.finish()
+    qtbot.waitUntil(lambda: view.surface.directions == "pca" and view.surface.fine, timeout=20000)
+    path = view.trajectory
+    span = np.ptp(path, axis=0).max()
+    assert np.linalg.norm(path[0] - path[-1]) > 0.2 * span > 0  # start and end markers do not stack

@@ -81,7 +81,7 @@ def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
     plot = LandscapePlot(theme="light")
     try:
         plot.set_surface(alphas, betas, loss, log_scale=log_scale, axis_labels=labels)
-        plot.set_trajectory(arrays.get("trajectory", np.zeros((0, 2))))
+        plot.set_trajectory(arrays.get("trajectory", np.zeros((0, 2))), None)  # a finished path: its end marker
         path = export_widget(plot, Path(out) / "landscape.png", width=1000, height=800)
     finally:
         plot.deleteLater()

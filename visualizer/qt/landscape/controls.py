@@ -10,6 +10,7 @@ from visualizer.core.landscape.planes import DIRECTIONS, DirectionInfo
 
 VIEWS = {"2-D": "2d", "3-D": "3d", "1-D line": "1d"}
 RESOLUTIONS = (21, 41, 61, 81)
+DEFAULT_DIRECTIONS = "pca"
 SPANS = {"Auto": None, "±0.1": 0.1, "±0.25": 0.25, "±0.5": 0.5, "±1": 1.0, "±2": 2.0, "±5": 5.0}
 
 def _combo(name: str, tip: str, items, current: int = 0) -> QComboBox:
@@ -33,6 +34,9 @@ class LandscapeOptions:
         for k, info in enumerate(DIRECTIONS.values()):  # the registry's kinds of plane, in its order
             self.directions_combo.addItem(info.label, info.name)
             self.directions_combo.setItemData(k, info.description, Qt.ItemDataRole.ToolTipRole)
+        # the first look shows the path: on the PCA plane of the path it lies in the plane (random directions are
+        # nearly orthogonal to it, so its start, current and end points would land on one spot)
+        self.directions_combo.setCurrentIndex(max(0, self.directions_combo.findData(DEFAULT_DIRECTIONS)))
         self.resolution_combo = _combo("landscapeResolutionCombo", "Grid points per axis of the refined surface",
                                        RESOLUTIONS, 1)
         self.span_combo = _combo("landscapeSpanCombo", "The grid covers ±span along both directions (Auto: 1 for "

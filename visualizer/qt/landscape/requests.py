@@ -10,6 +10,7 @@ import numpy as np
 
 from visualizer.core.landscape.live import Failure, ProbeRequest, ProbeResult, SurfaceRequest, SurfaceResult
 from visualizer.core.landscape.plane import project
+from visualizer.core.landscape.planes import DIRECTIONS
 from visualizer.qt.landscape.controls import SPANS
 
 REQUEST_INTERVAL_S = 1.5
@@ -52,9 +53,8 @@ class SurfaceRequests:
     def _submit_surface(self, coarse: bool) -> None:
         info = self._direction()
         self._last_request, self._stale, self._surface_due = time.monotonic(), False, None
-        if len(self._params) < info.needs_path:
-            self.status.setText(f"The {info.label} plane needs at least {info.needs_path} snapshots of the path.")
-            return
+        if len(self._params) < info.needs_path:  # too short a path yet: random directions until it is long enough
+            info = DIRECTIONS["random"]
         n = len(self._params[-1])
         for spin in self.weight_spins:
             spin.setMaximum(n - 1)
@@ -75,7 +75,8 @@ class SurfaceRequests:
             self._surface_due = "coarse" if coarse else "fine"
             self.status.setText("Waiting for the landscape worker to finish its last surface…")
         else:
-            self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…")
+            self.status.setText(f"Computing the surface around the weights at step {self._steps[-1]:,}…"
+                                f"{self._stand_in_note(info.name)}")
         self.poll_timer.start()
 
     def _submit_probe(self) -> None:
@@ -115,5 +116,13 @@ class SurfaceRequests:
         n = len(r.alphas)
         what = "final" if r.fine else "coarse"
         self.status.setText(f"{what.capitalize()} {n} × {n} surface around the weights at step "
-                            f"{self._steps[-1] if self._steps else 0:,} ({r.seconds:.2f} s).")
+                            f"{self._steps[-1] if self._steps else 0:,} ({r.seconds:.2f} s)."
+                            f"{self._stand_in_note(r.directions)}")
         self._redraw()
+
+    def _stand_in_note(self, drawn: str) -> str:
+        """What the status adds when the plane drawn stands in for the chosen one (a path still too short)."""
+        chosen = self._direction()
+        if drawn == chosen.name:
+            return ""
+        return f" ({chosen.label} once the path has {chosen.needs_path} snapshots; random directions until then)"

@@ -85,6 +85,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
 
         self._experiment = self._dataset = None
         self._params: list[np.ndarray] = []
+        self._finished = False  # the run ended: no current marker over the end marker
         self._steps: list[int] = []
         self._proj = np.zeros((0, 2))
         self._dist = np.zeros(0)
@@ -138,6 +139,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         self.worker.shutdown()
         self.poll_timer.stop()
         self._params, self._steps, self._result, self._probe = [], [], None, {}
+        self._finished = False
         self._proj, self._dist = np.zeros((0, 2)), np.zeros(0)
         self._last_request = self._last_probe = -1e9
         self._stale = self._probe_due = False
@@ -161,6 +163,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         new = [np.asarray(s.params, np.float32) for s in snapshots]
         if not new:
             return
+        self._finished = False
         self._params.extend(new)
         self._steps.extend(int(s.step) for s in snapshots)
         if self._result is not None:
@@ -183,7 +186,10 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
             self._proj, self._dist = self._proj[keep], self._dist[keep]
 
     def finish(self) -> None:
-        """The run ended: one last surface at the chosen resolution around the final weights."""
+        """The run ended: one last surface at the chosen resolution around the final weights; the end marker alone
+        marks where it stopped (a current marker on top of it would hide it)."""
+        self._finished = True
+        self._draw_path()
         self._request(force=True, coarse=False)
 
     @property
@@ -264,7 +270,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         self._draw_marks()
 
     def _draw_path(self) -> None:
-        self.plot2d.set_trajectory(self._proj)
+        self.plot2d.set_trajectory(self._proj, None if self._finished else -1)
         if self.plot3d is not None:
             self.plot3d.set_trajectory(self._proj)
         self._show_honesty()

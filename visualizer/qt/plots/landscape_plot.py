@@ -203,8 +203,9 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         self._draw_surface()
         self._fit_range()
 
-    def set_trajectory(self, points: np.ndarray, current: int | None = None) -> None:
-        """Draw the (T, 2) path in plane coordinates; `current` (default: the last point) gets its own marker."""
+    def set_trajectory(self, points: np.ndarray, current: int | None = -1) -> None:
+        """Draw the (T, 2) path in plane coordinates; point `current` (default: the last; None: none, the run has
+        ended) gets its own marker."""
         points = np.asarray(points, dtype=np.float64)
         if points.size == 0:
             points = np.zeros((0, 2))
@@ -220,14 +221,15 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
             self.path.setData([], [])
             self.start_marker.setData([], [])
             self.end_marker.setData([], [])
-        self.set_current(n - 1 if current is None else current)
+        self.set_current(current)
         self._fill_legend()
         self._fit_range()
 
-    def set_current(self, index: int) -> None:
-        """Mark trajectory point `index` (negative counts from the end; clamped to the path) as current."""
+    def set_current(self, index: int | None) -> None:
+        """Mark trajectory point `index` (negative counts from the end; clamped to the path) as current; None: no
+        current point (a finished run: its end marker says where it stopped)."""
         n = len(self._points)
-        if not n:
+        if not n or index is None:
             self._current = None
             self.current_marker.setData([], [])
             return

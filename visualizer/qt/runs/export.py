@@ -91,7 +91,7 @@ def landscape_widget(run: RunExport, upto: int | None = None, plot: LandscapePlo
         plot.set_surface(land.alphas, land.betas, land.loss, log_scale=log_colours(land.loss),
                          axis_labels=land.axis_labels)
     n = len(land.steps) if upto is None else int(np.searchsorted(land.steps, upto, "right"))
-    plot.set_trajectory(land.points[: max(n, 1 if len(land.points) else 0)])
+    plot.set_trajectory(land.points[: max(n, 1 if len(land.points) else 0)], None if upto is None else -1)
     da = (land.alphas[-1] - land.alphas[0]) / max(len(land.alphas) - 1, 1) / 2
     db = (land.betas[-1] - land.betas[0]) / max(len(land.betas) - 1, 1) / 2
     xs = np.concatenate([[land.alphas[0] - da, land.alphas[-1] + da], land.points[:, 0]])
