@@ -31,6 +31,8 @@ from visualizer.qt.app.window_tools import ToolWindows
 from visualizer.qt.training.bridge import TrainingBridge
 from visualizer.qt.training.views import TrainingViews
 
+DEFAULT_SIZE = (1400, 900)
+
 
 def _dock(window: QMainWindow, title: str, name: str, tip: str) -> QDockWidget:
     dock = QDockWidget(title, window)
@@ -140,8 +142,12 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         geometry, state = self.settings.value("geometry"), self.settings.value("window_state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 900)
+        else:  # the first start: 1400 x 900, or what fits the screen (a 1366 x 768 projector)
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            width, height = DEFAULT_SIZE
+            if screen is not None and screen.width() > 0:
+                width, height = min(width, screen.width()), min(height, screen.height())
+            self.resize(width, height)
         if isinstance(state, QByteArray):
             self.restoreState(state)
 

@@ -4,7 +4,7 @@ colour scale, value and data split; a mixin so that the view keeps them as its o
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSpinBox, QToolButton, QVBoxLayout, QWidget
 
 from visualizer.core.landscape.planes import DIRECTIONS, DirectionInfo
 
@@ -39,8 +39,8 @@ class LandscapeOptions:
         self.directions_combo.setCurrentIndex(max(0, self.directions_combo.findData(DEFAULT_DIRECTIONS)))
         self.resolution_combo = _combo("landscapeResolutionCombo", "Grid points per axis of the refined surface",
                                        RESOLUTIONS, 1)
-        self.span_combo = _combo("landscapeSpanCombo", "The grid covers ±span along both directions (Auto: 1 for "
-                                 "random directions, 1.25 x the path's reach otherwise)", SPANS)
+        self.span_combo = _combo("landscapeSpanCombo", "The grid covers ±span along both directions (Auto: the "
+                                 "path with a margin; ±1 for random directions, widened to hold the path)", SPANS)
         self.weight_spins = []
         for k, axis in enumerate(("α", "β")):
             spin = QSpinBox()
@@ -65,18 +65,35 @@ class LandscapeOptions:
                                   ("Loss", "Accuracy"))
         self.split_combo = _combo("landscapeSplitCombo", "Evaluate on the training or the validation set",
                                   ("Training set", "Validation set"))
+        self.more_button = QToolButton()
+        self.more_button.setObjectName("landscapeMoreButton")
+        self.more_button.setText("More ▸")
+        self.more_button.setCheckable(True)
+        self.more_button.setToolTip("Resolution, span, colour scale, loss or accuracy, training or validation set")
+        self.more_options = QWidget()
+        self.more_options.setObjectName("landscapeMoreOptions")
+        more = QHBoxLayout(self.more_options)
+        more.setContentsMargins(0, 0, 0, 0)
+        for w in (self.resolution_combo, self.span_combo, self.colour_combo, self.value_combo, self.split_combo):
+            more.addWidget(w)
+        more.addStretch(1)
+        self.more_options.setVisible(False)  # the first row is all a first look needs; the tab stays narrow
+        self.more_button.toggled.connect(self._on_more_toggled)
         rows = QVBoxLayout()
         rows.setContentsMargins(6, 2, 6, 0)
         rows.setSpacing(2)
-        for group in ((self.view_combo, self.directions_combo, self.bias_check, *self.weight_spins,
-                       self.resolution_combo, self.span_combo),
-                      (self.colour_combo, self.value_combo, self.split_combo)):
-            row = QHBoxLayout()
-            for w in group:
-                row.addWidget(w)
-            row.addStretch(1)
-            rows.addLayout(row)
+        row = QHBoxLayout()
+        for w in (self.view_combo, self.directions_combo, self.bias_check, *self.weight_spins):
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self.more_button)
+        rows.addLayout(row)
+        rows.addWidget(self.more_options)
         return rows
+
+    def _on_more_toggled(self, shown: bool) -> None:
+        self.more_options.setVisible(shown)
+        self.more_button.setText("Less ▾" if shown else "More ▸")
 
     def _direction(self) -> DirectionInfo:
         """The registry entry of the chosen directions."""

@@ -13,6 +13,16 @@ EXPLANATION = ("A 2-D slice of a space with one dimension per weight: a point of
                "projection, coloured by the slice's loss there, not by its own.")
 
 
+def honesty_line(h: dict) -> str:
+    """The panel's gist in one line, for a tab too narrow for the panel."""
+    if not h:
+        return ""
+    true = "…" if h["true_loss"] is None else f"{h['true_loss']:.4g}"
+    surf = "off the grid" if not np.isfinite(h["surface_loss"]) else f"{h['surface_loss']:.4g}"
+    return (f"How far to trust it: θ is {h['distance']:.3g} ({100 * h['relative_distance']:.1f}% of |θ|) off the "
+            f"plane; true loss {true}, surface {surf}.")
+
+
 def honesty_html(h: dict, r, start_distance: float | None, start_loss: float | None) -> str:
     """The "How far to trust it" panel: ``h`` as LandscapeView.honesty_numbers gives it (empty before a surface),
     the surface result ``r``, and the start of the path's distance from the plane and true loss (None: unknown)."""

@@ -23,7 +23,7 @@ from visualizer.core.landscape.live import SurfaceResult
 from visualizer.core.landscape.plane import project
 from visualizer.qt.landscape.controls import VIEWS, LandscapeOptions
 from visualizer.qt.landscape.requests import SurfaceRequests
-from visualizer.qt.landscape.text import honesty_html, write_surface_csv
+from visualizer.qt.landscape.text import honesty_html, honesty_line, write_surface_csv
 from visualizer.qt.landscape.worker import LandscapeService
 from visualizer.qt.plots.landscape_line import LandscapeLinePlot
 from visualizer.qt.plots.landscape_plot import LandscapePlot, bilinear
@@ -32,6 +32,8 @@ from visualizer.qt.plots.landscape_plot import LandscapePlot, bilinear
 MAX_PATH_SNAPSHOTS = 2000
 POLL_MS = 100
 PANEL_WIDTH = 180
+#: the honesty panel is shown beside the plot only while the plot keeps at least this width
+MIN_PLOT_WIDTH = 460
 
 class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
     """Loss surface (2-D, 3-D or the 1-D line θ₀ → θ) with the path, live, and the honesty panel beside it."""
@@ -55,6 +57,11 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         self.message.hide()
         self.status = QLabel("The surface appears when training starts.")
         self.status.setObjectName("landscapeStatus")
+        self.status.setWordWrap(True)
+        self.honesty_line = QLabel()  # the panel's gist, under the plot, when the tab is too narrow for the panel
+        self.honesty_line.setObjectName("landscapeHonestyLine")
+        self.honesty_line.setWordWrap(True)
+        self.honesty_line.setToolTip("How far to trust the picture: widen the tab for the details")
         self.honesty = QLabel()
         self.honesty.setObjectName("landscapeHonesty")
         self.honesty.setWordWrap(True)
@@ -81,6 +88,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         layout.addLayout(option_rows)
         layout.addWidget(self.message)
         layout.addLayout(body, 1)
+        layout.addWidget(self.honesty_line)
         layout.addWidget(self.status)
 
         self._experiment = self._dataset = None
@@ -114,7 +122,18 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
     def changeEvent(self, event) -> None:  # Qt override: the side panel widens with the font (presentation mode)
         if event.type() == QEvent.Type.FontChange and hasattr(self, "_panel"):
             self._panel.setFixedWidth(max(PANEL_WIDTH, self.fontMetrics().averageCharWidth() * 26))
+            self._fit_panel()
         super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:  # Qt override: the honesty panel only where the plot keeps its room
+        super().resizeEvent(event)
+        self._fit_panel()
+
+    def _fit_panel(self) -> None:
+        """The panel beside the plot when the tab leaves the plot MIN_PLOT_WIDTH; else its gist in one line below."""
+        wide = self.width() >= self._panel.width() + MIN_PLOT_WIDTH
+        self._panel.setVisible(wide)
+        self.honesty_line.setVisible(not wide and bool(self.honesty_line.text()))
 
     def set_experiment(self, experiment) -> None:
         """The (resolved) experiment of the run: its network is rebuilt in the worker to evaluate surfaces."""
@@ -246,8 +265,11 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
     # -- drawing ------------------------------------------------------------------------------------------------
     def _show_honesty(self) -> None:
         start = self._probe.get("start", (None, None))[1]
-        self.honesty.setText(honesty_html(self.honesty_numbers(), self._result,
+        numbers = self.honesty_numbers()
+        self.honesty.setText(honesty_html(numbers, self._result,
                                           float(self._dist[0]) if len(self._dist) else None, start))
+        self.honesty_line.setText(honesty_line(numbers))
+        self._fit_panel()
 
     def _values(self) -> tuple[np.ndarray, str, bool]:
         r = self._result
