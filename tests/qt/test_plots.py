@@ -297,6 +297,39 @@ def test_confusion_matrix_writes_each_count(qtbot):
         widget.set_matrix(np.ones((2, 3)), ["a", "b"])
 
 
+def test_a_large_confusion_matrix_is_one_image_without_text_items(qtbot, tmp_path):
+    """300 classes once meant 90,000 text items and minutes of drawing: now an image, every 10th class named."""
+    from visualizer.qt.plots.confusion_plot import MAX_TEXT_CLASSES, MAX_TICK_LABELS
+
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    k = 300
+    matrix = np.random.default_rng(0).integers(0, 50, (k, k)) + np.diag(np.full(k, 500))
+    widget.set_matrix(matrix, [f"class {i}" for i in range(k)])
+    assert widget.texts == [] and not widget.counts_shown and k > MAX_TEXT_CLASSES
+    assert widget.image.image.shape == (k, k)
+    np.testing.assert_array_equal(widget.matrix, matrix)
+    ticks = widget.plot.getAxis("bottom")._tickLevels[0]
+    assert len(ticks) <= MAX_TICK_LABELS and ticks[:2] == [(0, "class 0"), (10, "class 10")]
+    png = export_widget(widget, tmp_path / "confusion.png", 800, 700)
+    assert _distinct_colours(QImage(str(png))) > 10
+    widget.set_matrix(np.eye(3, dtype=int) * 4)  # and back to a small one: its counts written again
+    assert [t.toPlainText() for t in widget.texts] == [str(v) for v in (np.eye(3, dtype=int) * 4).ravel()]
+
+
+def test_confusion_counts_are_written_only_while_they_fit(qtbot):
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    k = 30
+    widget.set_matrix(np.full((k, k), 1234), [str(i) for i in range(k)])
+    assert len(widget.texts) == k * k
+    widget.resize(300, 300)
+    widget.show()
+    qtbot.waitUntil(lambda: not widget.counts_shown)  # 30 cells in ~200 px: no room for "1234"
+    widget.resize(1800, 1800)
+    qtbot.waitUntil(lambda: widget.counts_shown)
+
+
 # --- export ---------------------------------------------------------------------------------
 def _distinct_colours(image: QImage) -> int:
     rgb = image.convertToFormat(QImage.Format.Format_RGB32)

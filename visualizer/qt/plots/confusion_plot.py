@@ -1,4 +1,5 @@
-"""Confusion matrix: a heatmap with the count written in each cell."""
+"""Confusion matrix: a heatmap (one image, however many classes) with the count written in each cell while the
+cells are large enough to read it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from PySide6.QtWidgets import QWidget
 from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
 
 MAX_TICK_CHARS = 10
+#: counts are written in the cells up to this many classes (k² text items: 300 classes took minutes to draw);
+#: beyond, the colours alone show the matrix
+MAX_TEXT_CLASSES = 40
+#: at most this many class names on each axis (every n-th class beyond)
+MAX_TICK_LABELS = 30
+CELL_PADDING_PX = 4
 
 
 def _short(name: str) -> str:
@@ -21,8 +28,15 @@ def _cell_point_size(k: int) -> int:
     return 13 if k <= 4 else 11 if k <= 8 else 9 if k <= 14 else 7
 
 
+def tick_labels(names: list[str]) -> list[tuple[int, str]]:
+    """(class index, short name) of every class, or of every n-th one when there are more than MAX_TICK_LABELS."""
+    step = -(-len(names) // MAX_TICK_LABELS) if names else 1
+    return [(i, _short(names[i])) for i in range(0, len(names), step)]
+
+
 class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
-    """Rows are true classes, columns predicted classes; colour is the row fraction (recall)."""
+    """Rows are true classes, columns predicted classes; colour is the row fraction (recall). The counts are
+    written in the cells (up to MAX_TEXT_CLASSES classes) while a cell is large enough to hold them."""
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
@@ -42,6 +56,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         self.plot.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        self.plot.vb.sigResized.connect(self._fit_texts)
         self.set_theme(theme)
 
     @property
@@ -85,7 +100,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         self.image.setRect(QRectF(-0.5, -0.5, k, k))
         if (names, k) != getattr(self, "_laid_out", None):  # axes are costly to lay out: only when they change
             self._laid_out = (names, k)
-            ticks = [[(i, _short(name)) for i, name in enumerate(names)]]
+            ticks = [tick_labels(names)]
             self.plot.getAxis("bottom").setTicks(ticks)
             self.plot.getAxis("left").setTicks(ticks)
             # Reserve room for the longest name: the automatic width lets it run into the axis title.
@@ -93,15 +108,36 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
             widest = max((metrics.horizontalAdvance(label) for _pos, label in ticks[0]), default=0)
             self.plot.getAxis("left").setWidth(widest + 2 * LABEL_PT + 20)
             self.plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0)
-        if len(self.texts) != k * k:
+        wanted = k * k if k <= MAX_TEXT_CLASSES else 0
+        if len(self.texts) != wanted:
             for text in self.texts:
                 self.plot.removeItem(text)
-            self.texts = [pg.TextItem(anchor=(0.5, 0.5)) for _ in range(k * k)]
+            self.texts = [pg.TextItem(anchor=(0.5, 0.5)) for _ in range(wanted)]
             for index, text in enumerate(self.texts):
                 text.setPos(index % k, index // k)
                 text.setFont(font(_cell_point_size(k)))
                 self.plot.addItem(text)
         self._update_texts()
+        self._fit_texts()
+
+    @property
+    def counts_shown(self) -> bool:
+        """Whether the counts are written in the cells (enough room, and not too many classes)."""
+        return bool(self.texts) and self.texts[0].isVisible()
+
+    def _fit_texts(self) -> None:
+        """Show the counts only while the widest one fits in a cell at the current size."""
+        if not self.texts:
+            return
+        k = self._matrix.shape[0]
+        rect = self.plot.vb.boundingRect()
+        cell = min(rect.width(), rect.height()) / k if k else 0.0
+        metrics = QFontMetrics(font(_cell_point_size(k)))
+        need = max(metrics.horizontalAdvance(str(int(self._matrix.max()))), metrics.height()) + CELL_PADDING_PX
+        visible = cell >= need
+        if self.texts[0].isVisible() != visible:
+            for text in self.texts:
+                text.setVisible(visible)
 
     def clear(self) -> None:
         """Remove the matrix."""
