@@ -341,6 +341,28 @@ def test_ensure_app_returns_the_running_application(qapp):
     assert ensure_app() is qapp
 
 
+QUIET_SCRIPT = """
+from visualizer.qt.plots import ensure_app
+from PySide6.QtCore import qWarning
+from PySide6.QtWidgets import QWidget
+app = ensure_app()
+w = QWidget(); w.show(); w.setFixedSize(200, 200); app.processEvents()
+qWarning("another Qt warning")
+"""
+
+
+def test_an_offscreen_app_drops_only_the_size_hint_note():
+    """Every offscreen command printed "This plugin does not support propagateSizeHints()"; other warnings stay."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    done = subprocess.run([sys.executable, "-c", QUIET_SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "propagateSizeHints" not in done.stderr and "another Qt warning" in done.stderr
+
+
 def test_export_png_and_svg(qtbot, tmp_path):
     widget = LossPlot(theme="dark")
     qtbot.addWidget(widget)
