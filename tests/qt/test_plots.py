@@ -419,3 +419,32 @@ def test_changing_layers_many_times_while_shown_does_not_crash(qtbot):
             widget.clear()
             gc.collect()
     assert len(widget.plots) == len(names)
+
+
+def _history_of(losses):
+    from visualizer.core.training.events import StepEvent
+    from visualizer.core.training.history import History
+
+    history = History()
+    for step, loss in enumerate(losses):
+        evaluated = step % 5 == 0 and np.isfinite(loss)
+        history.append(StepEvent(step, 1, float(loss), 0.1, step * 0.01, *((loss, 0.5, 0.5, loss) if evaluated
+                                                                            else ())))
+    return history
+
+
+def test_a_loss_that_spans_decades_is_drawn_on_a_log_axis(qtbot):
+    """loss.png of a diverged run was linear up to 1e6: a flat line, then a wall."""
+    from visualizer.qt.plots.figures import loss_figure
+    from visualizer.qt.plots.loss_plot import wants_log_axis
+
+    diverging = _history_of([0.5 * 10.0 ** (s / 2) for s in range(18)] + [np.inf])
+    plot = loss_figure(diverging, "r2")
+    qtbot.addWidget(plot)
+    assert plot.loss_plot.getAxis("left").logMode
+    converging = _history_of(0.7 * np.exp(-np.linspace(0, 2.5, 40)))  # 0.7 to 0.06: one decade, linear reads well
+    plot = loss_figure(converging, "accuracy")
+    qtbot.addWidget(plot)
+    assert not plot.loss_plot.getAxis("left").logMode
+    assert wants_log_axis(np.array([1.0, 150.0])) and not wants_log_axis(np.array([1.0, 90.0, np.inf, 0.0]))
+    assert not wants_log_axis(np.array([np.nan]), None)
