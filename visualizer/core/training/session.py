@@ -114,6 +114,27 @@ def _histogram(t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(lo, hi, HISTOGRAM_BINS + 1), counts.cpu().numpy()
 
 
+def _has_batch_norm(model: torch.nn.Module) -> bool:
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def batch_bounds(n: int, batch_size: int, batch_norm: bool) -> tuple[list[tuple[int, int]], str]:
+    """(start, end) of each mini-batch of an epoch over ``n`` samples, and a note for the user (or ''). Batch
+    normalisation cannot train on a batch of one sample (its variance is undefined): with it, a last batch of one
+    joins the batch before, and the note says so."""
+    if batch_norm and n < 2:
+        from visualizer.core.errors import VisualizerError
+
+        raise VisualizerError(f"batch normalisation needs at least 2 training samples; the training set has {n}")
+    bounds = [(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    if not (batch_norm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1):
+        return bounds, ""
+    bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds, (f"The last mini-batch of each epoch would hold 1 sample ({n} = {n // batch_size} x "
+                    f"{batch_size} + 1), which batch normalisation cannot train on: it joins the batch before "
+                    f"({batch_size + 1} samples).")
+
+
 class TrainingSession:
     """Trains the network an Experiment describes; ``run()`` yields RunStarted, StepEvents, Snapshots, RunEnded.
 
@@ -164,7 +185,10 @@ class TrainingSession:
         n = len(ds.X_train)
         full = OPTIMIZERS[tr.optimizer].full_batch or tr.batch_size == 0 or tr.batch_size >= n
         self.batch_size = n if full else tr.batch_size
-        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self._batches, note = batch_bounds(n, self.batch_size, _has_batch_norm(self.model))
+        if note:
+            device_message = f"{device_message} {note}"
+        self.steps_per_epoch = len(self._batches)
         self.total_steps = self.steps_per_epoch * tr.epochs
         self.eval_every = tr.eval_every or self.steps_per_epoch
         self.base_lr = hypers["lr"]
@@ -265,7 +289,7 @@ class TrainingSession:
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
             order = torch.randperm(n, generator=gen).to(X.device) if bs < n else None
-            for start in range(0, n, bs):
+            for start, end in self._batches:
                 if ctl._attention:  # paused, stopping, or a new learning rate: rare, so checked in two steps
                     if ctl.will_wait() and last_snap_step != step:  # show the weights it pauses on
                         yield self._snapshot(step, epoch)
@@ -286,7 +310,7 @@ class TrainingSession:
                 if order is None:
                     idx, xb, yb = slice(None), X, y
                 else:
-                    idx = order[start:start + bs]
+                    idx = order[start:end]
                     xb, yb = X[idx], y[idx]
                 opt.zero_grad(set_to_none=True)
                 out = model(xb)
