@@ -21,6 +21,7 @@ from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_lea
 from visualizer.core.model.schedules import SCHEDULES, default_step_size
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
+from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
 
 HISTOGRAM_BINS = 40
 
@@ -195,6 +196,9 @@ class TrainingSession:
         self._schedule = SCHEDULES[tr.schedule].factor
         self._step_size = tr.step_size or default_step_size(tr.epochs)
         self._layers = self.model.linear_layers()
+        self.snapshot_plan = self._plan_snapshots()
+        if self.snapshot_plan.note:  # said once, with the device: before the run, where a user looks
+            device_message = f"{device_message} {self.snapshot_plan.note}"
         self.started = RunStarted(
             device=str(self.device), device_message=device_message,
             n_params=parameter_count(self.model), steps_per_epoch=self.steps_per_epoch,
@@ -204,6 +208,15 @@ class TrainingSession:
             layer_names=tuple(layer.name for layer in self._layers),
             feature_names=ds.feature_names, class_names=ds.class_names)
         return self.started
+
+    def _plan_snapshots(self) -> SnapshotPlan:
+        """The spacing of the snapshots, so that the run file stays under its size limit (snapshot_plan)."""
+        ds, total, res = self.dataset, self.total_steps, self.boundary_resolution
+        every = max(1, total // self.snapshot_target) if self.snapshot_target else max(1, self.snapshot_every_steps)
+        view = predict.prediction_view(ds.task, ds.n_features) if res else None
+        picture = {None: 0, "boundary": res * res * max(ds.n_classes, 2) + 2 * res, "curve": 2 * res,
+                   "confusion": ds.n_classes ** 2}[view and view.name]
+        return plan_snapshots(parameter_count(self.model), len(self._layers), total, total // every + 2, picture)
 
     # -- measurements -------------------------------------------------------------------------------
     def _lr_at(self, step: int) -> float:
@@ -285,6 +298,7 @@ class TrainingSession:
                                                  self.snapshot_interval_s)
         if self.snapshot_target:
             snap_steps, snap_s = max(1, total // self.snapshot_target), 0.0
+        snap_steps = max(snap_steps, self.snapshot_plan.every_steps)  # a run file within its size limit
         clock = time.perf_counter
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
