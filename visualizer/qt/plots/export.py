@@ -144,11 +144,21 @@ def export_widget(
         else:
             exporter = ImageExporter(item)
             _set_size(exporter, width, height)
-            image = exporter.export(toBytes=True)
-
-            def save(tmp: Path) -> None:
-                if not image.save(str(tmp)):
-                    raise OSError(f"Qt could not write the image {path}")
-
-            _write_atomically(path, save)
+            data = _encoded(exporter.export(toBytes=True), suffix)
+            _write_atomically(path, lambda tmp: tmp.write_bytes(data))
     return path
+
+
+def _encoded(image, suffix: str) -> bytes:
+    """A QImage as the bytes of a file of ``suffix`` (.png, .jpg, ...), written by Python afterwards: Qt's own
+    save says only False, where Python's write says why (a full disk)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buffer, suffix.lstrip(".").upper())
+    buffer.close()
+    if not ok:
+        raise ValueError(f"Qt cannot encode a {suffix} image")
+    return bytes(data.data())
