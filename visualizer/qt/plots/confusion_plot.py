@@ -3,6 +3,8 @@ cells are large enough to read it."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
@@ -28,9 +30,10 @@ def _cell_point_size(k: int) -> int:
     return 13 if k <= 4 else 11 if k <= 8 else 9 if k <= 14 else 7
 
 
-def tick_labels(names: list[str]) -> list[tuple[int, str]]:
-    """(class index, short name) of every class, or of every n-th one when there are more than MAX_TICK_LABELS."""
-    step = -(-len(names) // MAX_TICK_LABELS) if names else 1
+def tick_labels(names: list[str], step: int = 1) -> list[tuple[int, str]]:
+    """(class index, short name) of every ``step``-th class, and of every n-th one at least so that there are at
+    most MAX_TICK_LABELS."""
+    step = max(step, -(-len(names) // MAX_TICK_LABELS) if names else 1)
     return [(i, _short(names[i])) for i in range(0, len(names), step)]
 
 
@@ -56,7 +59,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         self.plot.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        self.plot.vb.sigResized.connect(self._fit_texts)
+        self.plot.vb.sigResized.connect(self._fit_to_size)
         self.set_theme(theme)
 
     @property
@@ -100,9 +103,8 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         self.image.setRect(QRectF(-0.5, -0.5, k, k))
         if (names, k) != getattr(self, "_laid_out", None):  # axes are costly to lay out: only when they change
             self._laid_out = (names, k)
+            self._tick_steps = None
             ticks = [tick_labels(names)]
-            self.plot.getAxis("bottom").setTicks(ticks)
-            self.plot.getAxis("left").setTicks(ticks)
             # Reserve room for the longest name: the automatic width lets it run into the axis title.
             metrics = QFontMetrics(font(TICK_PT))
             widest = max((metrics.horizontalAdvance(label) for _pos, label in ticks[0]), default=0)
@@ -118,26 +120,43 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
                 text.setFont(font(_cell_point_size(k)))
                 self.plot.addItem(text)
         self._update_texts()
-        self._fit_texts()
+        self._fit_to_size()
 
     @property
     def counts_shown(self) -> bool:
         """Whether the counts are written in the cells (enough room, and not too many classes)."""
         return bool(self.texts) and self.texts[0].isVisible()
 
-    def _fit_texts(self) -> None:
-        """Show the counts only while the widest one fits in a cell at the current size."""
-        if not self.texts:
-            return
+    def _fit_to_size(self) -> None:
+        """Name only as many classes on each axis as fit side by side, and write the counts only while the widest
+        one fits in a cell, at the current size."""
         k = self._matrix.shape[0]
         rect = self.plot.vb.boundingRect()
         cell = min(rect.width(), rect.height()) / k if k else 0.0
+        self._fit_ticks(cell)
+        if not self.texts:
+            return
         metrics = QFontMetrics(font(_cell_point_size(k)))
         need = max(metrics.horizontalAdvance(str(int(self._matrix.max()))), metrics.height()) + CELL_PADDING_PX
         visible = cell >= need
         if self.texts[0].isVisible() != visible:
             for text in self.texts:
                 text.setVisible(visible)
+
+    def _fit_ticks(self, cell: float) -> None:
+        """Every n-th class name on each axis, n such that the names do not overlap at ``cell`` pixels a class."""
+        if not self._names:
+            return
+        metrics = QFontMetrics(font(TICK_PT))
+        if cell > 0:
+            widest = max(metrics.horizontalAdvance(_short(name)) for name in self._names)
+            steps = (math.ceil((widest + 6) / cell), math.ceil((metrics.height() + 2) / cell))
+        else:  # not laid out yet: every class (up to MAX_TICK_LABELS)
+            steps = (1, 1)
+        if steps != getattr(self, "_tick_steps", None):
+            self._tick_steps = steps
+            self.plot.getAxis("bottom").setTicks([tick_labels(self._names, steps[0])])
+            self.plot.getAxis("left").setTicks([tick_labels(self._names, steps[1])])
 
     def clear(self) -> None:
         """Remove the matrix."""
