@@ -450,3 +450,15 @@ def test_a_loss_that_spans_decades_is_drawn_on_a_log_axis(qtbot):
     assert not plot.loss_plot.getAxis("left").logMode
     assert wants_log_axis(np.array([1.0, 150.0])) and not wants_log_axis(np.array([1.0, 90.0, np.inf, 0.0]))
     assert not wants_log_axis(np.array([np.nan]), None)
+
+
+def test_confusion_names_are_shortened_before_classes_are_skipped(qtbot):
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    widget.set_matrix(np.eye(3, dtype=int) * 50, ["setosa", "versicolor", "virginica"])
+    widget.resize(330, 300)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.plot.vb.boundingRect().width() < 250)
+    labels = [label for _pos, label in widget.plot.getAxis("bottom")._tickLevels[0]]
+    assert len(labels) == 3 and labels[0] == "setosa" and all(a[:4] == b[:4] for a, b in
+                                                                zip(labels[1:], ["versicolor", "virginica"]))

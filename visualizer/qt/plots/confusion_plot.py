@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
 
 MAX_TICK_CHARS = 10
+MIN_TICK_CHARS = 6  # names under the matrix are shortened down to this many characters before classes are skipped
 #: counts are written in the cells up to this many classes (k² text items: 300 classes took minutes to draw);
 #: beyond, the colours alone show the matrix
 MAX_TEXT_CLASSES = 40
@@ -22,19 +23,19 @@ MAX_TICK_LABELS = 30
 CELL_PADDING_PX = 4
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= MAX_TICK_CHARS else name[: MAX_TICK_CHARS - 1] + "…"
+def _short(name: str, chars: int = MAX_TICK_CHARS) -> str:
+    return name if len(name) <= chars else name[: chars - 1] + "…"
 
 
 def _cell_point_size(k: int) -> int:
     return 13 if k <= 4 else 11 if k <= 8 else 9 if k <= 14 else 7
 
 
-def tick_labels(names: list[str], step: int = 1) -> list[tuple[int, str]]:
-    """(class index, short name) of every ``step``-th class, and of every n-th one at least so that there are at
-    most MAX_TICK_LABELS."""
+def tick_labels(names: list[str], step: int = 1, chars: int = MAX_TICK_CHARS) -> list[tuple[int, str]]:
+    """(class index, name shortened to ``chars``) of every ``step``-th class, and of every n-th one at least so that
+    there are at most MAX_TICK_LABELS."""
     step = max(step, -(-len(names) // MAX_TICK_LABELS) if names else 1)
-    return [(i, _short(names[i])) for i in range(0, len(names), step)]
+    return [(i, _short(names[i], chars)) for i in range(0, len(names), step)]
 
 
 class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
@@ -144,19 +145,27 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
                 text.setVisible(visible)
 
     def _fit_ticks(self, cell: float) -> None:
-        """Every n-th class name on each axis, n such that the names do not overlap at ``cell`` pixels a class."""
+        """Class names on each axis that do not overlap at ``cell`` pixels a class: under the matrix shortened
+        first (down to MIN_TICK_CHARS), then only every n-th class; beside it every n-th row."""
         if not self._names:
             return
         metrics = QFontMetrics(font(TICK_PT))
-        if cell > 0:
-            widest = max(metrics.horizontalAdvance(_short(name)) for name in self._names)
-            steps = (math.ceil((widest + 6) / cell), math.ceil((metrics.height() + 2) / cell))
-        else:  # not laid out yet: every class (up to MAX_TICK_LABELS)
-            steps = (1, 1)
-        if steps != getattr(self, "_tick_steps", None):
-            self._tick_steps = steps
-            self.plot.getAxis("bottom").setTicks([tick_labels(self._names, steps[0])])
-            self.plot.getAxis("left").setTicks([tick_labels(self._names, steps[1])])
+        bottom, chars, left = 1, MAX_TICK_CHARS, 1
+        if cell > 0:  # else not laid out yet: every class (up to MAX_TICK_LABELS)
+            options = []  # (step, -chars): the fewest skipped classes, then the longest names
+            for n in range(MAX_TICK_CHARS, MIN_TICK_CHARS - 1, -1):
+                short = [_short(name, n) for name in self._names]
+                if n < MAX_TICK_CHARS and len(set(short)) < len(short):  # "class…" for every class says nothing
+                    break
+                widest = max(metrics.horizontalAdvance(name) for name in short)
+                options.append((math.ceil((widest + 6) / cell), -n))
+            bottom, chars = min(options)
+            chars = -chars
+            left = math.ceil((metrics.height() + 2) / cell)
+        if (bottom, chars, left) != getattr(self, "_tick_steps", None):
+            self._tick_steps = (bottom, chars, left)
+            self.plot.getAxis("bottom").setTicks([tick_labels(self._names, bottom, chars)])
+            self.plot.getAxis("left").setTicks([tick_labels(self._names, left)])
 
     def clear(self) -> None:
         """Remove the matrix."""
