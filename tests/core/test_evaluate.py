@@ -139,3 +139,88 @@ def test_k_larger_than_the_samples_and_big_leave_one_out_need_care():
     with pytest.raises(VisualizerError, match="leave-one-out on 1000 samples"):
         check_request(EvalSpec("loo"), y, "classification")
     check_request(EvalSpec("loo"), y, "classification", confirm=True)
+
+
+# --- leave-one-out reports pooled figures; a summary holds only the settings its method uses -----------------
+SMALL_IRIS = Experiment(data=DataSpec(name="iris", seed=3), model=ModelSpec(hidden=(8,), activation=("relu",)),
+                        train=TrainSpec(optimizer="adam", lr=0.05, batch_size=0, epochs=15, loss="cross_entropy"))
+
+
+def _loo_results(exp: Experiment, keep: int):
+    """Leave-one-out over the first ``keep`` folds (each fold: all other samples, one held out)."""
+    results = []
+    for event in run_folds(exp, EvalSpec("loo"), confirm=True):
+        if isinstance(event, FoldResult):
+            results.append(event)
+            if len(results) == keep:
+                break
+    return results
+
+
+def test_leave_one_out_pools_precision_recall_and_f1_as_scikit_learn_does():
+    """Per fold, macro precision/recall/F1 of one sample are capped at 1/k (0.304 ± 0.094 on iris): meaningless.
+    The summary gives them pooled over every fold's prediction, as sklearn computes them on the stacked ones."""
+    results = _loo_results(SMALL_IRIS, 30)
+    summary = summarize(results, EvalSpec("loo"), "classification", 3)
+    y_true = np.concatenate([r.y_true for r in results])
+    y_pred = np.concatenate([r.y_pred for r in results])
+    pooled = summary["pooled"]
+    assert pooled["accuracy"] == pytest.approx(skm.accuracy_score(y_true, y_pred))
+    for name, metric in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+        assert pooled[name] == pytest.approx(metric(y_true, y_pred, labels=[0, 1, 2], average="macro",
+                                                    zero_division=0))
+    # per fold, only what one sample can say: its loss, and whether it was right
+    assert list(summary["metrics"]) == ["loss", "accuracy"]
+    assert all(r.metrics["accuracy"] in (0.0, 1.0) for r in results)
+    assert summary["metrics"]["accuracy"]["mean"] == pytest.approx(pooled["accuracy"])
+    assert folds_csv(results, "classification", "loo").splitlines()[0] == "fold,n_train,n_val,loss,accuracy"
+    # leave-one-out has no k, no repeats, no held-out fraction and no shuffling seed
+    assert not {"k", "repeats", "val_fraction", "seed"} & set(summary)
+    assert summary["method"] == "loo" and summary["folds"] == 30
+
+
+def test_leave_one_out_on_regression_pools_r2():
+    results = _loo_results(SINE, 12)
+    summary = summarize(results, EvalSpec("loo"), "regression", 0)
+    y_true = np.concatenate([r.y_true for r in results])
+    y_pred = np.concatenate([r.y_pred for r in results])
+    assert summary["pooled"]["r2"] == pytest.approx(skm.r2_score(y_true, y_pred), rel=1e-6)
+    assert summary["pooled"]["mse"] == pytest.approx(skm.mean_squared_error(y_true, y_pred), rel=1e-6)
+    assert list(summary["metrics"]) == ["loss", "mse"]  # one sample has no R²
+    assert folds_csv(results, "regression", "loo").splitlines()[0] == "fold,n_train,n_val,loss,mse"
+
+
+@pytest.mark.parametrize("spec, fields", [
+    (EvalSpec("kfold", k=4, repeats=2, seed=1), {"k": 4, "repeats": 2, "seed": 1}),
+    (EvalSpec("stratified", k=3, seed=2), {"k": 3, "repeats": 1, "seed": 2}),
+    (EvalSpec("shuffle", repeats=3, val_fraction=0.3, seed=5), {"repeats": 3, "val_fraction": 0.3, "seed": 5}),
+    (EvalSpec("holdout", val_fraction=0.25, seed=9), {"val_fraction": 0.25, "seed": 9}),
+    (EvalSpec("loo"), {}),
+])
+def test_a_summary_holds_only_the_settings_its_method_uses(spec, fields):
+    result = FoldResult(1, np.arange(3), np.arange(3, 5), np.arange(2), np.ones(2), np.arange(1), np.ones(1),
+                        np.ones(1), np.ones(1), np.array([0, 1]), np.array([0, 1]),
+                        {"loss": 0.1, "accuracy": 1.0, "precision": 1.0, "recall": 1.0, "f1": 1.0}, "completed",
+                        confusion=np.eye(2, dtype=int))
+    summary = summarize([result], spec, "classification", 2)
+    settings = {k: summary[k] for k in ("k", "repeats", "val_fraction", "seed") if k in summary}
+    assert settings == fields
+
+
+def test_folds_that_diverge_are_reported_not_a_traceback():
+    """A learning rate that diverges left NaN predictions, and sklearn's R² raised 'Input contains NaN'."""
+    import json
+
+    from visualizer.core import strict_json
+
+    sgd = Experiment(data=DataSpec(name="sine", samples=60, seed=1), model=ModelSpec(hidden=(8,), activation=("relu",)),
+                     train=TrainSpec(optimizer="sgd", lr=9.0, batch_size=8, epochs=20, loss="mse"))
+    results = [e for e in run_folds(sgd, EvalSpec("kfold", k=2, seed=0)) if isinstance(e, FoldResult)]
+    assert [r.status for r in results] == ["diverged", "diverged"]
+    assert all(np.isnan(r.metrics["r2"]) and not np.isfinite(r.metrics["mse"]) for r in results)
+    summary = summarize(results, EvalSpec("kfold", k=2, seed=0), "regression", 0)
+    assert summary["diverged_folds"] == [1, 2]
+    written = strict_json.loads_strict(strict_json.dumps(summary))
+    assert written["pooled"]["r2"] is None and written["non_finite"]["pooled.r2"] == "nan"
+    with pytest.raises(ValueError):
+        json.loads(json.dumps(summary), parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))

@@ -43,3 +43,14 @@ def test_atomic_writes_get_the_umasks_permissions(tmp_path):
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]  # no temporary file left
+
+
+def test_a_run_file_gets_the_umasks_permissions(tmp_path):
+    from visualizer.core.experiment import Experiment
+    from visualizer.core.runs.writer import RunWriter
+
+    with RunWriter(tmp_path / "r.sqlite", Experiment()):
+        pass
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "r.sqlite").stat().st_mode) == 0o666 & ~mask

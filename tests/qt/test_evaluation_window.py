@@ -268,6 +268,11 @@ def test_leave_one_out_runs_one_fold_per_sample(qtbot):
     assert len(window.results) == 24
     np.testing.assert_array_equal(window.v.fold_map.membership, np.where(np.eye(24, dtype=bool), 2, 1))
     assert "pooled" in window.v.status.text()
+    # one validation sample per fold: the table and the strip show only its loss and whether it was right
+    table = window.v.table
+    assert [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] == \
+        ["fold", "n_train", "n_val", "loss", "accuracy"]
+    assert set(window.v.metrics_plot._values) == {"loss", "accuracy"}
     window.v.replay.fold_slider.setValue(24)
     assert window.v.fold_map.highlighted == 23
     assert window.v.boundary.image.image is not None  # moons is 2-D: the fold's recorded boundary is drawn

@@ -297,6 +297,41 @@ def test_confusion_matrix_writes_each_count(qtbot):
         widget.set_matrix(np.ones((2, 3)), ["a", "b"])
 
 
+def test_a_large_confusion_matrix_is_one_image_without_text_items(qtbot, tmp_path):
+    """300 classes once meant 90,000 text items and minutes of drawing: now an image, every n-th class named."""
+    from visualizer.qt.plots.confusion_plot import MAX_TEXT_CLASSES, MAX_TICK_LABELS
+
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    k = 300
+    matrix = np.random.default_rng(0).integers(0, 50, (k, k)) + np.diag(np.full(k, 500))
+    widget.set_matrix(matrix, [f"class {i}" for i in range(k)])
+    assert widget.texts == [] and not widget.counts_shown and k > MAX_TEXT_CLASSES
+    assert widget.image.image.shape == (k, k)
+    np.testing.assert_array_equal(widget.matrix, matrix)
+    ticks = widget.plot.getAxis("bottom")._tickLevels[0]
+    step = ticks[1][0]  # every n-th class is named, n as the room allows
+    assert len(ticks) <= MAX_TICK_LABELS and ticks[:2] == [(0, "class 0"), (step, f"class {step}")]
+    png = export_widget(widget, tmp_path / "confusion.png", 800, 700)
+    assert _distinct_colours(QImage(str(png))) > 10
+    widget.set_matrix(np.eye(3, dtype=int) * 4)  # and back to a small one: its counts written again
+    assert [t.toPlainText() for t in widget.texts] == [str(v) for v in (np.eye(3, dtype=int) * 4).ravel()]
+
+
+def test_confusion_counts_are_written_only_while_they_fit(qtbot):
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    k = 30
+    widget.set_matrix(np.full((k, k), 1234), [str(i) for i in range(k)])
+    assert len(widget.texts) == k * k
+    widget.resize(300, 300)
+    widget.show()
+    qtbot.waitUntil(lambda: not widget.counts_shown)  # 30 cells in ~200 px: no room for "1234"
+    assert len(widget.plot.getAxis("bottom")._tickLevels[0]) < 10  # nor for 30 names side by side
+    widget.resize(1800, 1800)
+    qtbot.waitUntil(lambda: widget.counts_shown)
+
+
 # --- export ---------------------------------------------------------------------------------
 def _distinct_colours(image: QImage) -> int:
     rgb = image.convertToFormat(QImage.Format.Format_RGB32)
@@ -306,6 +341,28 @@ def _distinct_colours(image: QImage) -> int:
 
 def test_ensure_app_returns_the_running_application(qapp):
     assert ensure_app() is qapp
+
+
+QUIET_SCRIPT = """
+from visualizer.qt.plots import ensure_app
+from PySide6.QtCore import qWarning
+from PySide6.QtWidgets import QWidget
+app = ensure_app()
+w = QWidget(); w.show(); w.setFixedSize(200, 200); app.processEvents()
+qWarning("another Qt warning")
+"""
+
+
+def test_an_offscreen_app_drops_only_the_size_hint_note():
+    """Every offscreen command printed "This plugin does not support propagateSizeHints()"; other warnings stay."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    done = subprocess.run([sys.executable, "-c", QUIET_SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "propagateSizeHints" not in done.stderr and "another Qt warning" in done.stderr
 
 
 def test_export_png_and_svg(qtbot, tmp_path):
@@ -364,3 +421,44 @@ def test_changing_layers_many_times_while_shown_does_not_crash(qtbot):
             widget.clear()
             gc.collect()
     assert len(widget.plots) == len(names)
+
+
+def _history_of(losses):
+    from visualizer.core.training.events import StepEvent
+    from visualizer.core.training.history import History
+
+    history = History()
+    for step, loss in enumerate(losses):
+        evaluated = step % 5 == 0 and np.isfinite(loss)
+        history.append(StepEvent(step, 1, float(loss), 0.1, step * 0.01, *((loss, 0.5, 0.5, loss) if evaluated
+                                                                            else ())))
+    return history
+
+
+def test_a_loss_that_spans_decades_is_drawn_on_a_log_axis(qtbot):
+    """loss.png of a diverged run was linear up to 1e6: a flat line, then a wall."""
+    from visualizer.qt.plots.figures import loss_figure
+    from visualizer.qt.plots.loss_plot import wants_log_axis
+
+    diverging = _history_of([0.5 * 10.0 ** (s / 2) for s in range(18)] + [np.inf])
+    plot = loss_figure(diverging, "r2")
+    qtbot.addWidget(plot)
+    assert plot.loss_plot.getAxis("left").logMode
+    converging = _history_of(0.7 * np.exp(-np.linspace(0, 2.5, 40)))  # 0.7 to 0.06: one decade, linear reads well
+    plot = loss_figure(converging, "accuracy")
+    qtbot.addWidget(plot)
+    assert not plot.loss_plot.getAxis("left").logMode
+    assert wants_log_axis(np.array([1.0, 150.0])) and not wants_log_axis(np.array([1.0, 90.0, np.inf, 0.0]))
+    assert not wants_log_axis(np.array([np.nan]), None)
+
+
+def test_confusion_names_are_shortened_before_classes_are_skipped(qtbot):
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    widget.set_matrix(np.eye(3, dtype=int) * 50, ["setosa", "versicolor", "virginica"])
+    widget.resize(330, 300)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.plot.vb.boundingRect().width() < 250)
+    labels = [label for _pos, label in widget.plot.getAxis("bottom")._tickLevels[0]]
+    assert len(labels) == 3 and labels[0] == "setosa" and all(a[:4] == b[:4] for a, b in
+                                                                zip(labels[1:], ["versicolor", "virginica"]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from visualizer.cli.common import EXIT_OK, ArgParser
 
@@ -49,6 +48,8 @@ def _add_landscape(bsub) -> None:
 
 
 def cmd_bench(args) -> int:
+    from visualizer.core import strict_json
+
     if args.bench == "landscape":
         return cmd_bench_landscape(args)
     if args.bench == "gui":
@@ -59,7 +60,7 @@ def cmd_bench(args) -> int:
 
         result = bench_gui(epochs=args.epochs, repeats=args.repeats)
         if args.json:
-            print(json.dumps(result))
+            print(strict_json.dumps(result))
         else:
             print(f"{result['model']}; {result['repeats']} alternated runs of {result['steps_per_run']} steps; "
                   f"worker {result['worker_threads']} torch thread, headless {result['headless_threads']}")
@@ -78,7 +79,7 @@ def cmd_bench(args) -> int:
 
         result = bench_train(repeats=args.repeats, epochs=args.epochs, threads=args.threads or None)
         if args.json:
-            print(json.dumps(result))
+            print(strict_json.dumps(result))
         else:
             print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
                   f"{result['torch_threads']} torch threads")
@@ -101,14 +102,13 @@ def cmd_bench_landscape(args: argparse.Namespace) -> int:
 
         print(first_surface_probe(args.threads, t_start))
         return 0
-    import json
-
+    from visualizer.core import strict_json
     from visualizer.core.errors import VisualizerError
     from visualizer.core.landscape.bench import bench_landscape, format_report
 
     if args.repeats < 1:
         raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
     result = bench_landscape(repeats=args.repeats, threads=args.threads or None)
-    print(json.dumps(result) if args.json else format_report(result))
+    print(strict_json.dumps(result) if args.json else format_report(result))
     return 0
 

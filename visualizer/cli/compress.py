@@ -7,7 +7,6 @@ only (lazily, so `visualizer --help` stays fast).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -47,7 +46,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_compress(args) -> int:
-    from visualizer.core import experiment
+    from visualizer.core import experiment, strict_json
     from visualizer.core.compression.compress import compress, parse_prune, parse_quantize
     from visualizer.core.errors import VisualizerError
     from visualizer.core.model.weights import save_weights
@@ -62,7 +61,7 @@ def cmd_compress(args) -> int:
     result = compress(run, prune_request, quant_request, per_channel=args.per_channel, shrink=args.shrink,
                       seed=args.seed, latency_repeats=args.repeats)
     args.out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result.report, indent=2, ensure_ascii=False) + "\n"
+    text = strict_json.dumps(result.report, indent=2, ensure_ascii=False) + "\n"
     experiment.atomic_write_text(args.out / "compression.json", text)
     experiment.save(result.experiment, args.out / "experiment.toml")
     save_weights(result.model, args.out / "model.safetensors",

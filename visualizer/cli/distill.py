@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_distill(args) -> int:
-    from visualizer.core import experiment
+    from visualizer.core import experiment, strict_json
     from visualizer.core.compression.distill import check_settings, compare
     from visualizer.core.model.weights import save_weights
     from visualizer.core.runs.folder import metrics_csv
@@ -67,7 +66,8 @@ def cmd_distill(args) -> int:
             bar.close()
     args.out.mkdir(parents=True, exist_ok=True)
     info = {"teacher_run": str(args.run), **table.to_dict()}
-    experiment.atomic_write_text(args.out / "distill.json", json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    text = strict_json.dumps(info, indent=2, ensure_ascii=False) + "\n"
+    experiment.atomic_write_text(args.out / "distill.json", text)
     experiment.save(session.experiment, args.out / "experiment.toml")
     save_weights(session.model, args.out / "model.safetensors",
                  metadata={"experiment": experiment.dumps(session.experiment, "json")})

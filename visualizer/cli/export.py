@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from visualizer.cli.common import RUN_HELP
@@ -183,37 +182,17 @@ def export_run(run_path: Path, out: Path, views, formats, frames: int | None = N
     return written
 
 
-@contextmanager
-def _quiet_offscreen_notes():
-    """Drop the offscreen platform's note about size hints (each rendered frame shows a widget); keep the rest."""
-    from PySide6.QtCore import qInstallMessageHandler
-
-    def handler(mode, context, message: str) -> None:
-        if "propagateSizeHints" not in message:
-            if previous is not None:
-                previous(mode, context, message)
-            else:
-                print(message, file=sys.stderr)
-
-    previous = qInstallMessageHandler(handler)
-    try:
-        yield
-    finally:
-        qInstallMessageHandler(previous)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     views, formats = check_options(args)
     landscape = landscape_options(args)
     t0 = time.perf_counter()
     notes: list[str] = []
-    with _quiet_offscreen_notes():
-        on_frame = None
-        if args.progress_lines:  # for the replay window, which shows them while the child process works
-            def on_frame(view: str, i: int, n: int) -> None:
-                print(f"progress {view} {i} {n}", file=sys.stderr, flush=True)
-        written = export_run(args.run, args.out, views, formats, args.frames, args.fps, args.width, args.height,
-                             args.dpi, notes, on_frame, landscape)
+    on_frame = None  # (the offscreen platform's size-hint notes are dropped by ensure_app)
+    if args.progress_lines:  # for the replay window, which shows them while the child process works
+        def on_frame(view: str, i: int, n: int) -> None:
+            print(f"progress {view} {i} {n}", file=sys.stderr, flush=True)
+    written = export_run(args.run, args.out, views, formats, args.frames, args.fps, args.width, args.height,
+                         args.dpi, notes, on_frame, landscape)
     for note in notes:
         print(note, file=sys.stderr)
     for path in written:

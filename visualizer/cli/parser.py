@@ -27,7 +27,8 @@ Commands:
 
 RUN is a run file (.sqlite) or the folder holding it (what `visualizer run` writes).
 
-Exit status: 0 success, 1 the run failed (diverged or crashed), 2 bad input (one message on stderr)."""
+Exit status: 0 success, 1 the run failed (diverged or crashed) or the disk filled up, 2 bad input (one message on
+stderr)."""
 
 #: the commands, in the order `--help` lists them: each module of visualizer.cli with an ``add_parser(sub)`` that
 #: sets ``func`` (adding a command is one module and one entry here)
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Entry point of the `visualizer` command; returns the exit status."""
-    from visualizer.core.errors import VisualizerError
+    from visualizer.core.errors import DiskFull, VisualizerError, disk_full
 
     parser = build_parser()
     try:
@@ -56,7 +57,15 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(["gui"])
     try:
         return args.func(args)
+    except DiskFull as exc:  # not bad input: the command failed, what it wrote before stays
+        return fail(str(exc), EXIT_FAILED)
     except VisualizerError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_FAILED)
+    except OSError as exc:
+        out = getattr(args, "out", None)
+        full = disk_full(exc, f"nothing more could be written to {out}" if out is not None else "")
+        if full is None:
+            raise
+        return fail(f"{full} (files written before are kept)", EXIT_FAILED)

@@ -44,11 +44,13 @@ def cmd_run(args) -> int:
         return fail(ended.message, EXIT_FAILED)
     if not args.no_plots:
         write_plots(run.run_file, args.out, dataset)
+    if not ended.ok:  # said once; its last figures come from before the end (summary.json says from when)
+        return fail(f"{ended.message} Files in {args.out}.", EXIT_FAILED)
     final = run.summary["final"]
     metric = "val_acc" if started.metric == "accuracy" else "val_r2"
     shown = f"{metric} {final[metric]:.4f}" if final.get(metric) is not None else "no validation set"
     print(f"{ended.message} {shown}; files in {args.out}", file=sys.stderr)
-    return EXIT_OK if ended.ok else fail(ended.message, EXIT_FAILED)
+    return EXIT_OK
 
 
 def write_plots(run_file: Path, out: Path, dataset=None) -> list[Path]:

@@ -71,13 +71,18 @@ def atomic_write_bytes(path: Path, payload: bytes) -> Path:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        give_umask_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return path
+
+
+def give_umask_permissions(path: str | Path) -> None:
+    """The permissions a new file gets from the umask (mkstemp's 0600 would hide the user's results)."""
+    os.chmod(path, 0o666 & ~_UMASK)
 
 
 def _read_umask() -> int:

@@ -17,6 +17,9 @@ from visualizer.core.errors import ExperimentError, choices
 
 MIN_CSV_ROWS = 10
 MAX_INTEGER_CLASSES = 20  # an integer CSV target with more distinct values than this is a regression target
+#: the most classes a CSV target may have: each one is an output of the network, a row and a column of the confusion
+#: matrix (1,500 text classes made a 2.25-million-cell matrix that took `run` down)
+MAX_CSV_CLASSES = 100
 
 
 def resolve_path(path: str, base_dir: Path | None = None) -> Path:
@@ -121,6 +124,11 @@ def read_csv(spec: Any, base_dir: Path | None) -> RawData:
         if len(numeric) > MAX_INTEGER_CLASSES:  # a numeric column with a stray word: a typo, not a class
             _csv_number(targets[words[0]], target, rows[words[0]][0], file)
         class_names = tuple(sorted(set(targets)))
+        if len(class_names) > MAX_CSV_CLASSES:
+            raise ExperimentError(
+                "data.target", f"column '{target}' of {file} has {len(class_names):,} distinct values; a class "
+                f"target may have at most {MAX_CSV_CLASSES} classes (a column of measurements to predict is a "
+                "regression target: it must hold numbers only)")
         index = {name: i for i, name in enumerate(class_names)}
         y = np.array([index[v] for v in targets], np.int64)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,13 @@ METHODS = {
 LOO_CONFIRM_ABOVE = 300
 CLASS_METRICS = ("loss", "accuracy", "precision", "recall", "f1")
 REGRESSION_METRICS = ("loss", "r2", "mse")
+#: what one fold's figures mean with a single validation sample (leave-one-out): its loss, and whether it was right
+#: (accuracy 0 or 1) or its squared error; macro precision, recall and F1 (capped at 1/k) and R² need many samples,
+#: so leave-one-out reports them pooled over all the folds' predictions
+PER_SAMPLE_METRICS = {"classification": ("loss", "accuracy"), "regression": ("loss", "mse")}
+#: the settings each method uses: a summary reports these and no others
+METHOD_SETTINGS = {"holdout": ("val_fraction", "seed"), "kfold": ("k", "repeats", "seed"),
+                   "stratified": ("k", "repeats", "seed"), "loo": (), "shuffle": ("repeats", "val_fraction", "seed")}
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,8 @@ def make_splits(spec: EvalSpec, raw: RawData) -> list[tuple[np.ndarray, np.ndarr
 
 
 def fold_metrics(task: str, y_true: np.ndarray, y_pred: np.ndarray, loss: float, n_classes: int) -> dict:
-    """Loss plus accuracy, macro precision, recall and F1 (classes) or R² and MSE (regression), by sklearn."""
+    """Loss plus accuracy, macro precision, recall and F1 (classes) or R² and MSE (regression), by sklearn; a
+    network that diverged (predictions not finite) has no R² and an MSE that is not finite."""
     if task == "classification":
         labels = list(range(n_classes))
         return {
@@ -147,12 +156,27 @@ def fold_metrics(task: str, y_true: np.ndarray, y_pred: np.ndarray, loss: float,
             "recall": float(skm.recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
             "f1": float(skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         }
+    if not np.isfinite(y_pred).all():
+        with np.errstate(all="ignore"):
+            mse = float(np.mean((np.asarray(y_true, np.float64) - np.asarray(y_pred, np.float64)) ** 2))
+        return {"loss": loss, "r2": math.nan, "mse": mse}
     r2 = float(skm.r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan")
     return {"loss": loss, "r2": r2, "mse": float(skm.mean_squared_error(y_true, y_pred))}
 
 
 def metric_names(task: str) -> tuple[str, ...]:
     return CLASS_METRICS if task == "classification" else REGRESSION_METRICS
+
+
+def fold_metric_names(task: str, method: str) -> tuple[str, ...]:
+    """The metrics that mean something fold by fold: all of them, except for leave-one-out, whose folds hold one
+    validation sample each (PER_SAMPLE_METRICS; the others are pooled over the folds)."""
+    return PER_SAMPLE_METRICS[task] if method == "loo" else metric_names(task)
+
+
+def method_settings(spec: EvalSpec) -> dict:
+    """The settings of ``spec`` that its method uses (leave-one-out uses none: no k, no seed)."""
+    return {name: getattr(spec, name) for name in METHOD_SETTINGS[spec.method]}
 
 
 def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunControl | None = None,
@@ -224,41 +248,45 @@ def _stats(values: list[float]) -> dict:
 
 
 def summarize(results: list[FoldResult], spec: EvalSpec, task: str, n_classes: int) -> dict:
-    """Mean and sample standard deviation (ddof=1) of each metric over the folds, and the metrics of all the
-    folds' validation predictions pooled (the meaningful figure for leave-one-out)."""
-    names = metric_names(task)
+    """Mean and sample standard deviation (ddof=1) over the folds of each metric that means something per fold
+    (``fold_metric_names``), and every metric of all the folds' validation predictions pooled (the figures for
+    leave-one-out); the method's own settings only; which folds diverged, if any."""
+    names = fold_metric_names(task, spec.method)
     y_true = np.concatenate([r.y_true for r in results])
     y_pred = np.concatenate([r.y_pred for r in results])
     losses = np.concatenate([np.full(r.n_val, r.metrics["loss"]) for r in results])
     pooled = fold_metrics(task, y_true, y_pred, float(losses.mean()), n_classes)
     out = {
-        "method": spec.method, "k": spec.k, "repeats": spec.repeats, "seed": spec.seed,
-        "val_fraction": spec.val_fraction if spec.method in ("holdout", "shuffle") else None,
+        "method": spec.method, **method_settings(spec),
         "folds": len(results), "task": task,
         "metrics": {name: _stats([r.metrics[name] for r in results]) for name in names},
         "pooled": pooled,
     }
+    diverged = [r.fold for r in results if r.status == "diverged"]
+    if diverged:
+        out["diverged_folds"] = diverged
     if task == "classification":
         out["confusion_summed"] = sum(r.confusion for r in results).tolist()
     return out
 
 
-def folds_csv(results: list[FoldResult], task: str) -> str:
-    """fold, n_train, n_val, then each metric: one row per fold."""
-    names = metric_names(task)
+def folds_csv(results: list[FoldResult], task: str, method: str = "kfold") -> str:
+    """fold, n_train, n_val, then each metric that means something per fold: one row per fold."""
+    names = fold_metric_names(task, method)
     lines = [",".join(("fold", "n_train", "n_val", *names))]
     for r in results:
         lines.append(",".join([str(r.fold), str(r.n_train), str(r.n_val), *(repr(float(r.metrics[m])) for m in names)]))
     return "\n".join(lines) + "\n"
 
 
-def paired_differences(a: list[FoldResult], b: list[FoldResult], task: str) -> dict:
-    """Per-fold differences b − a of each metric on the same folds, with their mean and standard deviation."""
+def paired_differences(a: list[FoldResult], b: list[FoldResult], task: str, method: str = "kfold") -> dict:
+    """Per-fold differences b − a of each metric (that means something per fold) on the same folds, with their
+    mean and standard deviation."""
     if [r.fold for r in a] != [r.fold for r in b] or any(
             not np.array_equal(x.val_idx, y.val_idx) for x, y in zip(a, b)):
         raise VisualizerError("compare: the two runs were not evaluated on the same folds")
     out = {}
-    for name in metric_names(task):
+    for name in fold_metric_names(task, method):
         diffs = [y.metrics[name] - x.metrics[name] for x, y in zip(a, b)]
         out[name] = {"differences": diffs, **_stats(diffs)}
     return out

@@ -3,7 +3,6 @@ scripts, same networks, directions and values, alternated in one run."""
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
@@ -168,4 +167,6 @@ def format_report(r: dict) -> str:
 if __name__ == "__main__":  # pragma: no cover - a quick way to run it before the CLI is wired
     res = bench_landscape()
     print(format_report(res))
-    print(json.dumps(res))
+    from visualizer.core import strict_json
+
+    print(strict_json.dumps(res))

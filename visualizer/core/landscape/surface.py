@@ -44,8 +44,18 @@ def _task_of(y: torch.Tensor) -> str:
     return "regression" if y.is_floating_point() else "classification"
 
 
+def _owned(v, dtype: torch.dtype | None = torch.float32, device: torch.device | str | None = None) -> torch.Tensor:
+    """A contiguous copy of ``v`` in torch's own (64-byte aligned) memory. Math libraries may take another code
+    path for another alignment of their inputs (Intel MKL documents it), and an array shared with numpy lies
+    wherever the process's heap put it, which can differ from run to run: a copy makes the numbers depend on the
+    values only, so that the same run and seed give the same surface."""
+    t = v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v))
+    t = t.to(device=device if device is not None else t.device, dtype=dtype if dtype is not None else t.dtype)
+    return t.clone(memory_format=torch.contiguous_format)
+
+
 def _as_tensor(v) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(v), dtype=torch.float32).reshape(-1)
+    return _owned(v).reshape(-1)
 
 
 def _grid(alphas, betas) -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
@@ -144,8 +154,7 @@ def loss_surface(model: nn.Module, loss_info, X, y, center, d1, d2, alphas, beta
         return loss_surface_reference(model, loss_info, X, y, center, d1, d2, alphas, betas, metric)
     c, u, v = _check(model, center, d1, d2)
     alphas, betas, aa, bb = _grid(alphas, betas)
-    X = torch.as_tensor(X, dtype=torch.float32, device=c.device)
-    y = torch.as_tensor(y, device=c.device)
+    X, y = _owned(X, device=c.device), _owned(y, None, c.device)
     aa, bb = aa.to(c.device), bb.to(c.device)
     task = _task_of(y)
     ops = _fold_tanh([(kind, m, None if ws is None else tuple(t[ws].view(m.weight.shape) for t in (c, u, v)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core import experiment as experiment_file
+from visualizer.core import strict_json
 from visualizer.core.errors import VisualizerError
 from visualizer.core.runs.reader import RunReader
 from visualizer.core.runs.schema import RUN_FILE
@@ -60,13 +60,38 @@ def _best(steps: np.ndarray, values: np.ndarray, lower_is_better: bool) -> dict 
     return {"step": int(steps[pick]), "value": float(values[pick])}
 
 
-def _last(values: np.ndarray) -> float | None:
-    ok = values[~np.isnan(values)]
-    return float(ok[-1]) if len(ok) else None
+def _last(steps: np.ndarray, values: np.ndarray) -> tuple[float | None, int | None]:
+    """The last measured value of a series and the step it was measured at (None, None: never measured)."""
+    idx = np.flatnonzero(~np.isnan(values))
+    return (float(values[idx[-1]]), int(steps[idx[-1]])) if len(idx) else (None, None)
+
+
+def _final(history: History, metric: str, ended: RunEnded) -> dict:
+    """The last value of each figure, the step each was measured at, and a note when they are older than the
+    run's last step (a run that diverged, or stopped, between two evaluations)."""
+    name = "acc" if metric == "accuracy" else "r2"
+    series = {"train_loss": history.eval_train_loss, "val_loss": history.val_loss,
+              f"train_{name}": history.train_metric, f"val_{name}": history.val_metric}
+    steps = int(ended.step)
+    final: dict = {"step": steps}
+    measured: dict = {}
+    for key, values in series.items():
+        final[key], measured[key] = _last(history.eval_steps, values)
+    final["last_batch_loss"] = float(history.train_loss[-1]) if len(history) else None
+    measured["last_batch_loss"] = int(history.steps[-1]) if len(history) else None
+    final["measured_at_step"] = measured
+    evaluated = [s for k, s in measured.items() if k != "last_batch_loss" and s is not None]
+    if evaluated and max(evaluated) < steps:
+        how = {"diverged": "diverged", "stopped": "was stopped", "failed": "failed"}.get(ended.reason, "ended")
+        final["note"] = (f"The run {how} at step {steps}; its train and validation figures are from step "
+                         f"{max(evaluated)}, the last evaluation before that.")
+    return final
 
 
 def summary(history: History, started: RunStarted, ended: RunEnded, dataset, exp) -> dict:
-    """Final and best metrics, sizes, speed and device of a run, as a JSON-ready dict."""
+    """Final and best metrics, sizes, speed and device of a run, as a dict for ``strict_json.dumps`` (which writes
+    a non-finite number, such as a diverged run's last batch loss, as null and names it). ``final`` says at which
+    step each figure was measured."""
     metric = started.metric
     steps = int(ended.step)
     train_wall = float(history.wall_s[-1] - history.wall_s[0]) if len(history) > 1 else 0.0
@@ -76,14 +101,7 @@ def summary(history: History, started: RunStarted, ended: RunEnded, dataset, exp
         "message": ended.message,
         "task": started.task,
         "metric": metric,
-        "final": {
-            "step": steps,
-            "train_loss": _last(history.eval_train_loss),
-            "val_loss": _last(history.val_loss),
-            f"train_{'acc' if metric == 'accuracy' else 'r2'}": _last(history.train_metric),
-            f"val_{'acc' if metric == 'accuracy' else 'r2'}": _last(history.val_metric),
-            "last_batch_loss": float(history.train_loss[-1]) if len(history) else None,
-        },
+        "final": _final(history, metric, ended),
         "best": {
             "val_loss": _best(history.eval_steps, history.val_loss, True),
             f"val_{'acc' if metric == 'accuracy' else 'r2'}": _best(history.eval_steps, history.val_metric, False),
@@ -110,8 +128,9 @@ def summary(history: History, started: RunStarted, ended: RunEnded, dataset, exp
 
 def write_run_exports(reader: RunReader, out: Path, dataset=None) -> dict:
     """Write metrics.csv, summary.json, experiment.toml and model.safetensors into ``out``, derived from a run file
-    (any run file: `visualizer run`'s, the window's); returns the summary. ``dataset`` (default: the run's, loaded
-    again) gives the summary its sizes. A run that stored no weights exports its last snapshot's."""
+    (any run file: `visualizer run`'s, the window's); returns the summary as written (strict JSON). ``dataset``
+    (default: the run's, loaded again) gives the summary its sizes. A run that stored no weights exports its last
+    snapshot's."""
     from safetensors.torch import save
 
     ds = reader.dataset() if dataset is None else dataset
@@ -128,8 +147,8 @@ def write_run_exports(reader: RunReader, out: Path, dataset=None) -> dict:
         weights = reader.model(ds).state_dict()
     out.mkdir(parents=True, exist_ok=True)
     experiment_file.atomic_write_text(out / "metrics.csv", metrics_csv(history, started.task))
-    info = summary(history, started, ended, ds, exp)
-    experiment_file.atomic_write_text(out / "summary.json", json.dumps(info, indent=2) + "\n")
+    info = strict_json.clean(summary(history, started, ended, ds, exp))
+    experiment_file.atomic_write_text(out / "summary.json", strict_json.dumps(info, indent=2) + "\n")
     experiment_file.save(exp, out / "experiment.toml")
     tensors = {k: v.detach().cpu().contiguous() for k, v in weights.items()}
     payload = save(tensors, metadata={"experiment": experiment_file.dumps(exp, "json")})

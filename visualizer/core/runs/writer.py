@@ -3,7 +3,8 @@
 The writer commits at most every ``COMMIT_INTERVAL_S`` seconds (or ``COMMIT_EVERY`` events, and on every snapshot
 and the end), in WAL mode, so a killed process leaves a readable run up to its last commit and another process can
 follow a run while it is written. The experiment is recorded with its CSV path made absolute, so that the run finds
-its data from any working directory.
+its data from any working directory. A full disk stops the recording with one DiskFull error; what was committed
+before it stays readable.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import torch
 
 from visualizer.core import experiment as experiment_file
 from visualizer.core.data.csv_file import with_absolute_path
-from visualizer.core.errors import VisualizerError
+from visualizer.core.errors import DiskFull, VisualizerError, disk_full
 from visualizer.core.experiment import Experiment
+from visualizer.core.files import give_umask_permissions
 from visualizer.core.runs.schema import (
     FORMAT_VERSION,
     SCHEMA,
@@ -93,23 +95,34 @@ class RunWriter:
         self._last_commit = time.monotonic()
         self._started = started
         self.closed = False
+        self.committed_step: int | None = None  # the last step a reader can see
+        self._pending_step: int | None = None
+        self._failed: DiskFull | None = None
 
     def _create(self, experiment: Experiment, started: RunStarted | None) -> None:
         text = experiment_file.dumps(experiment)
         experiment_file.loads(text, source=f"{self.path}: the experiment to record")  # a run must read back
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        except OSError as exc:
+            raise disk_full(exc, f"cannot create the run file {self.path}") or exc from None
         os.close(fd)
+        give_umask_permissions(tmp)  # the run file is the user's: readable as their other files are
         try:
             db = sqlite3.connect(tmp)
-            with db:
-                db.executescript(SCHEMA)
-                meta = {"format_version": str(FORMAT_VERSION), "app_version": _app_version(),
-                        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                        "experiment": text}
-                if started is not None:
-                    meta["started"] = started_json(started)
-                db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            db.close()
+            try:
+                with db:
+                    db.executescript(SCHEMA)
+                    meta = {"format_version": str(FORMAT_VERSION), "app_version": _app_version(),
+                            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                            "experiment": text}
+                    if started is not None:
+                        meta["started"] = started_json(started)
+                    db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+            except sqlite3.OperationalError as exc:
+                raise disk_full(exc, f"cannot create the run file {self.path}") or exc from None
+            finally:
+                db.close()
             try:
                 os.link(tmp, self.path)  # atomic, and refuses an existing name
             except FileExistsError:
@@ -124,15 +137,23 @@ class RunWriter:
 
     # -- recording ----------------------------------------------------------------------------------
     def add(self, event) -> None:
-        """Record one event (RunStarted, StepEvent, Snapshot or RunEnded)."""
-        if self.closed:
-            raise VisualizerError(f"{self.path}: the run file is closed")
-        db = self._db
+        """Record one event (RunStarted, StepEvent, Snapshot or RunEnded); a full disk raises DiskFull."""
+        if self.closed or self._failed is not None:
+            raise self._failed or VisualizerError(f"{self.path}: the run file is closed")
         if type(event) is StepEvent:  # the hot path: a row kept in memory, written with the others at the commit
             self._rows.append(STEP_ROW(event))
+            self._pending_step = event.step
             if len(self._rows) >= COMMIT_EVERY or time.monotonic() - self._last_commit >= COMMIT_INTERVAL_S:
                 self.commit()
-        elif isinstance(event, Snapshot):
+            return
+        try:
+            self._add(event)
+        except sqlite3.OperationalError as exc:
+            raise self._full(exc) from None
+
+    def _add(self, event) -> None:
+        db = self._db
+        if isinstance(event, Snapshot):
             self._add_snapshot(event)
             self.commit()
         elif isinstance(event, RunEnded):
@@ -163,10 +184,15 @@ class RunWriter:
         """Store the final weights (a model's state_dict, or a dict of tensors) as safetensors bytes."""
         from safetensors.torch import save
 
+        if self._failed is not None:
+            raise self._failed
         state = model_or_state.state_dict() if isinstance(model_or_state, torch.nn.Module) else model_or_state
         payload = save({k: v.detach().cpu().contiguous() for k, v in state.items()})
-        self._db.execute("DELETE FROM weights")
-        self._db.execute("INSERT INTO weights VALUES (?)", (payload,))
+        try:
+            self._db.execute("DELETE FROM weights")
+            self._db.execute("INSERT INTO weights VALUES (?)", (payload,))
+        except sqlite3.OperationalError as exc:
+            raise self._full(exc) from None
         self.commit()
 
     def _flush_steps(self) -> None:
@@ -175,20 +201,50 @@ class RunWriter:
             self._rows = []
 
     def commit(self) -> None:
-        """Make everything added so far visible to readers and safe from a crash."""
-        self._flush_steps()
-        self._db.execute("COMMIT")
-        self._db.execute("BEGIN")
+        """Make everything added so far visible to readers and safe from a crash; a full disk raises DiskFull."""
+        if self._failed is not None:
+            raise self._failed
+        try:
+            self._flush_steps()
+            self._db.execute("COMMIT")
+            self._db.execute("BEGIN")
+        except sqlite3.OperationalError as exc:
+            raise self._full(exc) from None
+        self.committed_step = self._pending_step
         self._last_commit = time.monotonic()
 
+    def _full(self, error: sqlite3.OperationalError) -> Exception:
+        """The error to raise for a failed write: DiskFull (saying what the file keeps) for a full disk, which
+        also ends the recording (SQLite has rolled the transaction back); else the error itself."""
+        self._rows = []  # rows that will never be written
+        kept = (f"keeps the run up to step {self.committed_step}" if self.committed_step is not None
+                else "holds no step yet")
+        full = disk_full(error, f"the run file {self.path} {kept}")
+        if full is None:
+            return error
+        self._failed = full
+        return full
+
     def close(self) -> None:
-        """Commit and close; the file becomes one self-contained file unless a reader still has it open."""
+        """Commit and close; the file becomes one self-contained file unless a reader still has it open. After
+        a full disk it only closes: what was committed stays (in the -wal file beside it when the disk had no
+        room to fold it in)."""
         if self.closed:
             return
         self.closed = True
-        self._flush_steps()
-        self._db.execute("COMMIT")
+        try:
+            if self._failed is None:
+                self._flush_steps()
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
+                self.committed_step = self._pending_step
+        except sqlite3.OperationalError as exc:
+            error = self._full(exc)
+            self._db.close()
+            raise error from None
         try:  # leaving WAL needs the file to ourselves; a live reader keeps the -wal file beside it, still valid
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             self._db.execute("PRAGMA busy_timeout=0")
             self._db.execute("PRAGMA journal_mode=DELETE")
         except sqlite3.OperationalError:
@@ -198,8 +254,14 @@ class RunWriter:
     def __enter__(self) -> RunWriter:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        try:  # the error that ended the recording is the one to report, not a second one from closing
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def record(session, path: str | Path):

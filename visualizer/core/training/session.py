@@ -21,6 +21,7 @@ from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_lea
 from visualizer.core.model.schedules import SCHEDULES, default_step_size
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
+from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
 
 HISTOGRAM_BINS = 40
 
@@ -114,6 +115,27 @@ def _histogram(t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(lo, hi, HISTOGRAM_BINS + 1), counts.cpu().numpy()
 
 
+def _has_batch_norm(model: torch.nn.Module) -> bool:
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def batch_bounds(n: int, batch_size: int, batch_norm: bool) -> tuple[list[tuple[int, int]], str]:
+    """(start, end) of each mini-batch of an epoch over ``n`` samples, and a note for the user (or ''). Batch
+    normalisation cannot train on a batch of one sample (its variance is undefined): with it, a last batch of one
+    joins the batch before, and the note says so."""
+    if batch_norm and n < 2:
+        from visualizer.core.errors import VisualizerError
+
+        raise VisualizerError(f"batch normalisation needs at least 2 training samples; the training set has {n}")
+    bounds = [(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    if not (batch_norm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1):
+        return bounds, ""
+    bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds, (f"The last mini-batch of each epoch would hold 1 sample ({n} = {n // batch_size} x "
+                    f"{batch_size} + 1), which batch normalisation cannot train on: it joins the batch before "
+                    f"({batch_size + 1} samples).")
+
+
 class TrainingSession:
     """Trains the network an Experiment describes; ``run()`` yields RunStarted, StepEvents, Snapshots, RunEnded.
 
@@ -164,13 +186,19 @@ class TrainingSession:
         n = len(ds.X_train)
         full = OPTIMIZERS[tr.optimizer].full_batch or tr.batch_size == 0 or tr.batch_size >= n
         self.batch_size = n if full else tr.batch_size
-        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self._batches, note = batch_bounds(n, self.batch_size, _has_batch_norm(self.model))
+        if note:
+            device_message = f"{device_message} {note}"
+        self.steps_per_epoch = len(self._batches)
         self.total_steps = self.steps_per_epoch * tr.epochs
         self.eval_every = tr.eval_every or self.steps_per_epoch
         self.base_lr = hypers["lr"]
         self._schedule = SCHEDULES[tr.schedule].factor
         self._step_size = tr.step_size or default_step_size(tr.epochs)
         self._layers = self.model.linear_layers()
+        self.snapshot_plan = self._plan_snapshots()
+        if self.snapshot_plan.note:  # said once, with the device: before the run, where a user looks
+            device_message = f"{device_message} {self.snapshot_plan.note}"
         self.started = RunStarted(
             device=str(self.device), device_message=device_message,
             n_params=parameter_count(self.model), steps_per_epoch=self.steps_per_epoch,
@@ -180,6 +208,15 @@ class TrainingSession:
             layer_names=tuple(layer.name for layer in self._layers),
             feature_names=ds.feature_names, class_names=ds.class_names)
         return self.started
+
+    def _plan_snapshots(self) -> SnapshotPlan:
+        """The spacing of the snapshots, so that the run file stays under its size limit (snapshot_plan)."""
+        ds, total, res = self.dataset, self.total_steps, self.boundary_resolution
+        every = max(1, total // self.snapshot_target) if self.snapshot_target else max(1, self.snapshot_every_steps)
+        view = predict.prediction_view(ds.task, ds.n_features) if res else None
+        picture = {None: 0, "boundary": res * res * max(ds.n_classes, 2) + 2 * res, "curve": 2 * res,
+                   "confusion": ds.n_classes ** 2}[view and view.name]
+        return plan_snapshots(parameter_count(self.model), len(self._layers), total, total // every + 2, picture)
 
     # -- measurements -------------------------------------------------------------------------------
     def _lr_at(self, step: int) -> float:
@@ -261,11 +298,12 @@ class TrainingSession:
                                                  self.snapshot_interval_s)
         if self.snapshot_target:
             snap_steps, snap_s = max(1, total // self.snapshot_target), 0.0
+        snap_steps = max(snap_steps, self.snapshot_plan.every_steps)  # a run file within its size limit
         clock = time.perf_counter
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
             order = torch.randperm(n, generator=gen).to(X.device) if bs < n else None
-            for start in range(0, n, bs):
+            for start, end in self._batches:
                 if ctl._attention:  # paused, stopping, or a new learning rate: rare, so checked in two steps
                     if ctl.will_wait() and last_snap_step != step:  # show the weights it pauses on
                         yield self._snapshot(step, epoch)
@@ -286,7 +324,7 @@ class TrainingSession:
                 if order is None:
                     idx, xb, yb = slice(None), X, y
                 else:
-                    idx = order[start:start + bs]
+                    idx = order[start:end]
                     xb, yb = X[idx], y[idx]
                 opt.zero_grad(set_to_none=True)
                 out = model(xb)

@@ -16,22 +16,26 @@ class ResultsDrawing:
     def _summary_text(self) -> str:
         from visualizer.core.evaluation.folds import metric_names, summarize
 
-        names = metric_names(self.raw.task)[:2]
+        names = metric_names(self.raw.task)
         summary = summarize(self.results, self.spec, self.raw.task, len(self.raw.class_names))
-        if self.spec.method == "loo":  # one validation sample per fold: only the pooled figures mean much
-            pooled = ", ".join(f"{METRIC_TITLES[n]} {summary['pooled'][n]:.4f}"
-                               for n in metric_names(self.raw.task)[1:])
+        diverged = summary.get("diverged_folds", [])
+        tail = f" {len(diverged)} fold(s) diverged: their figures are not finite." if diverged else ""
+        if self.spec.method == "loo":  # one validation sample per fold: precision, recall, F1, R² only pooled
+            pooled = ", ".join(f"{METRIC_TITLES[n]} {summary['pooled'][n]:.4f}" for n in names[1:])
             return (f"{len(self.results)} fold(s), one validation sample each: pooled over all of them, {pooled}. "
-                    "A single sample's precision, recall and F1 say little.")
-        parts = [f"{METRIC_TITLES[n]} {summary['metrics'][n]['mean']:.4f} ± {summary['metrics'][n]['std']:.4f}"
-                 for n in names]
-        return f"{len(self.results)} fold(s): " + ", ".join(parts) + " (mean ± std over the folds)."
+                    "The table shows what one sample can say: its loss and "
+                    f"{'whether it was right' if self.raw.task == 'classification' else 'its squared error'}."
+                    + tail)
+        stats = summary["metrics"]
+        parts = [f"{METRIC_TITLES[n]} {stats[n]['mean']:.4f} ± {stats[n]['std']:.4f}" for n in names[:2]
+                 if stats[n]["mean"] is not None]
+        return f"{len(self.results)} fold(s): " + ", ".join(parts) + " (mean ± std over the folds)." + tail
 
     def _refresh_results(self) -> None:
-        from visualizer.core.evaluation.folds import metric_names
+        from visualizer.core.evaluation.folds import fold_metric_names
 
         v, results = self.v, self.results
-        names = metric_names(self.raw.task)
+        names = fold_metric_names(self.raw.task, self.spec.method)  # leave-one-out: what one sample can say
         self._syncing = True
         fill_metrics_table(v.table, results, names)
         self._syncing = False

@@ -283,7 +283,8 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
         from visualizer.core.evaluation.folds import paired_differences
 
         try:
-            self.differences = paired_differences(self.results, self.compare_results, self.raw.task)
+            self.differences = paired_differences(self.results, self.compare_results, self.raw.task,
+                                                  self.spec.method)
         except VisualizerError as exc:
             self.show_message(str(exc), error=True)
             return

@@ -1,6 +1,9 @@
-"""Confusion matrix: a heatmap with the count written in each cell."""
+"""Confusion matrix: a heatmap (one image, however many classes) with the count written in each cell while the
+cells are large enough to read it."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -11,18 +14,33 @@ from PySide6.QtWidgets import QWidget
 from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
 
 MAX_TICK_CHARS = 10
+MIN_TICK_CHARS = 6  # names under the matrix are shortened down to this many characters before classes are skipped
+#: counts are written in the cells up to this many classes (k² text items: 300 classes took minutes to draw);
+#: beyond, the colours alone show the matrix
+MAX_TEXT_CLASSES = 40
+#: at most this many class names on each axis (every n-th class beyond)
+MAX_TICK_LABELS = 30
+CELL_PADDING_PX = 4
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= MAX_TICK_CHARS else name[: MAX_TICK_CHARS - 1] + "…"
+def _short(name: str, chars: int = MAX_TICK_CHARS) -> str:
+    return name if len(name) <= chars else name[: chars - 1] + "…"
 
 
 def _cell_point_size(k: int) -> int:
     return 13 if k <= 4 else 11 if k <= 8 else 9 if k <= 14 else 7
 
 
+def tick_labels(names: list[str], step: int = 1, chars: int = MAX_TICK_CHARS) -> list[tuple[int, str]]:
+    """(class index, name shortened to ``chars``) of every ``step``-th class, and of every n-th one at least so that
+    there are at most MAX_TICK_LABELS."""
+    step = max(step, -(-len(names) // MAX_TICK_LABELS) if names else 1)
+    return [(i, _short(names[i], chars)) for i in range(0, len(names), step)]
+
+
 class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
-    """Rows are true classes, columns predicted classes; colour is the row fraction (recall)."""
+    """Rows are true classes, columns predicted classes; colour is the row fraction (recall). The counts are
+    written in the cells (up to MAX_TEXT_CLASSES classes) while a cell is large enough to hold them."""
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
@@ -42,6 +60,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         self.plot.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        self.plot.vb.sigResized.connect(self._fit_to_size)
         self.set_theme(theme)
 
     @property
@@ -85,23 +104,68 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         self.image.setRect(QRectF(-0.5, -0.5, k, k))
         if (names, k) != getattr(self, "_laid_out", None):  # axes are costly to lay out: only when they change
             self._laid_out = (names, k)
-            ticks = [[(i, _short(name)) for i, name in enumerate(names)]]
-            self.plot.getAxis("bottom").setTicks(ticks)
-            self.plot.getAxis("left").setTicks(ticks)
+            self._tick_steps = None
+            ticks = [tick_labels(names)]
             # Reserve room for the longest name: the automatic width lets it run into the axis title.
             metrics = QFontMetrics(font(TICK_PT))
             widest = max((metrics.horizontalAdvance(label) for _pos, label in ticks[0]), default=0)
             self.plot.getAxis("left").setWidth(widest + 2 * LABEL_PT + 20)
             self.plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0)
-        if len(self.texts) != k * k:
+        wanted = k * k if k <= MAX_TEXT_CLASSES else 0
+        if len(self.texts) != wanted:
             for text in self.texts:
                 self.plot.removeItem(text)
-            self.texts = [pg.TextItem(anchor=(0.5, 0.5)) for _ in range(k * k)]
+            self.texts = [pg.TextItem(anchor=(0.5, 0.5)) for _ in range(wanted)]
             for index, text in enumerate(self.texts):
                 text.setPos(index % k, index // k)
                 text.setFont(font(_cell_point_size(k)))
                 self.plot.addItem(text)
         self._update_texts()
+        self._fit_to_size()
+
+    @property
+    def counts_shown(self) -> bool:
+        """Whether the counts are written in the cells (enough room, and not too many classes)."""
+        return bool(self.texts) and self.texts[0].isVisible()
+
+    def _fit_to_size(self) -> None:
+        """Name only as many classes on each axis as fit side by side, and write the counts only while the widest
+        one fits in a cell, at the current size."""
+        k = self._matrix.shape[0]
+        rect = self.plot.vb.boundingRect()
+        cell = min(rect.width(), rect.height()) / k if k else 0.0
+        self._fit_ticks(cell)
+        if not self.texts:
+            return
+        metrics = QFontMetrics(font(_cell_point_size(k)))
+        need = max(metrics.horizontalAdvance(str(int(self._matrix.max()))), metrics.height()) + CELL_PADDING_PX
+        visible = cell >= need
+        if self.texts[0].isVisible() != visible:
+            for text in self.texts:
+                text.setVisible(visible)
+
+    def _fit_ticks(self, cell: float) -> None:
+        """Class names on each axis that do not overlap at ``cell`` pixels a class: under the matrix shortened
+        first (down to MIN_TICK_CHARS), then only every n-th class; beside it every n-th row."""
+        if not self._names:
+            return
+        metrics = QFontMetrics(font(TICK_PT))
+        bottom, chars, left = 1, MAX_TICK_CHARS, 1
+        if cell > 0:  # else not laid out yet: every class (up to MAX_TICK_LABELS)
+            options = []  # (step, -chars): the fewest skipped classes, then the longest names
+            for n in range(MAX_TICK_CHARS, MIN_TICK_CHARS - 1, -1):
+                short = [_short(name, n) for name in self._names]
+                if n < MAX_TICK_CHARS and len(set(short)) < len(short):  # "class…" for every class says nothing
+                    break
+                widest = max(metrics.horizontalAdvance(name) for name in short)
+                options.append((math.ceil((widest + 6) / cell), -n))
+            bottom, chars = min(options)
+            chars = -chars
+            left = math.ceil((metrics.height() + 2) / cell)
+        if (bottom, chars, left) != getattr(self, "_tick_steps", None):
+            self._tick_steps = (bottom, chars, left)
+            self.plot.getAxis("bottom").setTicks([tick_labels(self._names, bottom, chars)])
+            self.plot.getAxis("left").setTicks([tick_labels(self._names, left)])
 
     def clear(self) -> None:
         """Remove the matrix."""

@@ -11,21 +11,39 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
-from PySide6.QtCore import QCoreApplication, QRectF
+from PySide6.QtCore import QCoreApplication, QRectF, qFormatLogMessage, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QGraphicsWidget, QWidget
 
 from visualizer.qt.plots._svg_fix import closed_paths_supported
 
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+#: what the offscreen platform says each time a drawn widget sets its size: nothing a user can act on
+OFFSCREEN_SIZE_NOTE = "This plugin does not support propagateSizeHints()"
+
+
+def quiet_offscreen_notes() -> None:
+    """Drop exactly the offscreen platform's size-hint note from Qt's messages; every other message goes where it
+    went before (the previous handler, or stderr as Qt writes it)."""
+    def handler(mode, context, message: str) -> None:
+        if message.strip() == OFFSCREEN_SIZE_NOTE:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            print(qFormatLogMessage(mode, context, message), file=sys.stderr, flush=True)
+
+    previous = qInstallMessageHandler(handler)
 
 
 def ensure_app() -> QApplication:
-    """Return the running QApplication, creating one (offscreen when there is no display) if needed."""
+    """Return the running QApplication, creating one (offscreen when there is no display, without the offscreen
+    platform's size-hint notes) if needed."""
     app = QCoreApplication.instance()
     if app is None:
         headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         if headless and sys.platform.startswith("linux"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        quiet_offscreen_notes()
         app = QApplication(sys.argv[:1])
     if not isinstance(app, QApplication):
         raise RuntimeError(f"a {type(app).__name__} is running; plots need a QApplication")
@@ -126,11 +144,21 @@ def export_widget(
         else:
             exporter = ImageExporter(item)
             _set_size(exporter, width, height)
-            image = exporter.export(toBytes=True)
-
-            def save(tmp: Path) -> None:
-                if not image.save(str(tmp)):
-                    raise OSError(f"Qt could not write the image {path}")
-
-            _write_atomically(path, save)
+            data = _encoded(exporter.export(toBytes=True), suffix)
+            _write_atomically(path, lambda tmp: tmp.write_bytes(data))
     return path
+
+
+def _encoded(image, suffix: str) -> bytes:
+    """A QImage as the bytes of a file of ``suffix`` (.png, .jpg, ...), written by Python afterwards: Qt's own
+    save says only False, where Python's write says why (a full disk)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buffer, suffix.lstrip(".").upper())
+    buffer.close()
+    if not ok:
+        raise ValueError(f"Qt cannot encode a {suffix} image")
+    return bytes(data.data())

@@ -24,6 +24,18 @@ def show_history(plot: LossPlot, history) -> None:
                      history.train_metric, history.val_metric, train_metric_at_eval=True)
 
 
+def loss_figure(history, metric: str, theme: str = "light") -> LossPlot:
+    """The loss and metric curves of a run, on a log axis when the loss spans more than two decades (a run that
+    diverged)."""
+    from visualizer.qt.plots.loss_plot import wants_log_axis
+
+    plot = LossPlot(theme=theme)
+    plot.set_metric_name(METRIC_LABELS[metric])
+    show_history(plot, history)
+    plot.set_log_scale(wants_log_axis(history.train_loss, history.val_loss, history.eval_train_loss))
+    return plot
+
+
 def histogram_layers(snapshot, kind: str = "weights") -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(name, edges, counts) per layer of a Snapshot, for HistogramPlot."""
     if kind == "weights":
@@ -63,16 +75,14 @@ PREDICTION_FIGURES = {"boundary": ("decision_boundary.png", 800, 700, _boundary_
 
 
 def write_run_plots(out: Path, history, started, snapshot, session, theme: str = "light") -> list[Path]:
-    """Write loss.png, histograms.png and the task's prediction view (decision_boundary.png for 2-D classes,
-    fit.png for 1-D regression, confusion_matrix.png for other classification sets) into ``out``."""
+    """Write loss.png (a log axis when the loss spans decades), histograms.png and the task's prediction view
+    (decision_boundary.png for 2-D classes, fit.png for 1-D regression, confusion_matrix.png for other
+    classification sets) into ``out``."""
     from visualizer.core.model import predict
 
     ensure_app()
     written = []
-    loss = LossPlot(theme=theme)
-    loss.set_metric_name(METRIC_LABELS[started.metric])
-    show_history(loss, history)
-    written.append(export_widget(loss, out / "loss.png", 1000, 700))
+    written.append(export_widget(loss_figure(history, started.metric, theme), out / "loss.png", 1000, 700))
     if snapshot is not None:
         hist = HistogramPlot(theme=theme)
         hist.set_histograms(histogram_layers(snapshot), "weights")
@@ -86,9 +96,10 @@ def write_run_plots(out: Path, history, started, snapshot, session, theme: str =
     return written
 
 
-def write_evaluation_plots(out: Path, raw, splits, results, theme: str = "light") -> list[Path]:
-    """cv_indices.png (which samples each fold trains and validates on) and folds.png (each metric per fold)."""
-    from visualizer.core.evaluation.folds import metric_names
+def write_evaluation_plots(out: Path, raw, splits, results, theme: str = "light", method: str = "kfold") -> list[Path]:
+    """cv_indices.png (which samples each fold trains and validates on) and folds.png (each metric that means
+    something per fold, for ``method``)."""
+    from visualizer.core.evaluation.folds import fold_metric_names
     from visualizer.qt.plots import FoldMapPlot, FoldMetricsPlot
 
     ensure_app()
@@ -96,6 +107,6 @@ def write_evaluation_plots(out: Path, raw, splits, results, theme: str = "light"
     fold_map = FoldMapPlot(theme=theme)
     fold_map.set_folds(len(raw.y), splits, raw.y if classes else None, list(raw.class_names) or None)
     strip = FoldMetricsPlot(theme=theme)
-    strip.set_metrics({name: [r.metrics[name] for r in results] for name in metric_names(raw.task)})
+    strip.set_metrics({name: [r.metrics[name] for r in results] for name in fold_metric_names(raw.task, method)})
     return [export_widget(fold_map, out / "cv_indices.png", 1200, 520),
             export_widget(strip, out / "folds.png", 1000, 520)]
