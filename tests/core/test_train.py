@@ -278,3 +278,21 @@ def test_a_snapshot_target_spaces_snapshots_evenly_in_steps_whatever_the_speed()
     steps = [e.step for e in events if isinstance(e, Snapshot)]
     assert session.total_steps == 50
     assert steps == list(range(0, 51, 5))  # every 50 // 10 steps, the 60 s interval ignored, the end included
+
+
+def test_snapshots_by_progress_however_fast_the_run():
+    """snapshot_progress=N: a snapshot at least every 1/N of the run even when the time-based rate would take none."""
+    from visualizer.core import experiment as experiment_file
+    from visualizer.core.data.sets import load_dataset
+
+    exp = experiment_file.from_dict({"data": {"name": "moons", "samples": 200},
+                                     "train": {"epochs": 40, "batch_size": 16, "lr": 0.01}})
+    exp = experiment_file.resolve(exp, load_dataset(exp.data))
+    session = TrainingSession(exp, snapshot_every_steps=10**6, snapshot_interval_s=3600.0, snapshot_progress=50)
+    session.prepare()
+    steps = [e.step for e in session.run() if type(e).__name__ == "Snapshot"]
+    gap = session.total_steps // 50
+    assert 50 <= len(steps) <= 52 and steps[0] == 0 and steps[-1] == session.total_steps
+    assert max(b - a for a, b in zip(steps, steps[1:])) <= gap
+    none = TrainingSession(exp, snapshot_every_steps=10**6, snapshot_interval_s=3600.0)
+    assert [e.step for e in none.run() if type(e).__name__ == "Snapshot"] == [0, session.total_steps]

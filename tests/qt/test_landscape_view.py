@@ -308,3 +308,19 @@ def test_the_first_look_is_the_pca_plane_where_the_path_shows(view, qtbot, run):
     path = view.trajectory
     span = np.ptp(path, axis=0).max()
     assert np.linalg.norm(path[0] - path[-1]) > 0.2 * span > 0  # start and end markers do not stack
+
+
+def test_a_full_speed_moons_run_gives_a_smooth_path(main_window, qtbot):
+    """Snapshots by progress: a moons run of ~1,500 steps (about a second at full speed) yields at least 100
+    snapshots, and the landscape path drawn has a point for each."""
+    from visualizer.core.session_model import FINISHED
+
+    window = main_window
+    window.views.right_tabs.setCurrentWidget(window.views.landscape)
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=120000)
+    view = window.views.landscape
+    qtbot.waitUntil(lambda: view.surface is not None and view.surface.fine, timeout=60000)
+    assert view.snapshot_count >= 100
+    assert len(view.trajectory) == view.snapshot_count
+    assert len(window.views.hist_time.steps) >= 100

@@ -146,13 +146,15 @@ class TrainingSession:
     ``model`` trains a network given instead of building one (a pruned copy keeps its masks: fine-tuning);
     ``batch_loss(out, y_batch, index)`` replaces the experiment's loss on the training batches (distillation).
     ``snapshot_target`` replaces both rates: about that many snapshots, evenly spaced in steps (a run file's).
+    ``snapshot_progress`` adds snapshots by progress: one at least every 1/``snapshot_progress`` of the run, however
+    fast it goes (the window: a smooth path and histogram-over-time even when a run takes a second).
     """
 
     def __init__(self, experiment: Experiment, base_dir: Path | None = None, *,
                  control: RunControl | None = None, dataset: Dataset | None = None,
                  snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
                  boundary_resolution: int = 0, model: torch.nn.Module | None = None,
-                 batch_loss=None, snapshot_target: int | None = None) -> None:
+                 batch_loss=None, snapshot_target: int | None = None, snapshot_progress: int = 0) -> None:
         self.experiment = experiment
         self.base_dir = base_dir
         self.control = control or RunControl()
@@ -164,6 +166,7 @@ class TrainingSession:
         self.batch_loss = batch_loss
         #: about this many snapshots over the run however fast it trains (step-based: for run files to replay)
         self.snapshot_target = snapshot_target
+        self.snapshot_progress = snapshot_progress
         self.device: torch.device | None = None
         self.started: RunStarted | None = None
 
@@ -299,6 +302,8 @@ class TrainingSession:
         if self.snapshot_target:
             snap_steps, snap_s = max(1, total // self.snapshot_target), 0.0
         snap_steps = max(snap_steps, self.snapshot_plan.every_steps)  # a run file within its size limit
+        by_progress = (max(self.snapshot_plan.every_steps, total // self.snapshot_progress, 1)
+                       if self.snapshot_progress else total + 1)
         clock = time.perf_counter
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
@@ -351,7 +356,8 @@ class TrainingSession:
                     yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl)
                 else:
                     yield StepEvent(step, epoch, value, lr, now - t0)
-                if step - last_snap_step >= snap_steps and now - last_snap_t >= snap_s:
+                since = step - last_snap_step
+                if (since >= snap_steps and now - last_snap_t >= snap_s) or since >= by_progress:
                     yield self._snapshot(step, epoch)
                     last_snap_step, last_snap_t = step, clock()
         if last_snap_step != step:

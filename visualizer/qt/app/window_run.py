@@ -8,8 +8,11 @@ from collections import deque
 from visualizer.core.session_model import FINISHED, IDLE, PAUSED, RUNNING
 
 BOUNDARY_RESOLUTION = 80
-#: snapshots (histograms, prediction, network weights) at most every 0.5 s: each redraw holds the GIL
+#: snapshots (histograms, prediction, network weights) every 0.5 s on a slow run, and by progress on a fast one:
+#: at least PROGRESS_SNAPSHOTS per run, so the landscape's path and the histograms over time are smooth at any speed
+#: (the views draw the latest snapshot once per frame, whatever arrived)
 SNAPSHOT_INTERVAL_S = 0.5
+PROGRESS_SNAPSHOTS = 100
 
 
 class RunControls:
@@ -56,7 +59,8 @@ class RunControls:
         if paused:
             control.pause()
         session = TrainingSession(exp, self.base_dir, control=control, dataset=self.dataset,
-                                  boundary_resolution=BOUNDARY_RESOLUTION, snapshot_interval_s=SNAPSHOT_INTERVAL_S)
+                                  boundary_resolution=BOUNDARY_RESOLUTION, snapshot_interval_s=SNAPSHOT_INTERVAL_S,
+                                  snapshot_progress=PROGRESS_SNAPSHOTS)
         self.session.begin_run()
         self._rates.clear()
         self.message_bar.hide()
