@@ -79,3 +79,13 @@ def test_pruning_lesson_trains_digits_then_prunes_ninety_percent(window, qtbot):
                     timeout=60000)
     assert tab.outcome.report.sparsity == pytest.approx(0.9, abs=0.01)
     assert tab.amount_spin.value() == 90
+
+
+def test_the_diverging_lesson_shows_the_growth_on_a_log_axis_over_the_steps_that_ran(window, qtbot):
+    lesson_action(window, "diverging_lr").trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+    ended, loss = window.session.ended, window.views.loss
+    assert ended.reason == "diverged" and ended.step < window.session.started.total_steps // 4
+    assert window.views.log_check.isChecked() and window.acts.log_scale.isChecked()
+    x0, x1 = loss.loss_plot.viewRange()[0]
+    assert x0 < 1 and ended.step <= x1 <= 1.05 * ended.step + 1  # the axis ends where the run did

@@ -30,6 +30,7 @@ from visualizer.qt.plots import (
     export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
+from visualizer.qt.plots.loss_plot import wants_log_axis
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 
@@ -175,6 +176,7 @@ class TrainingViews(QWidget):
 
     def begin(self, started) -> None:
         """A run started: name the metric and the layers."""
+        self._log_decided = self.log_check.isChecked()  # a user's log axis stays; a linear one may switch once
         self.loss.clear()
         self.loss.set_metric_name(METRIC_LABELS[started.metric])
         self.loss.set_step_range(started.total_steps)
@@ -206,6 +208,9 @@ class TrainingViews(QWidget):
         """
         if frame.steps and len(history):
             show_history(self.loss, history)
+            if not self._log_decided and _spans_decades(history):
+                self._log_decided = True  # once a run: a user who then unticks it keeps the linear axis
+                self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike
         if frame.snapshots:
             self._columns.extend(_Column(s.step, s.layers) for s in frame.snapshots)  # not their parameters
             if len(frame.snapshots) == 1:
@@ -215,8 +220,11 @@ class TrainingViews(QWidget):
             self._snapshot = frame.snapshots[-1]
             self._pending = list(self.snapshot_views)
             self.landscape.add_snapshots(frame.snapshots)
-        if getattr(frame, "ended", None) is not None:
+        ended = getattr(frame, "ended", None)
+        if ended is not None:
             self.landscape.finish()
+            if ended.reason == "diverged":  # the steps that ran, not the hundreds it never reached
+                self.loss.set_step_range(max(int(ended.step), 1))
         if self._pending:
             self._pending.pop(0)(self._snapshot)
 
@@ -293,3 +301,12 @@ class TrainingViews(QWidget):
         if self.landscape.surface is not None:
             out.append(export_widget(self.landscape.plot2d, folder / f"landscape.{fmt}", 900, 800, theme=theme))
         return out
+
+
+def _spans_decades(history) -> bool:
+    """Whether the run's loss belongs on a log axis: its evaluations, or its first and largest batch loss, span
+    more than two decades (a diverging run; a loss falling from 1 to 0.001). Single noisy batches do not count."""
+    steps = history.train_loss
+    finite = steps[np.isfinite(steps)]
+    ends = np.array([steps[0], finite.max()]) if finite.size else None
+    return wants_log_axis(history.eval_train_loss, history.val_loss, ends)
