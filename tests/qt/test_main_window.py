@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,17 @@ def test_every_run_is_recorded_as_a_run_file(window, qtbot):
         steps = run.history().steps
         assert list(steps) == list(window.history.steps)
         assert run.weights() is not None
+
+
+def test_an_idle_window_says_what_to_do(window, qtbot):
+    hint = window.views.idle_hint
+    assert hint.isVisible() and "Train" in hint.text() and "Space" in hint.text()
+    window.open_experiment(PRESETS / "digits.toml")  # no confusion matrix of zeros before a run
+    qtbot.waitUntil(lambda: window.dataset is not None and window.dataset.n_classes == 10, timeout=20000)
+    assert window.views.prediction.currentWidget() is window.views.waiting_view
+    window.experiment = replace(window.experiment, train=replace(window.experiment.train, epochs=1))
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=60000)
+    assert not hint.isVisible() and window.views.prediction.currentWidget() is window.views.confusion
+    window.acts.reset.trigger()
+    assert hint.isVisible()

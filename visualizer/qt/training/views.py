@@ -59,6 +59,10 @@ def _titled(widget: QWidget, *controls: QWidget) -> QWidget:
     return box
 
 
+IDLE_HINT = ("Press <b>Train</b> (Space), or <b>Step</b> (S) for one batch, and watch: the loss falls, the "
+             "prediction takes shape, the weights spread. Presets ▸ Lessons has guided demonstrations.")
+
+
 class TrainingViews(QWidget):
     """Every live view of a run; fed a History and the Frames the bridge delivers."""
 
@@ -75,9 +79,19 @@ class TrainingViews(QWidget):
         self.no_view = QLabel(prediction_views_text())
         self.no_view.setWordWrap(True)
         self.no_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.waiting_view = QLabel("The validation set's confusion matrix appears here when training starts.")
+        self.waiting_view.setObjectName("predictionWaiting")
+        self.waiting_view.setWordWrap(True)
+        self.waiting_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction = QStackedWidget()
-        for w in (self.boundary, self.confusion, self.no_view):
+        for w in (self.boundary, self.confusion, self.no_view, self.waiting_view):
             self.prediction.addWidget(w)
+        self.idle_hint = QLabel(IDLE_HINT)  # an idle window says what to do
+        self.idle_hint.setObjectName("idleHint")
+        self.idle_hint.setWordWrap(True)
+        self.idle_hint.setToolTip("Train: Space; one batch: S; the lessons are in the Presets menu")
+        self.idle_hint.setStyleSheet("QLabel#idleHint { padding: 5px 8px; border: 1px solid palette(mid); "
+                                     "border-radius: 3px; }")
 
         self.histograms = HistogramPlot(theme=theme)
         self.hist_time = HistogramTimePlot(theme=theme)
@@ -119,6 +133,7 @@ class TrainingViews(QWidget):
         self.splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.idle_hint)
         layout.addWidget(self.splitter)
 
         self._snapshot = None
@@ -150,6 +165,7 @@ class TrainingViews(QWidget):
         """Before a run: the data points in the prediction view, everything else empty."""
         self.clear()
         self.landscape.set_dataset(dataset)
+        self.idle_hint.setVisible(dataset is not None)
         if dataset is None:
             return
         view = prediction_view(dataset.task, dataset.n_features)
@@ -169,14 +185,12 @@ class TrainingViews(QWidget):
         return self.boundary
 
     def _show_empty_confusion(self, dataset) -> QWidget:
-        k = dataset.n_classes
-        self.confusion.set_matrix(np.zeros((k, k), dtype=np.int64), list(dataset.class_names),
-                                  title="Confusion matrix (validation set)")
-        return self.confusion
+        return self.waiting_view  # a matrix of zeros would say nothing
 
     def begin(self, started) -> None:
         """A run started: name the metric and the layers."""
         self._log_decided = self.log_check.isChecked()  # a user's log axis stays; a linear one may switch once
+        self.idle_hint.hide()
         self.loss.clear()
         self.loss.set_metric_name(METRIC_LABELS[started.metric])
         self.loss.set_step_range(started.total_steps)
@@ -255,6 +269,7 @@ class TrainingViews(QWidget):
         if ds is not None:
             part = evaluation_set(ds)[2]
             self.confusion.set_matrix(matrix, list(ds.class_names), title=f"Confusion matrix ({part} set)")
+            self.prediction.setCurrentWidget(self.confusion)  # in place of the note shown before the run
 
     def kind(self) -> str:
         return KINDS[self.kind_combo.currentText()]
