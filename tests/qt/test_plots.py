@@ -437,8 +437,8 @@ def _history_of(losses):
 
 def test_a_loss_that_spans_decades_is_drawn_on_a_log_axis(qtbot):
     """loss.png of a diverged run was linear up to 1e6: a flat line, then a wall."""
+    from visualizer.core.scales import wants_log_axis
     from visualizer.qt.plots.figures import loss_figure
-    from visualizer.qt.plots.loss_plot import wants_log_axis
 
     diverging = _history_of([0.5 * 10.0 ** (s / 2) for s in range(18)] + [np.inf])
     plot = loss_figure(diverging, "r2")

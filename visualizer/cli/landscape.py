@@ -69,8 +69,8 @@ def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
     import numpy as np
 
     from visualizer.core.landscape.planes import Plane
+    from visualizer.core.scales import log_colours
     from visualizer.qt.plots import LandscapePlot, ensure_app, export_widget
-    from visualizer.qt.plots.landscape_plot import log_colours
 
     with np.load(npz_path, allow_pickle=False) as data:
         arrays = {key: np.asarray(data[key]) for key in data.files}

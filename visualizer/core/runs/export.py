@@ -19,12 +19,11 @@ import numpy as np
 
 from visualizer.core.errors import VisualizerError
 from visualizer.core.landscape.planes import Plane
+from visualizer.core.scales import history_wants_log_axis
 
 BOUNDARY_RESOLUTION = 100
 LANDSCAPE_RESOLUTION = 61
 MAX_TRAJECTORY = 400  # snapshots projected onto the landscape at most (evenly spaced, the last always kept)
-#: the loss curves get a log axis when their finite values span more than this ratio (two decades)
-LOG_LOSS_RATIO = 100.0
 #: the most grid points per axis a plane file may give
 MAX_PLANE_GRID = 1001
 _PLANE_KEYS = ("directions", "center", "d1", "d2", "explained_variance", "eigenvalues", "alphas", "betas")
@@ -114,14 +113,6 @@ def read_plane_file(path: str | Path) -> tuple[Plane, np.ndarray | None, np.ndar
     return plane, grid[0], grid[1]
 
 
-def spans_decades(losses) -> bool:
-    """Whether loss curves read better on a log axis: their finite values are all above 0 and span more than
-    LOG_LOSS_RATIO (a run that diverges spans many decades)."""
-    values = np.asarray(losses, np.float64)
-    values = values[np.isfinite(values)]
-    return bool(values.size and values.min() > 0 and values.max() > LOG_LOSS_RATIO * values.min())
-
-
 class RunExport:
     """A run opened for export (its run file, or the folder holding it); the data set, network and landscape are
     computed when first asked for. ``notes`` collects what a reader of the exports should know (a divergence)."""
@@ -166,9 +157,8 @@ class RunExport:
 
     @property
     def loss_on_log_axis(self) -> bool:
-        """Whether the loss curves are drawn on a log axis (see ``spans_decades``)."""
-        h = self.history
-        return spans_decades(np.concatenate([h.train_loss, h.val_loss]))
+        """Whether the loss curves are drawn on a log axis (the window's rule: core.scales)."""
+        return history_wants_log_axis(self.history)
 
     def why_not(self, view) -> str | None:
         """Why an export_registry.ExportView does not apply to this run, or None."""

@@ -27,12 +27,12 @@ def show_history(plot: LossPlot, history) -> None:
 def loss_figure(history, metric: str, theme: str = "light") -> LossPlot:
     """The loss and metric curves of a run, on a log axis when the loss spans more than two decades (a run that
     diverged)."""
-    from visualizer.qt.plots.loss_plot import wants_log_axis
+    from visualizer.core.scales import history_wants_log_axis
 
     plot = LossPlot(theme=theme)
     plot.set_metric_name(METRIC_LABELS[metric])
     show_history(plot, history)
-    plot.set_log_scale(wants_log_axis(history.train_loss, history.val_loss, history.eval_train_loss))
+    plot.set_log_scale(history_wants_log_axis(history))
     return plot
 
 

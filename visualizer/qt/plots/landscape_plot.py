@@ -21,8 +21,6 @@ END_COLOR = "#ff3b30"
 CURRENT_COLOR = "#ff9f0a"
 CONTOUR_COLOR = "#ffffff70"
 COMPARE_COLOR = "#00e5ff"
-#: colour by log₁₀ of the loss once it spans more than this factor over the grid (a decade)
-LOG_COLOUR_RATIO = 10.0
 
 
 def opengl_unavailable() -> str:
@@ -66,11 +64,6 @@ def contour_levels(lo: float, hi: float, n: int = N_CONTOURS) -> np.ndarray:
     return np.linspace(lo, hi, n + 2)[1:-1]
 
 
-
-def log_colours(loss: np.ndarray) -> bool:
-    """Whether a surface reads better in log₁₀ colours: its finite positive values span more than a decade."""
-    finite = np.asarray(loss)[np.isfinite(loss) & (np.asarray(loss) > 0)]
-    return bool(finite.size and finite.max() > LOG_COLOUR_RATIO * finite.min())
 
 class LandscapePlot(pg.GraphicsLayoutWidget):
     """Loss over a plane of weights (x = α, y = β) as a heatmap with contours and a colour bar, with the

@@ -15,18 +15,6 @@ from visualizer.qt.plots.smoothing import Smoother, ema
 _EMPTY = np.empty(0)
 LINE_WIDTH = 1.5  # antialiased width-2 lines cost ~30% more paint time per frame
 MAX_MARKERS = 150  # draw a marker at each evaluation only while they are this few
-#: loss curves whose finite values span more than this factor (two decades) read better on a log axis: a diverging
-#: run's loss, drawn linearly, is a flat line and then a wall
-LOG_AXIS_RATIO = 100.0
-
-
-def wants_log_axis(*series: np.ndarray | None) -> bool:
-    """Whether loss curves belong on a log axis: their finite positive values span more than LOG_AXIS_RATIO."""
-    values = np.concatenate([_as_float(s) for s in series]) if series else _EMPTY
-    values = values[np.isfinite(values) & (values > 0)]
-    return bool(values.size) and float(values.max()) > LOG_AXIS_RATIO * float(values.min())
-
-
 def _as_float(values: np.ndarray | None) -> np.ndarray:
     return _EMPTY if values is None else np.asarray(values, dtype=float).ravel()
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from visualizer.core.errors import VisualizerError
 from visualizer.core.runs.export import RunExport
+from visualizer.core.scales import log_colours
 from visualizer.qt.plots import (
     ConfusionMatrixPlot,
     DecisionBoundaryPlot,
@@ -19,7 +20,6 @@ from visualizer.qt.plots import (
     LossPlot,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
-from visualizer.qt.plots.landscape_plot import log_colours
 
 
 def loss_widget(run: RunExport, upto: int | None = None, plot: LossPlot | None = None) -> LossPlot:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.core.model.predict import evaluation_set, prediction_view, prediction_views_text
+from visualizer.core.scales import history_wants_log_axis
 from visualizer.qt.landscape.view import LandscapeView
 from visualizer.qt.plots import (
     ConfusionMatrixPlot,
@@ -30,7 +31,6 @@ from visualizer.qt.plots import (
     export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
-from visualizer.qt.plots.loss_plot import wants_log_axis
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 
@@ -222,7 +222,7 @@ class TrainingViews(QWidget):
         """
         if frame.steps and len(history):
             show_history(self.loss, history)
-            if not self._log_decided and _spans_decades(history):
+            if not self._log_decided and history_wants_log_axis(history):
                 self._log_decided = True  # once a run: a user who then unticks it keeps the linear axis
                 self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike
         if frame.snapshots:
@@ -316,12 +316,3 @@ class TrainingViews(QWidget):
         if self.landscape.surface is not None:
             out.append(export_widget(self.landscape.plot2d, folder / f"landscape.{fmt}", 900, 800, theme=theme))
         return out
-
-
-def _spans_decades(history) -> bool:
-    """Whether the run's loss belongs on a log axis: its evaluations, or its first and largest batch loss, span
-    more than two decades (a diverging run; a loss falling from 1 to 0.001). Single noisy batches do not count."""
-    steps = history.train_loss
-    finite = steps[np.isfinite(steps)]
-    ends = np.array([steps[0], finite.max()]) if finite.size else None
-    return wants_log_axis(history.eval_train_loss, history.val_loss, ends)
