@@ -409,3 +409,14 @@ def test_dark_theme_restyles_every_plot(window):
              window.quantize_tab.histograms, window.quantize_tab.sweep.plot, window.distill_tab.loss,
              window.distill_tab.curves]
     assert all(p.theme == "dark" for p in plots)
+
+
+def test_the_quantize_plot_names_what_it_will_sweep(window):
+    """Before a sweep the Quantize tab's plot says what it measures, and switching the method renames it."""
+    tab = window.quantize_tab
+    plot = tab.sweep.plot
+    tab.method_combo.setCurrentIndex(tab.method_combo.findData("bits"))
+    assert plot._title == "Accuracy against bits (symmetric b-bit)" and plot._x_label == "bits"
+    tab.method_combo.setCurrentIndex(tab.method_combo.findData("pow2"))
+    assert plot._title == "Accuracy against the power-of-two step" and plot._x_label == "k (step = 2^k)"
+    assert "Sensitivity" not in plot.plot.titleLabel.text and "sparsity" not in plot._x_label

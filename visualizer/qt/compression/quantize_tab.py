@@ -149,12 +149,7 @@ class QuantizeTab(QWidget):
         if self.run is None or self.sweep.running:
             return False
         method = self.method_combo.currentData()
-        if method == "pow2":
-            self.sweep.start(quant_sweep_job(self.run, method), "k", "k (step = 2^k)", 1.0,
-                             "Accuracy against the power-of-two step")
-        else:
-            self.sweep.start(quant_sweep_job(self.run, method), "bits", "bits", 1.0,
-                             "Accuracy against bits (symmetric b-bit)")
+        self.sweep.start(quant_sweep_job(self.run, method), *sweep_axes(method))
         return True
 
     def shutdown(self) -> None:
@@ -193,6 +188,7 @@ class QuantizeTab(QWidget):
         self.bits_spin.setEnabled(info.name == "bits")
         self.per_channel_check.setEnabled(info.per_channel)
         self.sweep.run_button.setText("Sweep k" if info.name == "pow2" else "Sweep bits")
+        self.sweep.set_axes(*sweep_axes(info.name))  # the plot names its axes before a sweep, and after a switch
         self.step_label.setText(step_text(self.k_spin.value()))
         if schedule:
             self._on_settings()
@@ -247,3 +243,10 @@ class QuantizeTab(QWidget):
         self.explain.setText(text)
         self.message.emit(f"{self.method_combo.currentText()}: {metric} {r.before.metric:.4f} → {r.after.metric:.4f}"
                           f" (computed in {outcome.seconds * 1e3:.0f} ms on the worker).", False)
+
+
+def sweep_axes(method: str) -> tuple[str, str, float, str]:
+    """(x name, x label, x scale, title) of the accuracy sweep for a quantization method."""
+    if method == "pow2":
+        return "k", "k (step = 2^k)", 1.0, "Accuracy against the power-of-two step"
+    return "bits", "bits", 1.0, "Accuracy against bits (symmetric b-bit)"

@@ -87,12 +87,23 @@ class SweepBox(QWidget):
         self.metric, self.baseline = metric, baseline
         self.plot.set_baseline(baseline, "original")
 
+    def set_axes(self, x_name: str, x_label: str, x_scale: float = 1.0, title: str = "") -> None:
+        """What the sweep measures against, shown before it runs; points of another x are cleared."""
+        if self.runner.running:
+            return
+        if x_name != self.x_name:
+            self.points = []
+            self.plot.clear()
+            self._fill_table()
+        self.x_name, self.x_label, self.x_scale = x_name, x_label, x_scale
+        self.plot.set_axes(x_label, METRIC_LABELS[self.metric], title or None)
+
     def start(self, job, x_name: str, x_label: str, x_scale: float = 1.0, title: str = "") -> None:
         """Clear the points and run ``job`` (its SweepProgress items are plotted as x · x_scale)."""
         if self.runner.running:
             return
-        self.points, self.x_name, self.x_label, self.x_scale = [], x_name, x_label, x_scale
-        self.plot.set_axes(x_label, METRIC_LABELS[self.metric], title or None)
+        self.set_axes(x_name, x_label, x_scale, title)
+        self.points = []
         self.plot.clear()
         self._fill_table()
         self.progress.setValue(0)
