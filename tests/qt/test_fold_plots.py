@@ -178,3 +178,17 @@ def test_curves_plot_overlays_folds_with_a_colour_each(qtbot, tmp_path):
     assert list(plot.visible_train()) == [4]
     bx, _by = plot.bundle.train.getData()
     assert np.isnan(bx).sum() == MAX_COLOURED_FOLDS + 4  # one gap after each other fold
+
+
+def test_fold_membership_and_classes_do_not_share_colours(qtbot):
+    """Train/validation cells and the class row are told apart: no membership colour is a class colour."""
+    from visualizer.qt.plots._style import CLASS_COLORS
+    from visualizer.qt.plots.fold_map_plot import MEMBERSHIP_COLORS, FoldMapPlot
+
+    plot = FoldMapPlot()
+    qtbot.addWidget(plot)
+    classes = {tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in CLASS_COLORS[:4]}
+    for theme in ("light", "dark", "contrast"):
+        plot.set_theme(theme)
+        cells = {tuple(int(v) for v in plot.colors[k][:3]) for k in ("train", "validation")}
+        assert cells.isdisjoint(classes) and len(cells) == 2 and theme in MEMBERSHIP_COLORS

@@ -10,6 +10,10 @@ from PySide6.QtWidgets import QWidget
 from visualizer.qt.plots._folds import UNUSED, _fold_ticks, _rgba, _swatch
 from visualizer.qt.plots._style import CLASS_COLORS, get_theme, style_legend, style_plot
 
+#: train and validation cells in colours of their own (slate and magenta): the class row below uses the class
+#: palette, whose first two colours are orange and blue, and one legend lists both
+MEMBERSHIP_COLORS = {"light": ("#4f5d75", "#d1307a"), "dark": ("#a3b1c6", "#ff5ca8"),
+                     "contrast": ("#c8c8c8", "#ff2d95")}
 
 class FoldMapPlot(pg.GraphicsLayoutWidget):
     """One row per fold (fold 1 at the top), one column per sample in its original order, coloured train,
@@ -61,7 +65,8 @@ class FoldMapPlot(pg.GraphicsLayoutWidget):
     def colors(self) -> dict[str, np.ndarray]:
         """RGBA of "train", "validation" and "unused" cells in the current theme."""
         t = self._theme
-        return {"train": _rgba(t.train), "validation": _rgba(t.validation), "unused": _rgba(UNUSED[t.name])}
+        train, validation = MEMBERSHIP_COLORS[t.name]
+        return {"train": _rgba(train), "validation": _rgba(validation), "unused": _rgba(UNUSED[t.name])}
 
     def set_theme(self, theme: str) -> None:
         """Restyle for the "light" or "dark" theme."""
@@ -141,7 +146,8 @@ class FoldMapPlot(pg.GraphicsLayoutWidget):
 
     def _fill_legend(self, has_classes: bool, has_unused: bool) -> None:
         t = self._theme
-        entries = [(t.train, "train"), (t.validation, "validation")]
+        train, validation = MEMBERSHIP_COLORS[t.name]
+        entries = [(train, "train"), (validation, "validation")]
         if has_unused:
             entries.append((UNUSED[t.name], "unused"))
         if has_classes:
