@@ -188,3 +188,21 @@ def test_missing_key_and_broken_file(tmp_path):
                     encoding="utf-8")
     preset = load_preset(good)
     assert preset.title == "my race" and preset.steps == 1000 and preset.racers[0].values()["lr"] == 0.1
+
+
+def test_the_ill_conditioned_preset_does_what_its_text_says():
+    """Its description is checked against the race: SGD crawls along x, momentum swings above SGD's loss early on,
+    all three reach the minimum within the preset's steps."""
+    from visualizer.core.playground.functions import load_preset, preset_paths
+
+    preset = load_preset(next(p for p in preset_paths() if p.name == "adam_ill_conditioned.toml"))
+    race = preset.race()
+    race.step(20)
+    sgd, momentum, adam = (float(loss[-1]) for loss in race.losses)
+    assert momentum > 2 * sgd  # momentum overshoots and swings
+    race.step(40)
+    x = [abs(float(path[-1][0])) for path in race.paths]
+    assert x[0] > 0.3 and x[0] > 10 * x[1]  # SGD still crawls along x at step 60 ("x = -0.34")
+    assert "-0.34" in preset.description
+    race.step(preset.steps - 60)
+    assert all(float(loss[-1]) < 1e-4 for loss in race.losses)  # all three arrive within 200 steps

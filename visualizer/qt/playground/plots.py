@@ -18,7 +18,7 @@ from visualizer.core.playground.functions import MAX_RACERS, TestFunction
 from visualizer.qt.plots._axes import LogFriendlyAxis
 from visualizer.qt.plots._style import LABEL_PT, TITLE_PT, get_theme, pt, style_plot
 from visualizer.qt.plots.landscape_plot import LandscapePlot
-from visualizer.qt.plots.race_plot import RACE_COLORS, visible_points
+from visualizer.qt.plots.race_plot import RACE_COLORS, stack_shortest_on_top, visible_points
 
 SHADOW = "#000000c0"
 LOG_FLOOR = 1e-20  # on a log axis, f values below this (the exact minimum is 0) are drawn at it
@@ -149,6 +149,7 @@ class SurfacePlot(LandscapePlot):
             else:
                 path.hide()
                 head.hide()
+        stack_shortest_on_top(paths, self.paths, self.heads)
         rows = [f'<span style="color:{c}; font-size:14pt">●</span>&nbsp;{escape(label)}'
                 for label, c in zip(labels, colors)]
         rows.append('<span style="font-size:13pt">○</span>&nbsp;start (click to move)')

@@ -33,6 +33,16 @@ def visible_points(items) -> list[np.ndarray]:
     return [np.column_stack(item.getData()) for item in items if item.isVisible()]
 
 
+
+def stack_shortest_on_top(paths, lines, markers, line_z: float = 30, marker_z: float = 50) -> None:
+    """Order overlapping paths so that the shortest is drawn on top: a long path never hides a short one (SGD's
+    few steps under momentum's long swing)."""
+    lengths = [float(np.sum(np.linalg.norm(np.diff(np.asarray(p, np.float64).reshape(-1, 2), axis=0), axis=1)))
+               for p in paths]
+    for rank, i in enumerate(np.argsort(lengths, kind="stable")[::-1]):
+        lines[i].setZValue(line_z + rank)
+        markers[i].setZValue(marker_z + rank)
+
 class RaceLandscapePlot(LandscapePlot):
     """The loss on the shared plane with one path per optimizer (its colour, a square at its end) from the common
     start (white circle); the items are made once and reused, unused ones hidden."""
@@ -89,11 +99,7 @@ class RaceLandscapePlot(LandscapePlot):
             raise ValueError(f"need as many labels as paths, at most {MAX_PATHS}; got {len(paths)} paths, "
                              f"{len(labels)} labels")
         self.set_surface(alphas, betas, loss, log_scale=log_scale, axis_labels=axis_labels(explained))
-        lengths = [float(np.sum(np.linalg.norm(np.diff(np.asarray(p, np.float64), axis=0), axis=1)))
-                   for p in paths]
-        for rank, i in enumerate(np.argsort(lengths)[::-1]):  # the shortest path on top: long ones never hide it
-            self.paths[i].setZValue(30 + rank)
-            self.ends[i].setZValue(50 + rank)
+        stack_shortest_on_top(paths, self.paths, self.ends)
         alphas, betas = np.asarray(alphas, np.float64), np.asarray(betas, np.float64)
         wa, wb = alphas[-1] - alphas[0], betas[-1] - betas[0]
         box = (alphas[0] - wa, alphas[-1] + wa, betas[0] - wb, betas[-1] + wb)
