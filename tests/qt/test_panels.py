@@ -321,3 +321,23 @@ def test_device_combo_offers_only_present_devices(make, monkeypatch):
     panel.set_spec(TrainSpec(device="cuda"))
     assert panel.spec().device == "cuda" and panel.deviceCombo.currentData() == "cpu"
     assert "not available" in panel.deviceCombo.toolTip()
+
+
+def test_digits_preview_shows_principal_components_and_its_own_sizes(qtbot):
+    """64 pixels: the preview is the first two principal components, not pixel against pixel; the greyed sample
+    and class fields show the data set's own 1,797 samples and 10 classes."""
+    from visualizer.core.experiment import DataSpec
+    from visualizer.qt.panels import DataPanel
+
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    panel.set_spec(DataSpec(name="digits"))
+    qtbot.waitUntil(lambda: panel.dataset() is not None, timeout=20000)
+    bottom = panel.dataPreview.getPlotItem().getAxis("bottom").labelText
+    assert bottom.startswith("PC 1 of 64 features") and "pixel" not in bottom
+    assert panel.samplesSpin.value() == 1797 and panel.classesSpin.value() == 10
+    assert not panel.samplesSpin.isEnabled() and "Set by the data set" in panel.samplesSpin.toolTip()
+    panel.set_spec(DataSpec(name="moons", samples=500, classes=3))
+    qtbot.waitUntil(lambda: panel.dataset() is not None and panel.dataset().n_features == 2, timeout=20000)
+    assert panel.samplesSpin.value() == 500 and panel.samplesSpin.isEnabled()
+    assert "Set by the data set" not in panel.samplesSpin.toolTip()

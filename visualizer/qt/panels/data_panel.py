@@ -9,7 +9,6 @@ import csv
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QStandardItemModel
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSi
 from superqt import QElidingLabel
 
 from visualizer.core.data.csv_file import resolve_path
+from visualizer.core.data.preview import preview
 from visualizer.core.data.sets import DATASETS, LIMITS, Dataset, load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import DataSpec
@@ -65,12 +65,6 @@ def csv_columns(path: Path) -> list[str]:
     return []
 
 
-def _varying_features(X: np.ndarray, count: int) -> list[int]:
-    """The first ``count`` columns that are not constant (digits' first pixel is always 0)."""
-    varying = [j for j in range(X.shape[1]) if X.shape[0] and np.ptp(X[:, j]) > 0]
-    return (varying or list(range(X.shape[1])))[:count]
-
-
 class DataPanel(QWidget):
     """Edits the experiment's DataSpec; emits it only once it loads, and shows the points it gives."""
 
@@ -85,6 +79,7 @@ class DataPanel(QWidget):
         self._base_dir: Path | None = None
         self._dataset: Dataset | None = None
         self._user_edit = False
+        self._own_settings: dict = {}  # spin -> (its maximum, its tooltip) while it shows a data set's own value
         self._theme = get_theme(theme)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -265,6 +260,22 @@ class DataPanel(QWidget):
                 if self.targetCombo.currentIndex() < 0:
                     self.targetCombo.setCurrentIndex(len(columns) - 1)  # the loader's default: the last column
 
+    def _show_fixed_fields(self, ds: Dataset) -> None:
+        """Fields the data set does not use show what it has (greyed), not an unused default."""
+        uses = DATASETS[self._spec.name].uses if self._spec.name in DATASETS else ()
+        for field, spin, value, unit in (("samples", self.samplesSpin, len(ds.X_train) + len(ds.X_val), "samples"),
+                                         ("classes", self.classesSpin, ds.n_classes, "classes")):
+            own = self._own_settings.setdefault(spin, (spin.maximum(), spin.toolTip()))
+            if field in uses:
+                spin.setMaximum(own[0])
+                spin.setToolTip(own[1])
+                continue
+            with signals_blocked([spin]):
+                if value > spin.maximum():
+                    spin.setMaximum(value)
+                spin.setValue(value)
+            spin.setToolTip(f"Set by the data set: {value:,} {unit}")
+
     def _enable_for(self, name: str) -> None:
         uses = DATASETS[name].uses if name in DATASETS else ()
         for field, widgets in self._uses.items():
@@ -354,28 +365,20 @@ class DataPanel(QWidget):
     def _draw_preview(self, ds: Dataset) -> None:
         plot = self.dataPreview.getPlotItem()
         plot.clear()
-        n = PREVIEW_POINTS
         regression = ds.task == "regression"
-        cols = _varying_features(ds.X_train, 1 if regression else 2)
-        if regression or len(cols) < 2:
-            parts = [(ds.X_train[:n, cols[0]], ds.y_train[:n].astype(float), ds.y_train[:n]),
-                     (ds.X_val[:n, cols[0]], ds.y_val[:n].astype(float), ds.y_val[:n])]
-            y_title = "target" if regression else "class"
-        else:
-            parts = [(ds.X_train[:n, cols[0]], ds.X_train[:n, cols[1]], ds.y_train[:n]),
-                     (ds.X_val[:n, cols[0]], ds.X_val[:n, cols[1]], ds.y_val[:n])]
-            y_title = ds.feature_names[cols[1]]
+        points = preview(ds, PREVIEW_POINTS)
         classes = [None] if regression else range(ds.n_classes)
-        for hollow, (x, y, labels) in enumerate(parts):
+        for hollow, (x, y, labels) in enumerate((points.train, points.val)):
             for c in classes:
                 mask = slice(None) if c is None else labels == c
                 color = class_color(1 if c is None else c)
                 pen, brush = (pg.mkPen(color, width=1.2), None) if hollow else (None, pg.mkBrush(color))
                 plot.addItem(pg.ScatterPlotItem(x[mask], y[mask], size=5 if hollow else 4, pen=pen, brush=brush))
         style = {"color": self._theme.foreground, "font-size": "8pt"}
-        plot.setLabel("bottom", ds.feature_names[cols[0]] + " (standardised)", **style)
-        plot.setLabel("left", y_title if regression or len(cols) < 2 else y_title + " (standardised)", **style)
+        plot.setLabel("bottom", points.x_title, **style)
+        plot.setLabel("left", points.y_title, **style)
         plot.autoRange()
+        self._show_fixed_fields(ds)
         what = "regression" if regression else f"{ds.n_classes} classes"
         features = f"{ds.n_features} feature{'s' if ds.n_features != 1 else ''}"
         self.dataSummaryLabel.setText(f"{len(ds.X_train)} train (filled) · {len(ds.X_val)} validation (hollow)"
