@@ -267,3 +267,18 @@ def test_an_idle_window_says_what_to_do(window, qtbot):
     assert not hint.isVisible() and window.views.prediction.currentWidget() is window.views.confusion
     window.acts.reset.trigger()
     assert hint.isVisible()
+
+
+def test_declining_a_data_change_keeps_the_data_the_run_trains_on(window, qtbot, monkeypatch):
+    """Issue 13: the panel went back to moons but the window kept digits, and every snapshot then failed."""
+    monkeypatch.setattr(window, "confirm", lambda title, text: False)
+    window.acts.step.trigger()
+    qtbot.waitUntil(lambda: last_step(window) == 1, timeout=10000)
+    panel = window.data_panel
+    panel.datasetCombo.setCurrentIndex(panel.datasetCombo.findData("digits"))
+    qtbot.waitUntil(lambda: not panel.loading and panel.dataset().n_features == 2, timeout=20000)
+    assert window.dataset.n_features == 2 and window.experiment.data.name == "moons"
+    assert panel.datasetCombo.currentData() == "moons" and window.run_state == PAUSED
+    window.acts.step.trigger()  # the run goes on with its own data: the next snapshot draws
+    qtbot.waitUntil(lambda: last_step(window) == 2, timeout=10000)
+    assert "Traceback" not in window.message_bar.text() and not window.message_bar.isVisible()

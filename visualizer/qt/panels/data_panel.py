@@ -360,6 +360,8 @@ class DataPanel(QWidget):
         self._draw_preview(loaded.dataset)
         if loaded.from_user:
             self.edited.emit(loaded.spec)
+            if self._dataset is not loaded.dataset:  # the window declined the change and set its spec back
+                return
         self.dataset_changed.emit(loaded.dataset)
 
     def _draw_preview(self, ds: Dataset) -> None:
