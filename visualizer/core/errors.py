@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+
 
 class VisualizerError(Exception):
     """A problem with the user's input or files; ``str(error)`` is the whole message."""
@@ -16,9 +18,38 @@ class ExperimentError(VisualizerError):
         super().__init__(f"{key}: {message}")
 
 
+#: how many allowed values a message lists before it says how many there are
+MAX_CHOICES = 30
+
+
 def choices(names) -> str:
-    """``'a', 'b' or 'c'``: the allowed values, for messages."""
-    quoted = [f"'{n}'" for n in names]
+    """``'a', 'b' or 'c'``: the allowed values, for messages (one line: at most MAX_CHOICES listed, names that are
+    not printable shown escaped)."""
+    names = list(names)
+    quoted = [f"'{n}'" if isinstance(n, str) and n.isprintable() and len(n) <= 60 else shown(n)
+              for n in names[:MAX_CHOICES]]
+    if len(names) > MAX_CHOICES:
+        return ", ".join(quoted) + f", … ({len(names)} in all)"
     if len(quoted) <= 1:
         return "".join(quoted)
     return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 60, 60, 40
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+
+
+def plain(name) -> str:
+    """A name (a key, a column) as messages write it: as is when it is short printable text, else ``shown``."""
+    return name if isinstance(name, str) and name.isprintable() and len(name) <= 60 else shown(name)
+
+
+def shown(value) -> str:
+    """A value as a message quotes it: its repr, cut short (long text, deep or long lists), always one line."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {len(str(abs(value))) if value.bit_length() < 14_000 else 'over 4300'} digits"
+    try:
+        return _SHORT.repr(value)
+    except (RecursionError, ValueError, TypeError):
+        return f"a {type(value).__name__}"
