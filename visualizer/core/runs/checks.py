@@ -9,13 +9,18 @@ naming what is wrong, instead of crashing a view, an export or a replay later. E
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from visualizer.core.errors import VisualizerError
+from visualizer.core.files import read_head
 from visualizer.core.runs.schema import (
     MAX_NPY_HEADER,
+    SQLITE_HEADER,
     STEP_COLUMNS,
     TABLES,
     RecordError,
@@ -32,15 +37,42 @@ HISTOGRAM_ARRAYS = ("weight_edges", "weight_counts", "grad_edges", "grad_counts"
 MAX_TEXT = 1024 * 1024
 
 
-def check_tables(db: sqlite3.Connection) -> None:
-    """Every table of the format is there and is a table (a view could compute rows without end)."""
-    kinds = dict(db.execute(f"SELECT name, type FROM sqlite_master WHERE name IN ({', '.join('?' * len(TABLES))})",
-                            TABLES).fetchall())
-    for name in TABLES:
-        if name not in kinds:
+#: the files SQLite opens beside a run file: each must be a regular file (a FIFO there would hang the open)
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def check_file(path: Path) -> None:
+    """A run file is a regular file (never opened blocking: a FIFO is refused) that starts as SQLite files do and is
+    as long as its header says, and the files SQLite opens beside it are regular files too; else VisualizerError."""
+    header, size = read_head(path, 100, "run file")
+    if not header.startswith(SQLITE_HEADER) or len(header) < 100:
+        raise VisualizerError(f"{path} is not a run file (it is not an SQLite database)")
+    for suffix in SIDECARS:
+        side = Path(f"{path}{suffix}")
+        if os.path.lexists(side) and not side.is_file():
+            raise VisualizerError(f"{side}: is not a regular file; SQLite would open it beside the run file "
+                                  f"{path.name}: remove it")
+    # the header's page count is valid when its change counter matches (bytes 24 and 92); a shorter file is cut
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    wal = Path(f"{path}-wal")
+    if header[24:28] == header[92:96] and not (wal.is_file() and wal.stat().st_size) and size < pages * page_size:
+        raise VisualizerError(f"{path} is not a readable run file (it is truncated: {size} of {pages * page_size} "
+                              "bytes)")
+
+
+def check_tables(db: sqlite3.Connection, names: tuple[str, ...] = TABLES) -> None:
+    """The tables ``names`` are there and are plain tables, checked before any of them is read: a view (or a virtual
+    table) could compute rows without end."""
+    found = {name: (kind, sql or "") for name, kind, sql in db.execute(
+        f"SELECT name, type, sql FROM sqlite_master WHERE name IN ({', '.join('?' * len(names))})", names)}
+    for name in names:
+        if name not in found:
             raise RecordError(f"it has no '{name}' table")
-        if kinds[name] != "table":
-            raise RecordError(f"its '{name}' is a {kinds[name]}, not a table")
+        kind, sql = found[name]
+        if kind != "table" or sql.upper().startswith("CREATE VIRTUAL"):
+            raise RecordError(f"its '{name}' is a {'virtual table' if kind == 'table' else kind}, not a table")
 
 
 def check_steps(db: sqlite3.Connection, after: int) -> None:
@@ -49,15 +81,15 @@ def check_steps(db: sqlite3.Connection, after: int) -> None:
                       + [f"typeof({c}) IN ('real', 'integer', 'null')" for c in STEP_COLUMNS
                          if c not in INTEGER_STEP_COLUMNS])
     kinds = ", ".join(f"typeof({c})" for c in STEP_COLUMNS)
-    row = db.execute(f"SELECT quote(substr(step, 1, 20)), {kinds} FROM steps WHERE step > ? AND NOT ({ok}) LIMIT 1",
-                     (after,)).fetchone()
+    row = db.execute(f"SELECT CASE typeof(step) WHEN 'integer' THEN 'step ' || step ELSE 'a step' END, {kinds} "
+                     f"FROM steps WHERE step > ? AND NOT ({ok}) LIMIT 1", (after,)).fetchone()
     if row is None:
         return
     for column, kind in zip(STEP_COLUMNS, row[1:]):
         wanted = ("integer",) if column in INTEGER_STEP_COLUMNS else ("real", "integer", "null")
         if kind not in wanted:
             what = "a whole number" if column in INTEGER_STEP_COLUMNS else "a number or nothing"
-            raise RecordError(f"the step {row[0]}: its '{column}' holds {kind}; expected {what}")
+            raise RecordError(f"{row[0]}: its '{column}' holds {kind}; expected {what}")
 
 
 def check_text(value, what: str) -> str:
@@ -104,7 +136,7 @@ def check_snapshots(db: sqlite3.Connection, after_id: int, expected: Expected) -
     """(id, step) of the snapshots after ``after_id``, each checked: whole numbers for step and epoch, arrays of
     numbers whose shapes fit together and the start record, histograms with one edge more than counts."""
     cells = ", ".join(f"typeof({c}), length({c})" for c in SNAPSHOT_ARRAYS)
-    rows = db.execute(f"SELECT id, typeof(id), step, typeof(step), typeof(epoch), {cells} FROM snapshots "
+    rows = db.execute(f"SELECT id, id IS rowid, step, typeof(step), typeof(epoch), {cells} FROM snapshots "
                       "WHERE id > ? ORDER BY id", (after_id,)).fetchall()
     if not rows:
         return []
@@ -114,9 +146,9 @@ def check_snapshots(db: sqlite3.Connection, after_id: int, expected: Expected) -
                           "FROM histograms WHERE snapshot > ? ORDER BY snapshot, layer", (after_id,)):
         layers.setdefault(row[1], []).append(row)
     out = []
-    for sid, id_kind, step, step_kind, epoch_kind, *blobs in rows:
-        if (id_kind, step_kind, epoch_kind) != ("integer",) * 3:
-            raise RecordError("a snapshot's id, step or epoch is not a whole number")
+    for sid, own_row, step, step_kind, epoch_kind, *blobs in rows:
+        if not own_row or (step_kind, epoch_kind) != ("integer",) * 2:  # an id is its row's: one row per id
+            raise RecordError("a snapshot's id, step or epoch is not a whole number of its own")
         where = f"the snapshot at step {step}"
         shapes = {}
         for column, kind, length in zip(SNAPSHOT_ARRAYS, blobs[::2], blobs[1::2]):

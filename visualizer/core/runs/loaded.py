@@ -96,7 +96,11 @@ def load_run(path: str | Path, base_dir: str | Path | None = None) -> LoadedRun:
     do not fit together.
     """
     path = Path(path)
-    if path.is_dir() and not any(path.glob(f"run*{SUFFIX}")):
+    try:
+        older = path.is_dir() and not any(path.glob(f"run*{SUFFIX}"))
+    except (OSError, ValueError):  # a name the system refuses: open_run says so in one line
+        older = False
+    if older:
         if not (path / EXPERIMENT_FILE).exists():
             raise VisualizerError(f"{path} holds no run: it has no {RUN_FILE} (a run file) and has no "
                                   f"{EXPERIMENT_FILE} (an older run folder); give a run file (.sqlite) or the "

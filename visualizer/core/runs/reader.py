@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,17 +18,17 @@ import numpy as np
 import torch
 
 from visualizer.core import experiment as experiment_file
-from visualizer.core.errors import VisualizerError
-from visualizer.core.files import MIB, read_head
+from visualizer.core.errors import ExperimentError, VisualizerError
+from visualizer.core.files import MIB
 from visualizer.core.runs import checks
 from visualizer.core.runs.schema import (
     FORMAT_VERSION,
     RUN_FILE,
-    SQLITE_HEADER,
     STEP_COLUMNS,
     SUFFIX,
     RecordError,
     array,
+    npy,
     started_from_json,
 )
 from visualizer.core.training.events import BoundaryGrid, LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
@@ -37,8 +36,6 @@ from visualizer.core.training.history import History
 
 #: the longest start record read (a CSV of 200,000 columns names each of them in it)
 MAX_STARTED_CHARS = 64 * MIB
-#: the files SQLite opens beside a run file: each must be a regular file (a FIFO there would hang the open)
-SIDECARS = ("-wal", "-shm", "-journal")
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,8 +85,15 @@ def _run_file_of(path: Path) -> Path:
 
 
 def open_run(path: str | Path) -> RunReader:
-    """A RunReader on the run given as its run file or the folder holding it (see ``run_file_of``)."""
-    return RunReader(run_file_of(path))
+    """A RunReader on the run given as its run file or the folder holding it (see ``run_file_of``), every snapshot's
+    values checked (``check_values``): a command refuses a damaged run before it starts, in one line."""
+    reader = RunReader(run_file_of(path))
+    try:
+        reader.check_values()
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 class RunReader:
@@ -102,7 +106,7 @@ class RunReader:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._check_header()
+        checks.check_file(self.path)
         try:
             self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
                                        check_same_thread=False)
@@ -121,26 +125,6 @@ class RunReader:
         except BaseException:
             self._db.close()
             raise
-
-    def _check_header(self) -> None:
-        """A regular file (never opened blocking: a FIFO is refused) that starts as SQLite files do and is as long as
-        its header says; the files SQLite opens beside it are regular files too."""
-        header, size = read_head(self.path, 100, "run file")
-        if not header.startswith(SQLITE_HEADER) or len(header) < 100:
-            raise VisualizerError(f"{self.path} is not a run file (it is not an SQLite database)")
-        for suffix in SIDECARS:
-            side = Path(f"{self.path}{suffix}")
-            if os.path.lexists(side) and not side.is_file():
-                raise VisualizerError(f"{side}: is not a regular file; SQLite would open it beside the run file "
-                                      f"{self.path.name}: remove it")
-        # the header's page count is valid when its change counter matches (bytes 24 and 92); a shorter file is cut
-        page_size = int.from_bytes(header[16:18], "big")
-        page_size = 65536 if page_size == 1 else page_size
-        pages = int.from_bytes(header[28:32], "big")
-        wal = Path(f"{self.path}-wal")
-        if header[24:28] == header[92:96] and not (wal.is_file() and wal.stat().st_size) and size < pages * page_size:
-            raise VisualizerError(f"{self.path} is not a readable run file (it is truncated: "
-                                  f"{size} of {pages * page_size} bytes)")
 
     def _damaged(self, exc: Exception) -> VisualizerError:
         if isinstance(exc, RecordError):
@@ -174,9 +158,9 @@ class RunReader:
 
     def _read_meta(self) -> None:
         try:
-            self._db.execute("SELECT key FROM meta LIMIT 1").fetchall()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
+            checks.check_tables(self._db, ("meta",))  # before any read: a view could be endless
+        except RecordError as exc:
+            if "no 'meta'" in str(exc):
                 raise VisualizerError(f"{self.path} is an SQLite file but not a run file (no meta table)") from None
             raise self._damaged(exc) from None
         except sqlite3.DatabaseError as exc:
@@ -198,7 +182,10 @@ class RunReader:
         experiment = self._meta_text("experiment", experiment_file.MAX_FILE_BYTES)
         if experiment is None:
             raise self._damaged(RecordError("it records no experiment"))
-        self.experiment = experiment_file.loads(experiment, source=f"{self.path} (experiment)")
+        try:
+            self.experiment = experiment_file.loads(experiment, source=f"{self.path} (experiment)")
+        except ExperimentError as exc:  # a key of the recorded experiment: named with the file
+            raise self._damaged(RecordError(f"its experiment is not valid ({exc})")) from None
         self._read_started()
 
     def _read_started(self) -> None:
@@ -259,10 +246,18 @@ class RunReader:
         """Every snapshot from the ``start``-th on, in order (a replay loads them once: they are small)."""
         return [self._load_snapshot(sid) for sid in self._snap_ids[start:]]
 
-    def _load_snapshot(self, sid: int) -> Snapshot:
-        (row,) = self._query("SELECT step, epoch, params, boundary_xs, boundary_ys, boundary_probs, curve_x, curve_y,"
-                             " confusion FROM snapshots WHERE id = ?", (sid,))
+    def check_values(self) -> None:
+        """Read what every snapshot shows (its histograms and pictures, not its parameters) once: a value no genuine
+        run holds (a histogram edge that is not finite, say) is refused now rather than by the view drawing it."""
+        for sid in self._snap_ids:
+            self._load_snapshot(sid, with_params=False)
+
+    def _load_snapshot(self, sid: int, with_params: bool = True) -> Snapshot:
+        """The snapshot of id ``sid``, its values checked; without its parameters (an empty vector) when not asked."""
+        (row,) = self._query(f"SELECT step, epoch, {'params' if with_params else 'NULL'}, boundary_xs, boundary_ys, "
+                             "boundary_probs, curve_x, curve_y, confusion FROM snapshots WHERE id = ?", (sid,))
         step, epoch, params, bx, by, bp, cx, cy, confusion = row
+        params = params if with_params else npy(np.empty(0, np.float32))
         hist = self._query("SELECT name, weight_edges, weight_counts, grad_edges, grad_counts FROM histograms"
                            " WHERE snapshot = ? ORDER BY layer", (sid,))
         with self._reading():
