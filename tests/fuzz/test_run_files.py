@@ -120,7 +120,9 @@ def sql_damage(draw):
             try:
                 new = text if action == "text" else json.dumps(started, allow_nan=True)
             except RecursionError:  # a deep nest: written by hand, as another program could
-                new = json.dumps(started | {key: None}).replace("null", "[" * 5000 + "]" * 5000, 1)
+                name = "added_in_a_newer_version" if action == "add" else key
+                plain = {k: v for k, v in started.items() if k != name} | {name: "DEEP"}
+                new = json.dumps(plain).replace('"DEEP"', "[" * 5000 + "]" * 5000, 1)
             db.execute("UPDATE meta SET value = ? WHERE key = 'started'", (new,))
         return apply, f"started: {action} {key} {shown(value)} {text!r:.20}"
     if kind == "meta":

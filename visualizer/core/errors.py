@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import reprlib
 
+#: the characters that would break a message over lines (those ``str.splitlines`` splits at), shown escaped
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
 
 class VisualizerError(Exception):
-    """A problem with the user's input or files; ``str(error)`` is the whole message."""
+    """A problem with the user's input or files; ``str(error)`` is the whole message, always one line (a line break
+    that comes with a file name or a value is shown escaped)."""
+
+    def __init__(self, message: str = "", *args) -> None:
+        if isinstance(message, str):
+            message = message.translate(_LINE_BREAKS)
+        super().__init__(message, *args)
 
 
 class ExperimentError(VisualizerError):
