@@ -76,26 +76,41 @@ def damaged_text(draw, text: str) -> str:
     return out
 
 
-@st.composite
-def damaged_bytes(draw, data: bytes, start: int = 0) -> bytes:
+class Injuries(tuple):
+    """Byte-level injuries, applied in order to bytes by ``apply``: (kind, where as a share of the length, payload)."""
+
+    def apply(self, data: bytes, start: int = 0) -> bytes:
+        out = bytearray(data)
+        for kind, where, payload in self:
+            if len(out) <= start:
+                break
+            i = start + int(where * (len(out) - start))
+            i = min(i, len(out) - 1)
+            if kind == "flip":
+                out[i] ^= 1 << payload
+            elif kind == "cut":
+                del out[i:]
+            elif kind == "noise":
+                out[i:i + len(payload)] = payload
+            elif kind == "zeros":
+                out[i:i + payload] = bytes(len(out[i:i + payload]))
+            else:
+                out[i:i] = payload
+        return bytes(out)
+
+
+injury = st.one_of(
+    st.tuples(st.just("flip"), st.floats(0, 1), st.integers(0, 7)),
+    st.tuples(st.just("cut"), st.floats(0, 1), st.none()),
+    st.tuples(st.just("noise"), st.floats(0, 1), st.binary(min_size=1, max_size=64)),
+    st.tuples(st.just("zeros"), st.floats(0, 1), st.integers(1, 4096)),
+    st.tuples(st.just("insert"), st.floats(0, 1), st.binary(min_size=1, max_size=64)),
+)
+#: a few injuries (shown short when a test fails, unlike the injured bytes)
+injuries = st.lists(injury, min_size=1, max_size=4).map(Injuries)
+
+
+def damaged_bytes(data: bytes, start: int = 0):
     """``data`` with a few byte-level injuries at or after ``start``: bits flipped, the end cut, a range overwritten
     with noise or zeros, noise inserted."""
-    out = bytearray(data)
-    for _ in range(draw(st.integers(1, 4))):
-        if len(out) <= start:
-            break
-        i = draw(st.integers(start, len(out) - 1))
-        kind = draw(st.sampled_from(("flip", "flip", "cut", "noise", "zeros", "insert")))
-        if kind == "flip":
-            out[i] ^= 1 << draw(st.integers(0, 7))
-        elif kind == "cut":
-            del out[i:]
-        elif kind == "noise":
-            chunk = draw(st.binary(min_size=1, max_size=64))
-            out[i:i + len(chunk)] = chunk
-        elif kind == "zeros":
-            n = draw(st.integers(1, 4096))
-            out[i:i + n] = bytes(len(out[i:i + n]))
-        else:
-            out[i:i] = draw(st.binary(min_size=1, max_size=64))
-    return bytes(out)
+    return injuries.map(lambda hurt: hurt.apply(data, start))

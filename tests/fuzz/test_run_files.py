@@ -28,7 +28,7 @@ from tests.fuzz.runs_base import (
     relax,
     started_of,
 )
-from tests.fuzz.strategies import HUGE_NUMBERS, damaged_bytes, damaged_text, values
+from tests.fuzz.strategies import HUGE_NUMBERS, damaged_bytes, damaged_text, injuries, values
 from visualizer.core.errors import VisualizerError, shown
 from visualizer.core.runs.library import list_runs
 from visualizer.core.runs.loaded import load_run
@@ -260,12 +260,11 @@ def test_damaged_through_sqlite(kind, damage, bases, tmp_path_factory):
 
 
 @settings(FUZZ, max_examples=150)
-@given(kind=st.sampled_from(["moons", "sine", "iris"]), data=st.data())
+@given(kind=st.sampled_from(["moons", "sine", "iris"]), hurt=injuries, start=st.sampled_from([0, 100, 4096]))
 @counted("run file: injured bytes")
-def test_injured_bytes(kind, data, bases, tmp_path_factory):
+def test_injured_bytes(kind, hurt, start, bases, tmp_path_factory):
     folder = tmp_path_factory.mktemp("run")
-    path = fresh(folder, "run.sqlite", data.draw(damaged_bytes(bases[kind], start=data.draw(st.sampled_from(
-        [0, 100, 4096])))))
+    path = fresh(folder, "run.sqlite", hurt.apply(bases[kind], start))
     exercise(path)
 
 

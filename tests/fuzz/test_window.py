@@ -100,3 +100,19 @@ def test_damaged_runs_and_lessons_are_messages(qtbot, tmp_path, config):
         assert w.experiment.data.name == "moons" and not w.lesson_bar.isVisible()
     finally:
         w.close()
+
+
+def test_a_row_of_the_library_for_any_date_and_error(tmp_path):
+    from visualizer.core.runs.library import RunListing
+    from visualizer.qt.runs.library import row_texts
+
+    COUNTS["hand-made"] += 1
+    path = tmp_path / "x.sqlite"
+    summary = {"title": "t", "data": "moons", "optimizer": "sgd", "status": "completed", "steps": 3,
+               "total_steps": 3, "metric": "accuracy", "final": {"train_loss": None, "val_loss": None,
+                                                                "train_metric": None, "val_metric": None}}
+    for created, modified in (("9999-12-31T23:59:59-14:00", 0.0), ("garbage", 1e300), ("", float("nan"))):
+        row = row_texts(RunListing(path, modified, {**summary, "created": created}))
+        assert row[0] == "x" and row[-1] == "completed"
+    damaged = row_texts(RunListing(path, 0.0, None, f"{path} is a damaged run file: its steps are text"))
+    assert damaged[1] == "is a damaged run file: its steps are text" and damaged[-1] == "damaged"

@@ -326,7 +326,7 @@ def load_preset(path: str | Path) -> Preset:
     try:
         text = read_text_bounded(path, MAX_PRESET_BYTES, "playground preset")
     except VisualizerError as exc:
-        raise PlaygroundError("file", str(exc), "a readable .toml file") from None
+        raise PlaygroundError("file", f"cannot read {exc}", "a readable .toml file") from None
     try:
         raw = tomllib.loads(text)
     except (ValueError, RecursionError) as exc:  # a syntax error; an integer of 4300+ digits; nesting too deep

@@ -70,6 +70,10 @@ def run_file_of(path: str | Path) -> Path:
         raise VisualizerError(f"{str(path)[:200]!r}: cannot be opened as a run ({why})") from None
 
 
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 def _run_file_of(path: Path) -> Path:
     if path.is_dir():
         found = [p for p in path.glob(f"run*{SUFFIX}") if p.is_file()]
@@ -112,6 +116,7 @@ class RunReader:
                                        check_same_thread=False)
         except sqlite3.Error as exc:
             raise self._damaged(exc) from None
+        self._db.text_factory = _text  # damaged text (not UTF-8) is read with replacement characters, never raised
         try:
             self._history = History()
             self._snap_steps: list[int] = []
