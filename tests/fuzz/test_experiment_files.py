@@ -152,11 +152,17 @@ def test_deep_json_and_a_byte_order_mark(tmp_path):
     assert experiment.loads("\ufefftitle = 'x'\n").title == "x"
 
 
-def test_an_unbalanced_quote_names_its_line_and_column(tmp_path):
+@pytest.mark.parametrize(("text", "where"), [
+    ("[data]\nname = \"moons\n[model]\n" + "hidden = [4]\n" * 20, "line 2, column 14"),
+    ("# it's a comment\n[data]\nname = 'moons\n[model]\n" + "hidden = [4]\n" * 20, "quote at line 3, column 8"),
+    ("title = 'a'\ndescription = \"\"\"text\n" + "x = 1\n" * 20, "quote at line 2, column 15"),
+    ('title = "a \\" b"\nname = "x', "quote at line 2, column 8"),
+])
+def test_an_unbalanced_quote_names_its_line_and_column(tmp_path, text, where):
     COUNTS["hand-made"] += 1
     path = tmp_path / "quote.toml"
-    path.write_text("[data]\nname = \"moons\n[model]\n" + "hidden = [4]\n" * 20)
-    with pytest.raises(VisualizerError, match=r"line 2, column 14") as info:
+    path.write_text(text)
+    with pytest.raises(VisualizerError, match=where) as info:
         experiment.load(path)
     one_line(info.value)
 

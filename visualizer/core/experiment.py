@@ -298,7 +298,9 @@ def loads(text: str, fmt: str = "toml", source: str = "experiment") -> Experimen
     try:
         raw = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise VisualizerError(f"{source}: not valid {fmt.upper()}: {exc}") from None
+        where = _open_quote(text) if "end of document" in str(exc) else None
+        hint = f"; the quote at line {where[0]}, column {where[1]} is never closed" if where else ""
+        raise VisualizerError(f"{source}: not valid {fmt.upper()}: {exc}{hint}") from None
     except RecursionError:
         raise VisualizerError(f"{source}: not an experiment: its lists or tables are nested too deeply") from None
     except ValueError:  # Python's limit on the digits of an integer (4300): no experiment value needs that many
@@ -306,6 +308,33 @@ def loads(text: str, fmt: str = "toml", source: str = "experiment") -> Experimen
     if not isinstance(raw, dict):
         raise VisualizerError(f"{source}: expected a table of [data], [model] and [train] sections")
     return from_dict(raw)
+
+
+def _open_quote(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first TOML string that is never closed (tomllib says only 'at end of document')."""
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith(('"""', "'''"), i):
+            end = text.find(text[i:i + 3], i + 3)
+            if end < 0:
+                break
+            i = end + 3
+        elif text[i] in "\"'":
+            j = i + 1
+            while j < n and text[j] not in (text[i], "\n"):
+                j += 2 if text[i] == '"' and text[j] == "\\" else 1
+            if j >= n or text[j] == "\n":
+                break
+            i = j + 1
+        else:
+            i += 1
+    else:
+        return None
+    line = text.count("\n", 0, i) + 1
+    return line, i - (text.rfind("\n", 0, i) + 1) + 1
 
 
 def load(path: str | Path) -> Experiment:
