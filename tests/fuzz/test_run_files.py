@@ -396,3 +396,18 @@ def test_the_bases_are_valid_runs(bases, tmp_path):
             assert run.ended.ok and len(run.snapshots()) >= 2 and run.weights() is not None
             assert math.isfinite(run.summary()["final"]["train_loss"])
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_infinite_or_missing_times_still_replay(bases, tmp_path):
+    COUNTS["hand-made"] += 1
+    path = fresh(tmp_path, "run.sqlite", bases["sine"])
+    db = open_for_damage(path)
+    db.execute("UPDATE steps SET wall_s = 9e999 WHERE step % 2 = 0")
+    db.execute("UPDATE steps SET train_loss = NULL WHERE step = 1")
+    db.close()
+    assert exercise(path) == ""
+    replay = ReplayRun(path)
+    try:
+        assert math.isfinite(replay.duration()) and replay.step_at_time(replay.duration()) == replay.last_step
+    finally:
+        replay.close()
