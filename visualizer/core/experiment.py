@@ -9,7 +9,7 @@ from pathlib import Path
 
 import tomli_w
 
-from visualizer.core.errors import ExperimentError, VisualizerError, choices
+from visualizer.core.errors import ExperimentError, VisualizerError, choices, plain, shown
 from visualizer.core.files import atomic_write_bytes, atomic_write_text, read_text_bounded  # noqa: F401
 from visualizer.core.model.hyperparams import HyperParam
 from visualizer.core.model.schedules import SCHEDULE_FIELDS, SCHEDULES
@@ -81,6 +81,8 @@ TOP_LEVEL = ("title", "description")
 #: hyper-parameters with a TrainSpec field of their own; the others live in TrainSpec.hyper
 CORE_HYPER = ("lr", "momentum", "weight_decay")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: the longest data.path accepted (Linux's PATH_MAX): a longer one cannot name a file
+MAX_PATH_CHARS = 4096
 
 
 def _type_name(value) -> str:
@@ -93,19 +95,27 @@ def _want_int(key: str, value, lo: int, hi: int) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected an integer from {lo} to {hi}")
+            raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected an integer from {lo} to {hi}")
     if not lo <= value <= hi:
-        raise ExperimentError(key, f"{value} is out of range; allowed: {lo} to {hi}")
+        raise ExperimentError(key, f"{shown(value)} is out of range; allowed: {lo} to {hi}")
     return value
 
 
-def _want_float(key: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
+def _as_float(key: str, value, allowed: str) -> float:
+    """A number as a float; one beyond the floats' range (a 400-digit integer) is out of range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected a number")
-    value = float(value)
+        raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected a number")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ExperimentError(key, f"{shown(value)} is out of range; allowed: {allowed}") from None
+
+
+def _want_float(key: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
+    bound = f"above {lo:g}" if lo_open else f"from {lo:g}"
+    value = _as_float(key, value, f"{bound} to {hi:g}")
     low_bad = value <= lo if lo_open else value < lo
     if value != value or low_bad or value > hi:
-        bound = f"above {lo:g}" if lo_open else f"from {lo:g}"
         raise ExperimentError(key, f"{value:g} is out of range; allowed: {bound} to {hi:g}")
     return value
 
@@ -122,19 +132,30 @@ def _want_setting(key: str, value, hp: HyperParam) -> float:
 
 def _want_name(key: str, value, allowed) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise ExperimentError(key, f"{value!r} is not known; allowed: {choices(allowed)}")
+        raise ExperimentError(key, f"{shown(value)} is not known; allowed: {choices(allowed)}")
     return value
 
 
 def _want_bool(key: str, value) -> bool:
     if not isinstance(value, bool):
-        raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected true or false")
+        raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected true or false")
     return value
 
 
 def _want_str(key: str, value) -> str:
     if not isinstance(value, str):
-        raise ExperimentError(key, f"{value!r} is {_type_name(value)}; expected a string")
+        raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected a string")
+    return value
+
+
+def _want_path(key: str, value) -> str:
+    """A file name: a string that could name a file (no NUL character, not longer than MAX_PATH_CHARS)."""
+    value = _want_str(key, value)
+    if "\0" in value:
+        raise ExperimentError(key, f"{shown(value)} holds a NUL character; expected a file name")
+    if len(value) > MAX_PATH_CHARS:
+        raise ExperimentError(key, f"a file name of {len(value):,} characters is too long; allowed: at most "
+                              f"{MAX_PATH_CHARS:,}")
     return value
 
 
@@ -143,7 +164,7 @@ def _check_keys(section: str, table, allowed) -> None:
         raise ExperimentError(section, f"expected a table [{section}], got {_type_name(table)}")
     for key in table:
         if key not in allowed:
-            raise ExperimentError(f"{section}.{key}" if section else key,
+            raise ExperimentError(f"{section}.{plain(key)}" if section else plain(key),
                                   f"unknown key; allowed: {choices(allowed)}")
 
 
@@ -157,7 +178,7 @@ def _parse_data(t: dict) -> DataSpec:
         samples=_want_int("data.samples", t.get("samples", d.samples), 10, 100_000),
         noise=_want_float("data.noise", t.get("noise", d.noise), 0.0, 5.0),
         classes=_want_int("data.classes", t.get("classes", d.classes), 2, 10),
-        path=_want_str("data.path", t.get("path", d.path)),
+        path=_want_path("data.path", t.get("path", d.path)),
         target=_want_str("data.target", t.get("target", d.target)),
         val_fraction=_want_float("data.val_fraction", t.get("val_fraction", d.val_fraction), 0.0, 0.9),
         seed=_want_int("data.seed", t.get("seed", d.seed), 0, 2**31 - 1),
@@ -173,7 +194,7 @@ def _parse_model(t: dict) -> ModelSpec:
     if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = [hidden]
     if not isinstance(hidden, list):
-        raise ExperimentError("model.hidden", f"{hidden!r} is {_type_name(hidden)}; expected a list of widths "
+        raise ExperimentError("model.hidden", f"{shown(hidden)} is {_type_name(hidden)}; expected a list of widths "
                               "such as [16, 16] ([] for a linear model)")
     if len(hidden) > MAX_LAYERS:
         raise ExperimentError("model.hidden", f"{len(hidden)} hidden layers; allowed: at most {MAX_LAYERS}")
@@ -187,7 +208,7 @@ def _parse_model(t: dict) -> ModelSpec:
                                   "give one name, or one per hidden layer")
         acts = tuple(_want_name(f"model.activation[{i}]", a, list(ACTIVATIONS)) for i, a in enumerate(act))
     else:
-        raise ExperimentError("model.activation", f"{act!r} is {_type_name(act)}; expected a name or a list")
+        raise ExperimentError("model.activation", f"{shown(act)} is {_type_name(act)}; expected a name or a list")
     return ModelSpec(
         hidden=widths, activation=acts,
         dropout=_want_float("model.dropout", t.get("dropout", 0.0), 0.0, 0.9),
@@ -211,13 +232,12 @@ def _parse_train(t: dict) -> TrainSpec:
         """The value the file sets, checked against the chosen optimizer's range; None when it sets none."""
         if name not in t:
             return None
-        hp, value = limits[name], t[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ExperimentError(f"train.{name}", f"{value!r} is {_type_name(value)}; expected a number")
-        if not hp.allows(float(value)):
+        hp = limits[name]
+        value = _as_float(f"train.{name}", t[name], hp.range_text())
+        if not hp.allows(value):
             raise ExperimentError(f"train.{name}", f"{value:g} is out of range for {OPTIMIZERS[optimizer].label}; "
                                   f"allowed: {hp.range_text()}")
-        return float(value)
+        return value
 
     loss = t.get("loss", "auto")
     if loss != "auto":
@@ -270,14 +290,51 @@ def to_dict(exp: Experiment) -> dict:
 
 
 def loads(text: str, fmt: str = "toml", source: str = "experiment") -> Experiment:
-    """Parse experiment text (TOML or JSON); syntax errors name the source, line and column."""
+    """Parse experiment text (TOML or JSON; a leading byte-order mark is dropped); syntax errors name the source,
+    line and column. Whatever the text holds, the result is an Experiment or a one-line VisualizerError."""
+    if not isinstance(text, str):
+        raise VisualizerError(f"{source}: expected {fmt.upper()} text, got {_type_name(text)}")
+    text = text.removeprefix("\ufeff")
     try:
         raw = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise VisualizerError(f"{source}: not valid {fmt.upper()}: {exc}") from None
+        where = _open_quote(text) if "end of document" in str(exc) else None
+        hint = f"; the quote at line {where[0]}, column {where[1]} is never closed" if where else ""
+        raise VisualizerError(f"{source}: not valid {fmt.upper()}: {exc}{hint}") from None
+    except RecursionError:
+        raise VisualizerError(f"{source}: not an experiment: its lists or tables are nested too deeply") from None
+    except ValueError:  # Python's limit on the digits of an integer (4300): no experiment value needs that many
+        raise VisualizerError(f"{source}: not an experiment: it holds an integer with thousands of digits") from None
     if not isinstance(raw, dict):
         raise VisualizerError(f"{source}: expected a table of [data], [model] and [train] sections")
     return from_dict(raw)
+
+
+def _open_quote(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first TOML string that is never closed (tomllib says only 'at end of document')."""
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith(('"""', "'''"), i):
+            end = text.find(text[i:i + 3], i + 3)
+            if end < 0:
+                break
+            i = end + 3
+        elif text[i] in "\"'":
+            j = i + 1
+            while j < n and text[j] not in (text[i], "\n"):
+                j += 2 if text[i] == '"' and text[j] == "\\" else 1
+            if j >= n or text[j] == "\n":
+                break
+            i = j + 1
+        else:
+            i += 1
+    else:
+        return None
+    line = text.count("\n", 0, i) + 1
+    return line, i - (text.rfind("\n", 0, i) + 1) + 1
 
 
 def load(path: str | Path) -> Experiment:

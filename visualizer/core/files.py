@@ -17,9 +17,11 @@ from visualizer.core.errors import VisualizerError
 KIB, MIB = 1024, 1024 * 1024
 
 
-def read_bytes_bounded(path: str | Path, limit: int, what: str) -> bytes:
-    """The bytes of the regular file ``path`` (symlinks followed), refusing anything else or more than ``limit``
-    bytes with a VisualizerError that names the file and ``what`` it should be."""
+@contextlib.contextmanager
+def open_regular(path: str | Path, what: str):
+    """``(fd, size)`` of the regular file ``path`` (symlinks followed), opened for reading without ever blocking: a
+    FIFO, a device or a folder is a VisualizerError naming the file and ``what`` it should be, raised before any
+    read. The descriptor is closed on leaving."""
     path = Path(path)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO opens at once instead of waiting
@@ -27,20 +29,46 @@ def read_bytes_bounded(path: str | Path, limit: int, what: str) -> bytes:
         raise VisualizerError(f"{path}: no such {what}") from None
     except OSError as exc:
         raise VisualizerError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL character in the name
+        raise VisualizerError(f"{path!r}: not a usable file name for a {what} (it holds a NUL character)") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             raise VisualizerError(f"{path}: is {kind}; expected a {what}")
-        if info.st_size > limit:
-            raise VisualizerError(f"{path}: {info.st_size:,} bytes is too large for a {what} "
-                                  f"(at most {limit:,})")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise VisualizerError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+        yield fd, info.st_size
     finally:
         os.close(fd)
+
+
+def regular_file_size(path: str | Path, what: str) -> int:
+    """The size of the regular file ``path``; anything else (missing, a FIFO, a device, a folder) is a
+    VisualizerError, found without reading or blocking."""
+    with open_regular(path, what) as (_fd, size):
+        return size
+
+
+def read_head(path: str | Path, n: int, what: str) -> tuple[bytes, int]:
+    """The first ``n`` bytes of the regular file ``path`` and its size (see ``open_regular``)."""
+    try:
+        with open_regular(path, what) as (fd, size), os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(n), size
+    except OSError as exc:
+        raise VisualizerError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+
+
+def read_bytes_bounded(path: str | Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file ``path`` (symlinks followed), refusing anything else or more than ``limit``
+    bytes with a VisualizerError that names the file and ``what`` it should be."""
+    path = Path(path)
+    try:
+        with open_regular(path, what) as (fd, size):
+            if size > limit:
+                raise VisualizerError(f"{path}: {size:,} bytes is too large for a {what} (at most {limit:,})")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                data = fh.read(limit + 1)
+    except OSError as exc:
+        raise VisualizerError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
     if len(data) > limit:
         raise VisualizerError(f"{path}: more than {limit:,} bytes is too large for a {what}")
     return data

@@ -13,9 +13,12 @@ from typing import Any
 import numpy as np
 
 from visualizer.core.data.sources import RawData
-from visualizer.core.errors import ExperimentError, choices
+from visualizer.core.errors import ExperimentError, VisualizerError, choices, shown
+from visualizer.core.files import MIB, read_text_bounded
 
 MIN_CSV_ROWS = 10
+#: a data table the app trains on is far smaller; a bigger file is refused before it is read
+MAX_CSV_BYTES = 256 * MIB
 MAX_INTEGER_CLASSES = 20  # an integer CSV target with more distinct values than this is a regression target
 #: the most classes a CSV target may have: each one is an output of the network, a row and a column of the confusion
 #: matrix (1,500 text classes made a 2.25-million-cell matrix that took `run` down)
@@ -24,7 +27,10 @@ MAX_CSV_CLASSES = 100
 
 def resolve_path(path: str, base_dir: Path | None = None) -> Path:
     """The absolute path of a data file: relative paths are taken from ``base_dir`` (the experiment's folder)."""
-    p = Path(path).expanduser()
+    try:
+        p = Path(path).expanduser()
+    except RuntimeError:  # "~" without a home folder: the name as written
+        p = Path(path)
     if not p.is_absolute():
         p = Path(base_dir if base_dir is not None else Path.cwd()) / p
     return p.absolute()
@@ -38,56 +44,77 @@ def with_absolute_path(spec: Any, base_dir: Path | None = None) -> Any:
     return replace(spec, path=str(resolve_path(spec.path.strip(), base_dir).resolve()))
 
 
+def _name(column: str) -> str:
+    """A column as messages name it: 'x', or escaped when it holds unprintable characters or is very long."""
+    return f"'{column}'" if column.isprintable() and len(column) <= 60 else shown(column)
+
+
 def _csv_number(cell: str, column: str, line: int, file: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise ExperimentError("data.path", f"{file} line {line}, column '{column}': {cell!r} is not a number") from None
+        raise ExperimentError("data.path", f"{file} line {line}, column {_name(column)}: {shown(cell)} is not a "
+                              "number") from None
     if not math.isfinite(value):
-        raise ExperimentError("data.path", f"{file} line {line}, column '{column}': {cell!r} is not a finite number")
+        raise ExperimentError("data.path", f"{file} line {line}, column {_name(column)}: {shown(cell)} is not a "
+                              "finite number")
     return value
 
 
 def _read_text(spec: Any, base_dir: Path | None) -> tuple[Path, str]:
+    """The CSV file's text, read bounded: a FIFO, a device, a folder or a file over MAX_CSV_BYTES is a message."""
     if not isinstance(spec.path, str) or not spec.path.strip():
         raise ExperimentError("data.path", "required when data.name is 'csv'")
     path = resolve_path(spec.path.strip(), base_dir)
-    if not path.exists():
-        raise ExperimentError("data.path", f"file not found: {path}")
-    if not path.is_file():
-        raise ExperimentError("data.path", f"{path} is not a file")
     try:
-        return path, path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ExperimentError("data.path", f"{path} is not UTF-8 text") from None
-    except OSError as error:
-        raise ExperimentError("data.path", f"cannot read {path}: {error.strerror}") from None
+        return path, read_text_bounded(path, MAX_CSV_BYTES, "CSV file")
+    except VisualizerError as error:
+        text = str(error)
+        if "no such CSV file" in text:
+            text = f"file not found: {path}"
+        raise ExperimentError("data.path", text) from None
+
+
+def _rows(file: str, text: str, delimiter: str):
+    """(line number, stripped cells) of each non-blank row; a quoted cell running over lines (an unbalanced quote)
+    is refused with the line it starts on and its column."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    try:
+        for row in reader:
+            if reader.line_num != start:
+                j = next((j for j, c in enumerate(row) if "\n" in c or "\r" in c), len(row) - 1)
+                raise ExperimentError("data.path", f"{file} line {start}, column {j + 1}: a quoted cell runs on to "
+                                      f"line {reader.line_num}; is a quote (\") missing?")
+            start = reader.line_num + 1
+            if any(c.strip() for c in row):
+                yield reader.line_num, [c.strip() for c in row]
+    except csv.Error as error:
+        raise ExperimentError("data.path", f"{file} line {reader.line_num}: {error}") from None
 
 
 def _read_table(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header's column names and the (line number, stripped cells) of each non-blank row."""
     file = path.name
     first = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=max((",", ";", "\t"), key=first.count))
-    try:
-        rows = [(reader.line_num, [c.strip() for c in row]) for row in reader if any(c.strip() for c in row)]
-    except csv.Error as error:
-        raise ExperimentError("data.path", f"{file} line {reader.line_num}: {error}") from None
+    rows = list(_rows(file, text, max((",", ";", "\t"), key=first.count)))
     if not rows:
         raise ExperimentError("data.path", f"{path} is empty")
     names = rows[0][1]
-    for j, name in enumerate(names):
+    seen: set[str] = set()
+    for j, name in enumerate(names):  # a set, not names.index: 200,000 columns are checked in linear time
         if not name:
             raise ExperimentError("data.path", f"{file} header: column {j + 1} has no name")
-        if names.index(name) != j:
-            raise ExperimentError("data.path", f"{file} header: column '{name}' appears twice")
+        if name in seen:
+            raise ExperimentError("data.path", f"{file} header: column {_name(name)} appears twice")
+        seen.add(name)
     for line, cells in rows[1:]:
         if len(cells) != len(names):
             problem = f"line {line} has {len(cells)} cells but the header has {len(names)}"
             raise ExperimentError("data.path", f"{file} {problem}")
         for j, cell in enumerate(cells):
             if not cell:
-                raise ExperimentError("data.path", f"{file} line {line}, column '{names[j]}': the cell is empty")
+                raise ExperimentError("data.path", f"{file} line {line}, column {_name(names[j])}: the cell is empty")
     if len(rows) == 1:
         raise ExperimentError("data.path", f"{file} has a header but no data rows")
     if len(rows) <= MIN_CSV_ROWS:
@@ -100,16 +127,18 @@ def read_csv(spec: Any, base_dir: Path | None) -> RawData:
     names, rows = _read_table(path, text)
     file = path.name
     if not isinstance(spec.target, str):
-        raise ExperimentError("data.target", f"{spec.target!r} is not a column name")
+        raise ExperimentError("data.target", f"{shown(spec.target)} is not a column name")
     target = spec.target.strip() or names[-1]
     if target not in names:
-        raise ExperimentError("data.target", f"'{target}' is not a column of {file}; use {choices(names)}")
+        raise ExperimentError("data.target", f"{_name(target)} is not a column of {file}; use {choices(names)}")
     if len(names) < 2:
-        raise ExperimentError("data.path", f"{file} needs at least one feature column besides the target '{target}'")
+        raise ExperimentError("data.path", f"{file} needs at least one feature column besides the target "
+                              f"{_name(target)}")
     t = names.index(target)
     columns = [j for j in range(len(names)) if j != t]
     X = np.array([[_csv_number(cells[j], names[j], line, file) for j in columns] for line, cells in rows], np.float64)
     feature_names = tuple(names[j] for j in columns)
+    _check_magnitudes(X, feature_names, file)
 
     targets = [cells[t] for _, cells in rows]
     parsed: list[float | None] = []
@@ -138,6 +167,7 @@ def read_csv(spec: Any, base_dir: Path | None) -> RawData:
         values = np.array(parsed, np.float64)
         unique = np.unique(values)
         if not np.all(unique == np.round(unique)) or len(unique) > MAX_INTEGER_CLASSES:
+            _check_target_magnitude(values, target, file)
             return RawData(X, values, feature_names, (), "regression")
         y = np.searchsorted(unique, values).astype(np.int64)
         class_names = tuple(str(int(u)) for u in unique)
@@ -146,3 +176,28 @@ def read_csv(spec: Any, base_dir: Path | None) -> RawData:
             "data.target", f"column '{target}' has one class ({class_names[0]!r}); classification needs at least 2"
         )
     return RawData(X, y, feature_names, class_names, "classification")
+
+
+def _check_magnitudes(X: np.ndarray, names: tuple[str, ...], file: str) -> None:
+    """Refuse a feature column whose standardisation would overflow: any part of n rows of values within ±m has a
+    mean and a variance below n·(2m)² (the training part, a fold), which must stay a finite float64."""
+    if not X.size:
+        return
+    largest = np.abs(X).max(axis=0)
+    limit = math.sqrt(np.finfo(np.float64).max / (4.0 * len(X)))
+    bad = np.flatnonzero(largest > limit)
+    if bad.size:
+        j = int(bad[0])
+        raise ExperimentError("data.path", f"{file} column {_name(names[j])}: values as large as {largest[j]:.3g} "
+                              f"overflow when the column is standardised; rescale it (values within ±{limit:.2g} "
+                              "work)")
+
+
+def _check_target_magnitude(y: np.ndarray, target: str, file: str) -> None:
+    """Refuse a regression target whose squared error over the set would overflow the 32-bit floats training uses."""
+    largest = float(np.abs(y).max()) if y.size else 0.0
+    limit = math.sqrt(float(np.finfo(np.float32).max) / (4.0 * max(len(y), 1)))
+    if largest > limit:
+        raise ExperimentError("data.target", f"{file} column {_name(target)}: target values as large as "
+                              f"{largest:.3g} overflow the loss in 32-bit floats; rescale the column (values within "
+                              f"±{limit:.2g} work)")

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from visualizer.core.errors import ExperimentError, choices
+from visualizer.core.errors import ExperimentError, VisualizerError, choices, plain, shown
+from visualizer.core.files import KIB, read_text_bounded
 from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, with_defaults
 from visualizer.core.resources import resources_dir
 
@@ -126,7 +127,7 @@ def function_info(key: str) -> TestFunction:
     try:
         return TEST_FUNCTIONS[key]
     except KeyError:
-        raise PlaygroundError("function", f"unknown function '{key}'", choices(TEST_FUNCTIONS)) from None
+        raise PlaygroundError("function", f"unknown function {shown(key)}", choices(TEST_FUNCTIONS)) from None
 
 
 
@@ -176,8 +177,9 @@ class Lane:
         for name, value in racer.hyperparams.items():
             if name not in names:
                 raise PlaygroundError(f"{key}.{name}", f"{info.label} has no such hyper-parameter", choices(names))
-            if not isinstance(value, int | float) or isinstance(value, bool) or not names[name].allows(value):
-                raise PlaygroundError(f"{key}.{name}", f"{value!r} is out of range", names[name].range_text())
+            if not _is_number(value) or not names[name].allows(value):
+                raise PlaygroundError(f"{key}.{plain(name)}", f"{shown(value)} is out of range",
+                                      names[name].range_text())
         self.racer = racer
         self.fn = fn
         self.param = torch.nn.Parameter(torch.tensor(start, dtype=torch.float64))
@@ -280,15 +282,19 @@ def _start(start: Sequence[float]) -> tuple[float, float]:
     try:
         x, y = (float(v) for v in start)
     except (TypeError, ValueError):
-        raise PlaygroundError("start", f"expected [x, y], got {start!r}", "two finite numbers") from None
+        raise PlaygroundError("start", f"expected [x, y], got {shown(start)}", "two finite numbers") from None
+    except OverflowError:
+        raise PlaygroundError("start", f"expected finite numbers, got {shown(start)}", "two finite numbers") from None
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise PlaygroundError("start", f"expected finite numbers, got {start!r}", "two finite numbers")
+        raise PlaygroundError("start", f"expected finite numbers, got {shown(start)}", "two finite numbers")
     return (x, y)
 
 
 # --- presets -------------------------------------------------------------------------------------------------
 
 MAX_STEPS = 100_000
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+MAX_PRESET_BYTES = 256 * KIB  # a preset is a few hundred bytes: anything far larger is not one
 _PRESET_KEYS = ("title", "description", "function", "start", "steps", "speed", "racers")
 
 
@@ -314,14 +320,18 @@ def preset_paths() -> list[Path]:
 
 
 def load_preset(path: str | Path) -> Preset:
-    """Read a preset TOML file; raises PlaygroundError (``key: message; allowed: ...``) for bad input."""
+    """Read a preset TOML file (bounded: a FIFO, a device or a huge file is refused unread); raises PlaygroundError
+    (``key: message; allowed: ...``) for bad input."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PlaygroundError("file", f"cannot read {path}: {exc.strerror or exc}", "a readable .toml file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PlaygroundError("file", f"{path.name} is not valid TOML ({exc})", "a TOML preset") from None
+        text = read_text_bounded(path, MAX_PRESET_BYTES, "playground preset")
+    except VisualizerError as exc:
+        raise PlaygroundError("file", f"cannot read {exc}", "a readable .toml file") from None
+    try:
+        raw = tomllib.loads(text)
+    except (ValueError, RecursionError) as exc:  # a syntax error; an integer of 4300+ digits; nesting too deep
+        problem = exc if isinstance(exc, tomllib.TOMLDecodeError) else "nested too deeply, or a number too long"
+        raise PlaygroundError("file", f"{path.name} is not valid TOML ({problem})", "a TOML preset") from None
     return parse_preset(raw, default_title=path.stem.replace("_", " "))
 
 
@@ -329,26 +339,26 @@ def parse_preset(raw: Mapping, default_title: str = "preset") -> Preset:
     """Validate a preset's table (as read from TOML) and build the Preset."""
     for key in raw:
         if key not in _PRESET_KEYS:
-            raise PlaygroundError(str(key), "unknown key", choices(_PRESET_KEYS))
+            raise PlaygroundError(plain(key), "unknown key", choices(_PRESET_KEYS))
     for key in ("function", "start", "racers"):
         if key not in raw:
             raise PlaygroundError(key, "missing", _allowed(key))
     function = raw["function"]
     if not isinstance(function, str):
-        raise PlaygroundError("function", f"expected a name, got {function!r}", choices(TEST_FUNCTIONS))
+        raise PlaygroundError("function", f"expected a name, got {shown(function)}", choices(TEST_FUNCTIONS))
     function_info(function)
     start = raw["start"]
     if not isinstance(start, list) or len(start) != 2 or not all(_is_number(v) for v in start):
-        raise PlaygroundError("start", f"expected [x, y], got {start!r}", "two finite numbers")
+        raise PlaygroundError("start", f"expected [x, y], got {shown(start)}", "two finite numbers")
     steps = raw.get("steps", 1000)
     if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_STEPS:
-        raise PlaygroundError("steps", f"expected a whole number, got {steps!r}", f"1 to {MAX_STEPS}")
+        raise PlaygroundError("steps", f"expected a whole number, got {shown(steps)}", f"1 to {MAX_STEPS}")
     speed = raw.get("speed", 100.0)
     if not _is_number(speed) or not 1 <= speed <= 1000:
-        raise PlaygroundError("speed", f"expected steps per second, got {speed!r}", "1 to 1000")
+        raise PlaygroundError("speed", f"expected steps per second, got {shown(speed)}", "1 to 1000")
     for key in ("title", "description"):
         if key in raw and not isinstance(raw[key], str):
-            raise PlaygroundError(key, f"expected text, got {raw[key]!r}", "a string")
+            raise PlaygroundError(key, f"expected text, got {shown(raw[key])}", "a string")
     racers = raw["racers"]
     if not isinstance(racers, list) or not racers or not all(isinstance(r, dict) for r in racers):
         raise PlaygroundError("racers", "expected [[racers]] tables", f"1 to {MAX_RACERS} tables")
@@ -365,23 +375,24 @@ def _parse_racer(table: Mapping, key: str) -> Racer:
     name = table.get("optimizer")
     if name is None:
         raise PlaygroundError(f"{key}.optimizer", "missing", choices(OPTIMIZERS))
-    if name not in OPTIMIZERS:
-        raise PlaygroundError(f"{key}.optimizer", f"unknown optimizer {name!r}", choices(OPTIMIZERS))
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        raise PlaygroundError(f"{key}.optimizer", f"unknown optimizer {shown(name)}", choices(OPTIMIZERS))
     allowed = ["optimizer"] + [hp.name for hp in OPTIMIZERS[name].hyperparams]
     values: dict[str, float] = {}
     for k, v in table.items():
         if k == "optimizer":
             continue
         if k not in allowed:
-            raise PlaygroundError(f"{key}.{k}", f"unknown key for {OPTIMIZERS[name].label}", choices(allowed))
+            raise PlaygroundError(f"{key}.{plain(k)}", f"unknown key for {OPTIMIZERS[name].label}", choices(allowed))
         if not _is_number(v):
-            raise PlaygroundError(f"{key}.{k}", f"expected a number, got {v!r}", "a number")
+            raise PlaygroundError(f"{key}.{k}", f"expected a number, got {shown(v)}", "a finite number")
         values[k] = float(v)
     return Racer(name, values)
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number a float can hold (not NaN, an infinity or a 400-digit integer)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and -_FLOAT_MAX <= value <= _FLOAT_MAX
 
 
 def _allowed(key: str) -> str:

@@ -43,8 +43,11 @@ def list_runs(folder: str | Path) -> list[RunListing]:
         try:
             with RunReader(path) as run:
                 out.append(RunListing(path, modified, run.summary()))
-        except (VisualizerError, sqlite3.Error, OSError, ValueError) as exc:
+        except (VisualizerError, sqlite3.Error, OSError) as exc:
             out.append(RunListing(path, modified, None, str(exc)))
+        except Exception as exc:  # noqa: BLE001  (the reader raises VisualizerError only; one file must never hide
+            # the others, so whatever still slips through is listed as that file's problem)
+            out.append(RunListing(path, modified, None, f"{path} cannot be read ({type(exc).__name__}: {exc})"))
     return out
 
 

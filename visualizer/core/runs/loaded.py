@@ -20,7 +20,7 @@ from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import Experiment
 from visualizer.core.model.losses import LOSSES, LossInfo
 from visualizer.core.model.nets import MLP, build_model_for, output_size
-from visualizer.core.model.weights import load_weights
+from visualizer.core.model.weights import load_into, load_weights
 from visualizer.core.runs.reader import RunReader, Trajectory, open_run
 from visualizer.core.runs.schema import RUN_FILE, SUFFIX
 
@@ -96,7 +96,11 @@ def load_run(path: str | Path, base_dir: str | Path | None = None) -> LoadedRun:
     do not fit together.
     """
     path = Path(path)
-    if path.is_dir() and not any(path.glob(f"run*{SUFFIX}")):
+    try:
+        older = path.is_dir() and not any(path.glob(f"run*{SUFFIX}"))
+    except (OSError, ValueError):  # a name the system refuses: open_run says so in one line
+        older = False
+    if older:
         if not (path / EXPERIMENT_FILE).exists():
             raise VisualizerError(f"{path} holds no run: it has no {RUN_FILE} (a run file) and has no "
                                   f"{EXPERIMENT_FILE} (an older run folder); give a run file (.sqlite) or the "
@@ -117,13 +121,8 @@ def _load_folder(run_dir: Path, base_dir: str | Path | None) -> LoadedRun:
     exp = experiment_file.resolve(exp, dataset)
     loss = LOSSES[exp.train.loss]
     model = build_model_for(exp.model, dataset, loss)
-    weights = load_weights(weights_path)
-    try:
-        model.load_state_dict(weights, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise VisualizerError(f"{weights_path}: the weights do not fit the network of {exp_path.name} "
-                              f"({first.rstrip(':')})") from None
+    load_into(model, load_weights(weights_path), f"{weights_path}: the weights do not fit the network of "
+              f"{exp_path.name}")
     model.eval()
     return LoadedRun(run_dir, exp, dataset, model, loss)
 
@@ -132,13 +131,43 @@ def _folder_trajectory(run_dir: Path, n_params: int) -> Trajectory:
     path = run_dir / TRAJECTORY_FILE
     if not path.is_file():
         return Trajectory(np.zeros(0, np.int64), np.zeros((0, n_params), np.float32))
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            params = np.asarray(f["params"], np.float32)
-            steps = np.asarray(f["steps"], np.int64) if "steps" in f.files else np.arange(len(params))
-    except (OSError, KeyError, ValueError) as exc:
-        raise VisualizerError(f"{path}: not a readable trajectory ({exc})") from None
-    if params.ndim != 2 or params.shape[1] != n_params or len(steps) != len(params):
+    arrays = read_npz(path, ("params", "steps"), "trajectory")
+    if "params" not in arrays:
+        raise VisualizerError(f"{path}: not a readable trajectory (it holds no 'params')")
+    params = arrays["params"].astype(np.float32)
+    steps = arrays["steps"].astype(np.int64) if "steps" in arrays else np.arange(len(params))
+    if params.ndim != 2 or params.shape[1] != n_params or steps.shape != (len(params),):
         raise VisualizerError(f"{path}: the trajectory has shape {params.shape}; the network has {n_params} "
                               "parameters")
     return Trajectory(steps, params)
+
+
+#: the largest .npz member read (an older run's trajectory: a few hundred snapshots of the network's parameters)
+MAX_NPZ_MEMBER_BYTES = 1024**3
+
+
+def read_npz(path: Path, names: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+    """The arrays ``names`` of an .npz file (those it holds), read bounded and never unpickled: each member's size is
+    checked before it is read and its .npy header against its bytes (see ``schema.array``)."""
+    import zipfile
+
+    from visualizer.core.files import open_regular
+    from visualizer.core.runs.schema import RecordError, array
+
+    out = {}
+    try:
+        with open_regular(path, what) as (fd, _size), open(fd, "rb", closefd=False) as fh, zipfile.ZipFile(fh) as z:
+            for name in names:
+                try:
+                    info = z.getinfo(f"{name}.npy")
+                except KeyError:
+                    continue
+                if info.file_size > MAX_NPZ_MEMBER_BYTES:
+                    raise VisualizerError(f"{path}: its '{name}' is {info.file_size:,} bytes; at most "
+                                          f"{MAX_NPZ_MEMBER_BYTES:,} are read")
+                with z.open(info) as member:
+                    out[name] = array(member.read(MAX_NPZ_MEMBER_BYTES + 1))
+    except (OSError, zipfile.BadZipFile, RecordError, EOFError, RuntimeError, ValueError) as exc:
+        raise VisualizerError(f"{path}: not a readable {what} ({str(exc).splitlines()[0] if str(exc) else exc!r})"
+                              ) from None
+    return out

@@ -2,11 +2,14 @@
 made of: its data set, its network with the final weights, and the path its weights took (the trajectory).
 
 ``open_run`` opens a run given the run file or the folder holding it: every command that takes a run goes through it.
+Nothing in the file is trusted (see ``checks``): a damaged or hostile run file is a VisualizerError naming the file
+and what is wrong, at open or when the damaged part is read, never another exception, a hang or a huge allocation.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,18 +18,24 @@ import numpy as np
 import torch
 
 from visualizer.core import experiment as experiment_file
-from visualizer.core.errors import VisualizerError
+from visualizer.core.errors import ExperimentError, VisualizerError
+from visualizer.core.files import MIB
+from visualizer.core.runs import checks
 from visualizer.core.runs.schema import (
     FORMAT_VERSION,
     RUN_FILE,
-    SQLITE_HEADER,
     STEP_COLUMNS,
     SUFFIX,
+    RecordError,
     array,
+    npy,
     started_from_json,
 )
-from visualizer.core.training.events import BoundaryGrid, LayerHistogram, RunEnded, Snapshot, StepEvent
+from visualizer.core.training.events import BoundaryGrid, LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.history import History
+
+#: the longest start record read (a CSV of 200,000 columns names each of them in it)
+MAX_STARTED_CHARS = 64 * MIB
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +63,18 @@ def run_file_of(path: str | Path) -> Path:
     """The run file given as itself, or as the folder holding it (its newest ``run*.sqlite``: `visualizer run`
     adds run-2.sqlite when rerun into the folder). A clear message names both options otherwise."""
     path = Path(path)
+    try:
+        return _run_file_of(path)
+    except (OSError, ValueError) as exc:  # a name too long for the system, a NUL character in it
+        why = getattr(exc, "strerror", None) or exc
+        raise VisualizerError(f"{str(path)[:200]!r}: cannot be opened as a run ({why})") from None
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _run_file_of(path: Path) -> Path:
     if path.is_dir():
         found = [p for p in path.glob(f"run*{SUFFIX}") if p.is_file()]
         if found:
@@ -68,8 +89,15 @@ def run_file_of(path: str | Path) -> Path:
 
 
 def open_run(path: str | Path) -> RunReader:
-    """A RunReader on the run given as its run file or the folder holding it (see ``run_file_of``)."""
-    return RunReader(run_file_of(path))
+    """A RunReader on the run given as its run file or the folder holding it (see ``run_file_of``), every snapshot's
+    values checked (``check_values``): a command refuses a damaged run before it starts, in one line."""
+    reader = RunReader(run_file_of(path))
+    try:
+        reader.check_values()
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 class RunReader:
@@ -82,96 +110,129 @@ class RunReader:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._check_header()
+        checks.check_file(self.path)
         try:
             self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
                                        check_same_thread=False)
         except sqlite3.Error as exc:
             raise self._damaged(exc) from None
+        self._db.text_factory = _text  # damaged text (not UTF-8) is read with replacement characters, never raised
         try:
-            self._read_meta()
             self._history = History()
             self._snap_steps: list[int] = []
             self._snap_ids: list[int] = []
             self.ended: RunEnded | None = None
+            self.started: RunStarted | None = None
+            self._expected = checks.Expected()
+            self._has_weights = False
+            self._read_meta()
             self.refresh()
         except BaseException:
             self._db.close()
             raise
 
-    def _check_header(self) -> None:
-        try:
-            with open(self.path, "rb") as fh:
-                header = fh.read(100)
-        except FileNotFoundError:
-            raise VisualizerError(f"{self.path}: no such run file") from None
-        except IsADirectoryError:
-            raise VisualizerError(f"{self.path} is a folder, not a run file") from None
-        except OSError as exc:
-            raise VisualizerError(f"{self.path}: cannot read the run file ({exc.strerror})") from None
-        if not header.startswith(SQLITE_HEADER) or len(header) < 100:
-            raise VisualizerError(f"{self.path} is not a run file (it is not an SQLite database)")
-        # the header's page count is valid when its change counter matches (bytes 24 and 92); a shorter file is cut
-        page_size = int.from_bytes(header[16:18], "big")
-        page_size = 65536 if page_size == 1 else page_size
-        pages = int.from_bytes(header[28:32], "big")
-        wal = Path(f"{self.path}-wal")
-        if (header[24:28] == header[92:96] and not (wal.exists() and wal.stat().st_size)
-                and self.path.stat().st_size < pages * page_size):
-            raise VisualizerError(f"{self.path} is not a readable run file (it is truncated: "
-                                  f"{self.path.stat().st_size} of {pages * page_size} bytes)")
-
     def _damaged(self, exc: Exception) -> VisualizerError:
+        if isinstance(exc, RecordError):
+            return VisualizerError(f"{self.path} is a damaged run file: {exc}")
         return VisualizerError(f"{self.path} is not a readable run file (it is damaged or truncated: {exc})")
 
-    def _query(self, sql: str, args=()) -> list:
+    @contextlib.contextmanager
+    def _reading(self):
+        """What goes wrong while reading the file (SQLite finds it damaged, a value is not what the format stores)
+        becomes one VisualizerError naming the file."""
         try:
-            return self._db.execute(sql, args).fetchall()
-        except sqlite3.DatabaseError as exc:
+            yield
+        except (RecordError, sqlite3.DatabaseError) as exc:
             raise self._damaged(exc) from None
+
+    def _query(self, sql: str, args=()) -> list:
+        with self._reading():
+            return self._db.execute(sql, args).fetchall()
+
+    def _meta_text(self, key: str, limit: int) -> str | None:
+        """The meta record ``key`` as text (None when absent), refused when it is not text or longer than ``limit``."""
+        row = self._query("SELECT typeof(value), length(value) FROM meta WHERE key = ? LIMIT 1", (key,))
+        if not row:
+            return None
+        kind, length = row[0]
+        if kind not in ("text", "integer"):
+            raise self._damaged(RecordError(f"its '{key}' record is {kind}, not text"))
+        if length > limit:
+            raise self._damaged(RecordError(f"its '{key}' record is {length:,} characters long (at most {limit:,})"))
+        return str(self._query("SELECT value FROM meta WHERE key = ? LIMIT 1", (key,))[0][0])
 
     def _read_meta(self) -> None:
         try:
-            rows = self._db.execute("SELECT key, value FROM meta").fetchall()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
+            checks.check_tables(self._db, ("meta",))  # before any read: a view could be endless
+        except RecordError as exc:
+            if "no 'meta'" in str(exc):
                 raise VisualizerError(f"{self.path} is an SQLite file but not a run file (no meta table)") from None
             raise self._damaged(exc) from None
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc):
                 raise VisualizerError(f"{self.path} is not a run file (it is not an SQLite database)") from None
             raise self._damaged(exc) from None
-        meta = dict(rows)
-        try:
-            version = int(meta["format_version"])
-        except (KeyError, ValueError):
-            raise VisualizerError(f"{self.path} is an SQLite file but not a run file (no format version)") from None
+        text = self._meta_text("format_version", 20)
+        if text is None or not text.strip().isdigit() or int(text) < 1:
+            raise VisualizerError(f"{self.path} is an SQLite file but not a run file (no format version)")
+        version = int(text)
         if version > FORMAT_VERSION:
             raise VisualizerError(f"{self.path} was written by a newer version (format {version}; "
                                   f"this program reads up to {FORMAT_VERSION})")
-        self.meta = meta
+        with self._reading():
+            checks.check_tables(self._db)
         self.format_version = version
-        self.app_version = meta.get("app_version", "")
-        self.created = meta.get("created", "")
-        self.experiment = experiment_file.loads(meta.get("experiment", ""), source=f"{self.path} (experiment)")
-        self.started = started_from_json(meta["started"]) if "started" in meta else None
+        self.app_version = self._meta_text("app_version", 200) or ""
+        self.created = self._meta_text("created", 200) or ""
+        experiment = self._meta_text("experiment", experiment_file.MAX_FILE_BYTES)
+        if experiment is None:
+            raise self._damaged(RecordError("it records no experiment"))
+        try:
+            self.experiment = experiment_file.loads(experiment, source=f"{self.path} (experiment)")
+        except ExperimentError as exc:  # a key of the recorded experiment: named with the file
+            raise self._damaged(RecordError(f"its experiment is not valid ({exc})")) from None
+        self._read_started()
+
+    def _read_started(self) -> None:
+        """The start record, once it is there (a live run writes it with its first event), checked against the
+        experiment: the network it describes must be the experiment's."""
+        text = self._meta_text("started", MAX_STARTED_CHARS)
+        if text is None:
+            return
+        with self._reading():
+            started = started_from_json(text)
+            checks.check_started(started, self.experiment)
+            if self._expected.n_params not in (None, started.n_params):
+                raise RecordError(f"its snapshots hold {self._expected.n_params:,} parameters; its start record "
+                                  f"says {started.n_params:,}")
+        self.started = started
+        self._expected = checks.expected_of(started)
 
     # -- following a run ----------------------------------------------------------------------------
     def refresh(self) -> int:
         """Load the steps, snapshots and end committed since the last refresh; returns how many steps came."""
         if self.started is None:
-            row = self._query("SELECT value FROM meta WHERE key = 'started'")
-            self.started = started_from_json(row[0][0]) if row else None
+            self._read_started()
         last = int(self._history.steps[-1]) if len(self._history) else -1
+        with self._reading():
+            checks.check_steps(self._db, last)
         rows = self._query(f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE step > ? ORDER BY step", (last,))
-        self._history.extend(StepEvent(*row) for row in rows)
         last_id = self._snap_ids[-1] if self._snap_ids else 0
-        for sid, step in self._query("SELECT id, step FROM snapshots WHERE id > ? ORDER BY id", (last_id,)):
-            self._snap_ids.append(sid)
-            self._snap_steps.append(step)
-        if self.ended is None:
-            row = self._query("SELECT step, reason, message, wall_s FROM ended")
-            self.ended = RunEnded(*row[0]) if row else None
+        with self._reading():
+            snapshots = checks.check_snapshots(self._db, last_id, self._expected)
+            for _sid, step in snapshots:
+                if self._snap_steps and step < self._snap_steps[-1] or step < 0:
+                    raise RecordError(f"its snapshot at step {step} comes after one at step {self._snap_steps[-1]}"
+                                      if step >= 0 else f"a snapshot is at step {step}")
+                self._snap_steps.append(step)
+            self._snap_ids.extend(sid for sid, _step in snapshots)
+            self._has_weights = self._has_weights or checks.check_weights(self._db)
+            ended = None
+            if self.ended is None:
+                row = self._db.execute("SELECT step, reason, message, wall_s FROM ended LIMIT 1").fetchall()
+                ended = RunEnded(*checks.check_ended(row[0])) if row else None
+        self._history.extend(StepEvent(*row) for row in rows)
+        self.ended = self.ended or ended
         return len(rows)
 
     def history(self) -> History:
@@ -190,32 +251,37 @@ class RunReader:
         """Every snapshot from the ``start``-th on, in order (a replay loads them once: they are small)."""
         return [self._load_snapshot(sid) for sid in self._snap_ids[start:]]
 
-    def _load_snapshot(self, sid: int) -> Snapshot:
-        (row,) = self._query("SELECT step, epoch, params, boundary_xs, boundary_ys, boundary_probs, curve_x, curve_y,"
-                             " confusion FROM snapshots WHERE id = ?", (sid,))
+    def check_values(self) -> None:
+        """Read what every snapshot shows (its histograms and pictures, not its parameters) once: a value no genuine
+        run holds (a histogram edge that is not finite, say) is refused now rather than by the view drawing it."""
+        for sid in self._snap_ids:
+            self._load_snapshot(sid, with_params=False)
+
+    def _load_snapshot(self, sid: int, with_params: bool = True) -> Snapshot:
+        """The snapshot of id ``sid``, its values checked; without its parameters (an empty vector) when not asked."""
+        (row,) = self._query(f"SELECT step, epoch, {'params' if with_params else 'NULL'}, boundary_xs, boundary_ys, "
+                             "boundary_probs, curve_x, curve_y, confusion FROM snapshots WHERE id = ?", (sid,))
         step, epoch, params, bx, by, bp, cx, cy, confusion = row
+        params = params if with_params else npy(np.empty(0, np.float32))
         hist = self._query("SELECT name, weight_edges, weight_counts, grad_edges, grad_counts FROM histograms"
                            " WHERE snapshot = ? ORDER BY layer", (sid,))
-        try:
+        with self._reading():
             layers = tuple(LayerHistogram(name, *(array(b) for b in blobs)) for name, *blobs in hist)
             boundary = BoundaryGrid(array(bx), array(by), array(bp)) if bp is not None else None
             curve = (array(cx), array(cy)) if cx is not None else None
-            return Snapshot(step, epoch, layers, array(params), boundary, curve, array(confusion))
-        except ValueError as exc:
-            raise self._damaged(exc) from None
+            return checks.check_values(Snapshot(step, epoch, layers, array(params), boundary, curve,
+                                                array(confusion)))
 
     def weights(self) -> dict[str, torch.Tensor] | None:
         """The final weights, or None when the run did not store them."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load
+        from visualizer.core.model.weights import weights_from_bytes
 
-        row = self._query("SELECT safetensors FROM weights")
+        row = self._query("SELECT safetensors FROM weights LIMIT 1")
         if not row:
             return None
-        try:
-            return load(row[0][0])
-        except (SafetensorError, ValueError) as exc:
-            raise self._damaged(exc) from None
+        if not isinstance(row[0][0], bytes):
+            raise self._damaged(RecordError(f"its weights are {type(row[0][0]).__name__}, not safetensors bytes"))
+        return weights_from_bytes(row[0][0], f"{self.path} (its final weights)")
 
     # -- what the run is made of -------------------------------------------------------------------------
     def dataset(self, base_dir: str | Path | None = None):
@@ -235,25 +301,31 @@ class RunReader:
                          f"beside the run file: {csv})")
                 raise VisualizerError(f"{self.path}: the run's data, {where}, is not found; put the file back "
                                       "there to see the run with its data")
-        return load_dataset(spec, base)
+        dataset = load_dataset(spec, base)
+        s = self.started
+        if s is not None and (dataset.task, dataset.n_features, dataset.n_classes) != (s.task, s.n_features,
+                                                                                        s.n_classes):
+            def what(task, features, classes):
+                return f"{task}, {features} features" + (f", {classes} classes" if task == "classification" else "")
+
+            raise VisualizerError(f"{self.path}: the run's data no longer matches it: the run trained on "
+                                  f"{what(s.task, s.n_features, s.n_classes)}; its data set is now "
+                                  f"{what(dataset.task, dataset.n_features, dataset.n_classes)}")
+        return dataset
 
     def model(self, dataset=None) -> torch.nn.Module:
         """The run's network with its final weights (the stored ones, else the last snapshot's), on the CPU, in
         evaluation mode; ``dataset`` (default: ``dataset()``) sizes its input and output layers."""
         from visualizer.core.model.losses import LOSSES
         from visualizer.core.model.nets import build_model_for
+        from visualizer.core.model.weights import load_into
 
         ds = self.dataset() if dataset is None else dataset
         exp = experiment_file.resolve(self.experiment, ds)
         model = build_model_for(exp.model, ds, LOSSES[exp.train.loss])
         weights = self.weights()
         if weights is not None:
-            try:
-                model.load_state_dict(weights, strict=True)
-            except RuntimeError as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise VisualizerError(f"{self.path}: the stored weights do not fit the network of its experiment "
-                                      f"({first.rstrip(':')})") from None
+            load_into(model, weights, f"{self.path}: the stored weights do not fit the network of its experiment")
         elif self._snap_ids:
             flat = self._params(self._snap_ids[-1])
             n = sum(p.numel() for p in model.parameters())
@@ -282,10 +354,8 @@ class RunReader:
 
     def _params(self, sid: int) -> np.ndarray:
         (row,) = self._query("SELECT params FROM snapshots WHERE id = ?", (sid,))
-        try:
+        with self._reading():
             return np.asarray(array(row[0])).reshape(-1)
-        except ValueError as exc:
-            raise self._damaged(exc) from None
 
     def summary(self) -> dict:
         """What the run library lists: title, date, status, steps and the final metrics."""
@@ -318,3 +388,4 @@ class RunReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+

@@ -98,7 +98,8 @@ class ReplayRun:
         self.snapshots.extend(new)
         self.snapshot_steps.extend(s.step for s in new)
         wall = self.history.wall_s
-        gaps = np.clip(np.diff(wall, prepend=wall[:1]), 0.0, MAX_GAP_S) if len(wall) else np.empty(0)
+        with np.errstate(invalid="ignore"):  # a damaged file's infinite times: their gaps count as nothing
+            gaps = np.clip(np.diff(wall, prepend=wall[:1]), 0.0, MAX_GAP_S) if len(wall) else np.empty(0)
         self._clock = np.cumsum(np.nan_to_num(gaps))
 
     def snapshots_up_to(self, step: int) -> int:

@@ -1,13 +1,16 @@
 """The run file's layout: one SQLite file per run, its tables, and how values are stored in them.
 
 Arrays are stored as ``.npy`` bytes and weights as safetensors: never pickled. ``visualizer run`` names its run file
-``run.sqlite`` (``run-2.sqlite``… when rerun into the same folder).
+``run.sqlite`` (``run-2.sqlite``… when rerun into the same folder). Reading a value back trusts nothing in it: a
+damaged or hostile value is a ``RecordError`` saying what is wrong, never a crash or a huge allocation.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import math
 from dataclasses import asdict, fields
 from operator import attrgetter
 
@@ -41,8 +44,15 @@ CREATE TABLE weights (safetensors BLOB NOT NULL);
 """
 
 
+TABLES = ("meta", "steps", "snapshots", "histograms", "ended", "weights")
+
+
 class RunFileExists(VisualizerError, FileExistsError):
     """Refused: a run file is never written over an existing file."""
+
+
+class RecordError(ValueError):
+    """A value of a run file that is not what the format stores; the reader says which file and where."""
 
 
 def npy(array: np.ndarray | None) -> bytes | None:
@@ -54,15 +64,112 @@ def npy(array: np.ndarray | None) -> bytes | None:
     return buf.getvalue()
 
 
+#: the dtypes a stored array may have (booleans, integers, reals): never objects, text or records
+NUMERIC_KINDS = "biuf"
+#: the longest .npy header read (numpy's own default limit)
+MAX_NPY_HEADER = 10_000
+
+
+def npy_header(head: bytes) -> tuple[np.dtype, tuple[int, ...], bool, int]:
+    """(dtype, shape, Fortran order, offset of the data) of the ``.npy`` bytes that start with ``head`` (the header: at
+    most MAX_NPY_HEADER bytes); raises RecordError for anything but a numeric array in format 1.0 or 2.0."""
+    head = bytes(head[:MAX_NPY_HEADER + 12])
+    if len(head) < 10 or not head.startswith(b"\x93NUMPY"):
+        raise RecordError("not an array in .npy format (no .npy header)")
+    size_bytes = {1: 2, 2: 4}.get(head[6])
+    if size_bytes is None or head[7] != 0:
+        raise RecordError(f"an array in .npy format {head[6]}.{head[7]}; expected 1.0 or 2.0")
+    end = 8 + size_bytes + int.from_bytes(head[8:8 + size_bytes], "little")
+    if end > len(head):
+        raise RecordError("not an array in .npy format (its header is cut or too long)")
+    return _parse_npy_header(head[:end])  # a run's arrays repeat a few headers: each is parsed once
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_npy_header(header: bytes) -> tuple[np.dtype, tuple[int, ...], bool, int]:
+    from numpy.lib import format as npy_format
+
+    buf = io.BytesIO(header)
+    try:
+        version = npy_format.read_magic(buf)
+        read = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+        shape, fortran, dtype = read(buf, max_header_size=MAX_NPY_HEADER)
+    except Exception as exc:  # noqa: BLE001  (a hostile header: any failure of numpy's parser is a damaged value)
+        raise RecordError(f"not an array in .npy format ({type(exc).__name__})") from None
+    if dtype.kind not in NUMERIC_KINDS or dtype.hasobject or dtype.itemsize == 0:
+        raise RecordError(f"an array of {dtype.str!r}; expected numbers")
+    if not all(isinstance(n, int) and 0 <= n for n in shape):
+        raise RecordError(f"an array of shape {shape!r}")
+    return dtype, tuple(shape), bool(fortran), len(header)
+
+
+def npy_nbytes(dtype: np.dtype, shape: tuple[int, ...]) -> int:
+    """How many data bytes an array of ``dtype`` and ``shape`` holds (exact, in Python integers)."""
+    return math.prod(shape) * dtype.itemsize
+
+
 def array(blob: bytes | None) -> np.ndarray | None:
-    """``.npy`` bytes back to an array, never unpickling (None stays None)."""
-    return None if blob is None else np.load(io.BytesIO(blob), allow_pickle=False)
+    """``.npy`` bytes back to a numeric array, never unpickling (None stays None). The header must describe exactly
+    the bytes that follow it, so that a header claiming 10^12 elements is refused before anything is allocated."""
+    if blob is None:
+        return None
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise RecordError(f"{type(blob).__name__} where an array belongs")
+    blob = bytes(blob)
+    dtype, shape, fortran, offset = npy_header(blob[:MAX_NPY_HEADER + 64])
+    size = npy_nbytes(dtype, shape)
+    if size != len(blob) - offset:
+        raise RecordError(f"an array header claims {size:,} bytes of shape {shape}; {len(blob) - offset:,} follow")
+    flat = np.frombuffer(blob, dtype=dtype, count=math.prod(shape), offset=offset)
+    return flat.reshape(shape, order="F" if fortran else "C").copy()  # writable, and free of the blob
 
 
 def started_json(started: RunStarted) -> str:
     return json.dumps(asdict(started))
 
 
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError("text")
+    return value
+
+
+def _count(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+        raise TypeError("a whole number from 0")
+    return value
+
+
+def _names(value) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("a list of names")
+    return tuple(value)
+
+
+#: how each field of RunStarted is read back, by its annotation (a new field of a new kind fails at import)
+_KINDS = {"str": _text, "int": _count, "tuple[str, ...]": _names}
+_STARTED = {f.name: _KINDS[f.type] for f in fields(RunStarted)}
+_ALLOWED = {"task": ("classification", "regression"), "metric": ("accuracy", "r2")}
+
+
 def started_from_json(text: str) -> RunStarted:
-    raw = json.loads(text)
-    return RunStarted(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    """The start record back from its JSON; raises RecordError naming the field that is missing or wrong. Fields a
+    newer version added are ignored."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RecordError(f"the start record is not JSON ({type(exc).__name__})") from None
+    if not isinstance(raw, dict):
+        raise RecordError("the start record is not a JSON object")
+    values = {}
+    for name, read in _STARTED.items():
+        if name not in raw:
+            raise RecordError(f"the start record has no '{name}'")
+        try:
+            values[name] = read(raw[name])
+        except TypeError as exc:
+            raise RecordError(f"the start record's '{name}' is not {exc}") from None
+    for name, allowed in _ALLOWED.items():
+        if values[name] not in allowed:
+            raise RecordError(f"the start record's '{name}' is not one of {', '.join(allowed)}")
+    return RunStarted(**values)

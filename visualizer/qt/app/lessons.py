@@ -55,10 +55,20 @@ LESSONS: tuple[Lesson, ...] = (
 
 
 def start_lesson(window, lesson: Lesson) -> None:
-    """Set ``window`` (the main window) up for ``lesson`` and show its explanation."""
+    """Set ``window`` (the main window) up for ``lesson`` and show its explanation; a lesson whose file is missing or
+    damaged says so in the window's message line and changes nothing."""
     import html
 
-    if lesson.kind != "playground" and not window.open_experiment(lesson.path, as_path=None):
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.playground.functions import load_preset
+
+    if lesson.kind == "playground":
+        try:
+            load_preset(lesson.path)  # the playground window would raise while it is built
+        except VisualizerError as exc:
+            window.show_message(f"The lesson '{lesson.title}' cannot start: {exc}", error=True)
+            return
+    elif not window.open_experiment(lesson.path, as_path=None):
         return
     window.lesson_bar.setText(f"<b>{html.escape(lesson.title)}</b> — {html.escape(lesson.explanation)}")
     window.lesson_bar.show()

@@ -56,18 +56,23 @@ def _fmt(value: float | None) -> str:
 
 
 def _date(listing: RunListing) -> str:
+    """When the run was recorded (its file's time when the run does not say, or says something unreadable)."""
     created = (listing.summary or {}).get("created", "")
-    try:
-        return datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return datetime.fromtimestamp(listing.modified).strftime("%Y-%m-%d %H:%M")
+    for when in (lambda: datetime.fromisoformat(created).astimezone(),
+                 lambda: datetime.fromtimestamp(listing.modified)):
+        try:
+            return when().strftime("%Y-%m-%d %H:%M")
+        except (ValueError, OverflowError, OSError):  # not a date, or one beyond what the system can show
+            continue
+    return ""
 
 
 def row_texts(listing: RunListing) -> tuple[str, ...]:
-    """The cells of one row of the library."""
+    """The cells of one row of the library; a damaged file's row says what is wrong (its path is the row's name)."""
     name = listing.path.stem
     if listing.summary is None:
-        return (name, listing.error, _date(listing), "", "", "", "damaged")
+        problem = listing.error.removeprefix(str(listing.path)).lstrip(" :") or listing.error
+        return (name, problem, _date(listing), "", "", "", "damaged")
     s = listing.summary
     final = s["final"]
     metric = s.get("metric")
