@@ -318,3 +318,14 @@ def test_an_experiment_that_would_not_read_back_is_refused(tmp_path):
     with pytest.raises(VisualizerError, match="train.lr"):
         RunWriter(tmp_path / "run.sqlite", wrong)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("title", ["A" * 100, "é" * 100, "数" * 100, "", "---", "moons / SGD: lr=0.1"])
+def test_any_title_gives_a_run_file_that_can_be_created(tmp_path, title):
+    """Issue 13: a 100-character title stopped the window's run from being recorded (the name was too long)."""
+    from visualizer.core.runs.writer import MAX_NAME_BYTES, create_run_file, run_file_name
+
+    name = run_file_name(title, "20261201-120000")
+    assert 0 < len(name.encode("utf-8")) <= MAX_NAME_BYTES and "/" not in name
+    with create_run_file(tmp_path, name, Experiment(title=title)) as writer:
+        assert writer.path.exists()

@@ -46,6 +46,20 @@ def _app_version() -> str:
     return __version__
 
 
+#: a run file's name stays well inside a file system's 255 bytes, with room for -N, .sqlite, -wal and a temp prefix
+MAX_NAME_BYTES = 120
+
+
+def run_file_name(title: str, when: str = "") -> str:
+    """A file name for a run titled ``title`` (letters and digits kept, the rest as dashes, lower case), after the
+    time ``when``; cut to MAX_NAME_BYTES of UTF-8 whatever the title's length or script."""
+    name = "".join(c if c.isalnum() else "-" for c in title).strip("-").lower() or "run"
+    name = f"{when}-{name}" if when else name
+    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name.rstrip("-") or "run"
+
+
 def unique_run_path(folder: str | Path, name: str) -> Path:
     """``folder/name.sqlite``, or ``name-2.sqlite``, ``name-3.sqlite``… when that is taken."""
     folder = Path(folder)

@@ -63,12 +63,12 @@ class _Recorder:
         self.session, self.writer, self.path, self.error = session, None, None, ""
         if folder is None:
             return
-        from visualizer.core.runs.writer import create_run_file
+        from visualizer.core.runs.writer import create_run_file, run_file_name
 
         exp = session.experiment
-        name = "".join(c if c.isalnum() else "-" for c in (exp.title or exp.data.name)).strip("-").lower() or "run"
+        name = run_file_name(exp.title or exp.data.name, time.strftime("%Y%m%d-%H%M%S"))
         try:
-            self.writer = create_run_file(folder, f"{time.strftime('%Y%m%d-%H%M%S')}-{name}", exp,
+            self.writer = create_run_file(folder, name, exp,
                                           base_dir=self.session.base_dir)
         except Exception as exc:  # noqa: BLE001 - any failure: train anyway, say why it was not recorded
             self.error = str(exc)
