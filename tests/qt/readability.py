@@ -90,7 +90,8 @@ def _shown(widget: QWidget) -> bool:
 
 def graphics_views(window: QWidget) -> list[pg.GraphicsView]:
     """The plot widgets of ``window`` that are on screen (not in a hidden tab or a collapsed panel)."""
-    return [v for v in window.findChildren(pg.GraphicsView) if _shown(v)]
+    views = ([window] if isinstance(window, pg.GraphicsView) else []) + window.findChildren(pg.GraphicsView)
+    return [v for v in views if _shown(v)]
 
 
 def _pixels_without_text(view: pg.GraphicsView, texts: list[QGraphicsTextItem]) -> np.ndarray:

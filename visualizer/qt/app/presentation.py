@@ -21,6 +21,14 @@ PANEL_SHARE = 0.22  # a side panel shown in presentation mode takes this share o
 TOP_SHARE = 0.65  # the loss and prediction row's share of the views' height (the histograms have the rest)
 
 
+def _set_font(app: QApplication, font: QFont) -> None:
+    """The application's font, in every widget before anything else happens: the widgets take it from posted events,
+    and a combo box computes its minimum size once per style (the theme's style is set next), so a combo box
+    restyled before it has the new font would keep the old font's size, and the toolbar and panels with it."""
+    app.setFont(font)
+    QApplication.sendPostedEvents()
+
+
 @dataclass
 class _Saved:
     """What entering changed, to put back on leaving."""
@@ -64,7 +72,7 @@ class Presentation:
         self.active = True
         bigger = QFont(app.font())
         bigger.setPointSizeF(max(bigger.pointSizeF(), MIN_POINT_SIZE) * FONT_SCALE)
-        app.setFont(bigger)
+        _set_font(app, bigger)
         set_presentation_scale(FONT_SCALE, LINE_SCALE)
         self._show_strip(True)
         w.acts.hide_panels.setChecked(True)  # its toggled signal collapses the panels
@@ -82,7 +90,7 @@ class Presentation:
         self.active = False
         self._show_strip(False)
         set_presentation_scale(1.0, 1.0)
-        QApplication.instance().setFont(saved.font)
+        _set_font(QApplication.instance(), saved.font)
         w.set_theme(saved.theme)
         self._saved = None
         w.setWindowState(saved.window_state)

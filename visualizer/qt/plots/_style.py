@@ -243,14 +243,16 @@ def _fit_axis_title(axis: pg.AxisItem) -> None:
 def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
     """Theme a legend: translucent box, readable labels. The labels it has already are redrawn (pyqtgraph's
     setLabelTextColor/Size only reach labels added later), and while the box would stick out of its view their text
-    is made smaller, down to MIN_LEGEND_PT, whenever the view is resized."""
+    is made smaller, down to MIN_LEGEND_PT, whenever the view is resized or an entry is added."""
     legend.setBrush(pg.mkBrush(theme.legend_fill))
     legend.setPen(pg.mkPen(theme.foreground, width=0.5))
     legend.setLabelTextColor(theme.foreground)
     legend.wanted_pt = pt(TICK_PT + 1)
-    view = legend.parentItem()
-    if view is not None and hasattr(view, "sigResized") and not getattr(legend, "follows_view", False):
-        view.sigResized.connect(lambda *_: fit_legend(legend))
+    if not getattr(legend, "follows_view", False):
+        view = legend.parentItem()
+        if view is not None and hasattr(view, "sigResized"):
+            view.sigResized.connect(lambda *_: fit_legend(legend))
+        legend.geometryChanged.connect(lambda: fit_legend(legend))  # an entry added or removed
         legend.follows_view = True
     fit_legend(legend)
 
@@ -258,23 +260,29 @@ def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
 def fit_legend(legend: pg.LegendItem) -> None:
     """Redraw a legend's labels and size its box to them now (not at the next layout pass), at its theme's text size
     or smaller while it would not fit inside its view."""
+    if getattr(legend, "fitting", False):
+        return
     view = legend.parentItem()
     offset = legend.opts.get("offset") or (0, 0)
     room = view.boundingRect().adjusted(0, 0, -abs(offset[0]) - 2, -abs(offset[1]) - 2) if view is not None else None
     size = getattr(legend, "wanted_pt", pt(TICK_PT + 1))
-    while True:
-        legend.setLabelTextSize(f"{size}pt")
-        for _sample, label in legend.items:
-            label.setText(label.text)
-        layout = legend.layout
-        layout.invalidate()
-        hint = layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
-        layout.setGeometry(QRectF(0, 0, hint.width(), hint.height()))  # lays the entries out at their new sizes
-        legend.updateSize()
-        if (room is None or room.width() <= 0 or size <= MIN_LEGEND_PT
-                or (legend.width() <= room.width() and legend.height() <= room.height())):
-            return
-        size -= 1
+    legend.fitting = True
+    try:
+        while True:
+            legend.setLabelTextSize(f"{size}pt")
+            for _sample, label in legend.items:
+                label.setText(label.text)
+            layout = legend.layout
+            layout.invalidate()
+            hint = layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
+            layout.setGeometry(QRectF(0, 0, hint.width(), hint.height()))  # lays the entries out at their sizes
+            legend.updateSize()
+            if (room is None or room.width() <= 0 or size <= MIN_LEGEND_PT
+                    or (legend.width() <= room.width() and legend.height() <= room.height())):
+                return
+            size -= 1
+    finally:
+        legend.fitting = False
 
 
 def style_text(item: pg.TextItem, theme: Theme, size: int = TICK_PT, bold: bool = False,
