@@ -4,7 +4,7 @@ thicker lines, high contrast; everything restored exactly on leaving, also mid-r
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 
 from tests.qt.readability import clipped, low_contrast
@@ -133,3 +133,11 @@ def test_close_in_presentation_mode_saves_the_normal_theme(window):
     window.close()
     assert window.settings.value("theme") == "light"
     assert _style.line(1) == 1
+
+
+def test_escape_leaves_from_wherever_the_focus_is(window, qtbot):
+    for widget in (window.views.loss, window.control_strip.lr_spin):
+        window.presentation.enter()
+        widget.setFocus()
+        qtbot.keyClick(widget, Qt.Key.Key_Escape)
+        assert not window.presentation.active, widget.objectName()

@@ -17,7 +17,7 @@ FONT_SCALE = 1.5
 LINE_SCALE = 2.0
 THEME = "contrast"
 MIN_POINT_SIZE = 9.0  # the font presentation mode scales is at least this large
-PANEL_SHARE = 0.22  # a side panel shown in presentation mode takes this share of the window's width
+PANEL_SHARE = 0.28  # the panels shown in presentation mode (one column of tabs) take this share of the width
 TOP_SHARE = 0.65  # the loss and prediction row's share of the views' height (the histograms have the rest)
 
 
@@ -105,15 +105,21 @@ class Presentation:
         w.acts.presentation.setChecked(False)
 
     def set_panels_hidden(self, hidden: bool) -> None:
-        """Collapse the side panels (or show them again; in presentation mode at a share of the width that leaves the
-        views most of the screen). The toolbar stays: Train is always at hand."""
+        """Collapse the side panels (or show them again). In presentation mode they come back as tabs of one column
+        at a share of the width, so that the views keep most of the screen. The toolbar stays: Train is always at
+        hand."""
         w = self.window
         docks = w.docks()
+        tabbed = [d for d in docks if not d.isFloating()] if self.active and not hidden else []
+        for dock in tabbed:
+            w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        for dock in tabbed[1:]:
+            w.tabifyDockWidget(tabbed[0], dock)
         for dock in docks:
             dock.setVisible(not hidden)
-        if self.active and not hidden:
-            shown = [d for d in docks if not d.isFloating()]
-            w.resizeDocks(shown, [round(w.width() * PANEL_SHARE)] * len(shown), Qt.Orientation.Horizontal)
+        if tabbed:
+            tabbed[-1].raise_()  # the training settings: what a lecture changes
+            w.resizeDocks(tabbed[:1], [round(w.width() * PANEL_SHARE)], Qt.Orientation.Horizontal)
 
     def _show_strip(self, shown: bool) -> None:
         w = self.window

@@ -55,6 +55,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self._edge_key = np.empty(0, dtype=np.int64)  # bucket item of each edge (-1: not drawn)
         self._edge_start: list[int] = []  # first edge of each layer in the flat arrays
         self._has_weights = False
+        self._legend_lines = 0
         self.set_architecture([2, 2], [], ["x1", "x2"], ["0", "1"])
         self.set_theme(theme)
 
@@ -95,11 +96,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
         for text in self.texts:
             style_text(text, t, bold=text.textItem.font().bold())
         self.legend.setFont(font(TICK_PT))
-        # the words in the text colour, only the line samples in the weights' colours (readable on any background)
-        self.legend.setHtml(
-            f'<span style="color:{t.foreground}">weight <span style="color:{POSITIVE}">━</span> positive'
-            f'&nbsp;&nbsp;<span style="color:{NEGATIVE}">━</span> negative</span>'
-        )
+        self._legend_lines = 0  # written for the theme by the next _on_resized
         self._on_resized()
 
     def set_architecture(
@@ -226,6 +223,16 @@ class NetworkView(pg.GraphicsLayoutWidget):
                            enumerate(output_names[: shown[-1]])]
         self._bounds = (-margin, last + margin, -top - margin, top + margin)
 
+    def _write_legend(self, lines: int) -> None:
+        """"weight ━ positive ━ negative" on one line, or two when the view is narrow; the words in the text colour,
+        only the line samples in the weights' colours (readable on any background)."""
+        if lines == self._legend_lines:
+            return
+        self._legend_lines = lines
+        fg, gap = self._theme.foreground, "<br>" if lines == 2 else "&nbsp;&nbsp;"
+        self.legend.setHtml(f'<div style="color:{fg}; text-align:center">weight <span style="color:{POSITIVE}">━'
+                            f'</span> positive{gap}<span style="color:{NEGATIVE}">━</span> negative</div>')
+
     def _on_resized(self, *_args) -> None:
         """Fit the drawing with room in pixels for the labels around it (they do not scale with the view); layer
         titles too wide for the space between columns alternate between two rows."""
@@ -239,7 +246,9 @@ class NetworkView(pg.GraphicsLayoutWidget):
         title_px = [bold.horizontalAdvance(t.textItem.toPlainText()) for t in titles]
         left = max(width(self._left) + GAP_PX, title_px[0] / 2 + 4) + 4
         right = max(width(self._right) + GAP_PX, title_px[-1] / 2 + 4) + 4
-        bottom = metrics.height() + 10
+        one_line = metrics.horizontalAdvance("weight ━ positive  ━ negative") + 12 <= rect.width()
+        self._write_legend(1 if one_line else 2)
+        bottom = self._legend_lines * metrics.height() + 10
         x0, x1, y0, y1 = self._bounds
 
         def fit(rows: int) -> float:
