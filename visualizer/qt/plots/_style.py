@@ -242,45 +242,56 @@ def _fit_axis_title(axis: pg.AxisItem) -> None:
 
 def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
     """Theme a legend: translucent box, readable labels. The labels it has already are redrawn (pyqtgraph's
-    setLabelTextColor/Size only reach labels added later), and while the box would stick out of its view their text
-    is made smaller, down to MIN_LEGEND_PT, whenever the view is resized or an entry is added."""
+    setLabelTextColor/Size only reach labels added later). A legend floating over a view box is kept inside it: its
+    text is made smaller, down to MIN_LEGEND_PT, while it would stick out, whenever the view is resized or an entry
+    is added."""
     legend.setBrush(pg.mkBrush(theme.legend_fill))
     legend.setPen(pg.mkPen(theme.foreground, width=0.5))
     legend.setLabelTextColor(theme.foreground)
     legend.wanted_pt = pt(TICK_PT + 1)
-    if not getattr(legend, "follows_view", False):
-        view = legend.parentItem()
-        if view is not None and hasattr(view, "sigResized"):
-            view.sigResized.connect(lambda *_: fit_legend(legend))
+    view = legend.parentItem()
+    floating = legend.parentLayoutItem() is None and view is not None and hasattr(view, "sigResized")
+    if floating and not getattr(legend, "follows_view", False):
+        view.sigResized.connect(lambda *_: fit_legend(legend))
         legend.geometryChanged.connect(lambda: fit_legend(legend))  # an entry added or removed
         legend.follows_view = True
-    fit_legend(legend)
+    fit_legend(legend, force=True)
 
 
-def fit_legend(legend: pg.LegendItem) -> None:
-    """Redraw a legend's labels and size its box to them now (not at the next layout pass), at its theme's text size
-    or smaller while it would not fit inside its view."""
+def fit_legend(legend: pg.LegendItem, force: bool = False) -> None:
+    """Redraw a legend's labels at its theme's text size, or smaller while a floating legend would not fit inside its
+    view, and size its box to them now (not at the next layout pass). Does nothing when neither the view's size nor
+    the entries changed since the last time (unless ``force``d): moving the box must not redraw it."""
     if getattr(legend, "fitting", False):
         return
     view = legend.parentItem()
     offset = legend.opts.get("offset") or (0, 0)
-    room = view.boundingRect().adjusted(0, 0, -abs(offset[0]) - 2, -abs(offset[1]) - 2) if view is not None else None
-    size = getattr(legend, "wanted_pt", pt(TICK_PT + 1))
+    floating = legend.parentLayoutItem() is None and view is not None and hasattr(view, "sigResized")
+    room = view.boundingRect().adjusted(0, 0, -abs(offset[0]) - 2, -abs(offset[1]) - 2) if floating else None
+    wanted = getattr(legend, "wanted_pt", pt(TICK_PT + 1))
+    key = (room.width(), room.height()) if room is not None else None, len(legend.items), wanted
+    if not force and key == getattr(legend, "fitted_for", None):
+        return
     legend.fitting = True
     try:
+        size = wanted
         while True:
             legend.setLabelTextSize(f"{size}pt")
             for _sample, label in legend.items:
                 label.setText(label.text)
+            if not floating:  # laid out by its layout: pyqtgraph sizes it
+                legend.updateSize()
+                break
             layout = legend.layout
             layout.invalidate()
             hint = layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
             layout.setGeometry(QRectF(0, 0, hint.width(), hint.height()))  # lays the entries out at their sizes
             legend.updateSize()
-            if (room is None or room.width() <= 0 or size <= MIN_LEGEND_PT
+            if (room.width() <= 0 or size <= MIN_LEGEND_PT
                     or (legend.width() <= room.width() and legend.height() <= room.height())):
-                return
+                break
             size -= 1
+        legend.fitted_for = key
     finally:
         legend.fitting = False
 
