@@ -76,7 +76,9 @@ class WindowMemory(QObject):
                 self.settings.setValue(f"{self.group}/{control.objectName()}", value)
 
     def eventFilter(self, watched, event) -> bool:  # Qt override
-        if watched is self.window and event.type() == QEvent.Type.Close:
+        # the event's type first: while a closed window is collected, its memory's attributes may be gone already
+        # (the two are a reference cycle) and it still sees the window's last events
+        if event.type() == QEvent.Type.Close and watched is getattr(self, "window", None):
             self.store()
         return False
 

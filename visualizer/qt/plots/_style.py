@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
+from shiboken6 import isValid
 
 LABEL_PT = 11
 TICK_PT = 9
@@ -217,8 +218,8 @@ def keep_axis_title_inside(axis: pg.AxisItem, size_pt: int) -> None:
 
 
 def _fit_axis_title(axis: pg.AxisItem) -> None:
-    if axis.label is None or not axis.labelText or getattr(axis, "fitting", False):
-        return
+    if not isValid(axis) or axis.label is None or not axis.labelText or getattr(axis, "fitting", False):
+        return  # (an axis being deleted still reports its geometry)
     along = axis.size().width() if axis.orientation in ("top", "bottom") else axis.size().height()
     text = axis.label.toPlainText().strip() or axis.labelText
     size = axis.wanted_pt
@@ -262,8 +263,8 @@ def fit_legend(legend: pg.LegendItem, force: bool = False) -> None:
     """Redraw a legend's labels at its theme's text size, or smaller while a floating legend would not fit inside its
     view, and size its box to them now (not at the next layout pass). Does nothing when neither the view's size nor
     the entries changed since the last time (unless ``force``d): moving the box must not redraw it."""
-    if getattr(legend, "fitting", False):
-        return
+    if not isValid(legend) or getattr(legend, "fitting", False):
+        return  # (a legend being deleted still reports its geometry)
     view = legend.parentItem()
     offset = legend.opts.get("offset") or (0, 0)
     floating = legend.parentLayoutItem() is None and view is not None and hasattr(view, "sigResized")
