@@ -76,8 +76,17 @@ def test_every_text_reads_after_each_theme_switch_mid_run(main_window, qtbot, si
         switch()
         settle(qtbot, w, size if w.presentation.active else None)
         assert not unreadable(w), where
-    assert w.run_state == RUNNING  # all of it mid-run
     assert w.theme == "light" and not w.presentation.active  # leaving restored dark; Ctrl+T then gave light
+    # the other tabs: the loss landscape (its colour bar, legend, markers) and the histograms over time
+    w.views.right_tabs.setCurrentWidget(w.views.landscape)
+    w.views.hist_tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: w.views.landscape.surface is not None and w.views.hist_time.columns > 1, timeout=30000)
+    for where, switch in [("landscape", lambda: None), ("landscape, presentation", w.acts.presentation.trigger),
+                          ("landscape, left presentation", w.acts.presentation.trigger)]:
+        switch()
+        settle(qtbot, w, size if w.presentation.active else None)
+        assert not unreadable(w), where
+    assert w.run_state == RUNNING  # all of it mid-run
 
 
 def test_legend_labels_take_the_new_theme_in_every_plot(main_window, qtbot):

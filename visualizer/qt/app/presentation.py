@@ -18,7 +18,7 @@ LINE_SCALE = 2.0
 THEME = "contrast"
 MIN_POINT_SIZE = 9.0  # the font presentation mode scales is at least this large
 PANEL_SHARE = 0.28  # the panels shown in presentation mode (one column of tabs) take this share of the width
-TOP_SHARE = 0.65  # the loss and prediction row's share of the views' height (the histograms have the rest)
+TOP_SHARE = 0.6  # the loss and prediction row's share of the views' height (the histograms have the rest)
 
 
 def _set_font(app: QApplication, font: QFont) -> None:

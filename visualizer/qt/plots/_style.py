@@ -260,9 +260,10 @@ def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
 
 
 def fit_legend(legend: pg.LegendItem, force: bool = False) -> None:
-    """Redraw a legend's labels at its theme's text size, or smaller while a floating legend would not fit inside its
-    view, and size its box to them now (not at the next layout pass). Does nothing when neither the view's size nor
-    the entries changed since the last time (unless ``force``d): moving the box must not redraw it."""
+    """Redraw a legend's labels at its theme's text size, or (a floating legend that would not fit inside its view) in
+    fewer columns, or smaller, and size its box to them now (not at the next layout pass). Does nothing when neither
+    the view's size nor the entries changed since the last time (unless ``force``d): moving the box must not redraw
+    it."""
     if not isValid(legend) or getattr(legend, "fitting", False):
         return  # (a legend being deleted still reports its geometry)
     view = legend.parentItem()
@@ -275,23 +276,24 @@ def fit_legend(legend: pg.LegendItem, force: bool = False) -> None:
         return
     legend.fitting = True
     try:
-        size = wanted
-        while True:
+        columns = getattr(legend, "wanted_columns", legend.columnCount)
+        legend.wanted_columns = columns
+        tries = [(size, cols) for size in range(wanted, MIN_LEGEND_PT - 1, -1) for cols in range(columns, 0, -1)]
+        for size, cols in tries if floating else [(wanted, columns)]:
             legend.setLabelTextSize(f"{size}pt")
             for _sample, label in legend.items:
                 label.setText(label.text)
             if not floating:  # laid out by its layout: pyqtgraph sizes it
                 legend.updateSize()
                 break
+            legend.setColumnCount(cols)
             layout = legend.layout
             layout.invalidate()
             hint = layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
             layout.setGeometry(QRectF(0, 0, hint.width(), hint.height()))  # lays the entries out at their sizes
             legend.updateSize()
-            if (room.width() <= 0 or size <= MIN_LEGEND_PT
-                    or (legend.width() <= room.width() and legend.height() <= room.height())):
+            if room.width() <= 0 or (legend.width() <= room.width() and legend.height() <= room.height()):
                 break
-            size -= 1
         legend.fitted_for = key
     finally:
         legend.fitting = False
