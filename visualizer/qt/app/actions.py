@@ -32,7 +32,7 @@ class Actions:
     open_run: QAction
     export_dialog: QAction
     presentation: QAction
-    hide_controls: QAction
+    hide_panels: QAction
     dark: QAction
     log_scale: QAction
     reset_layout: QAction
@@ -94,10 +94,11 @@ def build_actions(window: QMainWindow) -> Actions:
         export_dialog=_action(window, "E&xport…", "Export chosen views at a chosen size and DPI in any of the "
                               "export formats (images, vector, data), or the whole dashboard as one image",
                               "Ctrl+Shift+X", "exportDialogAction"),
-        presentation=_action(window, "&Presentation mode", "Full screen, larger fonts, thicker lines, high "
-                             "contrast, for lectures and screen sharing", "F11", "presentationAction"),
-        hide_controls=_action(window, "&Hide controls", "Hide the side panels and the toolbar so the views fill "
-                              "the screen", "Ctrl+H", "hideControlsAction"),
+        presentation=_action(window, "&Presentation mode", "Full screen with the views filling it: panels out of "
+                             "the way, a compact control strip, larger fonts, thicker lines, high contrast; for "
+                             "lectures and screen sharing (Esc leaves)", "F11", "presentationAction"),
+        hide_panels=_action(window, "&Hide panels", "Hide the side panels so that the views fill the window (the "
+                            "toolbar stays); presentation mode starts with them hidden", "Ctrl+H", "hidePanelsAction"),
         dark=_action(window, "&Dark theme", "Switch between the light and the dark theme", "Ctrl+T"),
         log_scale=_action(window, "&Log-scale loss", "Show the loss on a logarithmic axis", "L"),
         reset_layout=_action(window, "Reset &layout", "Put the panels back where they started"),
@@ -106,7 +107,7 @@ def build_actions(window: QMainWindow) -> Actions:
     )
     a["dark"].setCheckable(True)
     a["presentation"].setCheckable(True)
-    a["hide_controls"].setCheckable(True)
+    a["hide_panels"].setCheckable(True)
     a["log_scale"].setCheckable(True)
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
@@ -127,7 +128,7 @@ def build_actions(window: QMainWindow) -> Actions:
     run_menu.addSeparator()
     run_menu.addActions([a["cross_validate"], a["compress"], a["race"], a["playground"]])
     view_menu = menu.addMenu("&View")
-    view_menu.addActions([a["presentation"], a["hide_controls"]])
+    view_menu.addActions([a["presentation"], a["hide_panels"]])
     view_menu.addSeparator()
     view_menu.addActions([a["dark"], a["log_scale"], a["reset_layout"]])
     view_menu.addSeparator()

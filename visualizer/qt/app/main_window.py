@@ -132,7 +132,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         self.views.log_check.toggled.connect(a.log_scale.setChecked)
         a.reset_layout.triggered.connect(lambda: self.restoreState(self._default_state))
         a.presentation.triggered.connect(self.presentation.toggle)
-        a.hide_controls.toggled.connect(self.presentation.set_controls_hidden)
+        a.hide_panels.toggled.connect(self.presentation.set_panels_hidden)
         a.shortcuts.triggered.connect(self._on_shortcuts)
         a.about.triggered.connect(self._on_about)
         a.speed.currentTextChanged.connect(lambda text: self.bridge.set_delay(SPEEDS[text]))
@@ -154,15 +154,17 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
     def finish_setup(self, path: str | Path | None = None) -> None:
         """Import the engine (torch), build the panels and open ``path``, the last session or the example."""
         from visualizer.core.model.optimizers import warm_up
+        from visualizer.qt.app.control_strip import ControlStrip
         from visualizer.qt.panels import DataPanel, NetworkPanel, TrainPanel
         from visualizer.qt.widgets import NetworkView
 
         warm_up()  # torch's first optimizer imports torch._dynamo: do it now rather than on the first Train
 
-        self.data_panel = DataPanel()
+        self.data_panel = DataPanel(theme=self.theme)
         self.network_panel = NetworkPanel()
         self.network_view = NetworkView(theme=self.theme)
         self.train_panel = TrainPanel()
+        self.control_strip = ControlStrip(self.acts.toolbar, self.train_panel, self.session)
         net_box = QWidget()
         net_layout = QVBoxLayout(net_box)
         net_layout.setContentsMargins(0, 0, 0, 0)
@@ -315,13 +317,15 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
             self.message_bar.show()
 
     def set_theme(self, name: str) -> None:
+        """Restyle everything the window shows, and its tool windows, for a theme (and the current font scale)."""
         self.theme = name
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, name)
         self.views.set_theme(name)
-        if hasattr(self, "network_view"):
-            self.network_view.set_theme(name)
+        for view in (getattr(self, "network_view", None), getattr(self, "data_panel", None)):
+            if view is not None:
+                view.set_theme(name)
         for window in self.tool_windows():
             if hasattr(window, "set_theme"):
                 window.set_theme(name)
@@ -347,7 +351,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
                           f"Optimization Visualizer {__version__}: watch neural-network optimization happen.")
 
     def docks(self) -> list[QDockWidget]:
-        """The side panels (presentation mode hides them on request)."""
+        """The side panels (Hide panels and presentation mode collapse them)."""
         return [self.data_dock, self.network_dock, self.train_dock]
 
     def keyPressEvent(self, event) -> None:  # Qt override: Esc leaves presentation mode

@@ -1,9 +1,11 @@
-"""Light and dark themes for the widgets (the plots restyle themselves with set_theme)."""
+"""The widgets' themes: light, dark and the high-contrast theme of presentation mode (the plots take their colours
+from visualizer.qt.plots._style, under the same names, through each window's set_theme)."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 THEMES = ("light", "dark", "contrast")
 
@@ -43,10 +45,33 @@ _CONTRAST = {
 }
 
 
+class _OutlinedIndicators(QProxyStyle):
+    """Fusion, with check boxes and radio buttons outlined in the text colour: Fusion outlines them in a darker shade
+    of the window colour, which on the black of the contrast theme leaves an unchecked box invisible."""
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # Qt override
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+                           QStyle.PrimitiveElement.PE_IndicatorRadioButton):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(option.palette.color(QPalette.ColorRole.WindowText), 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = QRectF(option.rect).adjusted(1, 1, -1, -1)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRect(rect)
+        painter.restore()
+
+
 def apply_theme(app: QApplication, name: str) -> None:
     """Fusion style with the standard light palette, a dark palette with readable disabled text, or the
     high-contrast palette of presentation mode."""
-    app.setStyle("Fusion")
+    if name not in THEMES:
+        raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
+    app.setStyle(_OutlinedIndicators(QStyleFactory.create("Fusion")) if name == "contrast" else "Fusion")
     if name in ("dark", "contrast"):
         palette = QPalette()
         for role, colour in (_DARK if name == "dark" else _CONTRAST).items():

@@ -76,7 +76,8 @@ class WindowMemory(QObject):
                 self.settings.setValue(f"{self.group}/{control.objectName()}", value)
 
     def eventFilter(self, watched, event) -> bool:  # Qt override
-        # getattr: Qt may still deliver events while the window and this filter are being torn down
+        # the event's type first: while a closed window is collected, its memory's attributes may be gone already
+        # (the two are a reference cycle) and it still sees the window's last events
         if event.type() == QEvent.Type.Close and watched is getattr(self, "window", None):
             self.store()
         return False

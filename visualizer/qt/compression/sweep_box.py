@@ -39,7 +39,7 @@ class SweepBox(QWidget):
         super().__init__(parent)
         self.what = what
         self.points: list = []
-        self.metric = "accuracy"
+        self.metric_name = "accuracy"  # not `metric`: that would hide QWidget.metric(), which Qt calls
         self.x_name, self.x_label, self.x_scale = "sparsity", "sparsity (%)", 100.0
         self.baseline: float | None = None
         self.runner = JobRunner(self, THREAD_NAME)
@@ -84,7 +84,7 @@ class SweepBox(QWidget):
 
     def set_metric(self, metric: str, baseline: float) -> None:
         """'accuracy' or 'r2', and the uncompressed model's value (the dashed line)."""
-        self.metric, self.baseline = metric, baseline
+        self.metric_name, self.baseline = metric, baseline
         self.plot.set_baseline(baseline, "original")
 
     def set_axes(self, x_name: str, x_label: str, x_scale: float = 1.0, title: str = "") -> None:
@@ -96,7 +96,7 @@ class SweepBox(QWidget):
             self.plot.clear()
             self._fill_table()
         self.x_name, self.x_label, self.x_scale = x_name, x_label, x_scale
-        self.plot.set_axes(x_label, METRIC_LABELS[self.metric], title or None)
+        self.plot.set_axes(x_label, METRIC_LABELS[self.metric_name], title or None)
 
     def start(self, job, x_name: str, x_label: str, x_scale: float = 1.0, title: str = "") -> None:
         """Clear the points and run ``job`` (its SweepProgress items are plotted as x · x_scale)."""
@@ -127,7 +127,7 @@ class SweepBox(QWidget):
         from visualizer.core.experiment import atomic_write_text
 
         path = Path(path)
-        atomic_write_text(path, sweep_csv(self.points, self.x_name, self.metric))
+        atomic_write_text(path, sweep_csv(self.points, self.x_name, self.metric_name))
         return path
 
     def shutdown(self) -> None:

@@ -103,11 +103,19 @@ def fill_table(table: QTableWidget, headers: list[str], rows: list[list], digits
 
 
 def compact(table: QTableWidget) -> None:
-    """Height for its rows (no empty space, no scroll bar for a few rows)."""
+    """Height for its rows (no empty space, no scroll bar for a few rows); ``recompact`` redoes it for new fonts."""
+    table.setProperty("compact", True)
     table.resizeRowsToContents()
     height = table.horizontalHeader().height() + 2 * table.frameWidth() + 2
     height += sum(table.rowHeight(r) for r in range(table.rowCount()))
     table.setFixedHeight(height)
+
+
+def recompact(window: QWidget) -> None:
+    """Fit the compacted tables of ``window`` to their rows again (after a theme change altered the fonts)."""
+    for table in window.findChildren(QTableWidget):
+        if table.property("compact"):
+            compact(table)
 
 
 def fmt_bytes(n: float | None) -> str:

@@ -13,7 +13,7 @@ from visualizer.qt.compression.jobs import measure_baseline
 from visualizer.qt.compression.prune_tab import PruneTab
 from visualizer.qt.compression.quantize_tab import QuantizeTab
 from visualizer.qt.compression.sensitivity_tab import SensitivityTab
-from visualizer.qt.compression.widgets import fmt_bytes, note
+from visualizer.qt.compression.widgets import fmt_bytes, note, recompact
 from visualizer.qt.evaluation.views import ERROR_STYLE
 from visualizer.qt.jobs import JobRunner
 from visualizer.qt.plots.figures import METRIC_LABELS
@@ -120,6 +120,7 @@ class CompressionWindow(QMainWindow):
         self.theme = name
         for tab in self.all_tabs():
             tab.set_theme(name)
+        recompact(self)  # presentation mode's fonts change the rows' heights
 
     def shutdown(self) -> None:
         """Stop and join every worker (closing the window does it too)."""

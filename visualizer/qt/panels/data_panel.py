@@ -31,14 +31,15 @@ from visualizer.qt.panels._forms import (
     select_data,
     signals_blocked,
 )
-from visualizer.qt.plots._style import class_color, get_theme
+from visualizer.qt.plots._style import class_color, font, get_theme, pt
 
 FAMILY_TITLES = {"synthetic2d": "Synthetic 2-D", "regression": "Regression", "bundled": "Bundled tables",
                  "csv": "Your data"}
 LOAD_DELAY_MS = 150  # edits within this time are loaded (and reported) together
 PREVIEW_POINTS = 1500  # at most this many points of each part are drawn
+PREVIEW_PT = 8  # the preview's tick labels and titles (scaled in presentation mode)
 MAX_SEED = min(int(LIMITS["seed"][1]), 2**31 - 1)  # a QSpinBox holds a signed 32-bit int, as the experiment does
-_ERROR_STYLE = "color: #c5221f;"
+ERROR_COLOURS = {"light": "#c5221f", "dark": "#ff8a80", "contrast": "#ff8a80"}  # 4.5:1 or more on each theme
 FILE_SET = next(name for name, info in DATASETS.items() if "path" in info.uses)  # the data set a file feeds
 THREAD_NAME = "data-loader"
 
@@ -94,6 +95,19 @@ class DataPanel(QWidget):
         self._show(self._spec)
         self.setMinimumWidth(260)
         self.resize(PANEL_WIDTH, 640)
+
+    def set_theme(self, name: str) -> None:
+        """Restyle the preview for a theme ("light", "dark", "contrast") and the current font scale."""
+        t = self._theme = get_theme(name)
+        self.dataErrorLabel.setStyleSheet(f"color: {ERROR_COLOURS.get(t.name, ERROR_COLOURS['dark'])};")
+        self.dataPreview.setBackground(t.background)
+        for side in ("left", "bottom"):
+            axis = self.dataPreview.getPlotItem().getAxis(side)
+            axis.setStyle(tickFont=font(PREVIEW_PT), tickTextOffset=3)
+            axis.setPen(pg.mkPen(t.foreground))
+            axis.setTextPen(pg.mkPen(t.foreground))
+            if axis.labelText:
+                axis.setLabel(axis.labelText, color=t.foreground, **{"font-size": f"{pt(PREVIEW_PT)}pt"})
 
     # ---------------------------------------------------------------- building
     def _build(self) -> None:
@@ -153,7 +167,6 @@ class DataPanel(QWidget):
         self.dataErrorLabel = QLabel()
         self.dataErrorLabel.setObjectName("dataErrorLabel")
         self.dataErrorLabel.setToolTip("Why the data cannot be loaded; the last data that loaded stays in use.")
-        self.dataErrorLabel.setStyleSheet(_ERROR_STYLE)
         self.dataErrorLabel.setWordWrap(True)
         self.dataErrorLabel.setMinimumWidth(1)
         self.dataErrorLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -170,13 +183,7 @@ class DataPanel(QWidget):
         plot.hideButtons()
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
-        small = QFont()
-        small.setPointSize(8)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setStyle(tickFont=small, tickTextOffset=3)
-            axis.setPen(pg.mkPen(self._theme.foreground))
-            axis.setTextPen(pg.mkPen(self._theme.foreground))
+        self.set_theme(self._theme.name)
         column.addWidget(self.dataPreview)
         self.dataSummaryLabel = QLabel()
         self.dataSummaryLabel.setObjectName("dataSummaryLabel")
@@ -376,7 +383,7 @@ class DataPanel(QWidget):
                 color = class_color(1 if c is None else c)
                 pen, brush = (pg.mkPen(color, width=1.2), None) if hollow else (None, pg.mkBrush(color))
                 plot.addItem(pg.ScatterPlotItem(x[mask], y[mask], size=5 if hollow else 4, pen=pen, brush=brush))
-        style = {"color": self._theme.foreground, "font-size": "8pt"}
+        style = {"color": self._theme.foreground, "font-size": f"{pt(PREVIEW_PT)}pt"}
         plot.setLabel("bottom", points.x_title, **style)
         plot.setLabel("left", points.y_title, **style)
         plot.autoRange()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from visualizer.core.playground.functions import MAX_RACERS, TestFunction
 from visualizer.qt.plots._axes import LogFriendlyAxis
-from visualizer.qt.plots._style import LABEL_PT, TITLE_PT, get_theme, pt, style_plot
+from visualizer.qt.plots._style import LABEL_PT, TITLE_PT, get_theme, keep_axis_title_inside, pt, style_plot
 from visualizer.qt.plots.landscape_plot import LandscapePlot
 from visualizer.qt.plots.race_plot import RACE_COLORS, stack_shortest_on_top, visible_points
 
@@ -99,6 +99,7 @@ class SurfacePlot(LandscapePlot):
         self.legend_text.setZValue(70)
         self.plot.getViewBox().sigResized.connect(self._place_legend)
         self._legend_html = ""
+        self._legend_rows: tuple[list[str], list[str]] = ([], [])
         self._ready = True
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.set_theme(theme)
@@ -113,6 +114,8 @@ class SurfacePlot(LandscapePlot):
             self.legend_text.fill = pg.mkBrush(t.legend_fill)
             self.legend_text.border = pg.mkPen(t.foreground, width=0.5)
             self.legend_text.setColor(t.foreground)
+            if self._legend_html:
+                self._draw_legend()
             self.legend_text.update()
 
     def set_function(self, fn: TestFunction, xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> None:
@@ -150,12 +153,18 @@ class SurfacePlot(LandscapePlot):
                 path.hide()
                 head.hide()
         stack_shortest_on_top(paths, self.paths, self.heads)
-        rows = [f'<span style="color:{c}; font-size:14pt">●</span>&nbsp;{escape(label)}'
+        self._legend_rows = (list(labels), list(colors))
+        self._draw_legend()
+
+    def _draw_legend(self) -> None:
+        """The legend of the racers, the start and the minimum, in the current font scale."""
+        labels, colors = self._legend_rows
+        rows = [f'<span style="color:{c}; font-size:{pt(14)}pt">●</span>&nbsp;{escape(label)}'
                 for label, c in zip(labels, colors)]
-        rows.append('<span style="font-size:13pt">○</span>&nbsp;start (click to move)')
+        rows.append(f'<span style="font-size:{pt(13)}pt">○</span>&nbsp;start (click to move)')
         if self.minima.isVisible():
-            rows.append('<span style="font-size:13pt">☆</span>&nbsp;global minimum')
-        html = f'<div style="font-size:10pt">{"<br>".join(rows)}</div>'
+            rows.append(f'<span style="font-size:{pt(13)}pt">☆</span>&nbsp;global minimum')
+        html = f'<div style="font-size:{pt(10)}pt">{"<br>".join(rows)}</div>'
         if html != self._legend_html:
             self._legend_html = html
             self.legend_text.setHtml(html)
@@ -172,6 +181,7 @@ class SurfacePlot(LandscapePlot):
     def _label_f(self) -> None:
         self.colorbar.axis.setLabel("log₁₀ f(x, y)" if self.log_scale else "f(x, y)",
                                     color=get_theme(self.theme).foreground, **{"font-size": f"{pt(LABEL_PT)}pt"})
+        keep_axis_title_inside(self.colorbar.axis, pt(LABEL_PT))
 
     def _place_legend(self, *_args) -> None:
         rect = self.plot.getViewBox().boundingRect()

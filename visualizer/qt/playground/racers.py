@@ -61,8 +61,7 @@ class RacerEditor(QFrame):
         self.grid.setVerticalSpacing(2)
         self.status = QLabel("")
         self.status.setObjectName("racerStatus")
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        self.status.setWordWrap(True)  # in the theme's text colour: a fixed or palette colour stays from the last theme
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 4, 6, 4)
         column.setSpacing(3)
@@ -93,8 +92,7 @@ class RacerEditor(QFrame):
 
     def set_status(self, text: str, diverged: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("QLabel { color: #d32f2f; font-weight: bold; }" if diverged
-                                  else "QLabel { color: palette(placeholder-text); }")
+        self.status.setStyleSheet("QLabel { font-weight: bold; }" if diverged else "")
 
     def _build_fields(self, values: dict[str, float]) -> None:
         for widget in (*self._labels, *self.spins.values()):

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, style_plot
+from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, readable_on, style_plot
 
 MAX_TICK_CHARS = 10
 MIN_TICK_CHARS = 6  # names under the matrix are shortened down to this many characters before classes are skipped
@@ -82,6 +82,11 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
             pg.mkColor(self._theme.background).getRgb()[:3], pg.mkColor(self._theme.train).getRgb()[:3], 256
         )
         self.image.setLookupTable(np.clip(np.rint(lut), 0, 255).astype(np.uint8))
+        if self._names:  # the counts' fonts and the axis room for the class names follow the font scale
+            self._laid_out = None
+            for text in self.texts:
+                text.setFont(font(_cell_point_size(len(self._names))))
+            self.set_matrix(self._matrix, self._names)
         self._update_texts()
 
     def set_matrix(self, matrix: np.ndarray, class_names: list[str] | None = None, title: str | None = None) -> None:
@@ -182,7 +187,8 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         rows = self._matrix.sum(axis=1, keepdims=True)
         fraction = np.divide(self._matrix, rows, out=np.zeros(self._matrix.shape), where=rows > 0)
         t = self._theme
-        # The colour ramp runs from the background to the accent: pick text that contrasts with the cell.
-        on_strong = "#ffffff" if t.name == "light" else t.background
+        lut = self.image.lut
+        # each count in the colour that reads best on its cell (the cell's colour from the image's lookup table)
         for text, count, frac in zip(self.texts, self._matrix.ravel(), fraction.ravel(), strict=True):
-            text.setText(str(int(count)), color=on_strong if frac > 0.55 else t.foreground)
+            cell = QColor(*(int(v) for v in lut[round(float(frac) * (len(lut) - 1))][:3]))
+            text.setText(str(int(count)), color=readable_on(cell, (t.foreground, "#000000", "#ffffff")))

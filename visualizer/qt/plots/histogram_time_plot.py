@@ -7,7 +7,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, pt, style_plot
+from visualizer.qt.plots._style import (
+    LABEL_PT,
+    TICK_PT,
+    font,
+    get_theme,
+    keep_axis_title_inside,
+    pt,
+    px,
+    style_plot,
+)
 from visualizer.qt.plots.histogram_plot import KIND_AXIS
 
 ROWS = 64  # value bins of the common grid every snapshot is resampled onto
@@ -18,6 +27,7 @@ MAX_PIXELS = 2048  # image columns of the regular step grid
 COLORMAPS = {"light": "CET-L17", "dark": "inferno", "contrast": "inferno"}
 COLORMAP_START = 0.1
 PEAK_PERCENTILE = 90  # colour scale tops out at this percentile of the columns' peaks
+COLORBAR_AXIS_PX = 48  # the colour bar's ticks and its rotated title side by side
 
 
 def cumulative(counts: np.ndarray) -> np.ndarray:
@@ -80,7 +90,6 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        self.colorbar.axis.setWidth(40)
         self.clear()
         self.set_theme(theme)
 
@@ -122,6 +131,8 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
             axis.setTextPen(pg.mkPen(t.foreground))
         bar.axis.setStyle(tickFont=font(TICK_PT), tickTextOffset=3)
         bar.axis.setLabel("count", color=t.foreground, **{"font-size": f"{pt(LABEL_PT)}pt"})
+        keep_axis_title_inside(bar.axis, pt(LABEL_PT))
+        bar.axis.setWidth(px(COLORBAR_AXIS_PX))
         bar.setColorMap(colormap(t.name))
 
     def set_layer(self, name: str) -> None:

@@ -13,7 +13,7 @@ from OpenGL import GL
 from PySide6.QtGui import QColor, QFont, QVector3D
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import get_theme
+from visualizer.qt.plots._style import LABEL_PT, get_theme, pt
 from visualizer.qt.plots.landscape_plot import COLORMAP, CURRENT_COLOR, START_COLOR, bilinear, opengl_unavailable
 
 #: the surface's height, as a share of the width of the grid
@@ -51,7 +51,7 @@ class Landscape3DPlot(gl.GLViewWidget):
         self.path = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=_rgba("#ffffff"), width=3.0, antialias=True,
                                       mode="line_strip", glOptions=ON_TOP)
         self.ends = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=14.0, pxMode=True, glOptions=ON_TOP)
-        self.labels = [gl.GLTextItem(text=t, font=QFont("DejaVu Sans", 11)) for t in ("α", "β", "loss")]
+        self.labels = [gl.GLTextItem(text=t, font=QFont("DejaVu Sans", LABEL_PT)) for t in ("α", "β", "loss")]
         for depth, item in enumerate((self.shadow, self.path, self.ends, *self.labels)):
             item.setDepthValue(10 + depth)
             self.addItem(item)
@@ -68,7 +68,7 @@ class Landscape3DPlot(gl.GLViewWidget):
         self.setBackgroundColor(self._theme.background)
         fg = QColor(self._theme.foreground)
         for label in self.labels:
-            label.setData(color=fg)
+            label.setData(color=fg, font=QFont("DejaVu Sans", pt(LABEL_PT)))
         grid = QColor(self._theme.foreground)
         grid.setAlphaF(0.25)
         self.floor.setColor(grid)

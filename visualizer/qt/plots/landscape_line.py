@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import get_theme, style_plot
+from visualizer.qt.plots._style import TICK_PT, font, get_theme, line, px, style_plot
 
 START_COLOR = "#4d4d4d"
 CURRENT_COLOR = "#ff9f0a"
@@ -48,10 +48,12 @@ class LandscapeLinePlot(pg.PlotWidget):
         self.setBackground(t.background)
         style_plot(self.plot, t, title="Loss on the straight line θ₀ → θ",
                    bottom="α  (θ₀ + α·(θ − θ₀))", left="loss")
-        self.curve.setPen(pg.mkPen(t.train, width=2.5))
+        self.curve.setPen(pg.mkPen(t.train, width=line(2.5)))
+        self.ends.setSize(px(11))
         for mark in self.marks:
             mark.setPen(pg.mkPen(t.foreground, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
             mark.label.setColor(t.foreground)
+            mark.label.setFont(font(TICK_PT))
 
     def set_line(self, alphas: np.ndarray, loss: np.ndarray) -> None:
         """Draw loss (N,) at alphas (N,); the values at α = 0 and 1 get markers when the grid has them."""

@@ -9,7 +9,19 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, line, pt, style_legend, style_plot
+from visualizer.qt.plots._style import (
+    LABEL_PT,
+    TICK_PT,
+    font,
+    get_theme,
+    keep_axis_title_inside,
+    line,
+    pt,
+    px,
+    style_legend,
+    style_plot,
+    style_text,
+)
 
 COLORMAP = "viridis"
 N_CONTOURS = 12
@@ -95,7 +107,6 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         self.contours: list[pg.IsocurveItem] = []  # pooled: children of the image, hidden when unused
         self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        self.colorbar.axis.setWidth(48)
         self.colorbar.axis.enableAutoSIPrefix(False)  # "log₁₀ loss (x0.001)" with ticks of ±600 misleads
         self.colorbar.setColorMap(pg.colormap.get(COLORMAP))
 
@@ -168,12 +179,17 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
             axis.setPen(pg.mkPen(t.foreground, width=1))
             axis.setTextPen(pg.mkPen(t.foreground))
         bar.axis.setStyle(tickFont=font(TICK_PT), tickTextOffset=3)
+        bar.axis.setWidth(px(48))
         self._label_colorbar()
-        style_legend(self.legend, t)
         self.path.setPen(pg.mkPen(PATH_COLOR, width=line(2)))
         self.path.setShadowPen(pg.mkPen(PATH_SHADOW, width=line(4.5)))
-        for _sample, label in self.legend.items:
-            label.setText(label.text)  # setLabelTextColor only takes effect at the next setText
+        for marker, size in ((self.start_marker, 11), (self.current_marker, 11), (self.end_marker, 16)):
+            marker.setSize(px(size))
+        style_legend(self.legend, t)  # after the markers: its samples are drawn at their size
+        for text in (self.compare_label, *(text for _dot, text in self.marks)):
+            style_text(text, t, color="#ffffff")  # white on its own dark box, whatever the theme
+        for dot, _text in self.marks:
+            dot.setSize(px(14))
 
     def set_surface(self, alphas: np.ndarray, betas: np.ndarray, loss: np.ndarray, log_scale: bool = False,
                     axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS, value_name: str = "loss") -> None:
@@ -241,8 +257,9 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
     def set_marks(self, marks: Sequence[tuple[str, float, float, str]]) -> None:
         """Draw labelled markers (label, α, β, colour) on the plane; the previous ones are replaced."""
         while len(self.marks) < len(marks):
-            dot = pg.ScatterPlotItem(symbol="t", size=14, pen=pg.mkPen("#000000", width=1.5))
+            dot = pg.ScatterPlotItem(symbol="t", size=px(14), pen=pg.mkPen("#000000", width=1.5))
             text = pg.TextItem(anchor=(0.5, 1.25), color="#ffffff", fill=pg.mkBrush("#000000a0"))  # above it
+            style_text(text, self._theme, color="#ffffff")
             for item in (dot, text):
                 item.setZValue(30)
                 self.plot.addItem(item)
@@ -297,6 +314,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         name = self._value_name
         self.colorbar.axis.setLabel(f"log₁₀ {name}" if self._log else name, color=t.foreground,
                                     **{"font-size": f"{pt(LABEL_PT)}pt"})
+        keep_axis_title_inside(self.colorbar.axis, pt(LABEL_PT))
 
     def _grid_rect(self) -> QRectF | None:
         a, b = self._alphas, self._betas

@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._axes import LogFriendlyAxis
-from visualizer.qt.plots._style import TICK_PT, font, get_theme, style_legend, style_plot
+from visualizer.qt.plots._style import TICK_PT, get_theme, px, style_legend, style_plot, style_text
 from visualizer.qt.plots._style import line as line_width
 from visualizer.qt.plots.smoothing import Smoother, ema
 
@@ -98,7 +98,6 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._cursor_lines = [pg.InfiniteLine(angle=90, movable=False) for _ in range(2)]
         self._marker = pg.ScatterPlotItem(size=8)
         self.readout = pg.TextItem(anchor=(0, 0))
-        self.readout.setFont(font(TICK_PT + 1))
         for item in (self._cursor_lines[0], self._marker, self.readout):
             self.loss_plot.addItem(item, ignoreBounds=True)
         self.metric_plot.addItem(self._cursor_lines[1], ignoreBounds=True)
@@ -147,7 +146,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
             smooth.setPen(pg.mkPen(t.train, width=line_width(LINE_WIDTH)))
             val.setPen(pg.mkPen(t.validation, width=line_width(LINE_WIDTH)))
             val.setSymbolPen(pg.mkPen(t.validation, width=1))
-            val.setSymbolSize(5)
+            val.setSymbolSize(px(5))
             val.setSymbolBrush(pg.mkBrush(t.validation))
         cursor_pen = pg.mkPen(t.foreground, width=1, style=Qt.PenStyle.DashLine)
         for line in self._cursor_lines:
@@ -157,11 +156,12 @@ class LossPlot(pg.GraphicsLayoutWidget):
         dash = Qt.PenStyle.DashLine
         for curve, color in zip(self._overlays, (t.train, t.validation, t.train, t.validation)):
             curve.setPen(pg.mkPen(color, width=line_width(LINE_WIDTH), style=dash))
+        self._marker.setSize(px(8))
         self._marker.setPen(pg.mkPen(t.background, width=1.5))
         self._marker.setBrush(pg.mkBrush(t.train))
         self.readout.fill = pg.mkBrush(t.readout_fill)
         self.readout.border = pg.mkPen(t.foreground, width=0.5)
-        self.readout.setColor(t.foreground)
+        style_text(self.readout, t, TICK_PT + 1)
 
     def set_step_range(self, total_steps: int | None) -> None:
         """Fix the step axis to [0, total_steps] for a run of known length (it then stays still while the

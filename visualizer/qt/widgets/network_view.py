@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, font, get_theme
+from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, font, get_theme, line, style_text
 
 MAX_NODES = 16  # nodes drawn per column; a wider layer shows its first MAX_NODES and "… +N"
 MAX_OUTPUT_NAMES = 10  # output class names are written beside the outputs only when this few
@@ -49,13 +49,13 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self.nodes.setZValue(10)
         self.view.addItem(self.nodes)
         self.legend = pg.TextItem(anchor=(0.5, 0))
-        self.legend.setFont(font(TICK_PT))
         self.view.addItem(self.legend)
         self.texts: list[pg.TextItem] = []
         self._sizes: list[int] = []
         self._edge_key = np.empty(0, dtype=np.int64)  # bucket item of each edge (-1: not drawn)
         self._edge_start: list[int] = []  # first edge of each layer in the flat arrays
         self._has_weights = False
+        self._legend_lines = 0
         self.set_architecture([2, 2], [], ["x1", "x2"], ["0", "1"])
         self.set_theme(theme)
 
@@ -81,23 +81,23 @@ class NetworkView(pg.GraphicsLayoutWidget):
         return len(self._edge_key)
 
     def set_theme(self, theme: str) -> None:
-        """Restyle for the "light" or "dark" theme."""
+        """Restyle for a theme ("light", "dark", "contrast") and the current font scale: colours, the labels' fonts
+        and the room the drawing leaves for them."""
         t = self._theme = get_theme(theme)
         self.setBackground(t.background)
-        self.neutral_edges.setPen(pg.mkPen(NEUTRAL[t.name], width=1.0))
+        self.neutral_edges.setPen(pg.mkPen(NEUTRAL[t.name], width=line(1.0)))
         for sign, color in enumerate((NEGATIVE, POSITIVE)):
             for bucket, (alpha, width) in enumerate(zip(BUCKET_ALPHA, BUCKET_WIDTH)):
                 c = QColor(color)
                 c.setAlphaF(alpha)
-                self.edge_items[sign * len(BUCKET_ALPHA) + bucket].setPen(pg.mkPen(c, width=width))
-        self.nodes.setPen(pg.mkPen(t.foreground, width=1.2))
+                self.edge_items[sign * len(BUCKET_ALPHA) + bucket].setPen(pg.mkPen(c, width=line(width)))
+        self.nodes.setPen(pg.mkPen(t.foreground, width=line(1.2)))
         self.nodes.setBrush(pg.mkBrush(t.background))
         for text in self.texts:
-            text.setColor(t.foreground)
-        self.legend.setHtml(
-            f'<span style="color:{t.foreground}">weight </span><span style="color:{POSITIVE}">━ positive</span>'
-            f'&nbsp;&nbsp;<span style="color:{NEGATIVE}">━ negative</span>'
-        )
+            style_text(text, t, bold=text.textItem.font().bold())
+        self.legend.setFont(font(TICK_PT))
+        self._legend_lines = 0  # written for the theme by the next _on_resized
+        self._on_resized()
 
     def set_architecture(
         self, layer_sizes: list[int], activations: list[str], input_names: list[str], output_names: list[str]
@@ -223,8 +223,19 @@ class NetworkView(pg.GraphicsLayoutWidget):
                            enumerate(output_names[: shown[-1]])]
         self._bounds = (-margin, last + margin, -top - margin, top + margin)
 
+    def _write_legend(self, lines: int) -> None:
+        """"weight ━ positive ━ negative" on one line, or two when the view is narrow; the words in the text colour,
+        only the line samples in the weights' colours (readable on any background)."""
+        if lines == self._legend_lines:
+            return
+        self._legend_lines = lines
+        fg, gap = self._theme.foreground, "<br>" if lines == 2 else "&nbsp;&nbsp;"
+        self.legend.setHtml(f'<div style="color:{fg}; text-align:center">weight <span style="color:{POSITIVE}">━'
+                            f'</span> positive{gap}<span style="color:{NEGATIVE}">━</span> negative</div>')
+
     def _on_resized(self, *_args) -> None:
-        """Fit the drawing with room in pixels for the labels around it (they do not scale with the view)."""
+        """Fit the drawing with room in pixels for the labels around it (they do not scale with the view); layer
+        titles too wide for the space between columns alternate between two rows."""
         rect = self.view.rect()
         if rect.width() < 20 or rect.height() < 20:
             return
@@ -232,14 +243,26 @@ class NetworkView(pg.GraphicsLayoutWidget):
         bold = QFontMetrics(font(TICK_PT, bold=True))
         width = lambda items: max((metrics.horizontalAdvance(t.textItem.toPlainText()) for t in items), default=0)
         titles = [t for t in self.texts if t.anchor.y() == 1.0]
-        half_title = lambda t: bold.horizontalAdvance(t.textItem.toPlainText()) / 2 + 4
-        left = max(width(self._left) + GAP_PX, half_title(titles[0])) + 4
-        right = max(width(self._right) + GAP_PX, half_title(titles[-1])) + 4
-        top = bold.height() + 6
-        bottom = metrics.height() + 10
+        title_px = [bold.horizontalAdvance(t.textItem.toPlainText()) for t in titles]
+        left = max(width(self._left) + GAP_PX, title_px[0] / 2 + 4) + 4
+        right = max(width(self._right) + GAP_PX, title_px[-1] / 2 + 4) + 4
+        one_line = metrics.horizontalAdvance("weight ━ positive  ━ negative") + 12 <= rect.width()
+        self._write_legend(1 if one_line else 2)
+        bottom = self._legend_lines * metrics.height() + 10
         x0, x1, y0, y1 = self._bounds
-        scale = min((rect.width() - left - right) / max(x1 - x0, 1e-9), (rect.height() - top - bottom) / (y1 - y0))
-        scale = max(scale, 1.0)
+
+        def fit(rows: int) -> float:
+            top = rows * bold.height() + 6
+            s = min((rect.width() - left - right) / max(x1 - x0, 1e-9), (rect.height() - top - bottom) / (y1 - y0))
+            return max(s, 1.0), top
+
+        scale, top = fit(1)
+        crowded = any((a + b) / 2 + GAP_PX > scale for a, b in zip(title_px, title_px[1:]))
+        if crowded:
+            scale, top = fit(2)
+        for k, title in enumerate(titles):
+            raised = crowded and k % 2 == 0
+            title.setPos(title.pos().x(), y1 + (bold.height() / scale if raised else 0.0))
         self.view.setRange(xRange=(x0 - left / scale, x1 + right / scale),
                            yRange=(y0 - bottom / scale, y1 + top / scale), padding=0)
         self.legend.setPos((x0 + x1) / 2, y0 - 4 / scale)
