@@ -26,6 +26,7 @@ EXCEPTIONS = [
     # command line (`visualizer bench`), never from the window
     ("core/landscape/bench.py", "a child process", "`bench landscape` times a fresh process's first surface"),
     ("qt/app/bench_gui.py", "a child process", "`bench gui` times a fresh window's first paint"),
+    ("core/bench_load.py", "a child process", "`bench --loaded` runs one busy process beside the measurement"),
 ]
 
 

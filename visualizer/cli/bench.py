@@ -6,6 +6,9 @@ import argparse
 
 from visualizer.cli.common import EXIT_OK, ArgParser
 
+LOADED_HELP = ("measure twice: alone, then beside one busy process (a core at 100 %%, as a user's browser or screen "
+               "sharing); print both and loaded / unloaded for the headline speeds")
+
 
 def add_parser(sub) -> None:
     bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
@@ -20,6 +23,7 @@ def add_parser(sub) -> None:
     bt.add_argument("--epochs", type=int, default=20, help="epochs of 45 steps per repeat (default 20)")
     bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
+    bt.add_argument("--loaded", action="store_true", help=LOADED_HELP)
     _add_landscape(bsub)
     bg = bsub.add_parser("gui", help="GUI-thread lateness and steps/s in the window against headless; first paint",
                          description="Runs the window offscreen and trains the digits MLP at full speed: the "
@@ -29,6 +33,8 @@ def add_parser(sub) -> None:
     bg.add_argument("--epochs", type=int, default=150, help="epochs of 45 steps per run (default 150)")
     bg.add_argument("--repeats", type=int, default=3, help="alternated headless/window runs (default 3)")
     bg.add_argument("--json", action="store_true", help="print one JSON object")
+    bg.add_argument("--loaded", action="store_true", help=LOADED_HELP)
+    bsub.add_parser("busy")  # (no help: hidden) the busy process of --loaded: one core at 100 % until killed
     bench.set_defaults(func=cmd_bench)
 
 
@@ -43,72 +49,98 @@ def _add_landscape(bsub) -> None:
     b.add_argument("--repeats", type=int, default=5, help="alternated repeats (default 5)")
     b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--loaded", action="store_true", help=LOADED_HELP)
     b.add_argument("--first-surface-probe", action="store_true", help=argparse.SUPPRESS)  # a packaged program's
 
 
 
 def cmd_bench(args) -> int:
     from visualizer.core import strict_json
+    from visualizer.core.bench_load import loaded_and_unloaded, spin_forever
 
-    if args.bench == "landscape":
+    if args.bench == "busy":  # the busy process of --loaded
+        spin_forever()
+    if args.bench == "landscape" and args.first_surface_probe:
         return cmd_bench_landscape(args)
-    if args.bench == "gui":
-        import os
-
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from visualizer.qt.app.bench_gui import bench_gui
-
-        result = bench_gui(epochs=args.epochs, repeats=args.repeats)
+    measure, report = {"train": (_train, _train_report), "gui": (_gui, _gui_report),
+                       "landscape": (_landscape, _landscape_report)}[args.bench]
+    if getattr(args, "loaded", False):
+        result = loaded_and_unloaded(args.bench, lambda: measure(args))
         if args.json:
             print(strict_json.dumps(result))
         else:
-            print(f"{result['model']}; {result['repeats']} alternated runs of {result['steps_per_run']} steps; "
-                  f"worker {result['worker_threads']} torch thread, headless {result['headless_threads']}")
-            print(f"GUI timer (5 ms) lateness : p50 {result['p50_lateness_ms']:.2f} ms, p95 "
-                  f"{result['p95_lateness_ms']:.2f} ms, max {result['max_lateness_ms']:.1f} ms "
-                  f"({result['timer_ticks']} ticks)")
-            print(f"headless session         : {result['headless_steps_per_s']:8.0f} steps/s "
-                  f"({result['headless_threads']} threads), {result['headless_1_thread_steps_per_s']:.0f} "
-                  "steps/s (1 thread)")
-            print(f"in the window            : {result['window_steps_per_s']:8.0f} steps/s")
-            print(f"steps ratio              : {result['steps_ratio']:.3f} (window / the faster headless)")
-            print(f"first paint              : {result['first_paint_s']:.2f} s (median)")
+            for side in ("unloaded", "loaded"):
+                print(f"-- {side}{' (one busy process beside it)' if side == 'loaded' else ''}")
+                report(result[side])
+            print("-- loaded / unloaded: " + ", ".join(f"{k} {v:.2f}" for k, v in
+                                                      result["loaded_over_unloaded"].items()))
         return EXIT_OK
-    if args.bench == "train":
-        from visualizer.core.training.bench import bench_train
-
-        result = bench_train(repeats=args.repeats, epochs=args.epochs, threads=args.threads or None)
-        if args.json:
-            print(strict_json.dumps(result))
-        else:
-            print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
-                  f"{result['torch_threads']} torch threads")
-            print(f"plain torch loop (validation once per epoch) : {result['plain_steps_per_s']:8.0f} steps/s")
-            print(f"training session (events, snapshots)         : {result['session_steps_per_s']:8.0f} steps/s")
-            print(f"plain torch loop without validation          : "
-                  f"{result['plain_no_validation_steps_per_s']:8.0f} steps/s")
-            print(f"ratio session / plain loop                   : {result['ratio']:.3f}")
-            print(f"ratio session / plain loop without validation: {result['ratio_vs_no_validation']:.3f}")
+    result = measure(args)
+    if args.json:
+        print(strict_json.dumps(result))
+    else:
+        report(result)
     return EXIT_OK
 
 
+def _gui(args) -> dict:
+    import os
 
-def cmd_bench_landscape(args: argparse.Namespace) -> int:
-    if args.first_surface_probe:  # the fresh process of the first-surface measurement, in a packaged program
-        import time
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from visualizer.qt.app.bench_gui import bench_gui
 
-        t_start = time.perf_counter()  # after the program's own start-up: its imports of torch are counted
-        from visualizer.core.landscape.bench import first_surface_probe
+    return bench_gui(epochs=args.epochs, repeats=args.repeats)
 
-        print(first_surface_probe(args.threads, t_start))
-        return 0
-    from visualizer.core import strict_json
+
+def _gui_report(result: dict) -> None:
+    print(f"{result['model']}; {result['repeats']} alternated runs of {result['steps_per_run']} steps; "
+          f"{result['worker_threads']} torch thread(s) in the window and headless (the thread policy)")
+    print(f"GUI timer (5 ms) lateness : p50 {result['p50_lateness_ms']:.2f} ms, p95 "
+          f"{result['p95_lateness_ms']:.2f} ms, max {result['max_lateness_ms']:.1f} ms ({result['timer_ticks']} ticks)")
+    print(f"headless session         : {result['headless_steps_per_s']:8.0f} steps/s; at torch's default of "
+          f"{result['headless_default_threads']} threads {result['headless_default_threads_steps_per_s']:.0f}")
+    print(f"in the window            : {result['window_steps_per_s']:8.0f} steps/s")
+    print(f"steps ratio              : {result['steps_ratio']:.3f} (window / headless, same threads)")
+    print(f"first paint              : {result['first_paint_s']:.2f} s (median)")
+
+
+def _train(args) -> dict:
+    from visualizer.core.training.bench import bench_train
+
+    return bench_train(repeats=args.repeats, epochs=args.epochs, threads=args.threads or None)
+
+
+def _train_report(result: dict) -> None:
+    print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
+          f"{result['torch_threads']} torch threads ({result['threads_note']})")
+    print(f"plain torch loop (validation once per epoch) : {result['plain_steps_per_s']:8.0f} steps/s")
+    print(f"training session (events, snapshots)         : {result['session_steps_per_s']:8.0f} steps/s")
+    print(f"plain torch loop without validation          : {result['plain_no_validation_steps_per_s']:8.0f} steps/s")
+    print(f"ratio session / plain loop                   : {result['ratio']:.3f}")
+    print(f"ratio session / plain loop without validation: {result['ratio_vs_no_validation']:.3f}")
+
+
+def _landscape(args) -> dict:
     from visualizer.core.errors import VisualizerError
-    from visualizer.core.landscape.bench import bench_landscape, format_report
+    from visualizer.core.landscape.bench import bench_landscape
 
     if args.repeats < 1:
         raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
-    result = bench_landscape(repeats=args.repeats, threads=args.threads or None)
-    print(strict_json.dumps(result) if args.json else format_report(result))
-    return 0
+    return bench_landscape(repeats=args.repeats, threads=args.threads or None)
 
+
+def _landscape_report(result: dict) -> None:
+    from visualizer.core.landscape.bench import format_report
+
+    print(format_report(result))
+
+
+def cmd_bench_landscape(args: argparse.Namespace) -> int:
+    """The fresh process of the first-surface measurement, in a packaged program."""
+    import time
+
+    t_start = time.perf_counter()  # after the program's own start-up: its imports of torch are counted
+    from visualizer.core.landscape.bench import first_surface_probe
+
+    print(first_surface_probe(args.threads, t_start))
+    return 0

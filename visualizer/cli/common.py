@@ -23,6 +23,34 @@ def fail(message: str, code: int) -> int:
     return code
 
 
+THREADS_HELP = ("torch threads (default: $VISUALIZER_THREADS if set, else one for a small model and more for a large "
+                "one on many cores, one core left free; see the README's thread policy)")
+
+
+def add_threads_option(parser) -> None:
+    """--threads N, on every command that computes."""
+    parser.add_argument("--threads", type=int, default=0, metavar="N", help=THREADS_HELP)
+
+
+def take_threads_option(args) -> None:
+    """A command's --threads holds for all it computes: it becomes $VISUALIZER_THREADS for this process, which every
+    training session and computation reads (core.threads)."""
+    import os
+
+    from visualizer.core.threads import ENV, choose_threads
+
+    if getattr(args, "threads", 0):
+        os.environ[ENV] = str(choose_threads(0, args.threads).threads)  # checked: 1 to 256
+
+
+def apply_threads_for(widths, rows: int):
+    """Choose and set torch's threads for work outside a training session on a network of layer ``widths`` over
+    ``rows`` samples a pass (the environment, else the policy); returns the ThreadChoice."""
+    from visualizer.core.threads import apply_threads, choose_threads, forward_work
+
+    return apply_threads(choose_threads(forward_work(widths, rows)))
+
+
 def load_experiment(path: Path):
     """The experiment file at ``path``, resolved against its data (which is loaded): (experiment, dataset)."""
     from visualizer.core import experiment

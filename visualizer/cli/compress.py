@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from visualizer.cli.common import EXIT_OK, RUN_HELP, check_out
+from visualizer.cli.common import EXIT_OK, RUN_HELP, add_threads_option, apply_threads_for, check_out
 
 COMPRESS_DESCRIPTION = """Prune and/or quantize the model of a run (its run file or the folder holding it) and write
 DIR/compression.json (per layer and total: sparsity, bits, size in bytes, quantization error; loss and accuracy or
@@ -42,6 +42,7 @@ def add_parser(sub) -> None:
                    help="remove pruned neurons for real (with --prune structured:AMOUNT); saves the smaller network")
     c.add_argument("--seed", type=int, help="seed of random pruning (default: the run's train.seed)")
     c.add_argument("--repeats", type=int, default=30, help="latency repeats, medians reported (default 30)")
+    add_threads_option(c)
     c.set_defaults(func=cmd_compress)
 
 
@@ -58,6 +59,7 @@ def cmd_compress(args) -> int:
         raise VisualizerError(f"--repeats: {args.repeats} is out of range; allowed: 1 or more")
     check_out(args.run, args.out)
     run = load_run(args.run)
+    apply_threads_for(run.widths(), len(run.eval_tensors()[0]))  # the latencies are measured at these threads
     result = compress(run, prune_request, quant_request, per_channel=args.per_channel, shrink=args.shrink,
                       seed=args.seed, latency_repeats=args.repeats)
     args.out.mkdir(parents=True, exist_ok=True)

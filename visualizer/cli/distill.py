@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from visualizer.cli.common import EXIT_OK, RUN_HELP, check_out
+from visualizer.cli.common import EXIT_OK, RUN_HELP, add_threads_option, check_out
 
 DISTILL_DESCRIPTION = """Knowledge distillation (Hinton et al. 2015): train a smaller student network from the
 run's model (the teacher) with the loss α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)) + (1−α)·(the run's loss), and the
@@ -29,6 +29,7 @@ def add_parser(sub) -> None:
     d.add_argument("--activation", help="the student's activation (default: the teacher's first)")
     d.add_argument("--out", type=Path, required=True, help="output folder (created if missing; not the run's folder)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_option(d)
     d.set_defaults(func=cmd_distill)
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from visualizer.cli.common import add_threads_option
+
 #: the names of visualizer.core.evaluation.folds.METHODS, here so that building the parser does not import torch
 METHODS = ("holdout", "kfold", "stratified", "loo", "shuffle")
 
@@ -31,6 +33,7 @@ def add_parser(sub) -> None:
     p.add_argument("--yes", action="store_true", help="run leave-one-out even on many samples")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_option(p)
     p.set_defaults(func=cmd_evaluate)
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from visualizer.cli.common import RUN_HELP
+from visualizer.cli.common import RUN_HELP, add_threads_option, apply_threads_for
 from visualizer.cli.landscape import add_plane_options
 from visualizer.core.runs.export_registry import EXPORT_FORMATS, EXPORT_VIEWS, view_formats
 
@@ -64,6 +64,7 @@ def add_parser(sub) -> None:
                         "--resolution and --span make one), such as the landscape.npz of `visualizer landscape`; "
                         "the replay window passes the plane its landscape tab shows")
     add_plane_options(p, None, 61, "pca with 3 or more snapshots, else random")
+    add_threads_option(p)
     p.set_defaults(func=cmd_export)
 
 
@@ -140,6 +141,9 @@ def export_run(run_path: Path, out: Path, views, formats, frames: int | None = N
     ensure_app()
     notes = [] if notes is None else notes
     run = RunExport(run_path, landscape)
+    started = run.reader.started
+    if started is not None:  # the landscape's grid is the heavy part: about 8 grid points over ~1,000 samples a pass
+        apply_threads_for([started.n_features, *run.experiment.model.hidden, max(1, started.n_classes)], 8000)
     written: list[Path] = []
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import io
 import sys
 from pathlib import Path
 
+from visualizer.cli.common import add_threads_option, apply_threads_for
 from visualizer.core.landscape.planes import DIRECTIONS
 
 LANDSCAPE_FILE = "landscape.npz"
@@ -38,6 +39,7 @@ def add_parser(sub) -> None:
     add_plane_options(p, "random", 51)
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_option(p)
     p.set_defaults(func=cmd_landscape)
 
 
@@ -219,6 +221,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
                               "weights); choose directions that need no path, or give the experiment file to "
                               "`visualizer landscape` so that it trains and records one")
     X, y = run.tensors("training")
+    apply_threads_for(run.widths(), 8 * len(X))  # a pass of the batched grid: about 8 grid points at a time
     center = flat_parameters(model).numpy()
     plane = make_plane(info.name, PlaneInputs(model, center, trajectory, loss, X, y, args.seed,
                                               args.include_bias_bn, weights))

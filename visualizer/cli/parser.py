@@ -6,7 +6,7 @@ import argparse
 import importlib
 
 from visualizer import __version__
-from visualizer.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, ArgParser, fail
+from visualizer.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, ArgParser, fail, take_threads_option
 
 DESCRIPTION = """Optimization Visualizer: train small networks and watch the optimizer work.
 
@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
     if args.command is None:
         args = parser.parse_args(["gui"])
     try:
+        take_threads_option(args)
         return args.func(args)
     except DiskFull as exc:  # not bad input: the command failed, what it wrote before stays
         return fail(str(exc), EXIT_FAILED)

@@ -6,7 +6,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from visualizer.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressBar, fail, load_experiment
+from visualizer.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    ProgressBar,
+    add_threads_option,
+    fail,
+    load_experiment,
+)
 
 
 def add_parser(sub) -> None:
@@ -21,6 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, help="override train.epochs")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_option(p)
     p.set_defaults(func=cmd_run)
 
 

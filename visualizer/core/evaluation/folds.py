@@ -181,7 +181,7 @@ def method_settings(spec: EvalSpec) -> dict:
 
 def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunControl | None = None,
               boundary_resolution: int = 0, confirm: bool = False,
-              progress_every: int = 25) -> Iterator[FoldProgress | FoldResult]:
+              progress_every: int = 25, threads: int | None = None) -> Iterator[FoldProgress | FoldResult]:
     """Train a fresh network (same experiment, same initial seed) on every fold, yielding progress and results.
 
     Stop it with ``control.stop()`` (the run then ends after the current step). Raises VisualizerError for
@@ -197,7 +197,7 @@ def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunCon
         fold_exp = experiment_file.resolve(exp, ds)
         steps_per_epoch = -(-len(tr) // (fold_exp.train.batch_size or len(tr)))
         total = steps_per_epoch * fold_exp.train.epochs
-        session = TrainingSession(fold_exp, base_dir, control=control, dataset=ds,
+        session = TrainingSession(fold_exp, base_dir, control=control, dataset=ds, threads=threads,
                                   snapshot_every_steps=max(1, total // 40), snapshot_interval_s=0.0,
                                   boundary_resolution=boundary_resolution if _draws_boundary(ds) else 0)
         history, boundaries, ended = History(), [], None

@@ -120,8 +120,11 @@ def _case(name: str, repeats: int, rate: float) -> dict:
 
 def bench_landscape(repeats: int = 5, threads: int | None = None, fresh_process: bool = True) -> dict:
     """Medians of ``repeats`` alternated runs after a warm-up, per case, and their ratios; see ``CASES``."""
-    if threads:
-        torch.set_num_threads(threads)
+    from visualizer.core.threads import choose_threads, forward_work
+
+    choice = choose_threads(forward_work([64, 128, 128, 10], 8 * 1797), threads)  # digits' grid: the larger case
+    torch.set_num_threads(choice.threads)
+    threads = choice.threads
     rate = matmul_rate()
     cases = {name: _case(name, repeats, rate) for name in CASES}
     fresh = first_surface_s(threads or 0) if fresh_process else []
@@ -132,7 +135,8 @@ def bench_landscape(repeats: int = 5, threads: int | None = None, fresh_process:
                     "points at 31x31; freshly initialised (torch seed 0), filter-normalised directions (seed 0), "
                     "grid [-1, 1]^2, cross-entropy",
         "repeats": repeats,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": choice.threads,
+        "threads_note": choice.reason,
         "matmul_gflops": rate / 1e9,
         "moons_speedup": cases["moons"]["speedup"],
         "digits_speedup": cases["digits"]["speedup"],

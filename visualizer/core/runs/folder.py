@@ -114,6 +114,8 @@ def summary(history: History, started: RunStarted, ended: RunEnded, dataset, exp
         "wall_s": ended.wall_s,
         "device": started.device,
         "device_message": started.device_message,
+        "torch_threads": started.threads or None,  # None: a run file from before threads were recorded
+        "threads_note": started.threads_note,
         "data": {
             "name": exp.data.name,
             "n_train": int(len(dataset.X_train)),

@@ -74,6 +74,10 @@ class LoadedRun:
     def n_outputs(self) -> int:
         return output_size(self.loss_info, self.dataset)
 
+    def widths(self) -> list[int]:
+        """The network's layer widths: inputs, hidden layers, outputs (what its work per sample is made of)."""
+        return [self.dataset.n_features, *self.experiment.model.hidden, self.n_outputs()]
+
     def trajectory(self, n: int | None = None) -> Trajectory:
         """The recorded path of the weights (see RunReader.trajectory); an older run folder's trajectory.npz;
         empty when the run recorded none."""

@@ -11,7 +11,7 @@ import functools
 import io
 import json
 import math
-from dataclasses import asdict, fields
+from dataclasses import MISSING, asdict, fields
 from operator import attrgetter
 
 import numpy as np
@@ -149,6 +149,7 @@ def _names(value) -> tuple[str, ...]:
 #: how each field of RunStarted is read back, by its annotation (a new field of a new kind fails at import)
 _KINDS = {"str": _text, "int": _count, "tuple[str, ...]": _names}
 _STARTED = {f.name: _KINDS[f.type] for f in fields(RunStarted)}
+_OPTIONAL = {f.name for f in fields(RunStarted) if f.default is not MISSING}
 _ALLOWED = {"task": ("classification", "regression"), "metric": ("accuracy", "r2")}
 
 
@@ -164,6 +165,8 @@ def started_from_json(text: str) -> RunStarted:
     values = {}
     for name, read in _STARTED.items():
         if name not in raw:
+            if name in _OPTIONAL:  # added later: a file from before has none
+                continue
             raise RecordError(f"the start record has no '{name}'")
         try:
             values[name] = read(raw[name])

@@ -63,9 +63,9 @@ def plain_loop(exp: Experiment, dataset, validate: bool = True) -> tuple[int, fl
     return steps, time.perf_counter() - t0
 
 
-def session_loop(exp: Experiment, dataset) -> tuple[int, float]:
+def session_loop(exp: Experiment, dataset, threads: int | None = None) -> tuple[int, float]:
     """The session as the window runs it: every step event kept, snapshots at the window's default rate."""
-    session = TrainingSession(exp, dataset=dataset)
+    session = TrainingSession(exp, dataset=dataset, threads=threads)
     session.prepare()
     history, snapshots, steps = History(), 0, 0
     events = session.run()
@@ -92,11 +92,14 @@ def bench_train(repeats: int = 9, epochs: int = 20, threads: int | None = None) 
     ``ratio`` compares with the textbook loop (validation once per epoch, as the session does);
     ``ratio_vs_no_validation`` with the same loop that never evaluates, for transparency.
     """
-    if threads:
-        torch.set_num_threads(threads)
+    from visualizer.core.threads import choose_threads, forward_work
+
+    choice = choose_threads(forward_work([64, 128, 128, 10], 32), threads)  # the policy, as every command uses it
+    torch.set_num_threads(choice.threads)
     exp = digits_experiment(epochs)
     dataset = load_dataset(exp.data)
-    runners = {"plain": plain_loop, "session": session_loop, "plain_no_validation": _plain_without_validation}
+    runners = {"plain": plain_loop, "session": lambda e, d: session_loop(e, d, choice.threads),
+               "plain_no_validation": _plain_without_validation}
     rates: dict[str, list[float]] = {name: [] for name in runners}
     for run in runners.values():  # warm-up
         run(exp, dataset)
@@ -110,7 +113,8 @@ def bench_train(repeats: int = 9, epochs: int = 20, threads: int | None = None) 
         "model": "digits MLP 64-128-128-10 relu, batch 32, adam",
         "steps_per_repeat": n,
         "repeats": repeats,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": choice.threads,
+        "threads_note": choice.reason,
         "plain_steps_per_s": med["plain"],
         "session_steps_per_s": med["session"],
         "plain_no_validation_steps_per_s": med["plain_no_validation"],

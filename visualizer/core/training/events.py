@@ -23,6 +23,8 @@ class RunStarted:
     layer_names: tuple[str, ...]
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
+    threads: int = 0              # torch threads the run computed with (0: not recorded, a run file from before)
+    threads_note: str = ""        # why that many (core.threads)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,10 @@ from visualizer.core.data.tensors import dataset_tensors
 from visualizer.core.experiment import Experiment, hyper_values
 from visualizer.core.model import predict
 from visualizer.core.model.losses import LOSSES
-from visualizer.core.model.nets import MLP, build_model_for, flat_parameters, parameter_count
+from visualizer.core.model.nets import MLP, build_model_for, flat_parameters, output_size, parameter_count
 from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_learning_rate
 from visualizer.core.model.schedules import SCHEDULES, default_step_size
+from visualizer.core.threads import apply_threads, choose_threads, forward_work
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
@@ -154,7 +155,8 @@ class TrainingSession:
                  control: RunControl | None = None, dataset: Dataset | None = None,
                  snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
                  boundary_resolution: int = 0, model: torch.nn.Module | None = None,
-                 batch_loss=None, snapshot_target: int | None = None, snapshot_progress: int = 0) -> None:
+                 batch_loss=None, snapshot_target: int | None = None, snapshot_progress: int = 0,
+                 threads: int | None = None) -> None:
         self.experiment = experiment
         self.base_dir = base_dir
         self.control = control or RunControl()
@@ -167,6 +169,9 @@ class TrainingSession:
         #: about this many snapshots over the run however fast it trains (step-based: for run files to replay)
         self.snapshot_target = snapshot_target
         self.snapshot_progress = snapshot_progress
+        #: torch threads asked for (a command's --threads); None: $VISUALIZER_THREADS, else the policy (core.threads)
+        self.threads = threads
+        self.thread_choice = None
         self.device: torch.device | None = None
         self.started: RunStarted | None = None
 
@@ -200,6 +205,8 @@ class TrainingSession:
         self._step_size = tr.step_size or default_step_size(tr.epochs)
         self._layers = self.model.linear_layers()
         self.snapshot_plan = self._plan_snapshots()
+        widths = [ds.n_features, *exp.model.hidden, output_size(self.loss, ds)]
+        self.thread_choice = choose_threads(forward_work(widths, self.batch_size), self.threads)
         if self.snapshot_plan.note:  # said once, with the device: before the run, where a user looks
             device_message = f"{device_message} {self.snapshot_plan.note}"
         self.started = RunStarted(
@@ -209,7 +216,8 @@ class TrainingSession:
             metric="accuracy" if ds.task == "classification" else "r2",
             n_classes=ds.n_classes, n_features=ds.n_features,
             layer_names=tuple(layer.name for layer in self._layers),
-            feature_names=ds.feature_names, class_names=ds.class_names)
+            feature_names=ds.feature_names, class_names=ds.class_names,
+            threads=self.thread_choice.threads, threads_note=self.thread_choice.reason)
         return self.started
 
     def _plan_snapshots(self) -> SnapshotPlan:
@@ -276,6 +284,7 @@ class TrainingSession:
         self.step = 0
         try:
             yield self.started if self.started is not None else self.prepare()
+            apply_threads(self.thread_choice)  # here: the thread that computes (OpenMP counts threads per thread)
             yield from self._loop(t0)
         except Exception as exc:  # the worker never dies silently: the failure becomes an event
             from visualizer.core.errors import VisualizerError

@@ -89,7 +89,9 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
 
         self.status_labels = {}
         for key, tip in (("step", "Optimizer steps taken"), ("epoch", "Passes over the training set"),
-                         ("speed", "Training steps per second"), ("device", "Where the run trains")):
+                         ("speed", "Training steps per second"), ("device", "Where the run trains"),
+                          ("threads", "torch threads the run computes with (the thread policy, --threads or "
+                                      "$VISUALIZER_THREADS)")):
             label = QLabel(f"{key}: –")
             label.setObjectName(f"{key}Status")
             label.setToolTip(tip)

@@ -109,6 +109,9 @@ class RunControls:
         self.views.begin(started)
         self.acts.device.setText(f" Device: {started.device} ")
         self.status_labels["device"].setText(f"device: {started.device}")
+        if started.threads:
+            self.status_labels["threads"].setText(f"threads: {started.threads}")
+            self.status_labels["threads"].setToolTip(f"torch threads of this run: {started.threads_note}")
         self.show_message(f"{started.device_message} {started.n_params:,} parameters, "
                           f"{started.total_steps:,} steps.")
 

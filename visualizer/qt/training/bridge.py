@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from visualizer.qt.jobs import WORKER_THREADS, JobEnded, JobRunner
+from visualizer.qt.jobs import JobEnded, JobRunner
 
 THREAD_NAME = "training-worker"
 
@@ -109,7 +109,8 @@ class TrainingBridge(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.runner = JobRunner(self, THREAD_NAME, threads=WORKER_THREADS, every_frame=True)
+        # threads=None: the session sets its own torch threads in the worker (core.threads' policy)
+        self.runner = JobRunner(self, THREAD_NAME, threads=None, every_frame=True)
         self.runner.batch.connect(self._on_batch)
         self.runner.ended.connect(self._on_job_ended)
         self.session = None  # the last run's session: its model is final once the run has ended
