@@ -1,4 +1,5 @@
-"""ExportDialog writes the views chosen as PNG (size, DPI), SVG or CSV; export_dashboard grabs a widget at a scale."""
+"""ExportDialog writes the views chosen as PNG (size, DPI), SVG or CSV; a dashboard is a grid of figures, each drawn
+at its cell's size (not a grab of widgets); a widget that is not a figure is refused."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDialogButtonBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QHBoxLayout, QWidget
 
 from visualizer.qt.plots import HistogramPlot, LossPlot
+from visualizer.qt.plots.export import figure_image
+from visualizer.qt.plots.figure_grid import FigureGrid
 from visualizer.qt.runs.export_dialog import ExportDialog, file_stem
-from visualizer.qt.runs.export_files import export_dashboard
 
 
 def _plots() -> dict[str, QWidget]:
@@ -101,20 +103,54 @@ def test_an_unwritable_folder_keeps_the_dialog_open_with_a_message(qtbot, views,
     assert dialog.message.text().startswith("Could not export")
 
 
-def test_export_dashboard_grabs_the_whole_widget_at_the_scale(qtbot, tmp_path):
+def _grey(image: QImage) -> np.ndarray:
+    grey = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    raw = np.frombuffer(grey.constBits(), np.uint8, count=grey.bytesPerLine() * grey.height())
+    return raw.reshape(grey.height(), grey.bytesPerLine())[:, : grey.width()].astype(int)
+
+
+def test_a_dashboard_is_its_plots_each_drawn_at_its_cell_size(qtbot, views, tmp_path):
+    loss, hist = views["Loss"], views["Weight histograms"]
+    grid = FigureGrid([loss, hist, "no landscape: the run diverged"], columns=2, caption="moons: step 50")
+    caption, cells = grid.layout(800, 600)
+    assert caption is not None and caption.bottom() < cells[0].top()
+    assert cells[0].width() == cells[1].width() and cells[0].right() < cells[1].left()  # side by side, a gap between
+    assert cells[2].top() > cells[0].bottom() and cells[1].right() <= 800 and cells[2].bottom() <= 600
+    image = figure_image(grid, 800, 600)
+    assert (image.width(), image.height()) == (800, 600)
+    # each cell holds the plot drawn as a figure at the cell's size: the same pixels as exporting the plot alone
+    rect = cells[0]
+    alone = _grey(figure_image(loss, rect.width(), rect.height()))
+    cell = _grey(image)[rect.top(): rect.bottom() + 1, rect.left(): rect.right() + 1]
+    assert np.abs(cell - alone).mean() < 1.0
+    assert _grey(image)[cells[2].top():cells[2].bottom(), cells[2].left():cells[2].right()].std() > 3  # the note
+
+    dialog = _dialog(qtbot, {"dashboard": grid, **views}, tmp_path)
+    dialog.set_options(fmt="png", width=900, height=700, dpi=150)
+    assert [p.name for p in dialog.export()] == ["dashboard.png", "loss.png", "weight_histograms.png"]
+    png = QImage(str(tmp_path / "dashboard.png"))
+    assert (png.width(), png.height()) == (900, 700) and round(png.dotsPerMeterX() * 0.0254) == 150
+    dialog.set_options(fmt="svg")
+    dialog.set_selected_views(["dashboard"])
+    root = ET.parse(dialog.export()[0]).getroot()
+    nested = [child for child in root if child.tag.endswith("svg")]
+    assert root.get("viewBox") == "0 0 900 700" and len(nested) == 2  # each plot's own vector drawing, in place
+    texts = ["".join(t.itertext()) for t in root.iter() if t.tag.endswith("text")]
+    assert "moons: step 50" in texts and "no landscape: the run diverged" in texts
+
+
+def test_a_widget_with_controls_is_not_a_figure(qtbot, tmp_path):
     host = QWidget()
     row = QHBoxLayout(host)
-    for w in _plots().values():  # owned by the host, closed with it
-        row.addWidget(w)
+    row.addWidget(_plots()["Loss"])
+    row.addWidget(QCheckBox("Log scale"))
     qtbot.addWidget(host)
-    host.resize(600, 300)
-    host.show()
-    qtbot.waitExposed(host)
-    path = export_dashboard(host, tmp_path / "window.png", scale=2.0)
-    image = QImage(str(path))
-    assert (image.width(), image.height()) == (1200, 600)
-    pixels = np.frombuffer(image.convertToFormat(QImage.Format.Format_Grayscale8).constBits(), np.uint8)
-    assert pixels.std() > 10  # the plots are drawn, not a blank image
+    dialog = _dialog(qtbot, {"window": host}, tmp_path)
+    dialog.export_button.click()
+    assert dialog.result() != ExportDialog.DialogCode.Accepted
+    assert "not a widget with controls" in dialog.message.text() and not (tmp_path / "window.png").exists()
+    with pytest.raises(TypeError):
+        FigureGrid([host])
 
 
 def test_file_stem():

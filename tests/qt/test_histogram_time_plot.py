@@ -170,3 +170,70 @@ def test_export_shows_the_histograms(plot, tmp_path, theme):
     assert (image.width(), image.height()) == (500, 350)
     centre = {image.pixel(x, y) for x in range(150, 350, 4) for y in range(100, 250, 4)}
     assert len(centre) > 20  # the colour-mapped band, not a blank plot
+
+
+def test_gradients_fill_the_axis_not_the_empty_first_snapshot(qtbot, plot):
+    """The first snapshot has no gradients yet (an empty histogram on ±1): the axis fits the gradients that follow,
+    appended one by one or set at once."""
+    rng = np.random.default_rng(1)
+    empty = (0, np.linspace(-1, 1, 31), np.zeros(30))
+    later = []
+    for i in range(1, 20):
+        counts, edges = np.histogram(rng.normal(0, 0.004 + 0.0003 * i, 400), bins=30)
+        later.append((10 * i, edges, counts))
+    lo = min(edges[0] for _s, edges, _c in later)
+    hi = max(edges[-1] for _s, edges, _c in later)
+    plot.set_kind("gradients")
+    for step, edges, counts in [empty, *later]:
+        plot.append(step, edges, counts)
+    assert plot.grid[0] == pytest.approx(lo) and plot.grid[-1] == pytest.approx(hi)
+    assert plot.resampled[:, 0].sum() == 0 and plot.resampled[:, 1:].sum() == pytest.approx(400 * len(later))
+    appended = plot.resampled
+    plot.set_columns(*map(list, zip(empty, *later)))
+    assert plot.grid[0] == pytest.approx(lo) and plot.grid[-1] == pytest.approx(hi)
+    np.testing.assert_allclose(plot.resampled, appended)
+    plot.resize(500, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.grab()  # drawn: the view has ranged itself on the image
+    y0, y1 = plot.plot.vb.viewRange()[1]
+    assert y1 - y0 < 2 * (hi - lo)  # the view is the gradients' range, not ±1
+    plot.clear()
+    plot.append(*empty)  # alone, an empty histogram still gives the grid a range
+    assert plot.grid[0] == -1 and plot.grid[-1] == 1
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_the_colour_bar_title_stays_clear_of_its_ticks(qtbot, scale):
+    """Counts in the thousands wrote the colour bar's ticks under its rotated "count" title."""
+    from PySide6.QtGui import QPainter
+
+    from visualizer.qt.plots._style import set_presentation_scale
+
+    set_presentation_scale(scale, scale)
+    try:
+        plot = HistogramTimePlot()
+        qtbot.addWidget(plot)
+        plot.resize(600, 320)
+        plot.show()
+        qtbot.waitExposed(plot)
+        for i in range(12):
+            plot.append(i, np.linspace(-1, 1, 11), np.full(10, 120_000.0 + 5000 * i))
+        qtbot.wait(20)
+        axis = plot.colorbar.axis
+        image = QImage(10, 10, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        assert texts and max(len(text) for _r, _f, text in texts) >= 5  # "20000"-like ticks
+        title = axis.label.sceneBoundingRect()
+        for rect, _flags, text in texts:
+            tick = axis.mapRectToScene(rect)
+            assert tick.right() <= title.left() + 2, (text, tick, title)  # the title is right of every tick
+        margin = axis.label.document().documentMargin()
+        visible = plot.mapToScene(plot.viewport().rect()).boundingRect()
+        assert title.adjusted(margin, margin, -margin, -margin).right() <= visible.right()  # and not cut off
+    finally:
+        set_presentation_scale(1.0, 1.0)

@@ -40,6 +40,24 @@ assert rgba[..., :3].std() > 10 and colours > 50, (rgba[..., :3].std(), colours)
 path = plot.path_positions
 assert path.shape == (3, 3) and abs(path[-1, 2] - path[:, 2].min()) < 1e-6  # the minimum lies lowest
 
+# as a figure (an export): the title, the α and β axis titles and the loss's title drawn around the render
+titles = ("α (PC 1, 86.3% of variance)", "β (PC 2, 10.8% of variance)")
+plot.set_surface(a, b, A ** 2 + 3 * B ** 2 + 0.1, axis_labels=titles)
+image = plot.figure_image(640, 480)
+assert (image.width(), image.height()) == (640, 480)
+drawn = dict(plot.figure_labels)
+assert set(drawn) == {*titles, "loss", "loss (colour bar)"}, drawn
+grey = image.convertToFormat(image.Format.Format_Grayscale8)
+for text, rect in drawn.items():
+    assert 0 <= rect.left() and rect.right() <= 640 and 0 <= rect.top() and rect.bottom() <= 480, (text, rect)
+    values = [grey.pixelColor(int(x), int(y)).value() for x in range(int(rect.left()), int(rect.right()))
+              for y in range(int(rect.top()), int(rect.bottom()))]
+    assert min(values) < 90 and max(values) > 160, (text, min(values), max(values))  # dark text on a light box
+# by their edges of the floor: the camera looks from the (α max, β min) corner, so α's edge runs along the front
+# left and β's along the front right, both below the middle
+alpha_at, beta_at = drawn[titles[0]].center(), drawn[titles[1]].center()
+assert alpha_at.x() < beta_at.x() and min(alpha_at.y(), beta_at.y()) > 240, (alpha_at, beta_at)
+
 view = LandscapeView()
 view.show()
 view.view_combo.setCurrentText("3-D")
@@ -95,3 +113,9 @@ def test_the_cli_writes_landscape3d_png_where_opengl_works(display, tmp_path):
     image = QImage(str(out / "landscape3d.png"))
     assert image.width() == 1000 and image.height() == 800
     assert len({image.pixel(x, y) for x in range(0, 1000, 20) for y in range(0, 800, 20)}) > 20
+    # a figure, not a bare render: its title in the band above the surface, a colour bar at the right
+    title_band = [image.pixelColor(x, y).value() for x in range(300, 700) for y in range(0, 30)]
+    assert min(title_band) < 100 and max(title_band) > 200
+    bar = [image.pixelColor(x, y) for x in range(900, 1000, 2) for y in range(0, 800, 4)]
+    assert any(c.red() > 200 and c.green() > 200 and c.blue() < 100 for c in bar)  # viridis's yellow top
+    assert any(c.red() < 100 and c.green() < 60 and c.blue() > 60 for c in bar)  # and its purple bottom

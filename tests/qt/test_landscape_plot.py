@@ -117,6 +117,40 @@ def test_trajectory_and_markers(plot):
     assert plot.current is None and not plot.legend.isVisible()
 
 
+LONG = "pruned 50.0 % (preview), 2.07 off the plane"
+
+
+@pytest.mark.parametrize("where", [(-1.0, 0.0), (1.0, 0.5), (0.0, 0.5), (-1.0, -0.5), (1.6, 0.0)])
+def test_marker_labels_stay_inside_the_view(qtbot, plot, where):
+    """The pruned network's label ran off the plot when its marker sat near an edge (or off the grid)."""
+    from tests.qt.readability import clipped
+
+    alphas, betas, loss = _bowl()
+    plot.resize(460, 380)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_surface(alphas, betas, loss)
+    plot.set_trajectory(np.array([[0.8, 0.4], [0.1, 0.0]]))
+    plot.set_marks([(LONG, *where, "#ff2d55")])
+    plot.set_compare_path(np.array([[0.0, 0.0], [-1.0, 0.5]]), "the other run, with a long name")
+    plot.grab()  # painted: text items take their place in the scene when drawn
+    room = plot.plot.vb.sceneBoundingRect()
+    dot, text = plot.marks[0]
+    assert room.contains(dot.sceneBoundingRect().center())  # a marker off the grid widens the view to show it
+    for label in (text, plot.compare_label):
+        assert room.contains(label.sceneBoundingRect()), (label.textItem.toPlainText(), label.sceneBoundingRect())
+    assert clipped(plot) == []
+    plot.resize(700, 500)  # and again after a resize
+    qtbot.wait(20)
+    plot.grab()
+    room = plot.plot.vb.sceneBoundingRect()
+    assert room.contains(text.sceneBoundingRect()) and room.contains(plot.compare_label.sceneBoundingRect())
+    # the label stays by its marker: it touches the marker's column or row
+    box, at = text.sceneBoundingRect(), dot.sceneBoundingRect().center()
+    assert box.left() - 1 <= at.x() <= box.right() + 1
+    assert min(abs(box.top() - at.y()), abs(box.bottom() - at.y())) < 0.6 * box.height() + 12
+
+
 def test_bad_shapes_are_refused(plot):
     alphas, betas, loss = _bowl()
     with pytest.raises(ValueError, match="shape"):

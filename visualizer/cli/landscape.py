@@ -89,16 +89,17 @@ def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
         plot.deleteLater()
     written = [path]
     path3d = write_landscape3d(Path(out) / LANDSCAPE3D_FILE, alphas, betas, loss, log_scale,
-                               arrays.get("trajectory", np.zeros((0, 2))))
+                               arrays.get("trajectory", np.zeros((0, 2))), axis_labels=labels)
     if path3d is not None:
         written.append(path3d)
     return written
 
 
 def write_landscape3d(path: Path, alphas, betas, loss, log_scale: bool, trajectory, width: int = 1000,
-                      height: int = 800) -> Path | None:
-    """Render the 3-D surface offscreen (an OpenGL framebuffer) to ``path``; None, with one line on stderr saying
-    why, where OpenGL is not available (the offscreen Qt platform, no libGL, no GL context)."""
+                      height: int = 800, axis_labels: tuple[str, str] | None = None) -> Path | None:
+    """Render the 3-D surface offscreen (an OpenGL framebuffer) to ``path`` as a figure: its title, the α and β
+    axis titles (``axis_labels``), the loss's title and a colour bar drawn around it. None, with one line on stderr
+    saying why, where OpenGL is not available (the offscreen Qt platform, no libGL, no GL context)."""
     from visualizer.qt.plots import ensure_app
     from visualizer.qt.plots.landscape_plot import opengl_unavailable
 
@@ -106,16 +107,15 @@ def write_landscape3d(path: Path, alphas, betas, loss, log_scale: bool, trajecto
     reason = opengl_unavailable()
     if not reason:
         try:
-            return _render_3d(path, alphas, betas, loss, log_scale, trajectory, width, height)
+            return _render_3d(path, alphas, betas, loss, log_scale, trajectory, width, height, axis_labels)
         except Exception as exc:  # a GL context that cannot be made: the 2-D plot is enough
             reason = f"{type(exc).__name__}: {exc}"
     print(f"{path.name} skipped: no OpenGL here ({reason})", file=sys.stderr)
     return None
 
 
-def _render_3d(path: Path, alphas, betas, loss, log_scale, trajectory, width, height) -> Path:
+def _render_3d(path: Path, alphas, betas, loss, log_scale, trajectory, width, height, axis_labels) -> Path:
     from PySide6.QtCore import QCoreApplication, Qt
-    from PySide6.QtGui import QImage
 
     from visualizer.core.experiment import atomic_write_bytes
     from visualizer.qt.plots.landscape3d import Landscape3DPlot
@@ -126,13 +126,12 @@ def _render_3d(path: Path, alphas, betas, loss, log_scale, trajectory, width, he
         view.resize(width, height)
         view.show()  # creates the GL context without mapping a window
         QCoreApplication.processEvents()
-        view.set_surface(alphas, betas, loss, log_scale=log_scale)
+        view.set_surface(alphas, betas, loss, log_scale=log_scale, **({"axis_labels": axis_labels}
+                                                                      if axis_labels else {}))
         view.set_trajectory(trajectory)
-        rgba = view.render_image(width, height)
-        if not rgba[..., :3].std() > 0:
+        if not view.render_image(64, 48)[..., :3].std() > 0:
             raise RuntimeError("the OpenGL framebuffer came back blank")
-        image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
-        payload = _png_bytes(image)
+        payload = _png_bytes(view.figure_image(width, height))
     finally:
         view.close()
         view.deleteLater()

@@ -176,21 +176,19 @@ class ToolWindows:
         from visualizer.qt.runs.export_dialog import ExportDialog
 
         self.views.flush()
-        dialog = ExportDialog(self.export_views(), parent=self)
+        dialog = ExportDialog(self.export_views(), parent=self, data={"landscape": self.views.landscape})
         dialog.accepted.connect(lambda: self.show_message(
             f"Exported {len(dialog.written)} file(s) to {dialog.written[0].parent}." if dialog.written else
             "Nothing was exported."))
         return self._replace("export_dialog", dialog)
 
     def export_views(self) -> dict:
-        """The views the export dialog offers, by name (the dashboard is the whole central area)."""
-        v = self.views
-        views = {"dashboard": self.centralWidget(), "loss": v.loss, "prediction": v.prediction.currentWidget(),
-                 "histograms": v.histograms, "histogram over time": v.hist_time}
-        landscape = getattr(v, "landscape", None)
-        if landscape is not None:
-            views["landscape"] = landscape
-        return views
+        """The views the export dialog offers, by name, as figures: each plot alone (no controls around it), and the
+        dashboard: the plots in one grid."""
+        figures = self.views.figures()
+        title = (self.experiment.title if self.experiment is not None else "") or ""
+        return {"dashboard": self.views.dashboard(title),
+                **{name.replace("_", " "): figure for name, figure in figures.items()}}
 
     def close_tool_windows(self) -> None:
         for window in self.tool_windows():

@@ -285,7 +285,8 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         self.plot2d.set_surface(r.alphas, r.betas, values, log_scale=log, axis_labels=r.plane.axis_titles(),
                                 value_name=name)
         if self.plot3d is not None:
-            self.plot3d.set_surface(r.alphas, r.betas, values, log_scale=log)
+            self.plot3d.set_surface(r.alphas, r.betas, values, log_scale=log, axis_labels=r.plane.axis_titles(),
+                                    value_name=name)
         if r.line_loss is not None:
             self.line.set_line(r.line_alphas, r.line_loss)
         self._draw_path()

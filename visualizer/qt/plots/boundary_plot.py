@@ -1,4 +1,8 @@
-"""What the model predicts over the input plane (2-D classification) or line (1-D regression)."""
+"""What the model predicts over the input plane (2-D classification) or line (1-D regression).
+
+As in TensorFlow Playground the class colours fill the whole plot (the view is the grid's rectangle, no margins) and
+the data points are small with a thin outline, so that the boundary stays visible where it bends; the points can be
+hidden, and the shading by confidence can be replaced by the winning class's colour alone ("discretize output")."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import CLASS_COLORS, get_theme, line, style_legend, style_plot
+from visualizer.qt.plots._style import CLASS_COLORS, get_theme, line, px, style_legend, style_plot
 from visualizer.qt.plots.confusion_plot import ConfusionMatrixPlot
 
 __all__ = ["ConfusionMatrixPlot", "DecisionBoundaryPlot", "probability_image"]
@@ -15,17 +19,22 @@ __all__ = ["ConfusionMatrixPlot", "DecisionBoundaryPlot", "probability_image"]
 HEATMAP_STRENGTH = 0.62  # how far a fully confident pixel moves from the background to the class colour
 _PALETTE = np.array([pg.mkColor(c).getRgb()[:3] for c in CLASS_COLORS], dtype=float)
 _LEGEND_GREY = "#9aa0a6"
+TRAIN_POINT_PX = 5  # TensorFlow Playground's points are about this small: the heatmap shows between them
+VALIDATION_POINT_PX = 7  # a triangle of the same area looks smaller than a circle
+OUTLINE_PX = 0.6
 
 
 def _rgb(color: str) -> np.ndarray:
     return np.array(pg.mkColor(color).getRgb()[:3], dtype=float)
 
 
-def probability_image(probs: np.ndarray, background: str) -> np.ndarray:
+def probability_image(probs: np.ndarray, background: str, discrete: bool = False) -> np.ndarray:
     """RGBA uint8 image (ny, nx, 4) for class probabilities (ny, nx, k).
 
     k == 2: diverging orange (class 0) - background - blue (class 1) by P(class 1), as in
     TensorFlow Playground. k > 2: the argmax class's colour, stronger the more confident.
+    ``discrete``: every pixel in its winning class's full colour, without the shading by confidence (a tie stays the
+    background).
     """
     probs = np.asarray(probs, dtype=float)
     if probs.ndim != 3:
@@ -42,6 +51,8 @@ def probability_image(probs: np.ndarray, background: str) -> np.ndarray:
         p_max = np.nan_to_num(np.max(probs, axis=2), nan=0.0)
         chance = 1.0 / max(k, 1)
         strength = np.clip((p_max - chance) / max(1.0 - chance, 1e-9), 0.0, 1.0)[..., None]
+    if discrete:
+        strength = (strength > 0).astype(float)
     rgb = bg + (towards - bg) * strength * HEATMAP_STRENGTH
     rgba = np.empty(probs.shape[:2] + (4,), dtype=np.uint8)
     rgba[..., :3] = np.clip(np.rint(rgb), 0, 255)
@@ -66,7 +77,10 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         self._theme = get_theme(theme)
         self._mode = "classification"
         self._probs: np.ndarray | None = None
+        self._grid_rect: QRectF | None = None
         self._labels: dict[str, np.ndarray] = {}
+        self._points_shown = True
+        self._discrete = False
 
         self.plot: pg.PlotItem = self.addPlot()
         self.plot.hideButtons()
@@ -78,8 +92,8 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         self.curve = pg.PlotDataItem(antialias=True, connect="finite")
         self.curve.setZValue(5)
         self.plot.addItem(self.curve)
-        self.train_points = pg.ScatterPlotItem(symbol="o", size=8, antialias=True)
-        self.val_points = pg.ScatterPlotItem(symbol="t", size=10, antialias=True)
+        self.train_points = pg.ScatterPlotItem(symbol="o", size=TRAIN_POINT_PX, antialias=True)
+        self.val_points = pg.ScatterPlotItem(symbol="t", size=VALIDATION_POINT_PX, antialias=True)
         for points in (self.train_points, self.val_points):
             points.setZValue(10)
             self.plot.addItem(points)
@@ -99,9 +113,43 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         style_plot(self.plot, self._theme, grid=self._mode == "regression")
         style_legend(self.legend, self._theme)
         self.curve.setPen(pg.mkPen(self._theme.model_curve, width=line(2.5)))
-        if self._probs is not None:
-            self.image.setImage(probability_image(self._probs, self._theme.background), autoLevels=False)
+        self.train_points.setSize(px(TRAIN_POINT_PX))
+        self.val_points.setSize(px(VALIDATION_POINT_PX))
+        self._draw_image()
         self._paint_points()
+
+    @property
+    def mode(self) -> str:
+        """"classification" (a heatmap of the classes) or "regression" (a fitted curve)."""
+        return self._mode
+
+    @property
+    def points_shown(self) -> bool:
+        """Whether the data points are drawn over the prediction."""
+        return self._points_shown
+
+    def set_points_shown(self, shown: bool) -> None:
+        """Draw the data points, or hide them to see the whole prediction (the legend lists what is drawn)."""
+        self._points_shown = bool(shown)
+        for points in (self.train_points, self.val_points):
+            points.setVisible(self._points_shown)
+        self._sync_legend()
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the heatmap shows only the winning class (no shading by confidence)."""
+        return self._discrete
+
+    def set_discrete(self, discrete: bool) -> None:
+        """TensorFlow Playground's "discretize output": each pixel in its predicted class's colour, or shaded by how
+        confident the prediction is (the default)."""
+        self._discrete = bool(discrete)
+        self._draw_image()
+
+    def _draw_image(self) -> None:
+        if self._probs is not None:
+            self.image.setImage(probability_image(self._probs, self._theme.background, self._discrete),
+                                autoLevels=False)
 
     def set_grid(self, xs: np.ndarray, ys: np.ndarray, probs: np.ndarray) -> None:
         """Heatmap of class probabilities `probs` (ny, nx, k) evaluated at grid points xs (nx,), ys (ny,)."""
@@ -111,9 +159,13 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
             raise ValueError(f"probs has shape {probs.shape}; expected ({ys.size}, {xs.size}, k)")
         self._set_mode("classification")
         self._probs = probs
-        self.image.setImage(probability_image(probs, self._theme.background), autoLevels=False)
-        self.image.setRect(_cell_rect(xs, ys))
+        self._draw_image()
+        rect = _cell_rect(xs, ys)
+        self.image.setRect(rect)
         self.image.show()
+        if rect != self._grid_rect:  # full bleed: the view is the grid's rectangle, no margin around it
+            self._grid_rect = rect
+            self.plot.setRange(rect=rect, padding=0.0)
 
     def set_points(
         self,
@@ -148,7 +200,9 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
     def clear(self) -> None:
         """Remove the heatmap, the curve and the points."""
         self._probs = None
+        self._grid_rect = None
         self.image.clear()
+        self.plot.enableAutoRange()
         self.curve.setData([], [])
         for points in (self.train_points, self.val_points):
             self._set_scatter(points, None, None, columns=2)
@@ -168,13 +222,13 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
                 grid=False,
             )
             self.curve.setData([], [])
-            self.plot.setAspectLocked(True)
         else:
             style_plot(self.plot, self._theme, title="Model fit", bottom="x (standardised)", left="y")
             self._probs = None
+            self._grid_rect = None
             self.image.clear()
             self.image.hide()
-            self.plot.setAspectLocked(False)
+            self.plot.enableAutoRange()
         self._sync_legend()
 
     def _set_scatter(
@@ -206,20 +260,24 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
                 points.setPen(pg.mkPen(t.background, width=1))
                 points.setBrush(pg.mkBrush(role_color))
                 continue
-            # Default pen/brush is what the legend shows; each point gets its class colour.
-            points.setPen(pg.mkPen("#ffffff", width=1.2))
+            # Default pen/brush is what the legend shows; each point gets its class colour, outlined thinly in the
+            # background's colour so that neighbours stay apart without hiding the heatmap.
+            points.setPen(pg.mkPen(t.background, width=line(OUTLINE_PX)))
             points.setBrush(pg.mkBrush(_LEGEND_GREY), update=False)
             if labels.size and labels.size == len(points.data):
                 brushes = [pg.mkBrush(c) for c in CLASS_COLORS]
                 points.setBrush([brushes[c] for c in labels.astype(int) % len(CLASS_COLORS)])
 
     def _sync_legend(self) -> None:
-        """The legend lists the items that have data: train, validation and (regression) model."""
-        for item, name in self._legend_names.items():
-            data = item.data if isinstance(item, pg.ScatterPlotItem) else item.xData
-            has_data = data is not None and len(data) > 0
-            listed = any(sample.item is item for sample, _label in self.legend.items)
-            if has_data and not listed:
-                self.legend.addItem(item, name)
-            elif not has_data and listed:
-                self.legend.removeItem(item)
+        """The legend lists the items drawn, in one order: train, validation (unless the points are hidden) and
+        (regression) model."""
+        wanted = []
+        for item in self._legend_names:
+            points = isinstance(item, pg.ScatterPlotItem)
+            data = item.data if points else item.xData
+            if data is not None and len(data) > 0 and (self._points_shown or not points):
+                wanted.append(item)
+        if [sample.item for sample, _label in self.legend.items] != wanted:
+            self.legend.clear()
+            for item in wanted:
+                self.legend.addItem(item, self._legend_names[item])

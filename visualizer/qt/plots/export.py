@@ -1,7 +1,9 @@
-"""Write a plot widget to PNG or SVG: the same drawing code the window shows, for the CLI and the GUI."""
+"""Write a figure to PNG or SVG: a plot drawn by the same code the window shows, laid out at the size asked for,
+with its titles, axes and legend and never the controls around it; for the CLI and the GUI."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 from PySide6.QtCore import QCoreApplication, QRectF, qFormatLogMessage, qInstallMessageHandler
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QGraphicsWidget, QWidget
 
 from visualizer.qt.plots._svg_fix import closed_paths_supported
@@ -111,41 +114,86 @@ def _set_size(exporter: ImageExporter | SVGExporter, width: float, height: float
     params.param("height").setValue(height, blockSignal=exporter.heightChanged)
 
 
+def is_figure(figure) -> bool:
+    """Whether ``figure`` can be exported: a plot widget (its scene is drawn, never the controls around it), or an
+    object that draws itself as a figure (``figure_image(width, height) -> QImage``: a grid of plots, the 3-D
+    landscape)."""
+    return isinstance(figure, pg.GraphicsView) or callable(getattr(figure, "figure_image", None))
+
+
+def _check(figure, width: int, height: int) -> None:
+    if not is_figure(figure):
+        raise TypeError(f"cannot export a {type(figure).__name__}: expected a plot (a pyqtgraph plot widget or a "
+                        "figure), not a widget with controls")
+    if width <= 0 or height <= 0:
+        raise ValueError(f"export size must be positive, got {width}x{height}")
+
+
+def figure_image(figure, width: int, height: int, theme: str | None = None) -> QImage:
+    """The figure drawn at width x height pixels: a plot's scene laid out at that size (titles, axes, legend; no
+    widget around it), or what a figure object draws. ``theme`` restyles a plot for this image only."""
+    _check(figure, width, height)
+    if not isinstance(figure, pg.GraphicsView):
+        return figure.figure_image(width, height)
+    with _themed(figure, theme), _laid_out_at(figure, width, height):
+        exporter = ImageExporter(_scene_item(figure))
+        _set_size(exporter, width, height)
+        image = exporter.export(toBytes=True)
+    return image
+
+
+def figure_svg(figure, width: int, height: int, theme: str | None = None) -> bytes:
+    """The figure as SVG of width x height: a plot's scene as vector graphics; a figure object's own SVG
+    (``figure_svg``) or else its image embedded."""
+    _check(figure, width, height)
+    if not isinstance(figure, pg.GraphicsView):
+        own = getattr(figure, "figure_svg", None)
+        return own(width, height) if callable(own) else svg_of_image(figure.figure_image(width, height))
+    with _themed(figure, theme), _laid_out_at(figure, width, height):
+        exporter = SVGExporter(_scene_item(figure))
+        _set_size(exporter, float(width), float(height))
+        with closed_paths_supported():
+            return exporter.export(toBytes=True)
+
+
+def svg_of_image(image: QImage) -> bytes:
+    """An SVG document of the image's size holding the image (PNG, base64): a raster figure as an SVG file."""
+    png = base64.b64encode(_encoded(image, ".png")).decode("ascii")
+    w, h = image.width(), image.height()
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+            f'xmlns:xlink="http://www.w3.org/1999/xlink" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+            f'version="1.1"><image x="0" y="0" width="{w}" height="{h}" '
+            f'xlink:href="data:image/png;base64,{png}"/></svg>\n').encode()
+
+
+def _scene_item(widget: pg.GraphicsView):
+    return widget.centralWidget if widget.centralWidget is not None else widget.scene()
+
+
 def export_widget(
-    widget: QWidget,
+    widget,
     path: str | Path,
     width: int = 1000,
     height: int = 650,
     theme: str | None = None,
 ) -> Path:
-    """Render `widget`'s scene to `path` (PNG/JPG by suffix, or SVG) at width x height pixels.
+    """Write a figure (a plot widget, or a figure object: see ``is_figure``) to `path` (PNG/JPG by suffix, or SVG)
+    at width x height pixels.
 
     `theme` ("light" for slides and papers) restyles the plot for the export only.
     The file is written to a temporary name and renamed, so an existing file is never half-written.
     """
-    if not isinstance(widget, pg.GraphicsView):
-        raise TypeError(f"cannot export a {type(widget).__name__}: expected a pyqtgraph plot widget")
-    if width <= 0 or height <= 0:
-        raise ValueError(f"export size must be positive, got {width}x{height}")
+    _check(widget, width, height)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in RASTER_SUFFIXES | {".svg"}:
         raise ValueError(f"cannot export to {path.name!r}: use .png, .jpg or .svg")
     path.parent.mkdir(parents=True, exist_ok=True)
-
-    with _themed(widget, theme), _laid_out_at(widget, width, height):
-        item = widget.centralWidget if widget.centralWidget is not None else widget.scene()
-        if suffix == ".svg":
-            exporter = SVGExporter(item)
-            _set_size(exporter, float(width), float(height))
-            with closed_paths_supported():
-                data = exporter.export(toBytes=True)
-            _write_atomically(path, lambda tmp: tmp.write_bytes(data))
-        else:
-            exporter = ImageExporter(item)
-            _set_size(exporter, width, height)
-            data = _encoded(exporter.export(toBytes=True), suffix)
-            _write_atomically(path, lambda tmp: tmp.write_bytes(data))
+    if suffix == ".svg":
+        data = figure_svg(widget, width, height, theme)
+    else:
+        data = _encoded(figure_image(widget, width, height, theme), suffix)
+    _write_atomically(path, lambda tmp: tmp.write_bytes(data))
     return path
 
 

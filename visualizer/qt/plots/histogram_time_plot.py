@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._style import (
@@ -27,7 +30,7 @@ MAX_PIXELS = 2048  # image columns of the regular step grid
 COLORMAPS = {"light": "CET-L17", "dark": "inferno", "contrast": "inferno"}
 COLORMAP_START = 0.1
 PEAK_PERCENTILE = 90  # colour scale tops out at this percentile of the columns' peaks
-COLORBAR_AXIS_PX = 48  # the colour bar's ticks and its rotated title side by side
+COLORBAR_AXIS_PX = 48  # the colour bar's ticks and its rotated title side by side (at least; wider for long ticks)
 
 
 def cumulative(counts: np.ndarray) -> np.ndarray:
@@ -132,8 +135,23 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         bar.axis.setStyle(tickFont=font(TICK_PT), tickTextOffset=3)
         bar.axis.setLabel("count", color=t.foreground, **{"font-size": f"{pt(LABEL_PT)}pt"})
         keep_axis_title_inside(bar.axis, pt(LABEL_PT))
-        bar.axis.setWidth(px(COLORBAR_AXIS_PX))
         bar.setColorMap(colormap(t.name))
+        self._fit_colorbar()
+
+    def _fit_colorbar(self) -> None:
+        """Make the colour bar's axis as wide as its widest tick label and its rotated title side by side, so that
+        the title never runs over the ticks (counts of thousands, large presentation fonts)."""
+        axis = self.colorbar.axis
+        lo, hi = self.colorbar.levels() if self.columns else (0.0, 1.0)
+        along = max(axis.size().height(), 60.0)
+        strings = [text for spacing, values in axis.tickValues(lo, hi, along)
+                   for text in axis.tickStrings(values, 1.0, spacing)]
+        widest = max((QFontMetricsF(font(TICK_PT)).horizontalAdvance(text) for text in strings), default=0.0)
+        title = QFont()
+        title.setPointSize(pt(LABEL_PT))
+        need = (max(axis.style["tickLength"], 0) + axis.style["tickTextOffset"][0] + widest
+                + QFontMetricsF(title).height() + 6)
+        axis.setWidth(max(px(COLORBAR_AXIS_PX), math.ceil(need)))
 
     def set_layer(self, name: str) -> None:
         """Name the layer shown, e.g. "layer 1 (2→16)" (the title reads "… : weights over time")."""
@@ -157,7 +175,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self._steps.append(step)
         self._edges.append(edges)
         self._cumulative.append(cumulative(counts))
-        regrid = self._grow(edges[0], edges[-1])
+        regrid = self._grow_to(edges, counts)
         if self.columns > MAX_COLUMNS:
             self._thin()
             regrid = True
@@ -167,7 +185,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         else:
             if n > self._data.shape[1]:
                 self._data = np.concatenate([self._data, np.zeros_like(self._data)], axis=1)
-            self._data[:, n - 1] = resample(self._grid, [edges], [self._cumulative[-1]])[:, 0]
+            self._data[:, n - 1] = resample(self._grid, self._on_grid([edges]), [self._cumulative[-1]])[:, 0]
             self._peaks.append(float(self._data[:, n - 1].max()))
         self._draw()
 
@@ -186,7 +204,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
             self._steps.append(step)
             self._edges.append(edges)
             self._cumulative.append(cumulative(counts))
-            self._grow(edges[0], edges[-1])
+            self._grow_to(edges, counts)
             if self.columns > MAX_COLUMNS:
                 self._thin()
         if self._steps:
@@ -199,6 +217,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self._edges: list[np.ndarray] = []
         self._cumulative: list[np.ndarray] = []
         self._lo, self._hi = np.inf, -np.inf
+        self._has_data = False
         self._grid = np.empty(0)
         self._data = np.zeros((ROWS, 64))
         self._peaks: list[float] = []
@@ -216,6 +235,18 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         if np.any(np.diff(edges) < 0) or np.any(counts < 0):
             raise ValueError("histogram edges must ascend and counts must not be negative")
         return edges, counts
+
+    def _grow_to(self, edges: np.ndarray, counts: np.ndarray) -> bool:
+        """Widen the value grid to the values a histogram holds (its first to its last non-empty bin); True when the
+        grid changed. Empty histograms (the gradients before the first step) count only while there is nothing
+        else: they held the axis at ±1 and squeezed gradients of ±0.01 into a line."""
+        full = np.flatnonzero(counts > 0)
+        if full.size == 0:
+            return False if self._has_data else self._grow(float(edges[0]), float(edges[-1]))
+        if not self._has_data:  # the first data: forget the empty ones' range
+            self._has_data = True
+            self._lo, self._hi = np.inf, -np.inf
+        return self._grow(float(edges[full[0]]), float(edges[full[-1] + 1]))
 
     def _grow(self, lo: float, hi: float) -> bool:
         """Widen the value range to [lo, hi]; True when the grid changed."""
@@ -235,11 +266,16 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self._edges = [self._edges[i] for i in keep]
         self._cumulative = [self._cumulative[i] for i in keep]
 
+    def _on_grid(self, edges_list: list[np.ndarray]) -> list[np.ndarray]:
+        """Edges clipped to the grid: beyond it lie only empty bins (the grid spans every non-empty one), and
+        resample needs every edge on the grid."""
+        return [np.clip(edges, self._grid[0], self._grid[-1]) for edges in edges_list]
+
     def _rebuild(self) -> None:
         """Resample every kept snapshot onto the current grid."""
         n = self.columns
         self._data = np.zeros((ROWS, max(64, 2 * n)))
-        self._data[:, :n] = resample(self._grid, self._edges, self._cumulative)
+        self._data[:, :n] = resample(self._grid, self._on_grid(self._edges), self._cumulative)
         self._peaks = self._data[:, :n].max(axis=0).tolist()
 
     def _draw(self) -> None:
@@ -260,6 +296,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         high = float(np.percentile(self._peaks, PEAK_PERCENTILE)) if self._peaks else 1.0
         self.image.setImage(image, autoLevels=False)
         self.colorbar.setLevels((0.0, max(high, 1e-12)))
+        self._fit_colorbar()
         grid = self._grid
         self.image.setRect(QRectF(first, grid[0], pixels * cell, grid[-1] - grid[0]))
 

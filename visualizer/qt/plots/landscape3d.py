@@ -1,7 +1,9 @@
 """The loss landscape as a rotatable 3-D surface (OpenGL), with the optimizer's path lying on it.
 
 Import this module only where OpenGL works: ``opengl_unavailable()`` (from landscape_plot, re-exported here) says
-why it does not (the offscreen Qt platform has no QOpenGLWidget).
+why it does not (the offscreen Qt platform has no QOpenGLWidget). As a figure (an export) the surface is rendered
+offscreen and its title, axis titles and a colour bar are drawn around it in 2-D (GL text does not reach an
+offscreen render).
 """
 
 from __future__ import annotations
@@ -10,11 +12,19 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PySide6.QtGui import QColor, QFont, QVector3D
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter, QVector3D
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import LABEL_PT, get_theme, pt
-from visualizer.qt.plots.landscape_plot import COLORMAP, CURRENT_COLOR, START_COLOR, bilinear, opengl_unavailable
+from visualizer.qt.plots._style import LABEL_PT, TICK_PT, TITLE_PT, get_theme, pt
+from visualizer.qt.plots.landscape_plot import (
+    COLORMAP,
+    CURRENT_COLOR,
+    DEFAULT_AXIS_LABELS,
+    START_COLOR,
+    bilinear,
+    opengl_unavailable,
+)
 
 #: the surface's height, as a share of the width of the grid
 HEIGHT_SHARE = 0.6
@@ -41,6 +51,11 @@ class Landscape3DPlot(gl.GLViewWidget):
         self._values = np.zeros((0, 0))
         self._points = np.zeros((0, 2))
         self._scale = (0.0, 1.0, 1.0)  # lo, hi, height
+        self._axis_titles: tuple[str, str] = DEFAULT_AXIS_LABELS
+        self._value_title = "loss"
+        self._anchors = np.zeros((3, 3))  # where the α, β and loss titles stand, in plot coordinates
+        #: (text, rectangle) of each title drawn by the last figure_image, in the image's pixels
+        self.figure_labels: list[tuple[str, QRectF]] = []
         self.floor = gl.GLGridItem(glOptions="translucent")
         self.addItem(self.floor)
         self.surface = gl.GLSurfacePlotItem(computeNormals=False, smooth=False, glOptions="opaque", showGrid=True,
@@ -62,6 +77,11 @@ class Landscape3DPlot(gl.GLViewWidget):
         """The (T, 3) vertices of the path as drawn."""
         return np.asarray(self.path.pos if self.path.pos is not None else np.zeros((0, 3)))
 
+    @property
+    def theme(self) -> str:
+        """Name of the current theme."""
+        return self._theme.name
+
     def set_theme(self, theme: str) -> None:
         """Background for the "light" or "dark" theme."""
         self._theme = get_theme(theme)
@@ -73,8 +93,10 @@ class Landscape3DPlot(gl.GLViewWidget):
         grid.setAlphaF(0.25)
         self.floor.setColor(grid)
 
-    def set_surface(self, alphas: np.ndarray, betas: np.ndarray, values: np.ndarray, log_scale: bool = False) -> None:
-        """Show values (len(betas), len(alphas); row i at betas[i]) as heights (log₁₀ when ``log_scale``)."""
+    def set_surface(self, alphas: np.ndarray, betas: np.ndarray, values: np.ndarray, log_scale: bool = False,
+                    axis_labels=DEFAULT_AXIS_LABELS, value_name: str = "loss") -> None:
+        """Show values (len(betas), len(alphas); row i at betas[i]) as heights (log₁₀ when ``log_scale``);
+        ``axis_labels`` title the α and β axes of the figure, ``value_name`` the heights."""
         alphas = np.asarray(alphas, np.float64).ravel()
         betas = np.asarray(betas, np.float64).ravel()
         values = np.asarray(values, np.float64)
@@ -105,7 +127,10 @@ class Landscape3DPlot(gl.GLViewWidget):
         # the camera looks from the (α max, β min) corner: each axis is named along its front edge
         self.labels[0].setData(pos=np.array([(a0 + a1) / 2, b0 - 0.1 * width, 0.0]))
         self.labels[1].setData(pos=np.array([a1 + 0.1 * width, (b0 + b1) / 2, 0.0]))
-        self.labels[2].setData(pos=np.array([a0, b0, 1.05 * height]), text="log₁₀ loss" if log_scale else "loss")
+        self._value_title = f"log₁₀ {value_name}" if log_scale else value_name
+        self._axis_titles = (str(axis_labels[0]), str(axis_labels[1]))
+        self.labels[2].setData(pos=np.array([a0, b0, 1.05 * height]), text=self._value_title)
+        self._anchors = np.array([label.pos for label in self.labels], dtype=float)
         center = QVector3D(float(alphas.mean()), float(betas.mean()), float(height / 3))
         self.setCameraPosition(pos=center, distance=1.6 * width, elevation=28, azimuth=-60)
         self._draw_path()
@@ -136,3 +161,100 @@ class Landscape3DPlot(gl.GLViewWidget):
         """The view rendered offscreen to an (height, width, 4) uint8 RGBA array."""
         bgra = self.renderToArray((width, height))
         return bgra[..., [2, 1, 0, 3]].copy()
+
+    # --- as a figure ---------------------------------------------------------------------------------
+    def project(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Where (N, 3) points in plot coordinates land in a render of width x height pixels, (N, 2) x right, y
+        down (the camera's projection, as the GL view draws them)."""
+        mvp = self.projectionMatrix((0, 0, width, height), (0, 0, width, height)) * self.viewMatrix()
+        out = []
+        for x, y, z in np.asarray(points, dtype=float).reshape(-1, 3):
+            v = mvp.map(QVector3D(float(x), float(y), float(z)))  # divided by w: normalised device coordinates
+            out.append(((v.x() + 1) / 2 * width, (1 - v.y()) / 2 * height))
+        return np.array(out).reshape(-1, 2)
+
+    def figure_image(self, width: int, height: int) -> QImage:
+        """The surface rendered offscreen at width x height with its title, the α and β axis titles and the height's
+        title where the axes are, and a colour bar of the values at the right."""
+        t = self._theme
+        fg, bg = QColor(t.foreground), QColor(t.background)
+        title_font, label_font, tick_font = QFont(), QFont(), QFont()
+        title_font.setPointSize(pt(TITLE_PT))
+        label_font.setPointSize(pt(LABEL_PT))
+        tick_font.setPointSize(pt(TICK_PT))
+        top = round(QFontMetricsF(title_font).height() * 1.6)
+        ticks = [f"{v:.3g}" for v in np.linspace(self._scale[0], self._scale[1], 5)] if self._alphas.size else []
+        tick_width = max((QFontMetricsF(tick_font).horizontalAdvance(s) for s in ticks), default=0.0)
+        bar_room = round(14 + 6 + tick_width + 8 + QFontMetricsF(label_font).height() + 10) if ticks else 0
+        scene = QRectF(0, top, max(width - bar_room, 16), max(height - top, 16))
+        for label in self.labels:  # drawn in 2-D below: GL text does not reach an offscreen render
+            label.setVisible(False)
+        try:
+            rgba = np.ascontiguousarray(self.render_image(int(scene.width()), int(scene.height())))
+        finally:
+            for label in self.labels:
+                label.setVisible(True)
+        render = QImage(rgba.data, rgba.shape[1], rgba.shape[0], 4 * rgba.shape[1], QImage.Format.Format_RGBA8888)
+        image = QImage(width, height, QImage.Format.Format_ARGB32)
+        image.fill(bg)
+        painter = QPainter(image)
+        try:
+            painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+            painter.drawImage(scene.topLeft(), render)
+            painter.setPen(fg)
+            painter.setFont(title_font)
+            painter.drawText(QRectF(0, 0, width, top), Qt.AlignmentFlag.AlignCenter, "Loss landscape")
+            self.figure_labels = []
+            if self._alphas.size:
+                self._draw_axis_titles(painter, scene, label_font, fg, bg)
+                self._draw_colour_bar(painter, QRectF(scene.right(), top, bar_room, scene.height()), ticks,
+                                      tick_font, label_font, fg)
+        finally:
+            painter.end()
+        return image
+
+    def _draw_axis_titles(self, painter: QPainter, scene: QRectF, font: QFont, fg: QColor, bg: QColor) -> None:
+        """The α, β and height titles at their anchors' places on the render, on a box of the background, kept
+        inside the render."""
+        where = self.project(self._anchors, int(scene.width()), int(scene.height()))
+        metrics = QFontMetricsF(font)
+        box = QColor(bg)
+        box.setAlphaF(0.8)
+        painter.setFont(font)
+        for text, (x, y) in zip((*self._axis_titles, self._value_title), where):
+            w, h = metrics.horizontalAdvance(text) + 8, metrics.height() + 2
+            left = min(max(scene.left() + x - w / 2, scene.left() + 2), scene.right() - w - 2)
+            top = min(max(scene.top() + y - h / 2, scene.top() + 2), scene.bottom() - h - 2)
+            rect = QRectF(left, top, w, h)
+            painter.fillRect(rect, box)
+            painter.setPen(fg)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            self.figure_labels.append((text, rect))
+
+    def _draw_colour_bar(self, painter: QPainter, room: QRectF, ticks: list[str], tick_font: QFont,
+                         label_font: QFont, fg: QColor) -> None:
+        """The colour map from the lowest to the highest value, its ticks and the values' title (rotated)."""
+        bar = QRectF(room.left() + 6, room.top() + room.height() * 0.1, 14, room.height() * 0.8)
+        gradient = QLinearGradient(bar.bottomLeft(), bar.topLeft())
+        cmap = pg.colormap.get(COLORMAP)
+        for stop in np.linspace(0, 1, 11):
+            gradient.setColorAt(float(stop), cmap.map(float(stop), mode="qcolor"))
+        painter.fillRect(bar, gradient)
+        painter.setPen(fg)
+        painter.drawRect(bar)
+        painter.setFont(tick_font)
+        metrics = QFontMetricsF(tick_font)
+        for k, text in enumerate(ticks):
+            y = bar.bottom() - k / (len(ticks) - 1) * bar.height()
+            painter.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y))
+            painter.drawText(QPointF(bar.right() + 6, y + metrics.ascent() / 2 - 1), text)
+        painter.setFont(label_font)
+        height = QFontMetricsF(label_font).height()
+        painter.save()
+        painter.translate(room.right() - 6, bar.center().y())
+        painter.rotate(-90)
+        rect = QRectF(-bar.height() / 2, -height, bar.height(), height)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._value_title)
+        painter.restore()
+        self.figure_labels.append((self._value_title + " (colour bar)", QRectF(room.right() - 6 - height, bar.top(),
+                                                                             height, bar.height())))

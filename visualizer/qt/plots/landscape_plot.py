@@ -22,6 +22,7 @@ from visualizer.qt.plots._style import (
     style_plot,
     style_text,
 )
+from visualizer.qt.plots.landscape_marks import LandscapeMarks
 
 COLORMAP = "viridis"
 N_CONTOURS = 12
@@ -77,7 +78,7 @@ def contour_levels(lo: float, hi: float, n: int = N_CONTOURS) -> np.ndarray:
 
 
 
-class LandscapePlot(pg.GraphicsLayoutWidget):
+class LandscapePlot(LandscapeMarks, pg.GraphicsLayoutWidget):
     """Loss over a plane of weights (x = α, y = β) as a heatmap with contours and a colour bar, with the
     trajectory projected onto the plane: a polyline with start (circle), current (diamond) and end (square; drawn
     larger, beneath the current marker, so that both show when the current point is the last)."""
@@ -138,6 +139,8 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         self.marks: list[tuple[pg.ScatterPlotItem, pg.TextItem]] = []  # pooled labelled markers
         self._marks: list[tuple[str, float, float]] = []
         self.compared: tuple[str, np.ndarray] | None = None
+        self.plot.vb.sigResized.connect(self._place_labels)
+        self.plot.vb.sigRangeChanged.connect(self._place_labels)
         self.clear()
         self.set_theme(theme)
 
@@ -190,6 +193,7 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
             style_text(text, t, color="#ffffff")  # white on its own dark box, whatever the theme
         for dot, _text in self.marks:
             dot.setSize(px(14))
+        self._place_labels()
 
     def set_surface(self, alphas: np.ndarray, betas: np.ndarray, loss: np.ndarray, log_scale: bool = False,
                     axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS, value_name: str = "loss") -> None:
@@ -248,51 +252,6 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
         self._current = min(max(index, 0), n - 1)
         p = self._points[self._current]
         self.current_marker.setData([p[0]], [p[1]])
-
-    @property
-    def marked(self) -> list[tuple[str, float, float]]:
-        """The labelled markers drawn: (label, α, β)."""
-        return list(self._marks)
-
-    def set_marks(self, marks: Sequence[tuple[str, float, float, str]]) -> None:
-        """Draw labelled markers (label, α, β, colour) on the plane; the previous ones are replaced."""
-        while len(self.marks) < len(marks):
-            dot = pg.ScatterPlotItem(symbol="t", size=px(14), pen=pg.mkPen("#000000", width=1.5))
-            text = pg.TextItem(anchor=(0.5, 1.25), color="#ffffff", fill=pg.mkBrush("#000000a0"))  # above it
-            style_text(text, self._theme, color="#ffffff")
-            for item in (dot, text):
-                item.setZValue(30)
-                self.plot.addItem(item)
-            self.marks.append((dot, text))
-        self._marks = [(str(label), float(a), float(b)) for label, a, b, _ in marks]
-        for k, (dot, text) in enumerate(self.marks):
-            if k < len(marks):
-                label, a, b, color = marks[k]
-                dot.setData([a], [b], brush=pg.mkBrush(color))
-                text.setText(str(label))
-                text.setPos(a, b)
-                dot.show()
-                text.show()
-            else:
-                dot.setData([], [])
-                dot.hide()
-                text.hide()
-
-    def set_compare_path(self, points: np.ndarray | None, label: str = "") -> None:
-        """Draw another run's (T, 2) path, dashed and named at its end (None hides it)."""
-        if points is None or len(points) == 0:
-            self.compare_path.setData([], [])
-            self.compare_path.hide()
-            self.compare_label.hide()
-            self.compared = None
-            return
-        points = np.asarray(points, dtype=np.float64)
-        self.compare_path.setData(points[:, 0], points[:, 1])
-        self.compare_label.setText(label)
-        self.compare_label.setPos(float(points[-1, 0]), float(points[-1, 1]))
-        self.compare_path.show()
-        self.compare_label.show()
-        self.compared = (label, points)
 
     def clear(self) -> None:
         """Remove the surface and the trajectory."""
@@ -356,13 +315,19 @@ class LandscapePlot(pg.GraphicsLayoutWidget):
                 curve.hide()
 
     def _fit_range(self) -> None:
+        """The grid, the path and the labelled markers in view (a marker off the grid with a margin: it is drawn
+        whole)."""
         rect = self._grid_rect()
         if rect is None:
             return
+        margin = 0.04 * max(rect.width(), rect.height())
+        marks = np.array([(a, b) for _label, a, b in self._marks]).reshape(-1, 2)
+        marks = marks[np.all(np.isfinite(marks), axis=1)]
         x0, x1, y0, y1 = rect.left(), rect.right(), rect.top(), rect.bottom()
-        if len(self._points):
-            x0, x1 = min(x0, self._points[:, 0].min()), max(x1, self._points[:, 0].max())
-            y0, y1 = min(y0, self._points[:, 1].min()), max(y1, self._points[:, 1].max())
+        for points, pad in ((self._points.reshape(-1, 2), 0.0), (marks, margin)):
+            if len(points):
+                x0, x1 = min(x0, points[:, 0].min() - pad), max(x1, points[:, 0].max() + pad)
+                y0, y1 = min(y0, points[:, 1].min() - pad), max(y1, points[:, 1].max() + pad)
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     def _fill_legend(self) -> None:

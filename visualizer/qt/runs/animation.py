@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from visualizer.core.errors import VisualizerError
 from visualizer.core.runs.export import RunExport
 from visualizer.core.runs.export_registry import EXPORT_FORMATS, EXPORT_VIEWS, writer_of
-from visualizer.qt.runs.export_files import render_widget
+from visualizer.qt.plots.export import figure_image
+from visualizer.qt.plots.figure_grid import FigureGrid
 
 MAX_FRAMES = 120
 
@@ -45,7 +45,8 @@ def image_array(image: QImage) -> np.ndarray:
 
 
 class FrameRenderer:
-    """Draws one view of a run at any snapshot step into frames of width x height; reuses its plots."""
+    """Draws one view of a run at any snapshot step into frames of width x height (its panes side by side under a
+    caption: one figure); reuses its plots."""
 
     def __init__(self, run: RunExport, view: str, width: int, height: int) -> None:
         info = EXPORT_VIEWS.get(view)
@@ -53,31 +54,14 @@ class FrameRenderer:
             allowed = ", ".join(v.name for v in EXPORT_VIEWS.values() if "animation" in v.kinds)
             raise VisualizerError(f"{view}: cannot be animated; allowed: {allowed}")
         self.run, self.view, self.width, self.height = run, view, width, height
-        self.host = QWidget()
-        self.host.setObjectName("animationFrame")
-        self.host.setStyleSheet("#animationFrame { background: white; } QLabel { color: #202020; }")
-        outer = QVBoxLayout(self.host)
-        outer.setContentsMargins(6, 4, 6, 4)
-        outer.setSpacing(2)
-        self.caption = QLabel(self.host)
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = self.caption.font()
-        font.setPointSizeF(max(10.0, min(16.0, height / 55)))
-        self.caption.setFont(font)
-        outer.addWidget(self.caption)
-        row = QHBoxLayout()
-        row.setSpacing(4)
-        outer.addLayout(row, 1)
         self._plots: dict[str, QWidget] = {}
         self._draw = {name: writer_of(EXPORT_VIEWS[name].widget) for name in (info.panes or (view,))}
         for name, draw in self._draw.items():
             plot = draw(run, run.snapshot_steps[0])  # (run, step, plot=)
-            plot.setParent(self.host)
             if hasattr(plot, "setAntialiasing"):
                 plot.setAntialiasing(True)
-            plot.setMinimumSize(1, 1)  # equal halves at any frame size
-            row.addWidget(plot, 1)
             self._plots[name] = plot
+        self.grid = FigureGrid(list(self._plots.values()), columns=len(self._plots), caption=" ")
         self.title = run.experiment.title or run.path.stem
 
     def frame(self, step: int) -> np.ndarray:
@@ -85,12 +69,13 @@ class FrameRenderer:
         for name, plot in self._plots.items():
             self._draw[name](self.run, step, plot=plot)
         epoch = self.run.snapshot_at(step).epoch
-        self.caption.setText(f"{self.title}: step {step} of {self.run.total_steps} (epoch {epoch})")
-        return image_array(render_widget(self.host, self.width, self.height))
+        self.grid.caption = f"{self.title}: step {step} of {self.run.total_steps} (epoch {epoch})"
+        return image_array(figure_image(self.grid, self.width, self.height))
 
     def close(self) -> None:
-        self.host.close()
-        self.host.deleteLater()
+        for plot in self._plots.values():
+            plot.close()
+            plot.deleteLater()
 
 
 def _even(frame: np.ndarray) -> np.ndarray:

@@ -6,8 +6,7 @@ and what each applies to is ``core.runs.export_registry``.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from visualizer.core.errors import VisualizerError
 from visualizer.core.runs.export import RunExport
@@ -101,35 +100,16 @@ def landscape_widget(run: RunExport, upto: int | None = None, plot: LandscapePlo
     return plot
 
 
-def _note(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setStyleSheet("color: #202020;")
-    return label
+def dashboard_figure(run: RunExport):
+    """Loss, prediction, weight histograms and landscape in a 2 x 2 grid, as one figure; a part that cannot be
+    drawn for this run (a diverged run without finite weights) is a line saying why."""
+    from visualizer.qt.plots.figure_grid import FigureGrid
 
-
-def dashboard_widget(run: RunExport) -> QWidget:
-    """Loss, prediction, weight histograms and landscape in a 2 x 2 grid, as one widget to render; a part that
-    cannot be drawn for this run (a diverged run without finite weights) is a line saying why."""
-    host = QWidget()
-    host.setObjectName("exportDashboard")
-    host.setStyleSheet("#exportDashboard { background: white; }")
-    grid = QGridLayout(host)
-    grid.setContentsMargins(4, 4, 4, 4)
-    grid.setSpacing(4)
     makers = [loss_widget, prediction_widget, *([histogram_widget] if run.snapshot_steps else []), landscape_widget]
     parts = []
     for make in makers:
         try:
             parts.append(make(run))
         except VisualizerError as exc:
-            parts.append(_note(str(exc)))
-    for i, w in enumerate(parts):
-        w.setParent(host)
-        w.setMinimumSize(1, 1)  # equal cells at any size: a plot's size hint must not push into its neighbour
-        grid.addWidget(w, i // 2, i % 2)
-    for k in (0, 1):
-        grid.setColumnStretch(k, 1)
-        grid.setRowStretch(k, 1)
-    return host
+            parts.append(str(exc))
+    return FigureGrid(parts, columns=2)

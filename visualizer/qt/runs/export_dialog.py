@@ -1,5 +1,6 @@
 """File > Export…: the window's views in a still or data format of the export registry (PNG with its size and DPI,
-SVG, CSV…), each view to FOLDER/<view>.<suffix>."""
+SVG, CSV…), each view to FOLDER/<view>.<suffix>. A view is a figure (a plot alone, or a grid of plots: see
+``qt.plots.export.is_figure``) drawn at the size chosen, never a grab of the widgets on screen."""
 
 from __future__ import annotations
 
@@ -39,34 +40,38 @@ def dialog_formats() -> list[ExportFormat]:
     return formats_of_kind("still", "data")
 
 
-def export_view(widget: QWidget, path: Path, width: int, height: int, dpi: float,
-                fmt: ExportFormat | None = None) -> Path:
-    """One view to ``path`` in ``fmt`` (default: the registered format of the path's suffix): a still at width x
-    height px (``dpi`` in a raster image's metadata; a widget that is not a single plot as the screen lays it out,
-    width pixels wide), or the data it shows."""
+def export_view(figure, path: Path, width: int, height: int, dpi: float,
+                fmt: ExportFormat | None = None, data=None) -> Path:
+    """One view to ``path`` in ``fmt`` (default: the registered format of the path's suffix): a still of the figure
+    at width x height px (``dpi`` in a raster image's metadata), or the data it shows (that of ``data`` when
+    given: the object that holds the numbers behind a plot, e.g. the landscape tab's surface and path)."""
     path = Path(path)
     if fmt is None:
         fmt = next((f for f in dialog_formats() if f.suffix == path.suffix.lower()), None)
         if fmt is None:
             raise ValueError(f"{path.name}: no export format writes {path.suffix or 'files without a suffix'}")
     write = writer_of(fmt.writer)
-    return write(widget, path) if fmt.kind == "data" else write(widget, path, width, height, dpi)
+    if fmt.kind == "data":
+        return write(figure if data is None else data, path)
+    return write(figure, path, width, height, dpi)
 
 
 class ExportDialog(QDialog):
     """Pick views, a format (the registry's still and data formats: PNG, SVG, CSV…), the size in pixels and the
     DPI, and a folder; Export writes FOLDER/<view>.<suffix> for each view chosen and keeps the dialog open on an
-    error, with the message shown."""
+    error, with the message shown. ``views`` maps a name to a figure; ``data`` a name to what writes its data
+    (a view not named there writes the data its plot shows)."""
 
     #: the controls kept between sessions (qt/app/window_memory.py)
     REMEMBERED = ("exportFormat", "exportFolder")
 
-    def __init__(self, views: dict[str, QWidget], parent: QWidget | None = None,
-                 folder: str | Path | None = None) -> None:
+    def __init__(self, views: dict[str, object], parent: QWidget | None = None,
+                 folder: str | Path | None = None, data: dict[str, object] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setObjectName("exportDialog")
         self._views = dict(views)
+        self._data = dict(data or {})
         self.written: list[Path] = []
 
         self.view_list = QListWidget()
@@ -163,7 +168,8 @@ class ExportDialog(QDialog):
         written = []
         for name in self.selected_views():
             written.append(export_view(self._views[name], folder / f"{file_stem(name)}{fmt.suffix}",
-                                       self.width_box.value(), self.height_box.value(), self.dpi_box.value(), fmt))
+                                       self.width_box.value(), self.height_box.value(), self.dpi_box.value(), fmt,
+                                       self._data.get(name)))
         self.written = written
         return written
 

@@ -33,6 +33,9 @@ from visualizer.qt.plots import (
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
+#: the pixel size of each view's file written by File > Export plots as PNG/SVG
+EXPORT_SIZES = {"loss": (1000, 700), "prediction": (800, 700), "confusion_matrix": (800, 700),
+                "histograms": (1100, 450), "histogram_over_time": (1000, 500), "landscape": (900, 800)}
 
 
 class _Column(NamedTuple):
@@ -86,6 +89,18 @@ class TrainingViews(QWidget):
         self.prediction = QStackedWidget()
         for w in (self.boundary, self.confusion, self.no_view, self.waiting_view):
             self.prediction.addWidget(w)
+        self.points_check = QCheckBox("Show data")
+        self.points_check.setObjectName("boundaryPointsCheck")
+        self.points_check.setChecked(True)
+        self.points_check.setToolTip("Draw the training (circles) and validation (triangles) points over the "
+                                     "prediction; untick to see the whole decision boundary")
+        self.points_check.toggled.connect(self.boundary.set_points_shown)
+        self.discrete_check = QCheckBox("Discretize output")
+        self.discrete_check.setObjectName("boundaryDiscreteCheck")
+        self.discrete_check.setToolTip("Colour each point of the plane by the class the network predicts, without "
+                                       "the shading by how confident it is (as TensorFlow Playground's option)")
+        self.discrete_check.toggled.connect(self.boundary.set_discrete)
+        self.prediction.currentChanged.connect(self._sync_prediction_controls)
         self.idle_hint = QLabel(IDLE_HINT)  # an idle window says what to do
         self.idle_hint.setObjectName("idleHint")
         self.idle_hint.setWordWrap(True)
@@ -115,7 +130,7 @@ class TrainingViews(QWidget):
         self.landscape = LandscapeView(theme=theme)
         self.right_tabs = QTabWidget()
         self.right_tabs.setObjectName("rightTabs")
-        self.right_tabs.addTab(self.prediction, "Prediction")
+        self.right_tabs.addTab(_titled(self.prediction, self.points_check, self.discrete_check), "Prediction")
         self.right_tabs.addTab(self.landscape, "Loss landscape")
         self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
         self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
@@ -177,12 +192,20 @@ class TrainingViews(QWidget):
 
     def _show_points(self, dataset) -> QWidget:
         self.boundary.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+        self._sync_prediction_controls()
         return self.boundary
 
     def _show_curve_points(self, dataset) -> QWidget:
         self.boundary.set_curve(dataset.X_train[:0, 0], dataset.y_train[:0], dataset.X_train, dataset.y_train,
                                 dataset.X_val, dataset.y_val)
+        self._sync_prediction_controls()
         return self.boundary
+
+    def _sync_prediction_controls(self, *_args) -> None:
+        """The boundary's check boxes only beside the boundary (discretize only where there are classes)."""
+        boundary = self.prediction.currentWidget() is self.boundary
+        self.points_check.setVisible(boundary)
+        self.discrete_check.setVisible(boundary and self.boundary.mode == "classification")
 
     def _show_empty_confusion(self, dataset) -> QWidget:
         return self.waiting_view  # a matrix of zeros would say nothing
@@ -300,19 +323,41 @@ class TrainingViews(QWidget):
             self.hist_time.set_columns(list(steps), list(edges), list(counts))
 
     # -- export ---------------------------------------------------------------------------------------
-    def export(self, folder: Path, fmt: str = "png", theme: str | None = None) -> list[Path]:
-        """Write every view that has something to show as folder/<view>.<fmt>."""
-        folder = Path(folder)
+    def landscape_figure(self):
+        """The landscape as the tab shows it (2-D heatmap, 3-D surface or the line θ₀ → θ): the plot alone."""
+        return self.landscape.stack.currentWidget()
+
+    def figures(self) -> dict[str, object]:
+        """Each view that has something to show, by the name of its file, as a figure: the plot alone, at any size,
+        with its titles, axes and legend and none of the controls around it."""
         self.flush()
-        out = [export_widget(self.loss, folder / f"loss.{fmt}", 1000, 700, theme=theme)]
+        out: dict[str, object] = {"loss": self.loss}
         current = self.prediction.currentWidget()
         if current is self.boundary:
-            out.append(export_widget(self.boundary, folder / f"prediction.{fmt}", 800, 700, theme=theme))
+            out["prediction"] = self.boundary
         elif current is self.confusion:
-            out.append(export_widget(self.confusion, folder / f"confusion_matrix.{fmt}", 800, 700, theme=theme))
+            out["confusion_matrix"] = self.confusion
         if self._snapshot is not None:
-            out.append(export_widget(self.histograms, folder / f"histograms.{fmt}", 1100, 450, theme=theme))
-            out.append(export_widget(self.hist_time, folder / f"histogram_over_time.{fmt}", 1000, 500, theme=theme))
+            out["histograms"] = self.histograms
+            out["histogram_over_time"] = self.hist_time
         if self.landscape.surface is not None:
-            out.append(export_widget(self.landscape.plot2d, folder / f"landscape.{fmt}", 900, 800, theme=theme))
+            out["landscape"] = self.landscape_figure()
         return out
+
+    def dashboard(self, title: str = ""):
+        """Loss, prediction, histograms and landscape as one figure (a grid of the plots, no controls), captioned
+        with ``title`` and the step of the pictures."""
+        from visualizer.qt.plots.figure_grid import FigureGrid
+
+        figures = self.figures()
+        step = f"step {self._snapshot.step:,}" if self._snapshot is not None else ""
+        caption = ": ".join(part for part in (title, step) if part)
+        cells = [figures[name] for name in ("loss", "prediction", "confusion_matrix", "histograms", "landscape")
+                 if name in figures]
+        return FigureGrid(cells, columns=2, caption=caption, background=self.loss.backgroundBrush().color().name())
+
+    def export(self, folder: Path, fmt: str = "png", theme: str | None = None) -> list[Path]:
+        """Write every view that has something to show as folder/<view>.<fmt>: each a figure at its own size."""
+        folder = Path(folder)
+        return [export_widget(figure, folder / f"{name}.{fmt}", *EXPORT_SIZES[name], theme=theme)
+                for name, figure in self.figures().items()]
