@@ -6,14 +6,14 @@ A still is the figure drawn at the size asked for, with its titles, axes and leg
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
+from visualizer.core.files import atomic_write_bytes
 from visualizer.qt.plots import export_widget
 from visualizer.qt.plots.export import figure_image
 from visualizer.qt.plots.figure_grid import FigureGrid
@@ -30,20 +30,19 @@ def _set_dpi(image: QImage, dpi: float) -> None:
 
 def save_image(image: QImage, path: Path, dpi: float | None = None) -> Path:
     """Save ``image`` by Qt's image writer in the format of the path's suffix (PNG, JPG, BMP…), with ``dpi`` in
-    its metadata where the format has a place for it; written to a temporary name and renamed into place."""
+    its metadata where the format has a place for it: encoded in memory, then written atomically (a full disk is an
+    OSError naming it, never a half-written picture)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if dpi is not None:
         _set_dpi(image, dpi)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        if not image.save(str(tmp), path.suffix.lstrip(".").upper() or "PNG"):
-            raise OSError(f"Qt could not write the image {path}")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buffer, path.suffix.lstrip(".").upper() or "PNG")
+    buffer.close()
+    if not ok:
+        raise OSError(f"Qt could not write the image {path}")
+    return atomic_write_bytes(path, bytes(data))
 
 
 def set_png_dpi(path: Path, dpi: float) -> None:
