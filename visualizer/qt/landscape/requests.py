@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication, QEventLoop
 
 from visualizer.core.landscape.live import Failure, ProbeRequest, ProbeResult, SurfaceRequest, SurfaceResult
 from visualizer.core.landscape.plane import project
@@ -37,8 +38,28 @@ class SurfaceRequests:
             self._last_request = self._last_probe = -1e9
         self._dispatch()
 
+    def has_path(self) -> bool:
+        """Whether there is a path to draw a surface around (a snapshot at least)."""
+        return bool(self._params)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> bool:
+        """For an export of a tab never shown: compute the surface of the path so far now (hidden or not), keeping the
+        window's events flowing, until it is drawn; False when there is no path yet or it took over ``timeout_s``."""
+        if self.surface is not None or not self._params:
+            return self.surface is not None
+        self._export_wanted = True
+        try:
+            self._request(force=True, coarse=False)
+            deadline = time.monotonic() + timeout_s
+            while self.surface is None and time.monotonic() < deadline:
+                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+                time.sleep(0.01)
+        finally:
+            self._export_wanted = False
+        return self.surface is not None
+
     def _dispatch(self) -> None:
-        if not self.isVisible():
+        if not self.isVisible() and not getattr(self, "_export_wanted", False):
             self._stale = self._surface_due is not None
             return
         now = time.monotonic()

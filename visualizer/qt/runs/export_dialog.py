@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from visualizer.core.errors import VisualizerError
 from visualizer.core.runs.export_registry import ExportFormat, formats_of_kind, writer_of
 from visualizer.qt.widgets.controls import button, spin
 
@@ -167,6 +168,9 @@ class ExportDialog(QDialog):
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for name in self.selected_views():
+            data = self._data.get(name)
+            if hasattr(data, "wait_ready") and not data.wait_ready():  # e.g. a landscape tab never shown
+                raise VisualizerError(f"the {name} has nothing to show yet; train a few steps first")
             written.append(export_view(self._views[name], folder / f"{file_stem(name)}{fmt.suffix}",
                                        self.width_box.value(), self.height_box.value(), self.dpi_box.value(), fmt,
                                        self._data.get(name)))
@@ -189,7 +193,7 @@ class ExportDialog(QDialog):
     def _on_export(self) -> None:
         try:
             written = self.export()
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, VisualizerError) as exc:
             self.message.setText(f"Could not export: {exc}")
             return
         self.message.setText(f"Wrote {len(written)} file{'s' if len(written) != 1 else ''}.")

@@ -340,7 +340,7 @@ class TrainingViews(QWidget):
         if self._snapshot is not None:
             out["histograms"] = self.histograms
             out["histogram_over_time"] = self.hist_time
-        if self.landscape.surface is not None:
+        if self.landscape.surface is not None or self.landscape.has_path():  # computed at export if never shown
             out["landscape"] = self.landscape_figure()
         return out
 

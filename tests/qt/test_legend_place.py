@@ -1,0 +1,49 @@
+"""The loss plot's legend: hidden while it has no entry, and moved to the corner where it covers the fewest points."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from visualizer.qt.plots.legend_place import covered_points, place_legend
+from visualizer.qt.plots.loss_plot import LossPlot
+
+
+def _shown(qtbot, width=420, height=360) -> LossPlot:
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(width, height)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
+
+
+def test_an_empty_legend_is_not_drawn(qtbot):
+    plot = _shown(qtbot)
+    assert not plot.loss_legend.isVisible()  # the idle window showed an empty square
+    steps = np.arange(1, 101, dtype=float)
+    plot.set_history(steps, 1 / steps, np.array([]), None, None, None)
+    assert plot.loss_legend.isVisible() and len(plot.loss_legend.items) == 2
+    plot.clear()
+    assert not plot.loss_legend.isVisible()
+
+
+def test_the_legend_moves_off_the_curves(qtbot):
+    plot = _shown(qtbot)
+    steps = np.arange(1, 401, dtype=float)
+    rising = steps / 400  # a curve that ends at the top right, where the legend starts
+    plot.set_history(steps, rising, steps[::20], rising[::20], None, None)
+    qtbot.wait(50)
+    legend, view = plot.loss_legend, plot.loss_plot.getViewBox()
+    curves = plot._curves[:3]
+    size = legend.width(), legend.height()
+    before = covered_points(view, "top-right", *size, curves)
+    assert before > 0
+    corner = place_legend(legend, curves)
+    assert corner != "top-right"
+    assert covered_points(view, corner, *size, curves) < 0.6 * before
+    qtbot.wait(50)  # the legend is drawn where it says
+    box, spot = view.sceneBoundingRect(), legend.sceneBoundingRect()
+    assert box.contains(spot)
+    assert (spot.center().x() < box.center().x()) == corner.endswith("left")
+    assert (spot.center().y() > box.center().y()) == corner.startswith("bottom")
+    assert place_legend(legend, curves) == corner  # stays: no hopping
