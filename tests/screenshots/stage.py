@@ -127,8 +127,14 @@ class Stage:
         views.right_tabs.setCurrentWidget(views.landscape)
         landscape = views.landscape
         landscape.view_combo.setCurrentText(view)
-        self.wait_until(lambda: landscape.surface is not None and (landscape.surface.fine or not final),
-                        "the landscape's surface")
+        def drawn() -> bool:  # final: the fine surface of the last request sent, nothing more due
+            result = landscape._result
+            if landscape.surface is None or result is None:
+                return False
+            return not final or (result.fine and landscape._surface_due is None
+                                 and result.request_id == landscape._next_id)
+
+        self.wait_until(drawn, "the landscape's surface")
         self.settle(800)
 
     # -- pictures --------------------------------------------------------------------------------------
