@@ -17,6 +17,7 @@ from visualizer.qt.compression.widgets import fmt_bytes, note, recompact
 from visualizer.qt.evaluation.views import ERROR_STYLE
 from visualizer.qt.jobs import JobRunner
 from visualizer.qt.plots.figures import METRIC_LABELS
+from visualizer.qt.widgets.controls import resize_within_screen
 
 LOADER_THREAD = "compression-loader"
 
@@ -70,7 +71,7 @@ class CompressionWindow(QMainWindow):
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(1500, 960)
+        resize_within_screen(self, 1500, 960)
         for keys, slot in (("Escape", self.cancel), ("Ctrl+W", self.close)):
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
         self._after_load: list = []

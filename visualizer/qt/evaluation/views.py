@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -204,7 +205,14 @@ class EvaluationViews(QWidget):
         self.status.setStyleSheet(ERROR_STYLE if error else "QLabel { padding: 5px; }")
 
     def set_boundary_title(self, text: str) -> None:
-        self.boundary.plot.setTitle(text, color=get_theme(self.boundary.theme).foreground, size=f"{pt(TITLE_PT)}pt")
+        """The replayed boundary's title; on two lines ("Decision boundary" over "fold 3, step 249") where one line
+        would be wider than the plot (a plot's title sets its least width: the plot would be cut off instead)."""
+        size = pt(TITLE_PT)
+        font = QFont(self.boundary.font())
+        font.setPointSizeF(size)
+        if " — " in text and QFontMetrics(font).horizontalAdvance(text) > self.boundary.width() - 90:
+            text = text.replace(" — ", "<br>", 1)
+        self.boundary.plot.setTitle(text, color=get_theme(self.boundary.theme).foreground, size=f"{size}pt")
 
     def set_confusion_folds(self, folds: list[int]) -> None:
         """Offer "summed" and each finished fold, keeping the choice."""

@@ -15,7 +15,7 @@ from visualizer.qt.evaluation.views import EvaluationViews
 from visualizer.qt.evaluation.worker import THREAD_NAME, EvaluationEnded, evaluation_job, fold_progress
 from visualizer.qt.jobs import JobRunner
 from visualizer.qt.plots import export_widget
-from visualizer.qt.widgets.controls import export_plots_into_folder
+from visualizer.qt.widgets.controls import export_plots_into_folder, resize_within_screen
 
 
 def boundary_resolution(n_folds: int) -> int:
@@ -58,7 +58,7 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
         self.setWindowTitle(f"Cross-validation — {experiment.title or 'untitled experiment'}")
         self.v = EvaluationViews(theme)
         self.setCentralWidget(self.v)
-        self.resize(1500, 960)
+        resize_within_screen(self, 1500, 960)
         v = self.v
         v.method_combo.currentIndexChanged.connect(self._on_settings_changed)
         for spin in (v.k_spin, v.repeats_spin, v.val_spin):

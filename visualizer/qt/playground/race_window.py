@@ -29,7 +29,7 @@ from visualizer.qt.evaluation.views import ERROR_STYLE
 from visualizer.qt.jobs import JobEnded, JobRunner, Progress
 from visualizer.qt.plots import export_widget
 from visualizer.qt.plots.race_plot import MAX_PATHS, RaceLandscapePlot, RaceLossPlot, race_color
-from visualizer.qt.widgets.controls import button, export_plots_into_folder, spin
+from visualizer.qt.widgets.controls import button, export_plots_into_folder, resize_within_screen, spin
 
 THREAD_NAME = "race-worker"
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
@@ -203,7 +203,7 @@ class RaceWindow(QMainWindow):
         layout.addWidget(side)
         layout.addWidget(plots, 1)
         self.setCentralWidget(central)
-        self.resize(1500, 820)
+        resize_within_screen(self, 1500, 820)
 
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)

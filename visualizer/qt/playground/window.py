@@ -32,6 +32,7 @@ from visualizer.core.playground.functions import (
 from visualizer.qt.playground.panel import PANEL_WIDTH, ControlPanel, slider_from_speed, speed_from_slider
 from visualizer.qt.playground.plots import LossCurves, SurfacePlot, racer_color
 from visualizer.qt.playground.racers import RacerEditor
+from visualizer.qt.widgets.controls import resize_within_screen
 
 FRAME_MS = 33
 TICK_BUDGET_S = 0.025  # at most this much stepping per tick, so the window stays responsive at any speed
@@ -73,7 +74,7 @@ class PlaygroundWindow(QMainWindow):
         split.setStretchFactor(1, 1)
         split.setSizes([PANEL_WIDTH, 1000])
         self.setCentralWidget(split)
-        self.resize(1440, 960)
+        resize_within_screen(self, 1440, 960)
 
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._folds import METRIC_LABELS, UNBOUNDED, _with_alpha
 from visualizer.qt.plots._style import get_theme, style_plot
 
 _CODE = 1_000_000  # a point's data: column * _CODE + fold index
+#: a column's label where the full one is wider than the column (at 1366 wide "accuracyprecisionrecall" ran together)
+SHORT_LABELS = {"accuracy": "acc.", "precision": "prec.", "recall": "rec.", "f1": "F1", "balanced_accuracy": "bal."}
 
 
 def _jitter(n: int, width: float = 0.34) -> np.ndarray:
@@ -29,6 +32,7 @@ class _Strip:
     means: pg.PlotDataItem
     spread: pg.PlotDataItem
     metrics: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # as drawn under the columns
 
 
 class FoldMetricsPlot(pg.GraphicsLayoutWidget):
@@ -45,6 +49,8 @@ class FoldMetricsPlot(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(6, 6, 12, 6)
         self.ci.setSpacing(8)
         self.strips = [self._make_strip() for _ in range(2)]  # [unbounded metrics, scores]
+        for strip in self.strips:  # labels that fit the width the plot gets
+            strip.plot.getViewBox().sigResized.connect(lambda *_, s=strip: s.metrics and self._label(s, force=False))
         self._arrange((), ())
         self.set_theme(theme)
 
@@ -132,10 +138,21 @@ class FoldMetricsPlot(pg.GraphicsLayoutWidget):
             self.ci.addItem(strip.plot, row=0, col=col)
             self.ci.layout.setColumnStretchFactor(col, len(metrics) + 1)
             self.ci.layout.setColumnStretchFactor(col + 1, 0)
-            ticks = [(float(i), METRIC_LABELS.get(m, m)) for i, m in enumerate(metrics)]
-            strip.plot.getAxis("bottom").setTicks([ticks, []])
+            self._label(strip)
             strip.plot.setXRange(-0.6, len(metrics) - 0.4, padding=0)
             col += 1
+
+    def _label(self, strip: _Strip, force: bool = True) -> None:
+        """Each column's label under it: the full name, or the short one where a full name is wider than its column."""
+        axis = strip.plot.getAxis("bottom")
+        names = [METRIC_LABELS.get(m, m) for m in strip.metrics]
+        column = strip.plot.getViewBox().width() / max(len(names), 1)
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        if column > 0 and any(metrics.horizontalAdvance(n) + 8 > column for n in names):
+            names = [SHORT_LABELS.get(m, n) for m, n in zip(strip.metrics, names)]
+        if force or tuple(names) != strip.labels:
+            axis.setTicks([[(float(i), n) for i, n in enumerate(names)], []])
+        strip.labels = tuple(names)
 
     def _draw(self, strip: _Strip) -> None:
         xs, ys, data, bars, whiskers = [], [], [], [], []

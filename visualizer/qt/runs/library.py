@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from visualizer.core.errors import VisualizerError
 from visualizer.core.runs.library import RunListing, delete_run, list_runs, rename_run
 from visualizer.core.runs.schema import SUFFIX
+from visualizer.qt.widgets.controls import resize_within_screen
 
 COLUMNS = ("Name", "Experiment", "Date", "Steps", "Final loss", "Final metric", "Status")
 STATUS = {"unfinished": "incomplete"}
@@ -99,7 +100,7 @@ class RunLibraryDialog(QDialog):
         self.theme = theme
         self.setObjectName("runLibrary")
         self.setWindowTitle("Run library")
-        self.resize(1000, 480)
+        resize_within_screen(self, 1000, 480)
         self.listings: list[RunListing] = []
 
         self.table = QTableWidget(0, len(COLUMNS))

@@ -19,6 +19,7 @@ from visualizer.qt.runs.replay_exports import ReplayExports
 from visualizer.qt.runs.timeline import TimelineBar
 from visualizer.qt.training.bridge import Frame
 from visualizer.qt.training.views import TrainingViews
+from visualizer.qt.widgets.controls import resize_within_screen
 
 FOLLOW_MS = 500
 LIVE_S = 10.0  # a run without an end whose file changed this recently is taken to be still written
@@ -42,7 +43,7 @@ class ReplayWindow(ReplayComparison, ReplayExports, QMainWindow):
         self.theme = theme
         self.setObjectName("replayWindow")
         self.setWindowTitle(f"Replay – {self.run.experiment.title or run_label(self.path)} ({self.path.name})")
-        self.resize(1280, 860)
+        resize_within_screen(self, 1280, 860)
 
         self.views = TrainingViews(theme=theme)
         self.timeline = TimelineBar()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDoubleSpinBox, QPushButton, QSpinBox
 
 
@@ -46,3 +47,13 @@ def export_plots_into_folder(window, what: str) -> None:
             window.show_message(f"Export failed: {exc}", error=True)
         else:
             window.show_message(f"Wrote {len(written)} PNG file(s) into {folder}.")
+
+
+def resize_within_screen(window, width: int, height: int) -> None:
+    """Give a window its usual size, or the screen's available size where that is smaller (a tool window of 1500 x
+    960 on a 1366 x 768 projector would run off the screen)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None and screen.availableGeometry().width() > 0:
+        area = screen.availableGeometry()
+        width, height = min(width, area.width()), min(height, area.height())
+    window.resize(width, height)

@@ -1,4 +1,5 @@
-"""The loss plot's legend: hidden while it has no entry, and moved to the corner where it covers the fewest points."""
+"""Plots that fit their space: the loss legend hidden while empty and moved off the curves, fold-metric labels shortened
+where a column is narrow."""
 
 from __future__ import annotations
 
@@ -47,3 +48,22 @@ def test_the_legend_moves_off_the_curves(qtbot):
     assert (spot.center().x() < box.center().x()) == corner.endswith("left")
     assert (spot.center().y() > box.center().y()) == corner.startswith("bottom")
     assert place_legend(legend, curves) == corner  # stays: no hopping
+
+
+def test_fold_metric_labels_shorten_where_a_column_is_narrow(qtbot):
+    from visualizer.qt.plots.fold_metrics_plot import FoldMetricsPlot
+
+    plot = FoldMetricsPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    values = {"loss": [0.1, 0.12], "accuracy": [0.9, 0.95], "precision": [0.9, 0.94], "recall": [0.91, 0.95],
+              "f1": [0.9, 0.95]}
+    plot.set_metrics(values)
+    scores = plot.strips[1]
+    qtbot.waitUntil(lambda: scores.labels == ("accuracy", "precision", "recall", "macro F1"))
+    plot.resize(300, 300)  # the cross-validation window at 1366 wide gave it about this
+    qtbot.waitUntil(lambda: scores.labels == ("acc.", "prec.", "rec.", "F1"))
+    plot.resize(900, 300)
+    qtbot.waitUntil(lambda: scores.labels == ("accuracy", "precision", "recall", "macro F1"))
