@@ -76,6 +76,10 @@ def test_shortcuts_are_listed_under_help(window):
     assert {"Space", "S", "R", "Ctrl+N", "Ctrl+O", "Ctrl+S"} <= keys
     window.acts.shortcuts.trigger()
     assert "Space" in window._shortcuts_box.text()
+    # every tip in full (they were cut at their first bracket) and the dialog fits a 1366 x 768 screen
+    compress = window.acts.compress.statusTip()
+    assert "(" in compress and compress in window._shortcuts_box.text()
+    assert window._shortcuts_box.height() <= 768
     window._shortcuts_box.close()
 
 

@@ -16,6 +16,10 @@ def main_window_scene(name: str):
     def scene(stage) -> None:
         w = stage.main_window(name, epochs=EPOCHS[name])
         stage.shot("idle", f"{w.experiment.title}: idle, before Train", w, fills=True)
+        if name == "moons":
+            w.acts.shortcuts.trigger()
+            stage.shot("shortcuts", "Help > Keyboard shortcuts (F1)", stage.place(w._shortcuts_box))
+            w._shortcuts_box.close()
         stage.run_to_middle(w)
         stage.shot("mid-run", f"{w.experiment.title}: mid-run", w, fills=True)
         if name == "moons":

@@ -171,5 +171,5 @@ def shortcut_rows(actions: Actions) -> list[tuple[str, str]]:
     for action in vars(actions).values():
         if isinstance(action, QAction) and not action.shortcut().isEmpty():
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            rows.append((keys, action.text().replace("&", "").rstrip("…") + " — " + action.statusTip().split(" (")[0]))
+            rows.append((keys, action.text().replace("&", "").rstrip("…") + " — " + action.statusTip()))
     return rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections import deque
 from dataclasses import fields, replace
 from pathlib import Path
@@ -75,6 +74,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
 
         self.acts = build_actions(self)
         self.presentation = Presentation(self)
+        self._shortcuts_box = None  # Help > Keyboard shortcuts, while open
         self.data_dock = _dock(self, "Data", "dataDock", "The data set, its size, noise and validation split")
         self.network_dock = _dock(self, "Network", "networkDock", "Hidden layers, activations, the network drawn")
         self.train_dock = _dock(self, "Training", "trainDock", "Optimizer, loss, schedule, epochs and device")
@@ -337,14 +337,12 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         self.acts.presentation.setChecked(self.presentation.active)
 
     def _on_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
-                       for k, v in shortcut_rows(self.acts))
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table cellpadding=4>{rows}</table>",
-                          QMessageBox.StandardButton.Close, self)
-        box.setObjectName("shortcutsDialog")
-        box.setModal(False)
-        box.show()
-        self._shortcuts_box = box
+        from visualizer.qt.app.shortcuts_dialog import ShortcutsDialog
+
+        if self._shortcuts_box is not None:
+            self._shortcuts_box.close()
+        self._shortcuts_box = ShortcutsDialog(shortcut_rows(self.acts), self)
+        self._shortcuts_box.show()
 
     def _on_about(self) -> None:
         from visualizer import __version__
