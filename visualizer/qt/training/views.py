@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +34,7 @@ from visualizer.qt.plots import (
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
+PICTURES_EVERY_S = 0.3  # histograms, prediction and network drawing: at most one round of redraws this often
 #: the pixel size of each view's file written by File > Export plots as PNG/SVG
 EXPORT_SIZES = {"loss": (1000, 700), "prediction": (800, 700), "confusion_matrix": (800, 700),
                 "histograms": (1100, 450), "histogram_over_time": (1000, 500), "landscape": (900, 800)}
@@ -152,6 +154,12 @@ class TrainingViews(QWidget):
         layout.addWidget(self.splitter)
 
         self._snapshot = None
+        #: the heavier snapshot pictures redraw in rounds at most every PICTURES_EVERY_S: snapshots now come by
+        #: progress (100 a run at any speed), and redrawing for each one doubled the GUI thread's timer lateness
+        self._pictures_due, self._pictures_at = False, -1e9
+        self._pictures_timer = QTimer(self)
+        self._pictures_timer.setSingleShot(True)
+        self._pictures_timer.timeout.connect(self._catch_up)
         self._columns: list = []  # every snapshot's (step, layers) for the time view
         #: what a new snapshot redraws, one per frame; the window adds its network drawing
         self.snapshot_views = [self._draw_histograms, self._draw_prediction]
@@ -235,6 +243,8 @@ class TrainingViews(QWidget):
         self.confusion.clear()
         self.landscape.clear()
         self._snapshot, self._columns, self._pending = None, [], []
+        self._pictures_due, self._pictures_at = False, -1e9
+        self._pictures_timer.stop()
 
     # -- live -----------------------------------------------------------------------------------------
     def show_frame(self, history, frame) -> None:
@@ -255,18 +265,37 @@ class TrainingViews(QWidget):
             else:  # a replay's jump: one redraw instead of one per snapshot
                 self._redraw_time()
             self._snapshot = frame.snapshots[-1]
-            self._pending = list(self.snapshot_views)
+            self._pictures_due = True
             self.landscape.add_snapshots(frame.snapshots)
         ended = getattr(frame, "ended", None)
         if ended is not None:
             self.landscape.finish()
             if ended.reason == "diverged":  # the steps that ran, not the hundreds it never reached
                 self.loss.set_step_range(max(int(ended.step), 1))
+        self._start_pictures(force=ended is not None)
         if self._pending:
             self._pending.pop(0)(self._snapshot)
 
+    def _start_pictures(self, force: bool = False) -> None:
+        """Queue the snapshot pictures for redrawing (one per frame) when a newer snapshot waits and the last round
+        began PICTURES_EVERY_S ago or more (or ``force``); else come back when that time is up."""
+        if not self._pictures_due or self._pending:
+            return
+        wait = PICTURES_EVERY_S - (time.monotonic() - self._pictures_at)
+        if force or wait <= 0:
+            self._pending = list(self.snapshot_views)
+            self._pictures_due, self._pictures_at = False, time.monotonic()
+            self._pictures_timer.stop()
+        elif not self._pictures_timer.isActive():  # paused or slow: the last snapshot is drawn all the same
+            self._pictures_timer.start(max(1, round(wait * 1000)))
+
+    def _catch_up(self) -> None:
+        self._start_pictures()
+        self.flush()
+
     def flush(self) -> None:
         """Draw every view still waiting for the latest snapshot (at the end of a run, before an export)."""
+        self._start_pictures(force=True)
         while self._pending:
             self._pending.pop(0)(self._snapshot)
 

@@ -1,0 +1,41 @@
+"""Snapshots come by progress (100 a run at any speed); the heavier pictures they change (histograms, prediction,
+network drawing) redraw in rounds at most every PICTURES_EVERY_S, and always end on the last snapshot."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from visualizer.core.session_model import FINISHED
+from visualizer.qt.training.views import PICTURES_EVERY_S
+
+
+def test_pictures_redraw_in_rounds_and_end_on_the_last_snapshot(main_window, qtbot):
+    w = main_window
+    views = w.views
+    drawn: list[int] = []
+    first = views.snapshot_views[0]
+
+    def counting(snap) -> None:
+        drawn.append(snap.step)
+        first(snap)
+
+    views.snapshot_views[0] = counting
+    w.experiment = replace(w.experiment, train=replace(w.experiment.train, epochs=30))
+    began = time.monotonic()
+    w.acts.train.trigger()
+    qtbot.waitUntil(lambda: w.run_state == FINISHED, timeout=120_000)
+    seconds = time.monotonic() - began
+    qtbot.wait(50)
+    snapshots = len(views._columns)
+    assert snapshots >= 100  # by progress
+    assert drawn and drawn[-1] == views._snapshot.step  # the last snapshot is what the pictures show
+    assert len(drawn) <= seconds / PICTURES_EVERY_S + 3 < snapshots  # rounds, not one redraw per snapshot
+
+
+def test_a_paused_run_still_shows_its_last_snapshot(main_window, qtbot):
+    w = main_window
+    views = w.views
+    w.acts.step.trigger()  # one step: its snapshot arrives with no frame after it
+    qtbot.waitUntil(lambda: views._snapshot is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not views._pending and not views._pictures_due, timeout=5_000)
