@@ -1,4 +1,4 @@
-"""Layer lists with convolutions: the experiment syntax, its one-line errors, the built network and the digits preset."""
+"""Layer lists with convolutions: the experiment syntax, its one-line errors, the built network, the digits preset."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ CNN = ["conv 8 3x3", "relu", "maxpool 2", "flatten", "dense 32", "relu"]
 
 
 def _toml(layers, data: str = "digits", extra: str = "") -> str:
-    items = ", ".join(f'"{t}"' if isinstance(t, str) else str(t) for t in layers) if isinstance(layers, list) else layers
+    if not isinstance(layers, list):
+        return f'[data]\nname = "{data}"\n[model]\nlayers = [{layers}]\n{extra}'
+    items = ", ".join(f'"{t}"' if isinstance(t, str) else str(t) for t in layers)
     return f'[data]\nname = "{data}"\n[model]\nlayers = [{items}]\n{extra}'
 
 

@@ -213,3 +213,13 @@ def layers_of_table(t: dict, data_name: str) -> tuple[str, ...]:
                               "hidden layers")
     shapes(layers, None, image_shape(data_name), data_name)
     return tuple(layer.text for layer in layers)
+
+
+def with_widths(texts, widths) -> tuple[str, ...]:
+    """A layer list (texts) with its conv channel counts and dense widths replaced, in order, by ``widths`` (what a
+    shrunk network has)."""
+    layers, widths = list(parse_layers(list(texts))), list(widths)
+    for k, layer in enumerate(layers):
+        if layer.kind in ("conv", "dense"):
+            layers[k] = Layer(layer.kind, widths.pop(0), layer.kernel)
+    return tuple(layer.text for layer in layers)
