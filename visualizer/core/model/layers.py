@@ -43,7 +43,7 @@ class Layer:
 
 
 def _allowed() -> str:
-    from visualizer.core.model.nets import ACTIVATIONS
+    from visualizer.core.model.activations import ACTIVATIONS
 
     return choices([*SYNTAX, *ACTIVATIONS])
 
@@ -56,7 +56,7 @@ def _int(key: str, text: str, word: str, what: str, hi: int) -> int:
 
 def parse_layer(text, key: str) -> Layer:
     """One entry of a layer list; anything else raises ExperimentError naming ``key`` and the allowed forms."""
-    from visualizer.core.model.nets import ACTIVATIONS, MAX_WIDTH
+    from visualizer.core.model.activations import ACTIVATIONS, MAX_WIDTH
 
     if not isinstance(text, str):
         raise ExperimentError(key, f"{shown(text)} is not a layer; expected text such as 'conv 8 3x3'; allowed: "
@@ -139,7 +139,7 @@ def flat_width(shape) -> int | None:
 
 def build_layers(layers, n_in: int, n_out: int, image: tuple[int, int, int] | None) -> list[nn.Module]:
     """The modules of a layer list and its output layer, the input reshaped to the image first when it convolves."""
-    from visualizer.core.model.nets import ACTIVATIONS
+    from visualizer.core.model.activations import ACTIVATIONS
 
     out_shapes = shapes(layers, n_in, image)
     modules: list[nn.Module] = []

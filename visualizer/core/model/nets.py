@@ -8,25 +8,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "leaky_relu": nn.LeakyReLU,
-    "gelu": nn.GELU,
-    "identity": nn.Identity,
-}
+from visualizer.core.model.activations import ACTIVATION_FORMULAS, ACTIVATIONS, MAX_WIDTH  # noqa: F401
 
-ACTIVATION_FORMULAS: dict[str, str] = {
-    "relu": "max(0, x)",
-    "tanh": "tanh(x)",
-    "sigmoid": "1 / (1 + e⁻ˣ)",
-    "leaky_relu": "max(0.01x, x)",
-    "gelu": "x · Φ(x)",
-    "identity": "x",
-}
-
-MAX_WIDTH = 4096
 MAX_LAYERS = 16
 
 

@@ -1,0 +1,46 @@
+"""The digits CNN preset in the window: the drawing's feature-map columns, their live edges, the read-only layer list,
+and the histograms of the conv layers while training."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtWidgets import QAbstractButton, QLabel
+
+from tests.qt.test_main_window import PRESETS, find, last_step, make_window
+from visualizer.core.model.columns import column_weights
+from visualizer.core.model.nets import build_model, flat_parameters
+
+
+def test_digits_cnn_preset_draws_feature_map_columns_and_trains(qtbot):
+    window = make_window(qtbot, PRESETS / "digits_cnn.toml")
+    try:
+        view = window.network_view
+        assert view.layer_sizes == [1, 32, 64, 10]  # the image, 32 maps, 64 neurons, 10 outputs
+        assert view._maps == [True, True, False, False]
+        titles = [t.textItem.toPlainText() for t in view.texts if t.anchor.y() == 1.0]
+        assert titles[:2] == ["input image", "32 maps relu"]
+        assert find(window, QLabel, "layerText_0").text() == "conv 32 3x3"
+        assert not find(window, QAbstractButton, "addLayerButton").isEnabled()
+        assert window.network_panel.paramCountLabel.text() == "Parameters: 19,466"
+        window.acts.step.trigger()
+        qtbot.waitUntil(lambda: last_step(window) >= 1, timeout=20000)
+        qtbot.waitUntil(lambda: view._has_weights, timeout=20000)
+    finally:
+        window.close()
+
+
+def test_column_weights_sum_kernels_and_map_positions():
+    from visualizer.core import experiment
+
+    exp = experiment.load(PRESETS / "digits_cnn.toml")
+    torch.manual_seed(0)
+    model = build_model(exp.model, 64, 10, (1, 8, 8))
+    mats = column_weights(flat_parameters(model).numpy(), exp.model, 64, 10, (1, 8, 8))
+    conv, dense, out = model[1].weight.detach().numpy(), model[5].weight.detach().numpy(), model[7].weight.detach()
+    assert [m.shape for m in mats] == [(32, 1), (64, 32), (10, 64)]
+    np.testing.assert_allclose(mats[0][:, 0], conv[:, 0].sum(axis=(1, 2)), rtol=1e-6)
+    # a dense neuron's edge from map c: its weights over that map's 3x3 positions (C-order after flatten)
+    for o, c in ((0, 0), (5, 17), (63, 31)):
+        np.testing.assert_allclose(mats[1][o, c], dense[o, c * 9:(c + 1) * 9].sum(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(mats[2], out.numpy())

@@ -1,0 +1,91 @@
+"""The network as the drawing shows it: one column per weighted layer, a node per neuron or per feature map, and
+one signed weight per edge, cut out of a flat parameter vector (numpy only: it runs on the GUI thread).
+
+An MLP's columns are its widths and its edges are its weights. In a layer list with convolutions a node of a conv
+column is one feature map (an output channel), so the edge from map i to map o carries the sum of the kernel
+W[o, i] (its response to a constant input), and the edge from a map to a dense neuron the sum of that neuron's
+weights over the map's positions once flattened.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class NetworkColumns:
+    """Nodes per column (input first), the title after each hidden column's width (its activation; 'maps relu' for
+    a column of feature maps: short, so that titles of neighbouring columns never collide), which columns are
+    feature maps, and the input's names (None: the data set's features; 'image 8×8' for an image)."""
+
+    sizes: tuple[int, ...]
+    titles: tuple[str, ...]
+    maps: tuple[bool, ...]
+    input_names: tuple[str, ...] | None = None  # None: the data set's feature names
+
+
+def _plan(model_spec, n_in: int, n_out: int, image):
+    """(columns, weighted parameter shapes, per weighted layer the maps its input holds (0: flat))."""
+    from visualizer.core.model.layers import parse_layers, shapes, weighted_shapes
+
+    if not model_spec.layers:
+        widths = [n_in, *model_spec.hidden, n_out]
+        cols = NetworkColumns(tuple(widths), tuple(model_spec.activation), (False,) * len(widths))
+        return cols, None, None
+    layers = parse_layers(list(model_spec.layers))
+    outs = shapes(layers, n_in, image)
+    first_map = len(outs[0]) == 3
+    sizes, titles, maps, fed = [outs[0][0] if first_map else n_in], [], [first_map], []
+    current = None  # the title words of the column being built
+    prev_maps = outs[0][0] if first_map else 0  # feature maps in the column before (0: flat neurons)
+    for layer in layers:
+        if layer.kind in ("conv", "dense"):
+            fed.append(prev_maps)
+            prev_maps = layer.size if layer.kind == "conv" else 0
+            if current is not None:
+                titles.append(" ".join(current))
+            sizes.append(layer.size)
+            maps.append(layer.kind == "conv")
+            current = ["maps"] if layer.kind == "conv" else []
+        elif layer.kind == "act" and current is not None:
+            current.append(layer.text)
+    if current is not None:
+        titles.append(" ".join(current))
+    fed.append(prev_maps)
+    sizes.append(n_out)
+    maps.append(False)
+    names = (f"image {outs[0][1]}×{outs[0][2]}",) if first_map and outs[0][0] == 1 else None
+    if first_map and names is None:
+        names = tuple(f"channel {c + 1}" for c in range(outs[0][0]))
+    cols = NetworkColumns(tuple(sizes), tuple(titles), tuple(maps), names)
+    return cols, weighted_shapes(layers, n_in, n_out, image), fed
+
+
+def network_columns(model_spec, n_in: int, n_out: int, image=None) -> NetworkColumns:
+    """The drawing's columns of a ModelSpec's network on data of ``n_in`` features (``image``: its shape)."""
+    return _plan(model_spec, n_in, n_out, image)[0]
+
+
+def column_weights(flat, model_spec, n_in: int, n_out: int, image=None) -> list[np.ndarray]:
+    """One (out nodes, in nodes) matrix per pair of columns, from a flat parameter vector in model.parameters()
+    order: the weights themselves for dense layers on flat inputs, sums over kernels and map positions else."""
+    flat = np.asarray(flat)
+    cols, found, fed = _plan(model_spec, n_in, n_out, image)
+    if found is None:
+        from visualizer.core.model.nets import linear_weights
+
+        return linear_weights(flat, n_in, model_spec.hidden, n_out, model_spec.batch_norm)
+    out, offset = [], 0
+    for (kind, wshape, bshape), maps_in in zip(found, fed):
+        w = flat[offset:offset + math.prod(wshape)].reshape(wshape)
+        offset += math.prod(wshape) + math.prod(bshape)
+        if kind == "conv":
+            out.append(w.sum(axis=(2, 3)))
+        elif maps_in:
+            out.append(w.reshape(w.shape[0], maps_in, -1).sum(axis=2))
+        else:
+            out.append(w)
+    return out
