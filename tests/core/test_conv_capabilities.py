@@ -216,3 +216,11 @@ def test_cross_validation_trains_the_cnn_on_every_fold():
     results = [r for r in run_folds(exp, EvalSpec("kfold", k=2)) if isinstance(r, FoldResult)]
     assert len(results) == 2
     assert all(r.n_train + r.n_val == 1797 and np.isfinite(r.metrics["loss"]) for r in results)
+
+
+def test_a_cnn_teacher_distils_into_an_mlp_student(run):
+    from visualizer.core.compression.distill import student_experiment
+
+    exp = student_experiment(run, (16,))
+    assert exp.model.layers == () and exp.model.hidden == (16,) and exp.model.activation == ("tanh",)
+    assert experiment.loads(experiment.dumps(exp)) == exp

@@ -44,3 +44,28 @@ def test_column_weights_sum_kernels_and_map_positions():
     for o, c in ((0, 0), (5, 17), (63, 31)):
         np.testing.assert_allclose(mats[1][o, c], dense[o, c * 9:(c + 1) * 9].sum(), rtol=1e-5, atol=1e-7)
     np.testing.assert_array_equal(mats[2], out.numpy())
+
+
+def test_compression_window_prunes_conv_channels_of_a_cnn_run(qtbot, tmp_path):
+    from tests.helpers import train_run
+    from visualizer.qt.compression.window import CompressionWindow
+
+    raw = {"data": {"name": "digits"},
+           "model": {"layers": ["conv 6 3x3", "relu", "maxpool 2", "flatten", "dense 16", "relu"]},
+           "train": {"epochs": 1, "batch_size": 128}}
+    w = CompressionWindow(train_run(tmp_path / "cnn", raw))
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.prune_tab.outcome is not None and w.quantize_tab.outcome is not None,
+                        timeout=30000)
+        assert "conv 6 3x3 → relu" in w.header.text()
+        tab = w.prune_tab
+        tab.method_combo.setCurrentIndex(tab.method_combo.findData("structured"))
+        tab.slider.setValue(50)
+        qtbot.waitUntil(lambda: tab.outcome.report.method == "structured" and tab.outcome.report.amount == 0.5
+                        and not w.busy, timeout=30000)
+        report = tab.outcome.report
+        assert report.layers[0].name == "conv 1 (1→6, 3×3)" and report.layers[0].zeros == 3 * 9
+    finally:
+        w.close()
