@@ -26,6 +26,29 @@ def test_digits_cnn_preset_draws_feature_map_columns_and_trains(qtbot):
         window.acts.step.trigger()
         qtbot.waitUntil(lambda: last_step(window) >= 1, timeout=20000)
         qtbot.waitUntil(lambda: view._has_weights, timeout=20000)
+        # the Filters tab: every first-layer filter as a 3x3 tile, the snapshot's own weights
+        tabs = window.views.right_tabs
+        assert tabs.isTabVisible(2) and tabs.tabText(2) == "Filters"
+        window.views.flush()
+        plot = window.views.filters
+        assert plot.shape == (32, 1, 3, 3)
+        rows, cols = plot.grid
+        snap = window.views._snapshot
+        first = snap.params[:32 * 9].reshape(32, 3, 3)
+        image = plot.image.image
+        k = 5
+        r, c = divmod(k, cols)
+        np.testing.assert_array_equal(image[r * 4:r * 4 + 3, c * 4:c * 4 + 3], first[k])
+        assert np.isnan(image[3, 0]) and rows * cols >= 32
+    finally:
+        window.close()
+
+
+def test_mlp_presets_hide_the_filters_tab(qtbot):
+    window = make_window(qtbot, PRESETS / "digits.toml")
+    try:
+        assert not window.views.right_tabs.isTabVisible(2)
+        assert window.network_view._maps == [False] * 4
     finally:
         window.close()
 

@@ -89,3 +89,16 @@ def column_weights(flat, model_spec, n_in: int, n_out: int, image=None) -> list[
         else:
             out.append(w)
     return out
+
+
+def first_conv_filters(flat, model_spec, n_in: int, n_out: int, image=None) -> np.ndarray | None:
+    """The first conv layer's filters (out channels, in channels, kh, kw) cut out of a flat parameter vector; None
+    when the network has no convolution (the filter view shows them as small images)."""
+    if not model_spec.layers:
+        return None
+    from visualizer.core.model.layers import parse_layers, weighted_shapes
+
+    kind, wshape, _ = weighted_shapes(parse_layers(list(model_spec.layers)), n_in, n_out, image)[0]
+    if kind != "conv":
+        return None
+    return np.asarray(flat)[:math.prod(wshape)].reshape(wshape)

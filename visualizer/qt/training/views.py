@@ -31,6 +31,7 @@ from visualizer.qt.plots import (
     export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
+from visualizer.qt.plots.filter_plot import FilterPlot
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 #: the pixel size of each view's file written by File > Export plots as PNG/SVG
@@ -134,6 +135,12 @@ class TrainingViews(QWidget):
         self.right_tabs.addTab(self.landscape, "Loss landscape")
         self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
         self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
+        self.filters = FilterPlot(theme=theme)
+        self.right_tabs.addTab(self.filters, "Filters")
+        self.right_tabs.setTabToolTip(2, "Each filter of the first conv layer as an image, live: blue positive, "
+                                         "orange negative, white zero (convolutional networks only)")
+        self.right_tabs.setTabVisible(2, False)
+        self._filters_of = None  # snapshot parameters -> the first conv layer's filters; None: no convolution
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(_titled(self.loss, self.log_check))
@@ -154,7 +161,7 @@ class TrainingViews(QWidget):
         self._snapshot = None
         self._columns: list = []  # every snapshot's (step, layers) for the time view
         #: what a new snapshot redraws, one per frame; the window adds its network drawing
-        self.snapshot_views = [self._draw_histograms, self._draw_prediction]
+        self.snapshot_views = [self._draw_histograms, self._draw_prediction, self._draw_filters]
         self._pending: list = []
         self._layer_names: list[str] = []
         #: how each registered prediction view (predict.PREDICTION_VIEWS) is drawn: before a run, and from a snapshot
@@ -165,8 +172,15 @@ class TrainingViews(QWidget):
 
     # -- set-up ---------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape):
+        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape,
+                     self.filters):
             plot.set_theme(name)
+
+    def set_filter_source(self, filters_of) -> None:
+        """How to cut the first conv layer's filters out of a snapshot's parameters; None hides the Filters tab."""
+        self._filters_of = filters_of
+        self.right_tabs.setTabVisible(2, filters_of is not None)
+        self.filters.clear()
 
     def set_experiment(self, experiment) -> None:
         """The resolved experiment of the run about to start (the landscape rebuilds its network from it)."""
@@ -234,6 +248,7 @@ class TrainingViews(QWidget):
         self.boundary.clear()
         self.confusion.clear()
         self.landscape.clear()
+        self.filters.clear()
         self._snapshot, self._columns, self._pending = None, [], []
 
     # -- live -----------------------------------------------------------------------------------------
@@ -269,6 +284,10 @@ class TrainingViews(QWidget):
         """Draw every view still waiting for the latest snapshot (at the end of a run, before an export)."""
         while self._pending:
             self._pending.pop(0)(self._snapshot)
+
+    def _draw_filters(self, snap) -> None:
+        if self._filters_of is not None and snap is not None:
+            self.filters.set_filters(self._filters_of(snap.params))
 
     def _draw_histograms(self, snap) -> None:
         self.histograms.set_histograms(histogram_layers(snap, self.kind()), self.kind())
