@@ -224,3 +224,32 @@ def test_a_cnn_teacher_distils_into_an_mlp_student(run):
     exp = student_experiment(run, (16,))
     assert exp.model.layers == () and exp.model.hidden == (16,) and exp.model.activation == ("tanh",)
     assert experiment.loads(experiment.dumps(exp)) == exp
+
+
+def test_an_optimizer_race_on_a_cnn_starts_every_entry_from_the_same_weights():
+    from visualizer.core.playground.network_race import RaceEntry, run_race
+
+    exp = experiment.from_dict({**RAW, "train": {**RAW["train"], "epochs": 1, "batch_size": 256}})
+    result = run_race(exp, [RaceEntry("sgd", {"lr": 0.1}), RaceEntry("adam", {"lr": 0.01})], snapshot_every_steps=2,
+                      resolution=3)
+    starts = [r.trajectory[0] for r in result.runs]
+    np.testing.assert_array_equal(starts[0], starts[1])
+    assert len(starts[0]) == parameter_count(_cnn())
+
+
+@pytest.mark.parametrize("activations", [["relu"], ["tanh", "sigmoid"], ["gelu"], ["leaky_relu"], []])
+def test_first_feature_maps_in_numpy_match_the_network(activations):
+    from visualizer.core.model.columns import first_feature_maps
+
+    layers = ["conv 5 3x2", *activations, "maxpool 2", "flatten", "dense 4"]
+    model = _cnn(layers, seed=2)
+    spec = experiment.ModelSpec(hidden=(), activation=(), layers=tuple(layers))
+    x = torch.randn(64)
+    maps = first_feature_maps(flat_parameters(model).numpy(), spec, 64, 10, (1, 8, 8), x.numpy())
+    with torch.no_grad():
+        h = model[1](model[0](x[None]))
+        for k in range(len(activations)):
+            h = model[2 + k](h)
+    assert maps.shape == (5, 6, 7)
+    np.testing.assert_allclose(maps, h[0].numpy(), rtol=1e-5, atol=1e-6)
+    assert first_feature_maps(flat_parameters(model).numpy(), experiment.ModelSpec(), 64, 10, None, x) is None

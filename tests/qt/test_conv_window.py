@@ -30,7 +30,8 @@ def test_digits_cnn_preset_draws_feature_map_columns_and_trains(qtbot):
         tabs = window.views.right_tabs
         assert tabs.isTabVisible(2) and tabs.tabText(2) == "Filters"
         window.views.flush()
-        plot = window.views.filters
+        tab = window.views.filters
+        plot = tab.filters
         assert plot.shape == (32, 1, 3, 3)
         rows, cols = plot.grid
         snap = window.views._snapshot
@@ -40,6 +41,18 @@ def test_digits_cnn_preset_draws_feature_map_columns_and_trains(qtbot):
         r, c = divmod(k, cols)
         np.testing.assert_array_equal(image[r * 4:r * 4 + 3, c * 4:c * 4 + 3], first[k])
         assert np.isnan(image[3, 0]) and rows * cols >= 32
+        # the chosen validation sample's feature maps: 32 of 6x6, what the network computes for it
+        tab.sample_spin.setValue(7)
+        assert tab.maps.shape == (32, 6, 6) and tab.input.shape == (1, 8, 8)
+        x = window.dataset.X_val[7]
+        model = build_model(window.experiment.model, 64, 10, (1, 8, 8))
+        torch.nn.utils.vector_to_parameters(torch.as_tensor(snap.params), model.parameters())
+        with torch.no_grad():
+            want = model[2](model[1](model[0](torch.as_tensor(x)[None])))[0].numpy()
+        rows, cols = tab.maps.grid
+        r, c = divmod(9, cols)
+        np.testing.assert_allclose(tab.maps.image.image[r * 7:r * 7 + 6, c * 7:c * 7 + 6], want[9], rtol=1e-4,
+                                   atol=1e-5)
     finally:
         window.close()
 

@@ -102,3 +102,42 @@ def first_conv_filters(flat, model_spec, n_in: int, n_out: int, image=None) -> n
     if kind != "conv":
         return None
     return np.asarray(flat)[:math.prod(wshape)].reshape(wshape)
+
+
+def _activate(name: str, z: np.ndarray) -> np.ndarray:
+    """The registry's activations in numpy (as torch computes them)."""
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-z))
+    if name == "leaky_relu":
+        return np.where(z >= 0, z, 0.01 * z)
+    if name == "gelu":
+        from scipy.special import erf
+
+        return 0.5 * z * (1.0 + erf(z / math.sqrt(2.0)))
+    return z
+
+
+def first_feature_maps(flat, model_spec, n_in: int, n_out: int, image, x) -> np.ndarray | None:
+    """The first conv layer's feature maps (channels, h, w) for one sample ``x`` (a flat row of the data), after the
+    activations that follow it: what the network sees in that picture. numpy only (the GUI thread draws it);
+    None when the network does not start with a convolution."""
+    from visualizer.core.model.layers import parse_layers
+
+    layers = parse_layers(list(model_spec.layers)) if model_spec.layers else ()
+    filters = first_conv_filters(flat, model_spec, n_in, n_out, image) if layers and layers[0].kind == "conv" else None
+    if filters is None:
+        return None
+    out_c, in_c, kh, kw = filters.shape
+    bias = np.asarray(flat)[filters.size:filters.size + out_c]
+    img = np.asarray(x, dtype=np.float64).reshape(image)
+    windows = np.lib.stride_tricks.sliding_window_view(img, (kh, kw), axis=(1, 2))  # (in, h, w, kh, kw)
+    maps = np.einsum("chwij,ocij->ohw", windows, filters.astype(np.float64)) + bias[:, None, None]
+    for layer in layers[1:]:
+        if layer.kind != "act":
+            break
+        maps = _activate(layer.name, maps)
+    return maps

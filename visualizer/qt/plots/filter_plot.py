@@ -1,4 +1,5 @@
-"""The first conv layer's filters, each as a small image in a grid: blue positive, orange negative, white zero."""
+"""Small images in a grid: the first conv layer's filters (blue positive, orange negative, white zero), or one
+sample's feature maps (a sequential scale), with a colour bar."""
 
 from __future__ import annotations
 
@@ -11,47 +12,49 @@ from PySide6.QtWidgets import QWidget
 from visualizer.qt.plots._style import CLASS_COLORS, get_theme, style_plot
 
 NEGATIVE, POSITIVE = CLASS_COLORS[0], CLASS_COLORS[1]  # the network drawing's orange and blue
+GAP = 1  # pixels of background between two tiles in the mosaic
 
-GAP = 1  # pixels of background between two filters in the mosaic
 
-
-def mosaic(filters: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """The filters (out, in, kh, kw) as one image: a grid of kh x kw tiles (a filter over several input channels
-    shows their mean), NaN in the gaps; returns (image (rows, cols) in pixel rows top first, grid rows, grid cols)."""
-    f = np.asarray(filters, dtype=float)
-    tiles = f.mean(axis=1) if f.ndim == 4 else f
-    n, kh, kw = tiles.shape
-    cols = max(1, math.ceil(math.sqrt(n * kh / kw)))  # about square
+def mosaic(tiles: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Tiles (n, h, w), or filters (out, in, kh, kw) shown as the mean over their input channels, as one image: a
+    grid of tiles about as wide as high, NaN in the gaps; returns (image (rows, cols) top first, grid rows, cols)."""
+    t = np.asarray(tiles, dtype=float)
+    t = t.mean(axis=1) if t.ndim == 4 else t
+    n, kh, kw = t.shape
+    cols = max(1, math.ceil(math.sqrt(n * kh / kw)))
     rows = math.ceil(n / cols)
     out = np.full((rows * (kh + GAP) - GAP, cols * (kw + GAP) - GAP), np.nan)
     for k in range(n):
         r, c = divmod(k, cols)
-        out[r * (kh + GAP): r * (kh + GAP) + kh, c * (kw + GAP): c * (kw + GAP) + kw] = tiles[k]
+        out[r * (kh + GAP): r * (kh + GAP) + kh, c * (kw + GAP): c * (kw + GAP) + kw] = t[k]
     return out, rows, cols
 
 
 class FilterPlot(pg.GraphicsLayoutWidget):
-    """Every filter of the first conv layer as a kh x kw image, on one symmetric colour scale with a colour bar;
-    ``set_filters`` redraws from a snapshot's weights (live while training)."""
+    """A mosaic of small images on one colour scale with a colour bar. ``kind`` "filters": a symmetric diverging
+    scale ±max|w| (zero is white), for weights; "maps": min to max on a sequential scale, for activations."""
 
-    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+    def __init__(self, parent: QWidget | None = None, theme: str = "light", kind: str = "filters",
+                 label: str = "weight") -> None:
         super().__init__(parent)
         vars(self).pop("clear", None)  # keep our clear(), not the layout's
-        self.setObjectName("filterPlot")
+        self.setObjectName("filterPlot" if kind == "filters" else "featureMapPlot")
         self._theme = get_theme(theme)
+        self.kind, self.label, self.title = kind, label, ""
         self.plot = self.addPlot()
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
         self.plot.setAspectLocked(True)
-        self.plot.invertY(True)  # row 0 of a filter at the top, as an image
+        self.plot.invertY(True)  # row 0 of a tile at the top, as an image
         for side in ("left", "bottom"):
             self.plot.hideAxis(side)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        cmap = pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE, "#ffffff", POSITIVE])
+        cmap = pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE, "#ffffff", POSITIVE]) if kind == "filters" else \
+            pg.colormap.get("viridis")
         self.image.setColorMap(cmap)
-        self.bar = pg.ColorBarItem(colorMap=cmap, interactive=False, width=12, label="weight")
+        self.bar = pg.ColorBarItem(colorMap=cmap, interactive=False, width=12)
         self.bar.setImageItem(self.image)
         self.addItem(self.bar)
         self.shape: tuple[int, ...] = ()
@@ -63,35 +66,38 @@ class FilterPlot(pg.GraphicsLayoutWidget):
         return self._theme.name
 
     def set_theme(self, theme: str) -> None:
-        """Restyle for a theme; the filters keep Playground's colours (white is zero)."""
+        """Restyle for a theme; the tiles keep their colour scale."""
         self._theme = get_theme(theme)
         self.setBackground(self._theme.background)
-        style_plot(self.plot, self._theme, title=self._title(), grid=False)
+        style_plot(self.plot, self._theme, title=self.title, grid=False)
         self.bar.axis.setTextPen(pg.mkPen(self._theme.foreground))
         self.bar.axis.setPen(pg.mkPen(self._theme.foreground))
-        self.bar.axis.setLabel("weight", color=self._theme.foreground)
+        self.bar.axis.setLabel(self.label, color=self._theme.foreground)
 
-    def _title(self) -> str:
-        if not self.shape:
-            return "Filters of the first conv layer (after the first snapshot)"
-        n, _c, kh, kw = self.shape
-        return f"conv 1: {n} filters {kh}×{kw}"
-
-    def set_filters(self, filters: np.ndarray) -> None:
-        """Show filters (out, in, kh, kw): one tile each, the colour scale ±max|w| (zero is white)."""
-        f = np.nan_to_num(np.asarray(filters, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
-        image, rows, cols = mosaic(f)
-        top = float(np.abs(f).max()) if f.size else 0.0
-        top = top if top > 0 else 1.0
-        self.image.setImage(image, levels=(-top, top), autoLevels=False)
-        self.bar.setLevels((-top, top))
-        if f.shape != self.shape:
-            self.shape, self.grid = f.shape, (rows, cols)
-            style_plot(self.plot, self._theme, title=self._title(), grid=False)
+    def set_tiles(self, tiles: np.ndarray, title: str) -> None:
+        """Show tiles (n, h, w) or filters (out, in, kh, kw) under ``title``."""
+        t = np.nan_to_num(np.asarray(tiles, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+        image, rows, cols = mosaic(t)
+        if self.kind == "filters":
+            top = float(np.abs(t).max()) if t.size else 0.0
+            levels = (-top, top) if top > 0 else (-1.0, 1.0)
+        else:
+            lo, hi = (float(t.min()), float(t.max())) if t.size else (0.0, 1.0)
+            levels = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+        self.image.setImage(image, levels=levels, autoLevels=False)
+        self.bar.setLevels(levels)
+        if t.shape != self.shape or title != self.title:
+            self.shape, self.grid, self.title = t.shape, (rows, cols), title
+            style_plot(self.plot, self._theme, title=title, grid=False)
             self.plot.setRange(xRange=(0, image.shape[1]), yRange=(0, image.shape[0]), padding=0.02)
 
-    def clear(self) -> None:
-        """Nothing shown (a new run)."""
+    def set_filters(self, filters: np.ndarray) -> None:
+        """Show conv filters (out, in, kh, kw), one tile each."""
+        n, _c, kh, kw = np.shape(filters)
+        self.set_tiles(filters, f"conv 1: {n} filters {kh}×{kw}")
+
+    def clear(self, title: str = "") -> None:
+        """Nothing shown (a new run), ``title`` saying what will come."""
         self.image.clear()
-        self.shape, self.grid = (), (0, 0)
-        style_plot(self.plot, self._theme, title=self._title(), grid=False)
+        self.shape, self.grid, self.title = (), (0, 0), title
+        style_plot(self.plot, self._theme, title=title, grid=False)

@@ -31,7 +31,7 @@ from visualizer.qt.plots import (
     export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
-from visualizer.qt.plots.filter_plot import FilterPlot
+from visualizer.qt.training.filters_tab import FiltersTab
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 #: the pixel size of each view's file written by File > Export plots as PNG/SVG
@@ -135,12 +135,12 @@ class TrainingViews(QWidget):
         self.right_tabs.addTab(self.landscape, "Loss landscape")
         self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
         self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
-        self.filters = FilterPlot(theme=theme)
+        self.filters = FiltersTab(theme)
         self.right_tabs.addTab(self.filters, "Filters")
-        self.right_tabs.setTabToolTip(2, "Each filter of the first conv layer as an image, live: blue positive, "
-                                         "orange negative, white zero (convolutional networks only)")
+        self.right_tabs.setTabToolTip(2, "Each filter of the first conv layer as an image, live (blue positive, "
+                                         "orange negative, white zero), and the feature maps they make of a "
+                                         "chosen sample (convolutional networks only)")
         self.right_tabs.setTabVisible(2, False)
-        self._filters_of = None  # snapshot parameters -> the first conv layer's filters; None: no convolution
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(_titled(self.loss, self.log_check))
@@ -176,11 +176,10 @@ class TrainingViews(QWidget):
                      self.filters):
             plot.set_theme(name)
 
-    def set_filter_source(self, filters_of) -> None:
-        """How to cut the first conv layer's filters out of a snapshot's parameters; None hides the Filters tab."""
-        self._filters_of = filters_of
-        self.right_tabs.setTabVisible(2, filters_of is not None)
-        self.filters.clear()
+    def set_filter_source(self, source) -> None:
+        """What the Filters tab draws from (a filters_tab.FilterSource); None hides the tab (no convolution)."""
+        self.right_tabs.setTabVisible(2, source is not None)
+        self.filters.set_source(source)
 
     def set_experiment(self, experiment) -> None:
         """The resolved experiment of the run about to start (the landscape rebuilds its network from it)."""
@@ -286,8 +285,8 @@ class TrainingViews(QWidget):
             self._pending.pop(0)(self._snapshot)
 
     def _draw_filters(self, snap) -> None:
-        if self._filters_of is not None and snap is not None:
-            self.filters.set_filters(self._filters_of(snap.params))
+        if self.filters.source is not None and snap is not None:
+            self.filters.show_params(snap.params)
 
     def _draw_histograms(self, snap) -> None:
         self.histograms.set_histograms(histogram_layers(snap, self.kind()), self.kind())
