@@ -72,6 +72,7 @@ class FilterPlot(pg.GraphicsLayoutWidget):
         style_plot(self.plot, self._theme, title=self.title, grid=False)
         self.bar.axis.setTextPen(pg.mkPen(self._theme.foreground))
         self.bar.axis.setPen(pg.mkPen(self._theme.foreground))
+        self.bar.axis.enableAutoSIPrefix(False)  # weights of 0.6 read as 0.6, not as 600 (x0.001)
         self.bar.axis.setLabel(self.label, color=self._theme.foreground)
 
     def set_tiles(self, tiles: np.ndarray, title: str) -> None:
