@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtWidgets import QAbstractButton, QLabel
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel
 
-from tests.qt.test_main_window import PRESETS, find, last_step, make_window
+from tests.qt.test_main_window import PRESETS, choose, find, last_step, make_window
 from visualizer.core.model.columns import column_weights
 from visualizer.core.model.nets import build_model, flat_parameters
 
@@ -53,6 +53,23 @@ def test_digits_cnn_preset_draws_feature_map_columns_and_trains(qtbot):
         r, c = divmod(9, cols)
         np.testing.assert_allclose(tab.maps.image.image[r * 7:r * 7 + 6, c * 7:c * 7 + 6], want[9], rtol=1e-4,
                                    atol=1e-5)
+    finally:
+        window.close()
+
+
+def test_a_cnn_on_a_data_set_without_images_is_a_message_not_a_crash(qtbot):
+    from visualizer.core.session_model import FINISHED
+
+    window = make_window(qtbot, PRESETS / "digits_cnn.toml")
+    try:
+        choose(find(window, QComboBox, "datasetCombo"), "moons")
+        qtbot.waitUntil(lambda: window.dataset.name == "moons", timeout=15000)
+        assert window.network_panel.paramCountLabel.text() == "Parameters: – (the layers do not fit this data)"
+        assert "needs an image data set" in window.network_panel.paramCountLabel.toolTip()
+        window.acts.train.trigger()
+        qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
+        text = window.message_bar.text()
+        assert window.message_bar.isVisible() and "model.layers[0]" in text and "needs an image data set" in text
     finally:
         window.close()
 
