@@ -122,3 +122,32 @@ def test_compression_window_prunes_conv_channels_of_a_cnn_run(qtbot, tmp_path):
         assert report.layers[0].name == "conv 1 (1→6, 3×3)" and report.layers[0].zeros == 3 * 9
     finally:
         w.close()
+
+
+def test_replaying_a_cnn_run_shows_its_filters_at_each_snapshot(qtbot, tmp_path):
+    from tests.qt.test_replay import record_run
+    from visualizer.core import experiment
+    from visualizer.core.data.sets import load_dataset
+    from visualizer.core.training.events import Snapshot
+    from visualizer.qt.runs.replay_window import ReplayWindow
+
+    exp = experiment.from_dict({"data": {"name": "digits"},
+                                "model": {"layers": ["conv 4 3x3", "tanh", "flatten", "dense 8", "relu"]},
+                                "train": {"epochs": 1, "batch_size": 128, "loss": "cross_entropy"}})
+    exp = experiment.resolve(exp, load_dataset(exp.data))
+    events = record_run(tmp_path / "cnn.sqlite", exp, snapshot_every_steps=3, snapshot_interval_s=0.0)
+    snaps = [e for e in events if isinstance(e, Snapshot)]
+    w = ReplayWindow(tmp_path / "cnn.sqlite")
+    qtbot.addWidget(w)
+    try:
+        assert w.views.right_tabs.isTabVisible(2)
+        for snap in (snaps[1], snaps[-1]):
+            w.go_to(snap.step)
+            w.views.flush()
+            plot = w.views.filters.filters
+            assert plot.shape == (4, 1, 3, 3)
+            rows, cols = plot.grid
+            first = snap.params[:4 * 9].reshape(4, 3, 3)
+            np.testing.assert_array_equal(plot.image.image[0:3, 4:7], first[1])  # tile 1: row 0, column 1
+    finally:
+        w.close()

@@ -306,8 +306,8 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         outputs = list(ds.class_names) if ds.task == "classification" and n_out == ds.n_classes else ["ŷ"] * n_out
         from visualizer.core.data.images import dataset_image_shape
         from visualizer.core.errors import VisualizerError
-        from visualizer.core.model.columns import first_conv_filters, first_feature_maps, network_columns
-        from visualizer.qt.training.filters_tab import FilterSource
+        from visualizer.core.model.columns import network_columns
+        from visualizer.qt.training.filters_tab import filter_source
 
         image = dataset_image_shape(ds)
         self.network_panel.set_io(ds.n_features, n_out, image)
@@ -315,11 +315,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
             cols = network_columns(m, ds.n_features, n_out, image)
         except VisualizerError:  # a layer list that does not fit this data: the run will say why
             return
-        self.views.set_filter_source(FilterSource(
-            lambda p: first_conv_filters(p, m, ds.n_features, n_out, image),
-            lambda p, x: first_feature_maps(p, m, ds.n_features, n_out, image, x), ds.X_val,
-            tuple(ds.class_names[int(k)] for k in ds.y_val) if ds.task == "classification" else (), image)
-            if any(cols.maps[1:]) else None)
+        self.views.set_filter_source(filter_source(m, ds, n_out))
         names = list(cols.input_names) if cols.input_names is not None else list(ds.feature_names)
         self.network_view.set_architecture(list(cols.sizes), list(cols.titles), names, outputs, list(cols.maps))
 

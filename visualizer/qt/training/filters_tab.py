@@ -101,3 +101,23 @@ class FiltersTab(QWidget):
         if maps is not None:
             n, mh, mw = maps.shape
             self.maps.set_tiles(maps, f"{n} feature maps {mh}×{mw}")
+
+
+def filter_source(model_spec, dataset, n_out: int) -> FilterSource | None:
+    """The Filters tab's source for a network on a data set (its validation rows to choose from); None unless the
+    network starts with a convolution on an image set."""
+    from visualizer.core.data.images import dataset_image_shape
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.model.columns import first_conv_filters, first_feature_maps, network_columns
+
+    image = dataset_image_shape(dataset)
+    n_in = dataset.n_features
+    try:
+        if image is None or not any(network_columns(model_spec, n_in, n_out, image).maps[1:]):
+            return None
+    except VisualizerError:  # the layers do not fit this data set
+        return None
+    labels = tuple(dataset.class_names[int(k)] for k in dataset.y_val) if dataset.task == "classification" else ()
+    return FilterSource(lambda p: first_conv_filters(p, model_spec, n_in, n_out, image),
+                        lambda p, x: first_feature_maps(p, model_spec, n_in, n_out, image, x),
+                        dataset.X_val, labels, image)
