@@ -31,12 +31,14 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The multilayer perceptron: hidden widths and one activation per hidden layer."""
+    """The network: an MLP (hidden widths, one activation per hidden layer), or a layer list (``layers``, text such
+    as "conv 8 3x3": see ``model.layers``) that replaces hidden and activation when it is not empty."""
 
     hidden: tuple[int, ...] = (16, 16)
     activation: tuple[str, ...] = ("tanh", "tanh")
     dropout: float = 0.0
     batch_norm: bool = False
+    layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,10 +188,13 @@ def _parse_data(t: dict) -> DataSpec:
     return spec
 
 
-def _parse_model(t: dict) -> ModelSpec:
+def _parse_model(t: dict, data_name: str = "") -> ModelSpec:
+    from visualizer.core.model.layers import layers_of_table
     from visualizer.core.model.nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH
 
     _check_keys("model", t, [f.name for f in fields(ModelSpec)])
+    if layers := layers_of_table(t, data_name):
+        return ModelSpec(hidden=(), activation=(), layers=layers)
     hidden = t.get("hidden", list(ModelSpec.hidden))
     if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = [hidden]
@@ -263,9 +268,10 @@ def from_dict(raw: dict) -> Experiment:
     _check_keys("", raw, [*SECTIONS, *TOP_LEVEL])
     for key in TOP_LEVEL:
         _want_str(key, raw.get(key, ""))
+    data = _parse_data(raw.get("data", {}))
     return Experiment(
-        data=_parse_data(raw.get("data", {})),
-        model=_parse_model(raw.get("model", {})),
+        data=data,
+        model=_parse_model(raw.get("model", {}), data.name),
         train=_parse_train(raw.get("train", {})),
         title=raw.get("title", ""),
         description=raw.get("description", ""),
@@ -278,6 +284,8 @@ def to_dict(exp: Experiment) -> dict:
     model = {"hidden": list(exp.model.hidden), "dropout": exp.model.dropout, "batch_norm": exp.model.batch_norm}
     acts = exp.model.activation
     model["activation"] = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "tanh"
+    if exp.model.layers:
+        model = {"layers": list(exp.model.layers)}
     train = {k: v for k, v in asdict(exp.train).items() if k != "hyper" and v is not None}
     train.update(dict(exp.train.hyper))
     out: dict = {}

@@ -104,7 +104,11 @@ def compress(run: LoadedRun, prune_request: PruneRequest | None = None,
                        latency_repeats=latency_repeats)
         steps["prune"] = pruned.report.to_dict()
         model = runtime = pruned.shrunk if shrink else pruned.permanent
-        if shrink:
+        if shrink and exp.model.layers:
+            from visualizer.core.model.layers import with_widths
+
+            exp = replace(exp, model=replace(exp.model, layers=with_widths(exp.model.layers, hidden_widths(model))))
+        elif shrink:
             exp = replace(exp, model=replace(exp.model, hidden=hidden_widths(model)))
     quant = None
     if quant_request is not None:

@@ -68,14 +68,17 @@ def check_settings(hidden, temperature: float, alpha: float, epochs: int | None)
 def student_experiment(run: LoadedRun, hidden, *, epochs: int | None = None, seed: int | None = None,
                        activation: str | None = None) -> Experiment:
     """The teacher's experiment with the student's widths (the teacher's first activation, unless given), and
-    ``epochs``/``seed`` if given: trained with `visualizer run`, it reproduces the student from scratch."""
+    ``epochs``/``seed`` if given: trained with `visualizer run`, it reproduces the student from scratch. The student
+    is always an MLP (a convolutional teacher's layer list is not carried over)."""
     exp = run.experiment
-    act = activation or (exp.model.activation[0] if exp.model.activation else "tanh")
+    listed = [t for t in exp.model.layers if t in ACTIVATIONS]  # a layer list's activations (a CNN teacher)
+    act = activation or (exp.model.activation[0] if exp.model.activation else listed[0] if listed else "tanh")
     if act not in ACTIVATIONS:
         raise VisualizerError(f"student: activation {act!r} is not known; allowed: {choices(ACTIVATIONS)}")
     hidden = tuple(hidden)
     title = f"{exp.title or exp.data.name} student {list(hidden)}"
-    return replace(exp, title=title, model=replace(exp.model, hidden=hidden, activation=(act,) * len(hidden)),
+    return replace(exp, title=title, model=replace(exp.model, hidden=hidden, activation=(act,) * len(hidden),
+                                                         layers=()),
                    train=replace(exp.train, epochs=epochs or exp.train.epochs,
                                  seed=exp.train.seed if seed is None else seed))
 

@@ -97,14 +97,13 @@ def latencies(models: Sequence[nn.Module], X: torch.Tensor, repeats: int = 30, i
     return [statistics.median(t) for t in times]
 
 
-def linear_modules(model: nn.Module) -> list[tuple[str, str, nn.Linear]]:
-    """(state_dict prefix, display name, module) of each Linear layer in order; names as MLP.linear_layers()."""
-    found = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
-    out = []
-    for k, (name, m) in enumerate(found):
-        label = "output" if k == len(found) - 1 else f"layer {k + 1}"
-        out.append((name, f"{label} ({m.in_features}→{m.out_features})", m))
-    return out
+def linear_modules(model: nn.Module) -> list[tuple[str, str, nn.Module]]:
+    """(state_dict prefix, display name, module) of each weighted layer (Linear or Conv2d) in order; names as
+    Network.linear_layers()."""
+    from visualizer.core.model.nets import WEIGHTED, weighted_label
+
+    found = [(name, m) for name, m in model.named_modules() if isinstance(m, WEIGHTED)]
+    return [(name, weighted_label(k, m, k == len(found) - 1), m) for k, (name, m) in enumerate(found)]
 
 
 def weight_arrays(model: nn.Module) -> dict[str, np.ndarray]:

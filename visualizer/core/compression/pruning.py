@@ -72,16 +72,18 @@ PRUNE_METHODS: dict[str, PruneMethod] = {
     m.name: m
     for m in (
         PruneMethod("l1", "Magnitude per layer (L1)",
-                    "In every Linear layer, zero the given share of weights with the smallest absolute value.",
+                    "In every weighted layer (dense or conv), zero the given share of weights with the smallest "
+                    "absolute value.",
                     False, _l1),
         PruneMethod("global", "Magnitude, global (L1)",
-                    "Zero the given share of all Linear weights together, smallest absolute value first: layers "
+                    "Zero the given share of all weights together, smallest absolute value first: layers "
                     "with small weights lose more.", False, _global),
-        PruneMethod("random", "Random", "In every Linear layer, zero the given share of weights chosen at random "
+        PruneMethod("random", "Random", "In every weighted layer, zero the given share of weights chosen at random "
                     "(seeded): the baseline magnitude pruning should beat.", False, _random),
         PruneMethod("structured", "Whole neurons (L2)",
-                    "In every hidden layer, remove the given share of neurons with the smallest L2 norm of incoming "
-                    "weights; 'shrink' then makes the network really smaller.", True, _structured),
+                    "In every hidden layer, remove the given share of neurons (conv layers: output channels, whole "
+                    "filters) with the smallest L2 norm of incoming weights; 'shrink' then makes the network really "
+                    "smaller.", True, _structured),
     )
 }
 
@@ -166,38 +168,60 @@ def layer_sparsity(model: nn.Module) -> tuple[LayerSparsity, ...]:
 
 @torch.no_grad()
 def shrink(model: nn.Module) -> nn.Module:
-    """A smaller copy without the hidden neurons whose incoming weights are all zero; same outputs in eval mode.
+    """A smaller copy without the hidden neurons (or conv output channels) whose incoming weights are all zero;
+    same outputs in eval mode.
 
     A dead neuron still outputs a constant, activation(bias) (through batch norm's running statistics when
-    present); that constant times the next layer's column is added to the next layer's bias, so the rows of layer k,
-    its batch-norm entries and the matching columns of layer k+1 can go. A layer keeps at least one neuron.
+    present); a dead channel outputs that constant over its whole feature map (pooling keeps a constant map
+    constant). That constant times the next layer's matching weights is added to the next layer's bias: its columns
+    (one per position of the channel once flattened) for a dense layer, the sum of its kernel for a convolution
+    (no padding: every output position sees the whole kernel). Then the rows of layer k, its batch-norm entries
+    and the next layer's matching inputs can go. A layer keeps at least one neuron or channel.
     """
     m = make_permanent(clone(model)).eval()
-    idx = [i for i, mod in enumerate(m) if isinstance(mod, nn.Linear)]
+    idx = [i for i, mod in enumerate(m) if isinstance(mod, (nn.Linear, nn.Conv2d))]
     for k, i in enumerate(idx[:-1]):
         j = idx[k + 1]
-        lin, nxt = m[i], m[j]
-        dead = (lin.weight == 0).all(dim=1)
-        if not dead.any():
+        lay, nxt = m[i], m[j]
+        dead = (lay.weight.flatten(1) == 0).all(dim=1)
+        if not dead.any() or (isinstance(nxt, nn.Conv2d) and nxt.padding not in ((0, 0), "valid")):
             continue
         if dead.all():
             dead[0] = False
         keep = ~dead
-        h = (lin.bias if lin.bias is not None else torch.zeros(lin.out_features)).reshape(1, -1)
-        for b in range(i + 1, j):
-            h = m[b](h)
-        bias = nxt.bias if nxt.bias is not None else torch.zeros(nxt.out_features)
-        bias = bias + nxt.weight[:, dead] @ h[0, dead]
-        m[i] = _linear(lin.weight[keep], lin.bias[keep] if lin.bias is not None else None)
+        h = (lay.bias if lay.bias is not None else torch.zeros(len(dead))).reshape(1, -1)
+        for b in range(i + 1, j):  # the constant through what lies between; pooling and flatten keep it
+            if not isinstance(m[b], (nn.MaxPool2d, nn.AvgPool2d, nn.Flatten, nn.Dropout)):
+                h = m[b](h)
+        bias = nxt.bias if nxt.bias is not None else torch.zeros(nxt.weight.shape[0])
+        if isinstance(nxt, nn.Linear):
+            per = nxt.in_features // len(dead)  # inputs per neuron or channel: its positions once flattened
+            cols = dead.repeat_interleave(per)
+            m[j] = _linear(nxt.weight[:, ~cols], bias + nxt.weight[:, cols] @ h[0].repeat_interleave(per)[cols])
+        else:
+            m[j] = _conv(nxt, nxt.weight[:, keep], bias + nxt.weight[:, dead].sum(dim=(2, 3)) @ h[0, dead])
+        if isinstance(lay, nn.Linear):
+            m[i] = _linear(lay.weight[keep], lay.bias[keep] if lay.bias is not None else None)
+        else:
+            m[i] = _conv(lay, lay.weight[keep], lay.bias[keep] if lay.bias is not None else None)
         for b in range(i + 1, j):
             if isinstance(m[b], nn.BatchNorm1d):
                 m[b] = _batch_norm(m[b], keep)
-        m[j] = _linear(nxt.weight[:, keep], bias)
     return m.eval()
 
 
 def _linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
     out = skip_init(nn.Linear, weight.shape[1], weight.shape[0], bias=bias is not None)
+    out.weight.copy_(weight)
+    if bias is not None:
+        out.bias.copy_(bias)
+    return out
+
+
+def _conv(like: nn.Conv2d, weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Conv2d:
+    """A Conv2d like ``like`` (kernel, stride, padding) with the given weight (out, in, kh, kw) and bias."""
+    out = skip_init(nn.Conv2d, weight.shape[1], weight.shape[0], like.kernel_size, stride=like.stride,
+                    padding=like.padding, dilation=like.dilation, bias=bias is not None)
     out.weight.copy_(weight)
     if bias is not None:
         out.bias.copy_(bias)
@@ -213,8 +237,8 @@ def _batch_norm(bn: nn.BatchNorm1d, keep: torch.Tensor) -> nn.BatchNorm1d:
 
 
 def hidden_widths(model: nn.Module) -> tuple[int, ...]:
-    """Widths of the hidden Linear layers (after a shrink, the real ones)."""
-    return tuple(m.out_features for _, _, m in linear_modules(model)[:-1])
+    """Widths of the hidden weighted layers, neurons or conv channels (after a shrink, the real ones)."""
+    return tuple(m.weight.shape[0] for _, _, m in linear_modules(model)[:-1])
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ QUANT_METHODS: dict[str, QuantMethod] = {
                     "bits", 8, 2, 8, True),
         QuantMethod("int8", "Dynamic int8 (PyTorch)", "torch.ao.quantization.quantize_dynamic",
                     "PyTorch's dynamic quantization of the Linear layers: int8 weights, activations quantized on the "
-                    "fly, real int8 kernels on the CPU. Size and latency are measured.", None, 8, 8, 8, True),
+                    "fly, real int8 kernels on the CPU (conv layers, which it does not cover, get their weights on "
+                    "the symmetric 8-bit grid). Size and latency are measured.", None, 8, 8, 8, True),
     )
 }
 
@@ -97,13 +98,15 @@ def grid_scale(max_abs: torch.Tensor, qmax: int) -> torch.Tensor:
 def uniform_quantize(w: torch.Tensor, bits: int, per_channel: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric uniform b-bit quantization: (q · scale, scale), q = clamp(round(w / scale), −qmax, qmax).
 
-    qmax = 2^(b−1) − 1; scale = max|w| / qmax per tensor, or per output channel (row) with ``per_channel``.
+    qmax = 2^(b−1) − 1; scale = max|w| / qmax per tensor, or per output channel (row; a conv layer's filter) with
+    ``per_channel``.
     """
     qmax = 2 ** (bits - 1) - 1
-    max_abs = w.abs().amax(dim=1, keepdim=True) if per_channel else w.abs().amax().reshape(1, 1)
+    rows = w.reshape(w.shape[0], -1)  # a conv weight (out, in, kh, kw): one row per output channel (filter)
+    max_abs = rows.abs().amax(dim=1, keepdim=True) if per_channel else w.abs().amax().reshape(1, 1)
     scale = grid_scale(max_abs, qmax)
-    q = torch.clamp(torch.round(w / scale), -qmax, qmax)
-    return q * scale, scale.reshape(-1)
+    q = torch.clamp(torch.round(rows / scale), -qmax, qmax)
+    return (q * scale).reshape(w.shape), scale.reshape(-1)
 
 
 def _quantize_dynamic(model: nn.Module, per_channel: bool) -> nn.Module:
@@ -226,8 +229,13 @@ def quantize(run: LoadedRun, method: str, parameter: int | None = None, *, per_c
     base = make_permanent(clone(run.model if model is None else model)).eval()
     qmodel = copy.deepcopy(base)
     runtime, dynamic = qmodel, None
-    if method == "int8":
-        dynamic = _quantize_dynamic(base, per_channel)
+    if method == "int8":  # conv weights on the 8-bit grid first: dynamic quantization covers only Linear layers
+        on_grid = copy.deepcopy(base)
+        with torch.no_grad():
+            for _, _, m in linear_modules(on_grid):
+                if isinstance(m, nn.Conv2d):
+                    m.weight.copy_(uniform_quantize(m.weight, 8, per_channel)[0])
+        dynamic = _quantize_dynamic(on_grid, per_channel)
         runtime = dynamic
     layers, other = [], float_bytes(base)
     qmods = dict((p, m) for p, _, m in linear_modules(qmodel))
@@ -241,6 +249,9 @@ def quantize(run: LoadedRun, method: str, parameter: int | None = None, *, per_c
         elif method == "bits":
             wq, scale = uniform_quantize(w, parameter, per_channel)
             bits, steps, scale_bytes = parameter, tuple(float(s) for s in scale), 4 * scale.numel()
+        elif isinstance(m, nn.Conv2d):
+            wq, scale = uniform_quantize(w, 8, per_channel)
+            bits, steps, scale_bytes = 8, tuple(float(s) for s in scale), 4 * scale.numel()
         else:
             qw = dynamic.get_submodule(prefix).weight()
             wq = qw.dequantize()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from visualizer.core.data.images import dataset_image_shape
 from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import CORE_HYPER, Experiment, resolve
@@ -157,7 +158,7 @@ def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir:
     experiment = resolve(experiment, ds)
     loss_info = LOSSES[experiment.train.loss]
     torch.manual_seed(experiment.train.seed)
-    initial = build_model(experiment.model, ds.n_features, output_size(loss_info, ds))
+    initial = build_model(experiment.model, ds.n_features, output_size(loss_info, ds), dataset_image_shape(ds))
     theta0 = flat_parameters(initial).detach().cpu().numpy().astype(np.float32)
     runs: list[RaceRun] = []
     models: list[torch.nn.Module] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from visualizer.core.errors import VisualizerError
+from visualizer.core.errors import ExperimentError, VisualizerError
 from visualizer.core.files import read_head
 from visualizer.core.runs.schema import (
     MAX_NPY_HEADER,
@@ -268,20 +268,26 @@ def check_started(started: RunStarted, experiment) -> None:
     """The start record (read by ``schema.started_from_json``) describes the experiment's network: its names fit its
     counts, its layers are the network's and its parameter count is the one the network has on that data (so that
     every snapshot's parameters fit the network)."""
+    from visualizer.core.data.images import image_shape
     from visualizer.core.model.losses import LOSSES, default_loss, task_kind
-    from visualizer.core.model.nets import count_parameters
+    from visualizer.core.model.nets import spec_parameter_count, spec_weighted_layers
 
     if len(started.feature_names) != started.n_features or len(started.class_names) != started.n_classes:
         raise RecordError("its start record names more or fewer features or classes than it counts")
-    if len(started.layer_names) != len(experiment.model.hidden) + 1:
+    n_layers = spec_weighted_layers(experiment.model)
+    if len(started.layer_names) != n_layers:
         raise RecordError(f"its start record names {len(started.layer_names)} layers; the network of its experiment "
-                          f"has {len(experiment.model.hidden) + 1}")
+                          f"has {n_layers}")
     kind = task_kind(started.task, started.n_classes)
     loss = experiment.train.loss if experiment.train.loss != "auto" else default_loss(started.task, started.n_classes)
     if not LOSSES[loss].fits(kind):
         raise RecordError(f"its experiment's loss '{loss}' does not fit the task it records ({started.task})")
     outputs = LOSSES[loss].output_size(started.task, started.n_classes)
-    n = count_parameters(started.n_features, experiment.model.hidden, outputs, experiment.model.batch_norm)
+    try:
+        n = spec_parameter_count(experiment.model, started.n_features, outputs,
+                                 image_shape(experiment.data.name, started.n_features))
+    except ExperimentError as exc:
+        raise RecordError(f"its experiment's network does not fit the data it records ({exc})") from None
     if n != started.n_params:
         raise RecordError(f"its start record counts {started.n_params:,} parameters; the network of its experiment "
                           f"has {n:,}")

@@ -14,12 +14,13 @@ import numpy as np
 import torch
 
 from visualizer.core import experiment as experiment_file
+from visualizer.core.data.images import dataset_image_shape
 from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.data.tensors import as_inputs, as_targets
 from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import Experiment
 from visualizer.core.model.losses import LOSSES, LossInfo
-from visualizer.core.model.nets import MLP, build_model_for, output_size
+from visualizer.core.model.nets import Network, build_model_for, output_size, spec_work
 from visualizer.core.model.weights import load_into, load_weights
 from visualizer.core.runs.reader import RunReader, Trajectory, open_run
 from visualizer.core.runs.schema import RUN_FILE, SUFFIX
@@ -38,7 +39,7 @@ class LoadedRun:
     path: Path
     experiment: Experiment
     dataset: Dataset
-    model: MLP
+    model: Network
     loss_info: LossInfo
 
     @classmethod
@@ -75,8 +76,13 @@ class LoadedRun:
         return output_size(self.loss_info, self.dataset)
 
     def widths(self) -> list[int]:
-        """The network's layer widths: inputs, hidden layers, outputs (what its work per sample is made of)."""
-        return [self.dataset.n_features, *self.experiment.model.hidden, self.n_outputs()]
+        """The network's layer widths: inputs, hidden layers, outputs (what its work per sample is made of); for a
+        layer list, two widths whose product is its multiply-adds per sample."""
+        n_in = self.dataset.n_features
+        if self.experiment.model.layers:
+            work = spec_work(self.experiment.model, n_in, self.n_outputs(), dataset_image_shape(self.dataset))
+            return [n_in, max(1, work // n_in)]
+        return [n_in, *self.experiment.model.hidden, self.n_outputs()]
 
     def trajectory(self, n: int | None = None) -> Trajectory:
         """The recorded path of the weights (see RunReader.trajectory); an older run folder's trajectory.npz;

@@ -11,15 +11,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from visualizer.core.data.images import dataset_image_shape
 from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.data.tensors import dataset_tensors
 from visualizer.core.experiment import Experiment, hyper_values
 from visualizer.core.model import predict
 from visualizer.core.model.losses import LOSSES
-from visualizer.core.model.nets import MLP, build_model_for, flat_parameters, output_size, parameter_count
+from visualizer.core.model.nets import (
+    Network,
+    build_model_for,
+    flat_parameters,
+    output_size,
+    parameter_count,
+    spec_work,
+)
 from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_learning_rate
 from visualizer.core.model.schedules import SCHEDULES, default_step_size
-from visualizer.core.threads import apply_threads, choose_threads, forward_work
+from visualizer.core.threads import apply_threads, choose_threads
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
@@ -164,7 +172,7 @@ class TrainingSession:
         self.snapshot_interval_s = snapshot_interval_s
         self.boundary_resolution = boundary_resolution
         self.dataset = dataset
-        self.model: MLP | None = model
+        self.model: Network | None = model
         self.batch_loss = batch_loss
         #: about this many snapshots over the run however fast it trains (step-based: for run files to replay)
         self.snapshot_target = snapshot_target
@@ -205,8 +213,8 @@ class TrainingSession:
         self._step_size = tr.step_size or default_step_size(tr.epochs)
         self._layers = self.model.linear_layers()
         self.snapshot_plan = self._plan_snapshots()
-        widths = [ds.n_features, *exp.model.hidden, output_size(self.loss, ds)]
-        self.thread_choice = choose_threads(forward_work(widths, self.batch_size), self.threads)
+        work = spec_work(exp.model, ds.n_features, output_size(self.loss, ds), dataset_image_shape(ds))
+        self.thread_choice = choose_threads(work * self.batch_size, self.threads)
         if self.snapshot_plan.note:  # said once, with the device: before the run, where a user looks
             device_message = f"{device_message} {self.snapshot_plan.note}"
         self.started = RunStarted(

@@ -304,9 +304,20 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         m, ds = self.experiment.model, self.dataset
         n_out = self.session.output_size()
         outputs = list(ds.class_names) if ds.task == "classification" and n_out == ds.n_classes else ["ŷ"] * n_out
-        self.network_view.set_architecture([ds.n_features, *m.hidden, n_out], list(m.activation),
-                                           list(ds.feature_names), outputs)
-        self.network_panel.set_io(ds.n_features, n_out)
+        from visualizer.core.data.images import dataset_image_shape
+        from visualizer.core.errors import VisualizerError
+        from visualizer.core.model.columns import network_columns
+        from visualizer.qt.training.filters_tab import filter_source
+
+        image = dataset_image_shape(ds)
+        self.network_panel.set_io(ds.n_features, n_out, image)
+        try:
+            cols = network_columns(m, ds.n_features, n_out, image)
+        except VisualizerError:  # a layer list that does not fit this data: the run will say why
+            return
+        self.views.set_filter_source(filter_source(m, ds, n_out))
+        names = list(cols.input_names) if cols.input_names is not None else list(ds.feature_names)
+        self.network_view.set_architecture(list(cols.sizes), list(cols.titles), names, outputs, list(cols.maps))
 
     # -- look and help --------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:

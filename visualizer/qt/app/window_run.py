@@ -128,11 +128,12 @@ class RunControls:
             self.status_labels["speed"].setText(f"steps/s: {rate:,.0f}")
 
     def _draw_network_weights(self, snap) -> None:
-        from visualizer.core.model.nets import linear_weights
+        from visualizer.core.data.images import dataset_image_shape
+        from visualizer.core.model.columns import column_weights
 
         m, ds = self.experiment.model, self.dataset
-        self.network_view.set_weights(linear_weights(snap.params, ds.n_features, m.hidden, self.session.output_size(),
-                                                     m.batch_norm))
+        self.network_view.set_weights(column_weights(snap.params, m, ds.n_features, self.session.output_size(),
+                                                     dataset_image_shape(ds)))
 
     def _on_run_ended(self, ended) -> None:
         self.views.flush()

@@ -153,6 +153,8 @@ class CompressionWindow(QMainWindow):
         run, b = self.run, self.baseline
         exp = run.experiment
         shape = "-".join(str(n) for n in (run.dataset.n_features, *exp.model.hidden, run.n_outputs()))
+        if exp.model.layers:  # a layer list: its layers as written, then the output layer
+            shape = " → ".join((*exp.model.layers, f"{run.n_outputs()} outputs"))
         metric = METRIC_LABELS[run.metric_name]
         self.setWindowTitle(f"Compression — {exp.title or exp.data.name} ({run.path.name})")
         self.header.setText(f"<b>{exp.title or exp.data.name}</b> — network {shape}, {b.parameters:,} parameters, "

@@ -1,4 +1,5 @@
-"""The network panel: hidden layers (width and activation each), dropout, batch norm, and the parameter count."""
+"""The network panel: hidden layers (width and activation each), dropout, batch norm, and the parameter count; a
+network written as a layer list (convolutions) is shown layer by layer, read-only."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from visualizer.core.errors import VisualizerError
 from visualizer.core.experiment import ModelSpec
-from visualizer.core.model.nets import ACTIVATION_FORMULAS, ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, count_parameters
+from visualizer.core.model.nets import ACTIVATION_FORMULAS, ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, spec_parameter_count
 from visualizer.qt.panels._forms import (
     PANEL_WIDTH,
     add_row,
@@ -24,6 +26,8 @@ from visualizer.qt.panels._forms import (
 NEW_LAYER = (8, "tanh")  # what "Add layer" appends to a network without hidden layers
 _ADD_TIP = "Append a hidden layer: a copy of the last one."
 _FULL_TIP = f"At most {MAX_LAYERS} hidden layers (the experiment format's limit): remove one to add another."
+_LIST_TIP = "This network is a layer list (convolutions, pooling, dense layers): edit [model] layers = [...] in " \
+    "the experiment file."
 
 
 class NetworkPanel(QWidget):
@@ -36,6 +40,7 @@ class NetworkPanel(QWidget):
         self.setObjectName("networkPanel")
         self._spec = ModelSpec()
         self._io: tuple[int, int] | None = None
+        self._image: tuple[int, int, int] | None = None
         form, column = scrolling_form(self)
         form.addRow(heading("Hidden layers"))
         self.layerList = QWidget()
@@ -94,9 +99,9 @@ class NetworkPanel(QWidget):
     def spec(self) -> ModelSpec:
         return self._spec
 
-    def set_io(self, n_in: int, n_out: int) -> None:
-        """The data's input features and the network's outputs, for the parameter count."""
-        self._io = (n_in, n_out)
+    def set_io(self, n_in: int, n_out: int, image: tuple[int, int, int] | None = None) -> None:
+        """The data's input features, the network's outputs and the data's image shape, for the parameter count."""
+        self._io, self._image = (n_in, n_out), image
         self._update_count()
 
     # ---------------------------------------------------------------- layer rows
@@ -112,6 +117,11 @@ class NetworkPanel(QWidget):
                 widget.setObjectName("")
                 widget.hide()
                 widget.deleteLater()
+        if self._spec.layers:
+            self._show_layer_list()
+            return
+        for widget in (self.dropoutSpin, self.batchNormCheck):
+            widget.setEnabled(True)
         layers = self._layers()
         for i, (width, act) in enumerate(layers):
             number = QLabel(f"{i + 1}")
@@ -158,6 +168,20 @@ class NetworkPanel(QWidget):
         self.addLayerButton.setEnabled(not full)
         self.addLayerButton.setToolTip(_FULL_TIP if full else _ADD_TIP)
         self.removeLayerButton.setEnabled(bool(layers))
+        self._update_count()
+
+    def _show_layer_list(self) -> None:
+        """A layer list, one read-only row per layer; the MLP's controls are off (they do not apply to it)."""
+        for i, text in enumerate(self._spec.layers):
+            number, label = QLabel(f"{i + 1}"), QLabel(text)
+            label.setObjectName(f"layerText_{i}")
+            for widget in (number, label):
+                widget.setToolTip(_LIST_TIP)
+            self._grid.addWidget(number, i, 0)
+            self._grid.addWidget(label, i, 1, 1, 5)
+        for widget in (self.addLayerButton, self.removeLayerButton, self.dropoutSpin, self.batchNormCheck):
+            widget.setEnabled(False)
+        self.addLayerButton.setToolTip(_LIST_TIP)
         self._update_count()
 
     @staticmethod
@@ -222,8 +246,17 @@ class NetworkPanel(QWidget):
             self.paramCountLabel.setToolTip("The count needs the data's input and output sizes.")
             return
         n_in, n_out = self._io
-        total = count_parameters(n_in, self._spec.hidden, n_out, self._spec.batch_norm)
+        try:
+            total = spec_parameter_count(self._spec, n_in, n_out, self._image)
+        except VisualizerError as exc:  # a layer list that does not fit this data set (conv on a table)
+            self.paramCountLabel.setText("Parameters: – (the layers do not fit this data)")
+            self.paramCountLabel.setToolTip(str(exc))
+            return
         self.paramCountLabel.setText(f"Parameters: {total:,}")
+        if self._spec.layers:
+            self.paramCountLabel.setToolTip(f"Weights and biases to train in {len(self._spec.layers)} layers and "
+                                            "the output layer.")
+            return
         shape = " → ".join(str(w) for w in (n_in, *self._spec.hidden, n_out))
         extra = " (including batch norm's scale and shift)" if self._spec.batch_norm else ""
         self.paramCountLabel.setToolTip(f"Weights and biases to train{extra}; layer widths {shape}.")

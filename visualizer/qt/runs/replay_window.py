@@ -210,12 +210,23 @@ class ReplayWindow(ReplayComparison, ReplayExports, QMainWindow):
         """Views back to before the first step (going back in time cannot un-draw a snapshot)."""
         if self._dataset is not None:
             self.views.show_data(self._dataset)
+            self._show_filters()
         else:
             self.views.clear()
         self.views.begin(self.run.started)
         self._begun = True
         self._shown = (0, 0)
         self._set_x_range()
+
+    def _show_filters(self) -> None:
+        """The Filters tab of a convolutional run (hidden for an MLP)."""
+        from visualizer.core.model.losses import LOSSES
+        from visualizer.qt.training.filters_tab import filter_source
+
+        exp, ds = self.run.experiment, self._dataset
+        loss = LOSSES.get(exp.train.loss)
+        if loss is not None and hasattr(self.views, "set_filter_source"):
+            self.views.set_filter_source(filter_source(exp.model, ds, loss.output_size(ds.task, ds.n_classes)))
 
     def _set_x_range(self) -> None:
         started = self.run.started

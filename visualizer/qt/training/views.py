@@ -32,6 +32,7 @@ from visualizer.qt.plots import (
     export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
+from visualizer.qt.training.filters_tab import FiltersTab
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 PICTURES_EVERY_S = 0.3  # histograms, prediction and network drawing: at most one round of redraws this often
@@ -136,6 +137,12 @@ class TrainingViews(QWidget):
         self.right_tabs.addTab(self.landscape, "Loss landscape")
         self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
         self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
+        self.filters = FiltersTab(theme)
+        self.right_tabs.addTab(self.filters, "Filters")
+        self.right_tabs.setTabToolTip(2, "Each filter of the first conv layer as an image, live (blue positive, "
+                                         "orange negative, white zero), and the feature maps they make of a "
+                                         "chosen sample (convolutional networks only)")
+        self.right_tabs.setTabVisible(2, False)
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(_titled(self.loss, self.log_check))
@@ -162,7 +169,7 @@ class TrainingViews(QWidget):
         self._pictures_timer.timeout.connect(self._catch_up)
         self._columns: list = []  # every snapshot's (step, layers) for the time view
         #: what a new snapshot redraws, one per frame; the window adds its network drawing
-        self.snapshot_views = [self._draw_histograms, self._draw_prediction]
+        self.snapshot_views = [self._draw_histograms, self._draw_prediction, self._draw_filters]
         self._pending: list = []
         self._layer_names: list[str] = []
         #: how each registered prediction view (predict.PREDICTION_VIEWS) is drawn: before a run, and from a snapshot
@@ -173,8 +180,14 @@ class TrainingViews(QWidget):
 
     # -- set-up ---------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape):
+        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape,
+                     self.filters):
             plot.set_theme(name)
+
+    def set_filter_source(self, source) -> None:
+        """What the Filters tab draws from (a filters_tab.FilterSource); None hides the tab (no convolution)."""
+        self.right_tabs.setTabVisible(2, source is not None)
+        self.filters.set_source(source)
 
     def set_experiment(self, experiment) -> None:
         """The resolved experiment of the run about to start (the landscape rebuilds its network from it)."""
@@ -242,6 +255,7 @@ class TrainingViews(QWidget):
         self.boundary.clear()
         self.confusion.clear()
         self.landscape.clear()
+        self.filters.clear()
         self._snapshot, self._columns, self._pending = None, [], []
         self._pictures_due, self._pictures_at = False, -1e9
         self._pictures_timer.stop()
@@ -298,6 +312,10 @@ class TrainingViews(QWidget):
         self._start_pictures(force=True)
         while self._pending:
             self._pending.pop(0)(self._snapshot)
+
+    def _draw_filters(self, snap) -> None:
+        if self.filters.source is not None and snap is not None:
+            self.filters.show_params(snap.params)
 
     def _draw_histograms(self, snap) -> None:
         self.histograms.set_histograms(histogram_layers(snap, self.kind()), self.kind())

@@ -100,11 +100,13 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self._on_resized()
 
     def set_architecture(
-        self, layer_sizes: list[int], activations: list[str], input_names: list[str], output_names: list[str]
+        self, layer_sizes: list[int], activations: list[str], input_names: list[str], output_names: list[str],
+        maps: list[bool] | None = None,
     ) -> None:
         """Redraw for layers of `layer_sizes` (input first); edges stay grey until set_weights.
 
         `activations` names each hidden layer's activation (one more, for the output, is accepted and not shown).
+        `maps` marks the columns of feature maps (convolutions): drawn as squares, one per map (channel).
         """
         sizes = [int(s) for s in layer_sizes]
         if len(sizes) < 2 or min(sizes) < 1:
@@ -124,11 +126,15 @@ class NetworkView(pg.GraphicsLayoutWidget):
         columns = [np.column_stack([np.full(n, float(x)), top - np.arange(n) * cdy])
                    for x, (n, top, cdy) in enumerate(zip(shown, self._tops, self._column_dy))]
         self._node_xy = np.concatenate(columns)
+        maps = list(maps) if maps is not None and len(maps) == len(sizes) else [False] * len(sizes)
+        self._maps = maps
         tips = [
-            f"{'input' if li == 0 else 'output' if li == len(sizes) - 1 else f'layer {li}'}, neuron {k + 1}"
+            f"{'input' if li == 0 else 'output' if li == len(sizes) - 1 else f'layer {li}'}, "
+            f"{'feature map' if maps[li] else 'neuron'} {k + 1}"
             for li, n in enumerate(shown) for k in range(n)
         ]
-        self.nodes.setData(pos=self._node_xy, size=diameter, data=tips, symbol="o")
+        symbols = ["s" if maps[li] else "o" for li, n in enumerate(shown) for _ in range(n)]
+        self.nodes.setData(pos=self._node_xy, size=diameter, data=tips, symbol=symbols)
 
         ex, ey, self._edge_start = [], [], []
         for a, b in zip(columns[:-1], columns[1:]):
@@ -212,6 +218,8 @@ class NetworkView(pg.GraphicsLayoutWidget):
 
         for li, size in enumerate(sizes):
             title = f"input {size}" if li == 0 else f"output {size}" if li == last else f"{size} {activations[li - 1]}"
+            if li == 0 and self._maps[0]:
+                title = "input image" if size == 1 else f"input {size} maps"
             add(title, li, top + margin, (0.5, 1.0), bold=True)
             if size > shown[li]:
                 add(f"… +{size - shown[li]}", li, tops[li] - shown[li] * cdy[li], (0.5, 0.5))
