@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -29,16 +28,13 @@ from visualizer.qt.plots import (
     HistogramPlot,
     HistogramTimePlot,
     LossPlot,
-    export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
 from visualizer.qt.training.filters_tab import FiltersTab
+from visualizer.qt.training.view_figures import ViewFigures
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 PICTURES_EVERY_S = 0.3  # histograms, prediction and network drawing: at most one round of redraws this often
-#: the pixel size of each view's file written by File > Export plots as PNG/SVG
-EXPORT_SIZES = {"loss": (1000, 700), "prediction": (800, 700), "confusion_matrix": (800, 700),
-                "histograms": (1100, 450), "histogram_over_time": (1000, 500), "landscape": (900, 800)}
 
 
 class _Column(NamedTuple):
@@ -69,7 +65,7 @@ IDLE_HINT = ("Press <b>Train</b> (Space), or <b>Step</b> (S) for one batch, and 
              "prediction takes shape, the weights spread. Presets ▸ Lessons has guided demonstrations.")
 
 
-class TrainingViews(QWidget):
+class TrainingViews(ViewFigures, QWidget):
     """Every live view of a run; fed a History and the Frames the bridge delivers."""
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
@@ -166,7 +162,7 @@ class TrainingViews(QWidget):
         self._pictures_due, self._pictures_at = False, -1e9
         self._pictures_timer = QTimer(self)
         self._pictures_timer.setSingleShot(True)
-        self._pictures_timer.timeout.connect(self._catch_up)
+        self._pictures_timer.timeout.connect(self.flush)
         self._columns: list = []  # every snapshot's (step, layers) for the time view
         #: what a new snapshot redraws, one per frame; the window adds its network drawing
         self.snapshot_views = [self._draw_histograms, self._draw_prediction, self._draw_filters]
@@ -289,6 +285,8 @@ class TrainingViews(QWidget):
         self._start_pictures(force=ended is not None)
         if self._pending:
             self._pending.pop(0)(self._snapshot)
+            if not self._pending:  # a round done: a snapshot that came during it is due next
+                self._start_pictures()
 
     def _start_pictures(self, force: bool = False) -> None:
         """Queue the snapshot pictures for redrawing (one per frame) when a newer snapshot waits and the last round
@@ -303,15 +301,12 @@ class TrainingViews(QWidget):
         elif not self._pictures_timer.isActive():  # paused or slow: the last snapshot is drawn all the same
             self._pictures_timer.start(max(1, round(wait * 1000)))
 
-    def _catch_up(self) -> None:
-        self._start_pictures()
-        self.flush()
-
     def flush(self) -> None:
         """Draw every view still waiting for the latest snapshot (at the end of a run, before an export)."""
-        self._start_pictures(force=True)
-        while self._pending:
-            self._pending.pop(0)(self._snapshot)
+        while self._pending or self._pictures_due:
+            while self._pending:
+                self._pending.pop(0)(self._snapshot)
+            self._start_pictures(force=True)
 
     def _draw_filters(self, snap) -> None:
         if self.filters.source is not None and snap is not None:
@@ -368,43 +363,3 @@ class TrainingViews(QWidget):
         if cols:
             steps, edges, counts = zip(*cols)
             self.hist_time.set_columns(list(steps), list(edges), list(counts))
-
-    # -- export ---------------------------------------------------------------------------------------
-    def landscape_figure(self):
-        """The landscape as the tab shows it (2-D heatmap, 3-D surface or the line θ₀ → θ): the plot alone."""
-        return self.landscape.stack.currentWidget()
-
-    def figures(self) -> dict[str, object]:
-        """Each view that has something to show, by the name of its file, as a figure: the plot alone, at any size,
-        with its titles, axes and legend and none of the controls around it."""
-        self.flush()
-        out: dict[str, object] = {"loss": self.loss}
-        current = self.prediction.currentWidget()
-        if current is self.boundary:
-            out["prediction"] = self.boundary
-        elif current is self.confusion:
-            out["confusion_matrix"] = self.confusion
-        if self._snapshot is not None:
-            out["histograms"] = self.histograms
-            out["histogram_over_time"] = self.hist_time
-        if self.landscape.surface is not None or self.landscape.has_path():  # computed at export if never shown
-            out["landscape"] = self.landscape_figure()
-        return out
-
-    def dashboard(self, title: str = ""):
-        """Loss, prediction, histograms and landscape as one figure (a grid of the plots, no controls), captioned
-        with ``title`` and the step of the pictures."""
-        from visualizer.qt.plots.figure_grid import FigureGrid
-
-        figures = self.figures()
-        step = f"step {self._snapshot.step:,}" if self._snapshot is not None else ""
-        caption = ": ".join(part for part in (title, step) if part)
-        cells = [figures[name] for name in ("loss", "prediction", "confusion_matrix", "histograms", "landscape")
-                 if name in figures]
-        return FigureGrid(cells, columns=2, caption=caption, background=self.loss.backgroundBrush().color().name())
-
-    def export(self, folder: Path, fmt: str = "png", theme: str | None = None) -> list[Path]:
-        """Write every view that has something to show as folder/<view>.<fmt>: each a figure at its own size."""
-        folder = Path(folder)
-        return [export_widget(figure, folder / f"{name}.{fmt}", *EXPORT_SIZES[name], theme=theme)
-                for name, figure in self.figures().items()]
