@@ -69,3 +69,21 @@ def test_a_run_over_the_limit_records_fewer_snapshots_and_says_so_once(wide_digi
     assert len(steps) == plan.snapshots and steps[0] == 0 and steps[-1] == run.ended.step
     assert all(b - a <= plan.every_steps for a, b in zip(steps, steps[1:]))
     assert run.summary["device_message"] == run.started.device_message
+
+
+def test_snapshots_by_progress_carry_the_weights_and_leave_the_picture_to_the_timed_ones():
+    from dataclasses import replace
+
+    from visualizer.core.training.events import Snapshot
+    from visualizer.core.training.session import TrainingSession
+
+    exp = experiment.load(os.path.join(os.path.dirname(__file__), "..", "..", "resources", "experiments",
+                                       "moons.toml"))
+    exp = replace(exp, train=replace(exp.train, epochs=20))
+    session = TrainingSession(exp, boundary_resolution=20, snapshot_interval_s=0.5, snapshot_progress=100)
+    snaps = [e for e in session.run() if isinstance(e, Snapshot)]
+    assert len(snaps) >= 100  # by progress: a smooth path however fast
+    with_picture = [s.step for s in snaps if s.boundary is not None]
+    assert with_picture[0] == 0 and with_picture[-1] == snaps[-1].step == session.total_steps
+    assert len(with_picture) < len(snaps) / 2  # the pictures only on the timed ones (20 epochs: about a second)
+    assert all(s.params is not None and s.layers for s in snaps)

@@ -156,7 +156,9 @@ class TrainingSession:
     ``batch_loss(out, y_batch, index)`` replaces the experiment's loss on the training batches (distillation).
     ``snapshot_target`` replaces both rates: about that many snapshots, evenly spaced in steps (a run file's).
     ``snapshot_progress`` adds snapshots by progress: one at least every 1/``snapshot_progress`` of the run, however
-    fast it goes (the window: a smooth path and histogram-over-time even when a run takes a second).
+    fast it goes (the window: a smooth path and histogram-over-time even when a run takes a second); they carry the
+    weights and histograms but not the prediction's picture, which only the timed snapshots (and the first, a
+    paused and the last) compute: the pictures are redrawn at most a few times a second anyway.
     """
 
     def __init__(self, experiment: Experiment, base_dir: Path | None = None, *,
@@ -265,7 +267,7 @@ class TrainingSession:
         loss = sum(v * n for v, n in zip(losses, sizes)) / sum(sizes)
         return loss, self._metric(torch.cat(outs), torch.cat(targets))
 
-    def _snapshot(self, step: int, epoch: int) -> Snapshot:
+    def _snapshot(self, step: int, epoch: int, picture: bool = True) -> Snapshot:
         layers = []
         for layer in self._layers:
             w = self.model[layer.index].weight
@@ -276,7 +278,7 @@ class TrainingSession:
                 ge, gc = np.linspace(-1, 1, HISTOGRAM_BINS + 1), np.zeros(HISTOGRAM_BINS)
             layers.append(LayerHistogram(layer.name, we, wc, ge, gc))
         params = flat_parameters(self.model).cpu().numpy().copy()
-        if not self.boundary_resolution:
+        if not self.boundary_resolution or not picture:
             return Snapshot(step, epoch, tuple(layers), params)
         ds = self.dataset
         view = predict.prediction_view(ds.task, ds.n_features)
@@ -321,6 +323,7 @@ class TrainingSession:
         snap_steps = max(snap_steps, self.snapshot_plan.every_steps)  # a run file within its size limit
         by_progress = (max(self.snapshot_plan.every_steps, total // self.snapshot_progress, 1)
                        if self.snapshot_progress else total + 1)
+        last_pic_step = 0  # the last snapshot with the prediction's picture (the timed ones)
         clock = time.perf_counter
         set_learning_rate(opt, lr)
         for epoch in range(1, self.experiment.train.epochs + 1):
@@ -329,7 +332,7 @@ class TrainingSession:
                 if ctl._attention:  # paused, stopping, or a new learning rate: rare, so checked in two steps
                     if ctl.will_wait() and last_snap_step != step:  # show the weights it pauses on
                         yield self._snapshot(step, epoch)
-                        last_snap_step, last_snap_t = step, clock()
+                        last_snap_step, last_pic_step, last_snap_t = step, step, clock()
                     if not ctl.wait_turn():
                         yield self._snapshot(step, epoch)
                         yield RunEnded(step, "stopped", f"Stopped at step {step}.", clock() - t0)
@@ -373,10 +376,12 @@ class TrainingSession:
                     yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl)
                 else:
                     yield StepEvent(step, epoch, value, lr, now - t0)
-                since = step - last_snap_step
-                if (since >= snap_steps and now - last_snap_t >= snap_s) or since >= by_progress:
-                    yield self._snapshot(step, epoch)
-                    last_snap_step, last_snap_t = step, clock()
+                timed = step - last_pic_step >= snap_steps and now - last_snap_t >= snap_s
+                if timed or step - last_snap_step >= by_progress:  # by progress alone: no prediction picture
+                    yield self._snapshot(step, epoch, picture=timed or step == total)
+                    last_snap_step = step
+                    if timed:
+                        last_pic_step, last_snap_t = step, clock()
         if last_snap_step != step:
             yield self._snapshot(step, self.experiment.train.epochs)
         yield RunEnded(step, "completed", f"Finished {step} steps.", time.perf_counter() - t0)

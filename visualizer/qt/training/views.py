@@ -34,6 +34,7 @@ from visualizer.qt.training.filters_tab import FiltersTab
 from visualizer.qt.training.view_figures import ViewFigures
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
+APPEND_UP_TO = 16  # snapshots of one frame added column by column to the histogram over time (more: one redraw)
 PICTURES_EVERY_S = 0.3  # histograms, prediction and network drawing: at most one round of redraws this often
 
 
@@ -270,8 +271,9 @@ class TrainingViews(ViewFigures, QWidget):
                 self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike
         if frame.snapshots:
             self._columns.extend(_Column(s.step, s.layers) for s in frame.snapshots)  # not their parameters
-            if len(frame.snapshots) == 1:
-                self._append_time_column(frame.snapshots[0])
+            if len(frame.snapshots) <= APPEND_UP_TO:  # live: a few per frame, each a column added
+                for snap in frame.snapshots:
+                    self._append_time_column(snap)
             else:  # a replay's jump: one redraw instead of one per snapshot
                 self._redraw_time()
             self._snapshot = frame.snapshots[-1]
