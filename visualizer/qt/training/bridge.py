@@ -78,6 +78,7 @@ class TrainingBridge(QObject):
         self.in_child = False  # the current (or last) run trains in the training process
         self._run_ended = None
         self._last_step: int | None = None
+        self._closed = False  # the window has closed: nothing is warmed any more
 
     @property
     def control(self):
@@ -103,7 +104,8 @@ class TrainingBridge(QObject):
         """Spawn the training process now (after the first paint) so that Train starts at once."""
         from visualizer.core.training.child import serve
 
-        self.runner.warm(serve)
+        if not self._closed:
+            self.runner.warm(serve)
 
     def start(self, session, record_to: Path | None = None) -> bool:
         """Stop any run, then iterate ``session`` (prepared or not) on a worker thread; with ``record_to`` (a folder)
@@ -132,10 +134,12 @@ class TrainingBridge(QObject):
 
     def close(self, timeout: float | None = None) -> bool:
         """Stop the run and end the training process (a closing window): True when no thread or process is left."""
+        self._closed = True
         return self.runner.end_child(timeout)
 
     def _begin_run(self, session, in_child: bool) -> None:
         self.shutdown()
+        self._closed = False
         self.session, self.run_file, self.record_error, self._run_ended = session, None, "", None
         self.in_child, self._last_step = in_child, None
 
