@@ -113,6 +113,12 @@ class JobRunner(QObject):
         return True
 
     @property
+    def child_ready(self) -> bool:
+        """The child process is alive and has warmed up: a job started now begins at once."""
+        child = self._child
+        return child is not None and child.ready.is_set() and not child.gone.is_set()
+
+    @property
     def child_pid(self) -> int | None:
         """The process id of the live child process, or None."""
         child = self._child

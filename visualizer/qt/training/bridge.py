@@ -100,6 +100,11 @@ class TrainingBridge(QObject):
         """The training process's id while it lives, or None."""
         return self.runner.child_pid
 
+    @property
+    def ready(self) -> bool:
+        """The training process has warmed up: Train starts at once."""
+        return self.runner.child_ready
+
     def warm(self) -> None:
         """Spawn the training process now (after the first paint) so that Train starts at once."""
         from visualizer.core.training.child import serve
