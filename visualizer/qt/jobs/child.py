@@ -1,5 +1,6 @@
 """A job in a child process that is spawned (the same on Linux, macOS and Windows) ahead of time and kept warm
-between jobs: the window's training. Commands go to it over one pipe, its records come back in batches over another,
+between jobs: the window's training. Commands go to it over one pipe (written by a thread: a big request, such as a
+data set, never blocks the GUI while the child is still warming up), its records come back in batches over another,
 read by a thread that puts them into the job's list for the runner's frames. When the process dies (killed, out of
 memory, a crash in a native kernel) its job ends with a message naming the signal and the last step it reported;
 the next job starts a fresh process. Only the runner creates these."""
@@ -7,6 +8,7 @@ the next job starts a fresh process. Only the runner creates these."""
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import signal
 import threading
 import time
@@ -35,8 +37,8 @@ def death_message(exitcode: int | None, step: int | None) -> str:
 
 
 class ChildProcess:
-    """A spawned child running ``serve(commands, events)``; a reader thread hands what it sends to the attached job
-    (``receive``), and its death to it (``died``)."""
+    """A spawned child running ``serve(commands, events)``; a writer thread sends it commands in order, a reader
+    thread hands what it sends to the attached job (``receive``), and its death to it (``died``)."""
 
     def __init__(self, serve, name: str) -> None:
         context = multiprocessing.get_context("spawn")
@@ -50,7 +52,9 @@ class ChildProcess:
         self.gone = threading.Event()  # its end of the pipe closed: it has ended
         self.exitcode: int | None = None
         self.pid: int | None = None
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._reader = threading.Thread(target=self._read, name=f"{name}-reader", daemon=True)
+        self._writer = threading.Thread(target=self._write, name=f"{name}-writer", daemon=True)
 
     def start(self) -> None:
         self.process.start()
@@ -58,16 +62,14 @@ class ChildProcess:
             end.close()
         self.pid = self.process.pid
         self._reader.start()
+        self._writer.start()
 
     def send(self, message) -> bool:
-        """Send a command; False when the process is gone."""
+        """Send a command (in order, without waiting for the child to read it); False when the process is gone."""
         if self.gone.is_set():
             return False
-        try:
-            self._commands.send(message)
-            return True
-        except (OSError, ValueError):
-            return False
+        self._outbox.put(message)
+        return True
 
     def attach(self, job) -> None:
         with self._lock:
@@ -96,7 +98,9 @@ class ChildProcess:
             if self._reader.is_alive():
                 self.kill()
                 self._reader.join(timeout)
-        ended = not self._reader.is_alive()
+        self._outbox.put(None)  # the writer ends (a write to a dead process fails at once)
+        self._writer.join(timeout)
+        ended = not self._reader.is_alive() and not self._writer.is_alive()
         if ended:
             for connection in (self._commands, self._events):
                 connection.close()
@@ -105,6 +109,13 @@ class ChildProcess:
             except ValueError:  # not reaped yet (its reader's join timed out): the Process object keeps it
                 pass
         return ended
+
+    def _write(self) -> None:
+        while (message := self._outbox.get()) is not None:
+            try:
+                self._commands.send(message)
+            except (OSError, ValueError):  # the process is gone: the reader reports it
+                return
 
     def _read(self) -> None:
         while True:
