@@ -22,6 +22,7 @@ from visualizer.qt.training.bridge import TrainingBridge
 WAIT_MS = 60000
 #: snapshots only at step 0, where the run pauses and at its end (so a pause shows as a snapshot at its step)
 QUIET = {"snapshot_every_steps": 10 ** 6, "snapshot_interval_s": 0.0}
+#: 25,000 steps: still running whenever a test acts (seconds at full speed)
 LONG = replace(SMALL, train=replace(SMALL.train, epochs=5000))
 
 
@@ -76,7 +77,7 @@ def reference(lr_at: int, lr: float, stop_at: int) -> tuple[list[StepEvent], Sna
     """The in-process session on this thread: the learning rate changed after step ``lr_at``, stopped after
     ``stop_at``; its step events and its last snapshot."""
     control = RunControl()
-    session = TrainingSession(SMALL_LONG, control=control, **QUIET)
+    session = TrainingSession(LONG, control=control, **QUIET)
     steps, last = [], None
     for event in session.run():
         if isinstance(event, StepEvent):
@@ -90,11 +91,8 @@ def reference(lr_at: int, lr: float, stop_at: int) -> tuple[list[StepEvent], Sna
     return steps, last
 
 
-SMALL_LONG = replace(SMALL, train=replace(SMALL.train, epochs=50))
-
-
 def test_pause_steps_learning_rate_and_stop_through_the_process_give_the_in_process_numbers(bridge, qtbot, tmp_path):
-    assert bridge.start_in_child(SessionRecipe(SMALL_LONG, options=QUIET, paused=True), record_to=tmp_path)
+    assert bridge.start_in_child(SessionRecipe(LONG, options=QUIET, paused=True), record_to=tmp_path)
     bridge.control.step(5)
     qtbot.waitUntil(lambda: len(shown(bridge)) == 6, timeout=WAIT_MS)
     qtbot.wait(300)

@@ -123,6 +123,8 @@ class ChildProcess:
                 message = self._events.recv()
             except (EOFError, OSError):
                 break
+            except Exception:  # noqa: BLE001 - a record that cannot be read back is dropped, not the reader
+                continue
             if message[0] == "ready":
                 self.ready.set()
                 continue
