@@ -52,7 +52,8 @@ class ChannelControl(RunControl):
         self.commands, self.outbox = commands, outbox
         self.delay = max(0.0, delay)
         self.quit = False  # the window said quit (or is gone): the process ends after this run
-        self._polled = self._next_at = clock()
+        self._polled = clock()
+        self._next_at: float | None = None  # when the next paced step may come (None: no step paced yet)
 
     def apply(self, message) -> None:
         name, *args = message
@@ -91,7 +92,10 @@ class ChannelControl(RunControl):
     def _pace(self) -> None:
         """At most one step per ``delay`` seconds (as the window's worker paces them); commands still arrive."""
         delay = self.delay
-        self._next_at = max(self._next_at + delay, clock() - delay)
+        if self._next_at is None:  # the first: the pace counts from here, not from a slow set-up before it
+            self._next_at = clock()
+        else:
+            self._next_at = max(self._next_at + delay, clock() - delay)
         self.outbox.flush()
         while self.delay and not self.stopped and (wait := self._next_at - clock()) > 0:
             self.read(wait)
