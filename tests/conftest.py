@@ -13,6 +13,9 @@ import pytest
 #: threads that libraries start once and keep for the life of the process, by name. None so far: torch's and
 #: Qt's pools are native threads that ``threading`` does not list.
 LONG_LIVED_THREADS: frozenset[str] = frozenset()
+#: helper processes that Python starts once and keeps for the life of the process, by what their command line runs:
+#: the resource tracker that the first spawned child starts (it ends when this process ends: no orphan)
+LONG_LIVED_PROCESSES: tuple[str, ...] = ("multiprocessing.resource_tracker",)
 
 
 def child_pids() -> set[int]:
@@ -35,7 +38,8 @@ def _nothing_left_running():
     threads = [t for t in threading.enumerate()
                if t not in before_threads and t.is_alive() and t.name not in LONG_LIVED_THREADS]
     processes = multiprocessing.active_children()
-    children = child_pids() - before_children
+    children = {pid for pid in child_pids() - before_children
+                if not any(name in _commands({pid}) for name in LONG_LIVED_PROCESSES)}
     problems = []
     if threads:
         problems.append(f"threads still running: {sorted(t.name for t in threads)}")

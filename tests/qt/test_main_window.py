@@ -129,7 +129,7 @@ def test_a_user_trains_pauses_steps_changes_lr_and_resets(window, qtbot):
 def test_closing_during_training_stops_the_worker(qtbot):
     window = make_window(qtbot, PRESETS / "digits.toml")
     window.acts.train.trigger()
-    qtbot.waitUntil(lambda: len(window.history) > 20, timeout=20000)
+    qtbot.waitUntil(lambda: len(window.history) > 20, timeout=60000)  # the training process warms up first
     assert window.run_state == RUNNING
     window.close()
     assert not any(t.name == "training-worker" and t.is_alive() for t in threading.enumerate())
@@ -139,7 +139,7 @@ def test_a_change_to_the_network_asks_before_it_resets(window, qtbot, monkeypatc
     asked = []
     monkeypatch.setattr(window, "confirm", lambda title, text: asked.append(text) or False)
     window.acts.step.trigger()
-    qtbot.waitUntil(lambda: last_step(window) == 1, timeout=10000)
+    qtbot.waitUntil(lambda: last_step(window) == 1, timeout=60000)  # the training process warms up first
     hidden = window.experiment.model.hidden
     qtbot.mouseClick(find(window, QAbstractButton, "addLayerButton"), Qt.MouseButton.LeftButton)
     assert asked and window.experiment.model.hidden == hidden and window.run_state == PAUSED
@@ -277,7 +277,7 @@ def test_declining_a_data_change_keeps_the_data_the_run_trains_on(window, qtbot,
     """Issue 13: the panel went back to moons but the window kept digits, and every snapshot then failed."""
     monkeypatch.setattr(window, "confirm", lambda title, text: False)
     window.acts.step.trigger()
-    qtbot.waitUntil(lambda: last_step(window) == 1, timeout=10000)
+    qtbot.waitUntil(lambda: last_step(window) == 1, timeout=60000)  # the training process warms up first
     panel = window.data_panel
     panel.datasetCombo.setCurrentIndex(panel.datasetCombo.findData("digits"))
     qtbot.waitUntil(lambda: not panel.loading and panel.dataset().n_features == 2, timeout=20000)

@@ -69,7 +69,7 @@ def test_leaving_restores_the_window_exactly_mid_run(window, qtbot):
     window.acts.speed.setCurrentText("100 steps/s")
     window.acts.train.trigger()
     legend = window.views.loss.loss_legend
-    qtbot.waitUntil(lambda: len(window.history) > 5 and len(legend.items) == 3, timeout=20000)
+    qtbot.waitUntil(lambda: len(window.history) > 5 and len(legend.items) == 3, timeout=60000)
     settle(qtbot)
     geometry = window.geometry()
     docks = {d.objectName(): d.geometry() for d in window.docks()}

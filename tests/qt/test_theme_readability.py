@@ -65,7 +65,7 @@ def test_every_text_reads_after_each_theme_switch_mid_run(main_window, qtbot, si
     w.resize(*size)
     w.acts.speed.setCurrentText("100 steps/s")
     w.acts.train.trigger()
-    qtbot.waitUntil(lambda: len(w.history) > 10 and len(w.views.loss.loss_legend.items) == 3, timeout=20000)
+    qtbot.waitUntil(lambda: len(w.history) > 10 and len(w.views.loss.loss_legend.items) == 3, timeout=60000)
     settle(qtbot)
     assert not unreadable(w), "light"
     steps = [("dark", w.acts.dark.trigger), ("light", w.acts.dark.trigger), ("dark", w.acts.dark.trigger),

@@ -101,6 +101,9 @@ def _gui_report(result: dict) -> None:
           f"{result['headless_default_threads']} threads {result['headless_default_threads_steps_per_s']:.0f}")
     print(f"in the window            : {result['window_steps_per_s']:8.0f} steps/s")
     print(f"steps ratio              : {result['steps_ratio']:.3f} (window / headless, same threads)")
+    if result.get("train_to_first_step_s") is not None:
+        print(f"Train to the first step  : {result['train_to_first_step_s']:.3f} s (median; the training process "
+              f"warm)")
     print(f"first paint              : {result['first_paint_s']:.2f} s (median)")
 
 

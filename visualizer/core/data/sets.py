@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from visualizer.core.data.csv_file import read_csv
 from visualizer.core.data.sources import (
@@ -193,6 +192,8 @@ def _split(raw: RawData, val_fraction: float, seed: int) -> tuple[np.ndarray, ..
     n_val, stratified = _plan_split(len(raw.y), val_fraction, _class_counts(raw), raw.class_names)
     if n_val == 0:
         return raw.X, raw.X[:0], raw.y, raw.y[:0]
+    from sklearn.model_selection import train_test_split  # here: the training process never loads scikit-learn
+
     X_train, X_val, y_train, y_val = train_test_split(
         raw.X, raw.y, test_size=n_val, random_state=seed, stratify=raw.y if stratified else None
     )

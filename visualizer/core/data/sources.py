@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn import datasets as skd
 
 XOR_PADDING = 0.06  # TF Playground keeps XOR points this far (as a share of the range) from the axes
 
@@ -29,11 +28,15 @@ def _two_d(X: np.ndarray, y: np.ndarray, k: int) -> RawData:
 
 
 def moons(spec: Any, base_dir: Path | None) -> RawData:
+    from sklearn import datasets as skd  # here: the training process never loads scikit-learn
+
     X, y = skd.make_moons(spec.samples, noise=spec.noise, random_state=spec.seed)
     return _two_d(X, y, 2)
 
 
 def circles(spec: Any, base_dir: Path | None) -> RawData:
+    from sklearn import datasets as skd  # here: the training process never loads scikit-learn
+
     X, y = skd.make_circles(spec.samples, noise=spec.noise, factor=0.5, random_state=spec.seed)
     return _two_d(X, y, 2)
 
@@ -71,6 +74,8 @@ def spiral(spec: Any, base_dir: Path | None) -> RawData:
 
 
 def blobs(spec: Any, base_dir: Path | None) -> RawData:
+    from sklearn import datasets as skd  # here: the training process never loads scikit-learn
+
     std = 0.5 + 2.5 * spec.noise  # 1.0 (make_blobs default) at the default noise 0.2
     X, y = skd.make_blobs(spec.samples, n_features=2, centers=spec.classes, cluster_std=std, random_state=spec.seed)
     return _two_d(X, y, spec.classes)
@@ -92,6 +97,8 @@ def plane(spec: Any, base_dir: Path | None) -> RawData:
 
 def bundled(name: str) -> Callable[[Any, Path | None], RawData]:
     def make(spec: Any, base_dir: Path | None) -> RawData:
+        from sklearn import datasets as skd  # here: the training process never loads scikit-learn
+
         bunch = getattr(skd, f"load_{name}")()  # bundled with scikit-learn: no download
         features, classes = tuple(map(str, bunch.feature_names)), tuple(map(str, bunch.target_names))
         X, y = np.asarray(bunch.data, np.float64), np.asarray(bunch.target, np.int64)

@@ -7,12 +7,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from visualizer.core.data.images import dataset_image_shape
-from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.data.tensors import dataset_tensors
 from visualizer.core.experiment import Experiment, hyper_values
 from visualizer.core.model import predict
@@ -31,6 +31,9 @@ from visualizer.core.threads import apply_threads, choose_threads
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
+
+if TYPE_CHECKING:
+    from visualizer.core.data.sets import Dataset
 
 HISTOGRAM_BINS = 40
 
@@ -189,7 +192,9 @@ class TrainingSession:
     def prepare(self) -> RunStarted:
         """Load the data, build the model and optimizer; may raise VisualizerError on bad input."""
         exp, tr = self.experiment, self.experiment.train
-        if self.dataset is None:
+        if self.dataset is None:  # (imported here: the training process is given its data set, without sklearn)
+            from visualizer.core.data.sets import load_dataset
+
             self.dataset = load_dataset(exp.data, self.base_dir)
         ds = self.dataset
         self.device, device_message = resolve_device(tr.device)

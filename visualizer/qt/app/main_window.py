@@ -200,6 +200,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         if self.settings_problems:
             self.show_message("Settings: " + "; ".join(self.settings_problems) + ".", error=True)
         self._set_run_actions_enabled(True)
+        self.bridge.warm()  # the training process imports torch now, beside the window: Train starts at once
 
     @staticmethod
     def example_path() -> Path:
@@ -373,7 +374,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
 
     def closeEvent(self, event) -> None:  # Qt override: stop and join the workers before Qt objects die
         self.presentation.leave()  # so that the normal geometry, theme and fonts are what gets saved
-        self.bridge.shutdown()
+        self.bridge.close()  # the run stopped and recorded, the training process ended
         if hasattr(self, "data_panel"):
             self.data_panel.shutdown()
         self.views.shutdown()

@@ -1,5 +1,6 @@
 """The window's run: Train/Pause, Step, Stop, Reset and the live learning rate, and what the run's events do to the
-session model and the views (a mixin of MainWindow; the run itself is on the job runner, qt/training/bridge.py)."""
+session model and the views (a mixin of MainWindow; the run itself trains in the training process, a child that the
+job runner keeps warm: qt/training/bridge.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class RunControls:
 
     def _start_run(self, paused: bool) -> bool:
         from visualizer.core.errors import VisualizerError
-        from visualizer.core.training.session import RunControl, TrainingSession
+        from visualizer.core.training.child import SessionRecipe
 
         if self.dataset is None:
             self.show_message("The data set is not loaded yet.", error=True)
@@ -55,18 +56,17 @@ class RunControls:
             return False
         self._reset_run()
         self.views.set_experiment(exp)  # the landscape rebuilds the network the session trains
-        control = RunControl()
-        if paused:
-            control.pause()
-        session = TrainingSession(exp, self.base_dir, control=control, dataset=self.dataset,
-                                  boundary_resolution=BOUNDARY_RESOLUTION, snapshot_interval_s=SNAPSHOT_INTERVAL_S,
-                                  snapshot_progress=PROGRESS_SNAPSHOTS)
+        recipe = SessionRecipe(exp, self.base_dir, self.dataset, paused=paused,
+                               options={"boundary_resolution": BOUNDARY_RESOLUTION,
+                                        "snapshot_interval_s": SNAPSHOT_INTERVAL_S,
+                                        "snapshot_progress": PROGRESS_SNAPSHOTS})
         self.session.begin_run()
         self._rates.clear()
         self.message_bar.hide()
         from visualizer.qt.app.settings import runs_dir
 
-        if not self.bridge.start(session, record_to=runs_dir()):  # every run is kept as a run file
+        # the run trains (and is recorded as a run file) in the training process: a crash there is a message here
+        if not self.bridge.start_in_child(recipe, record_to=runs_dir()):
             self.show_message(f"Training cannot start yet: {self.bridge.refusal}.", error=True)
             return False
         self._set_run_state(PAUSED if paused else RUNNING)

@@ -10,6 +10,11 @@ locked list that a QTimer on the GUI thread drains once per frame, at an adaptiv
 ``batch``; the frame's latest progress as ``progress``; and a ``JobEnded`` last, whose failure is a message, never a
 traceback. A child process (``start_process``) is run the same way, with the same signals.
 
+The window trains in a child process of its own (``warm`` spawns it after the first paint and keeps it between jobs;
+``start_child`` runs a job in it): ``control`` sends pause, steps, stop and the learning rate over a pipe, its events
+come back in batches over another, and its death (a signal, out of memory) ends the job with a message naming the
+signal and the last step; the next job gets a fresh process. ``end_child`` ends it (a closing window).
+
 One job at a time per runner. ``shutdown`` stops and joins it; a job whose current step outlasts the join timeout
 is remembered, and ``start`` refuses (``refusal`` says why) until it has ended: no worker runs into the next job.
 A long-lived job fed requests (latest request wins) is ``serve`` + ``submit`` with a ``Requests`` mailbox.

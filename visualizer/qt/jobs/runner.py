@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from visualizer.qt.jobs.child import ChildJob, ChildProcess
 from visualizer.qt.jobs.frames import FRAME_MS, JOIN_TIMEOUT_S, WORKER_THREADS, adapt_frame_rate, start_frame_timer
 from visualizer.qt.jobs.records import JobEnded, Progress
 from visualizer.qt.jobs.requests import Requests
@@ -34,6 +35,7 @@ class JobRunner(QObject):
         self._progress_of = None
         self._delay = 0.0
         self._served = None
+        self._child: ChildProcess | None = None  # the warm child process of start_child
         self._delivering = False
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -88,6 +90,39 @@ class JobRunner(QObject):
             return False
         self._begin(ProcessJob(kind, self, program, args, env, parse), progress)
         return True
+
+    def warm(self, serve: Callable) -> None:
+        """Spawn the child process that ``start_child`` runs jobs in, ahead of time (it imports what it needs while
+        nothing waits for it); one that died is replaced. ``serve(commands, events)``: its main (core.training.child).
+        """
+        if self._child is not None and not self._child.gone.is_set():
+            return
+        if self._child is not None:
+            self._child.end()
+        self._child = ChildProcess(serve, self.thread_name)
+        self._child.start()
+
+    def start_child(self, kind: str, serve: Callable, request, *, paused: bool = False) -> bool:
+        """Run a job in the warm child process (spawned now if there is none): ``request`` goes to ``serve`` with
+        ``("run", request, delay)``; ``control`` sends pause, steps, stop and the learning rate to it, ``paused``: how
+        the job starts. False (``refusal`` says why) while another job runs."""
+        if not self._may_start(kind):
+            return False
+        self.warm(serve)
+        self._begin(ChildJob(kind, self._child, request, paused, self._delay), None)
+        return True
+
+    @property
+    def child_ready(self) -> bool:
+        """The child process is alive and has warmed up: a job started now begins at once."""
+        child = self._child
+        return child is not None and child.ready.is_set() and not child.gone.is_set()
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process id of the live child process, or None."""
+        child = self._child
+        return child.pid if child is not None and not child.gone.is_set() else None
 
     def serve(self, kind: str, job: Job, requests: Requests, progress: Callable | None = None) -> None:
         """Declare a long-lived job that ``take``s from ``requests``; the first ``submit`` starts it, and it runs
@@ -154,6 +189,14 @@ class JobRunner(QObject):
             job.release()
         else:
             self._finishing.append(job)
+        return ended
+
+    def end_child(self, timeout: float | None = None) -> bool:
+        """Shut the job down, then end the child process (a closing window); True when nothing is left running."""
+        ended = self.shutdown(timeout)
+        child, self._child = self._child, None
+        if child is not None:
+            ended = child.end() and ended
         return ended
 
     # --- internals ------------------------------------------------------------------------------------------

@@ -8,13 +8,15 @@ snapshot), so a fast run costs the event loop one frame's work, not one signal p
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from visualizer.core.training.recording import RunFileOpened, RunRecorded, RunRecording
 from visualizer.qt.jobs import JobEnded, JobRunner
+
+__all__ = ["THREAD_NAME", "Frame", "RunRecorded", "TrainingBridge", "is_step", "training_job"]
 
 THREAD_NAME = "training-worker"
 
@@ -29,14 +31,6 @@ class Frame:
     ended: object | None = None
 
 
-@dataclass(frozen=True)
-class RunRecorded:
-    """Where the run file was written (None: it was not), and why not."""
-
-    path: Path | None
-    error: str = ""
-
-
 def is_step(event) -> bool:
     """The records a slowed-down run spaces out."""
     return type(event).__name__ == "StepEvent"
@@ -48,60 +42,25 @@ def training_job(session, record_to: Path | None):
     training: it becomes the RunRecorded's error."""
 
     def job(put, control) -> None:
-        recorder = _Recorder(session, record_to)
+        recording = RunRecording(session, record_to)
+        if recording.path is not None:
+            put(RunFileOpened(recording.path))
         for event in session.run():
             put(event)
-            recorder.add(event)
-        recorder.close()
-        put(RunRecorded(recorder.path if not recorder.error else None, recorder.error))
+            recording.add(event)
+        put(recording.close())
 
     return job
 
 
-class _Recorder:
-    def __init__(self, session, folder: Path | None) -> None:
-        self.session, self.writer, self.path, self.error = session, None, None, ""
-        if folder is None:
-            return
-        from visualizer.core.runs.writer import create_run_file, run_file_name
-
-        exp = session.experiment
-        name = run_file_name(exp.title or exp.data.name, time.strftime("%Y%m%d-%H%M%S"))
-        try:
-            self.writer = create_run_file(folder, name, exp,
-                                          base_dir=self.session.base_dir)
-        except Exception as exc:  # noqa: BLE001 - any failure: train anyway, say why it was not recorded
-            self.error = str(exc)
-            return
-        self.path = self.writer.path
-
-    def add(self, event) -> None:
-        if self.writer is not None:
-            self._guard(lambda: self.writer.add(event))
-
-    def close(self) -> None:
-        """The run is over: store the weights and close the file."""
-        if self.writer is not None and self.session.model is not None:
-            self._guard(lambda: self.writer.add_weights(self.session.model))
-        if self.writer is not None:
-            self._guard(self.writer.close)
-            self.writer = None
-
-    def _guard(self, write) -> None:
-        try:
-            write()
-        except Exception as exc:  # noqa: BLE001
-            self.error = f"the run file {self.path} could not be written: {exc}"
-            writer, self.writer = self.writer, None
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-
 class TrainingBridge(QObject):
     """The current run on a JobRunner: ``started`` (RunStarted), ``frame`` (a Frame, every frame) and ``ended``
-    (RunEnded, once the worker has finished, its run file written) on the GUI thread."""
+    (RunEnded, once the run is over, its run file written) on the GUI thread.
+
+    ``start_in_child`` trains in the training process (core.training.child), the window's way: spawned by ``warm``
+    after the first paint and kept between runs; a run whose process dies ends as a failed run naming the signal
+    and the step, and a fresh process is warmed for the next. ``start`` iterates a session on a worker thread of this
+    process instead (tests, and sessions that cannot cross a process boundary)."""
 
     started = Signal(object)
     frame = Signal(object)
@@ -113,13 +72,18 @@ class TrainingBridge(QObject):
         self.runner = JobRunner(self, THREAD_NAME, threads=None, every_frame=True)
         self.runner.batch.connect(self._on_batch)
         self.runner.ended.connect(self._on_job_ended)
-        self.session = None  # the last run's session: its model is final once the run has ended
+        self.session = None  # the last in-process run's session: its model is final once the run has ended
         self.run_file: Path | None = None
         self.record_error = ""
+        self.in_child = False  # the current (or last) run trains in the training process
         self._run_ended = None
+        self._last_step: int | None = None
+        self._closed = False  # the window has closed: nothing is warmed any more
 
     @property
     def control(self):
+        """Pause, resume, step, stop and the learning rate of the current run (a RunControl or its stand-in for the
+        training process), or None."""
         return self.runner.control
 
     @property
@@ -131,22 +95,58 @@ class TrainingBridge(QObject):
     def refusal(self) -> str:
         return self.runner.refusal
 
+    @property
+    def child_pid(self) -> int | None:
+        """The training process's id while it lives, or None."""
+        return self.runner.child_pid
+
+    @property
+    def ready(self) -> bool:
+        """The training process has warmed up: Train starts at once."""
+        return self.runner.child_ready
+
+    def warm(self) -> None:
+        """Spawn the training process now (after the first paint) so that Train starts at once."""
+        from visualizer.core.training.child import serve
+
+        if not self._closed:
+            self.runner.warm(serve)
+
     def start(self, session, record_to: Path | None = None) -> bool:
-        """Stop any run, then iterate ``session`` (prepared or not) on the worker; with ``record_to`` (a folder)
+        """Stop any run, then iterate ``session`` (prepared or not) on a worker thread; with ``record_to`` (a folder)
         the run is recorded into a new run file there. False (``refusal`` says why) while the last run is still
         finishing a step that outlasted the join timeout."""
-        self.shutdown()
-        self.session, self.run_file, self.record_error, self._run_ended = session, None, "", None
+        self._begin_run(session, in_child=False)
         return self.runner.start("training", training_job(session, record_to), control=session.control,
                                  paced=is_step)
+
+    def start_in_child(self, recipe, record_to: Path | None = None) -> bool:
+        """Stop any run, then train ``recipe`` (a core.training.child.SessionRecipe) in the training process, which
+        records the run into a new run file in ``record_to`` (None: not recorded)."""
+        from visualizer.core.training.child import serve
+
+        self._begin_run(None, in_child=True)
+        return self.runner.start_child("training", serve, (recipe, record_to), paused=recipe.paused)
 
     def set_delay(self, seconds: float) -> None:
         """Slow training to at most one step per ``seconds`` (0 = full speed)."""
         self.runner.set_delay(seconds)
 
     def shutdown(self, timeout: float | None = None) -> bool:
-        """Stop the run and join its thread; pending events are dropped. True when no thread is left."""
+        """Stop the run and wait for it; pending events are dropped. The training process stays, warm. True when
+        no run is left."""
         return self.runner.shutdown(timeout)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop the run and end the training process (a closing window): True when no thread or process is left."""
+        self._closed = True
+        return self.runner.end_child(timeout)
+
+    def _begin_run(self, session, in_child: bool) -> None:
+        self.shutdown()
+        self._closed = False
+        self.session, self.run_file, self.record_error, self._run_ended = session, None, "", None
+        self.in_child, self._last_step = in_child, None
 
     def _on_batch(self, events: list) -> None:
         frame = Frame()
@@ -160,17 +160,23 @@ class TrainingBridge(QObject):
                 frame.started = event
             elif kind == "RunEnded":
                 frame.ended = self._run_ended = event
+            elif isinstance(event, RunFileOpened):
+                self.run_file = event.path
             elif isinstance(event, RunRecorded):
                 self.run_file, self.record_error = event.path, event.error
+        if frame.steps:
+            self._last_step = frame.steps[-1].step
         if frame.started is not None:
             self.started.emit(frame.started)
         self.frame.emit(frame)
 
     def _on_job_ended(self, ended: JobEnded) -> None:
         run_ended = self._run_ended
-        if run_ended is None:  # the worker failed outside the session (which reports its own failures)
+        if run_ended is None:  # the worker or the process failed outside the session (which reports its own)
             from visualizer.core.training.events import RunEnded
 
-            run_ended = RunEnded(0, "failed" if ended.reason == "failed" else "stopped", ended.message,
-                                 ended.seconds)
+            run_ended = RunEnded(self._last_step or 0, "failed" if ended.reason == "failed" else "stopped",
+                                 ended.message, ended.seconds)
+        if self.in_child and self.child_pid is None:  # the process died: warm a fresh one for the next Train
+            self.warm()
         self.ended.emit(run_ended)
