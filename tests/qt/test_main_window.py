@@ -94,7 +94,10 @@ def test_a_user_trains_pauses_steps_changes_lr_and_resets(window, qtbot):
     assert window.experiment.train.optimizer == "momentum"
     # long enough to be paused mid-run: the training process runs ahead of what the window has drawn, and the
     # preset's run could end before the fourth evaluation is shown on a busy machine
-    window.experiment = replace(window.experiment, train=replace(window.experiment.train, epochs=2000))
+    epochs = find(window, QAbstractSpinBox, "epochsSpin")
+    preset_epochs = epochs.value()
+    epochs.setValue(2000)
+    assert window.experiment.train.epochs == 2000
 
     train = find(window, QAbstractButton, "trainButton")
     qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
@@ -127,6 +130,7 @@ def test_a_user_trains_pauses_steps_changes_lr_and_resets(window, qtbot):
     qtbot.mouseClick(find(window, QAbstractButton, "resetButton"), Qt.MouseButton.LeftButton)
     assert window.run_state == IDLE and len(window.history) == 0
     assert not any(t.name == "training-worker" for t in threading.enumerate())
+    epochs.setValue(preset_epochs)  # the window is shared with the tests after this one
 
 
 def test_closing_during_training_stops_the_worker(qtbot):
