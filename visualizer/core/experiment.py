@@ -27,6 +27,7 @@ class DataSpec:
     target: str = ""
     val_fraction: float = 0.2
     seed: int = 0
+    features: tuple[str, ...] = ("x1", "x2")
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ def _check_keys(section: str, table, allowed) -> None:
 
 
 def _parse_data(t: dict) -> DataSpec:
-    from visualizer.core.data.sets import DATASETS
+    from visualizer.core.data.features import parse_features
+    from visualizer.core.data.sets import DATASETS, check_features
 
     _check_keys("data", t, [f.name for f in fields(DataSpec)])
     d = DataSpec()
@@ -182,8 +184,11 @@ def _parse_data(t: dict) -> DataSpec:
         target=_want_str("data.target", t.get("target", d.target)),
         val_fraction=_want_float("data.val_fraction", t.get("val_fraction", d.val_fraction), 0.0, 0.9),
         seed=_want_int("data.seed", t.get("seed", d.seed), 0, 2**31 - 1),
+        features=parse_features(t.get("features", list(d.features))),
     )
+    check_features(spec)
     return spec
+
 
 
 def _parse_model(t: dict) -> ModelSpec:
@@ -275,6 +280,9 @@ def from_dict(raw: dict) -> Experiment:
 def to_dict(exp: Experiment) -> dict:
     """The mapping that from_dict reads back into an equal Experiment (for TOML or JSON)."""
     data = asdict(exp.data)
+    data["features"] = list(exp.data.features)
+    if exp.data.features == DataSpec.features:  # the plain coordinates: files from before features stay as they were
+        del data["features"]
     model = {"hidden": list(exp.model.hidden), "dropout": exp.model.dropout, "batch_norm": exp.model.batch_norm}
     acts = exp.model.activation
     model["activation"] = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "tanh"

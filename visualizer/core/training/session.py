@@ -224,7 +224,7 @@ class TrainingSession:
         """The spacing of the snapshots, so that the run file stays under its size limit (snapshot_plan)."""
         ds, total, res = self.dataset, self.total_steps, self.boundary_resolution
         every = max(1, total // self.snapshot_target) if self.snapshot_target else max(1, self.snapshot_every_steps)
-        view = predict.prediction_view(ds.task, ds.n_features) if res else None
+        view = predict.prediction_view(ds.task, ds.n_plane) if res else None
         picture = {None: 0, "boundary": res * res * max(ds.n_classes, 2) + 2 * res, "curve": 2 * res,
                    "confusion": ds.n_classes ** 2}[view and view.name]
         return plan_snapshots(parameter_count(self.model), len(self._layers), total, total // every + 2, picture)
@@ -271,7 +271,7 @@ class TrainingSession:
         if not self.boundary_resolution:
             return Snapshot(step, epoch, tuple(layers), params)
         ds = self.dataset
-        view = predict.prediction_view(ds.task, ds.n_features)
+        view = predict.prediction_view(ds.task, ds.n_plane)
         if view is None:
             return Snapshot(step, epoch, tuple(layers), params)
         picture = view.compute(self.model, self.loss, ds, self.boundary_resolution)

@@ -44,7 +44,8 @@ def histogram_layers(snapshot, kind: str = "weights") -> list[tuple[str, np.ndar
 
 
 def show_points(plot: DecisionBoundaryPlot, dataset) -> None:
-    plot.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+    P_train, P_val = dataset.plane_points()
+    plot.set_points(P_train, dataset.y_train, P_val, dataset.y_val)
 
 
 def _boundary_figure(grid, ds, theme: str) -> DecisionBoundaryPlot:
@@ -88,7 +89,7 @@ def write_run_plots(out: Path, history, started, snapshot, session, theme: str =
         hist.set_histograms(histogram_layers(snapshot), "weights")
         written.append(export_widget(hist, out / "histograms.png", 1100, 420 if len(snapshot.layers) <= 3 else 700))
     ds = session.dataset
-    view = predict.prediction_view(ds.task, ds.n_features)
+    view = predict.prediction_view(ds.task, ds.n_plane)
     if view is not None:
         file_name, width, height, draw = PREDICTION_FIGURES[view.name]
         plot = draw(view.compute(session.model, session.loss, ds, 200), ds, theme)

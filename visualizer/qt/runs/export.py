@@ -66,7 +66,8 @@ def boundary_widget(run: RunExport, step: int | None = None,
     plot.set_grid(grid.xs, grid.ys, grid.probs)
     if first:
         ds = run.dataset
-        plot.set_points(ds.X_train, ds.y_train, ds.X_val, ds.y_val)
+        P_train, P_val = ds.plane_points()
+        plot.set_points(P_train, ds.y_train, P_val, ds.y_val)
     return plot
 
 

@@ -183,7 +183,7 @@ class TrainingViews(QWidget):
         self.idle_hint.setVisible(dataset is not None)
         if dataset is None:
             return
-        view = prediction_view(dataset.task, dataset.n_features)
+        view = prediction_view(dataset.task, dataset.n_plane)
         if view is None:
             self.prediction.setCurrentWidget(self.no_view)
         else:
@@ -191,7 +191,8 @@ class TrainingViews(QWidget):
         self._dataset = dataset
 
     def _show_points(self, dataset) -> QWidget:
-        self.boundary.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+        P_train, P_val = dataset.plane_points()
+        self.boundary.set_points(P_train, dataset.y_train, P_val, dataset.y_val)
         self._sync_prediction_controls()
         return self.boundary
 
