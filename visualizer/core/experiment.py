@@ -64,6 +64,8 @@ class TrainSpec:
     seed: int = 0
     eval_every: int = 0
     hyper: tuple[tuple[str, float], ...] = ()
+    regularization: str = "none"  # a penalty added to the loss (core.model.regularization), not weight decay
+    regularization_rate: float = 0.001
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ def _parse_model(t: dict) -> ModelSpec:
 
 
 def _parse_train(t: dict) -> TrainSpec:
+    from visualizer.core.model import regularization
     from visualizer.core.model.losses import LOSSES
     from visualizer.core.model.optimizers import OPTIMIZERS, hyperparam_names
 
@@ -260,6 +263,7 @@ def _parse_train(t: dict) -> TrainSpec:
         seed=_want_int("train.seed", t.get("seed", d.seed), 0, 2**31 - 1),
         eval_every=_want_int("train.eval_every", t.get("eval_every", d.eval_every), 0, 1_000_000),
         hyper=tuple((k, hyper(k)) for k in extra if k in t),
+        **regularization.parse(t),
     )
 
 
@@ -286,7 +290,8 @@ def to_dict(exp: Experiment) -> dict:
     model = {"hidden": list(exp.model.hidden), "dropout": exp.model.dropout, "batch_norm": exp.model.batch_norm}
     acts = exp.model.activation
     model["activation"] = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "tanh"
-    train = {k: v for k, v in asdict(exp.train).items() if k != "hyper" and v is not None}
+    unset = ("regularization", "regularization_rate") if exp.train.regularization == "none" else ()  # as before
+    train = {k: v for k, v in asdict(exp.train).items() if k not in ("hyper", *unset) and v is not None}
     train.update(dict(exp.train.hyper))
     out: dict = {}
     if exp.title:

@@ -14,7 +14,7 @@ import torch
 from visualizer.core.data.sets import Dataset, load_dataset
 from visualizer.core.data.tensors import dataset_tensors
 from visualizer.core.experiment import Experiment, hyper_values
-from visualizer.core.model import predict
+from visualizer.core.model import predict, regularization
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import MLP, build_model_for, flat_parameters, output_size, parameter_count
 from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_learning_rate
@@ -204,6 +204,7 @@ class TrainingSession:
         self._schedule = SCHEDULES[tr.schedule].factor
         self._step_size = tr.step_size or default_step_size(tr.epochs)
         self._layers = self.model.linear_layers()
+        self._penalized = regularization.penalized(self.model)
         self.snapshot_plan = self._plan_snapshots()
         widths = [ds.n_features, *exp.model.hidden, output_size(self.loss, ds)]
         self.thread_choice = choose_threads(forward_work(widths, self.batch_size), self.threads)
@@ -257,6 +258,11 @@ class TrainingSession:
         loss = sum(v * n for v, n in zip(losses, sizes)) / sum(sizes)
         return loss, self._metric(torch.cat(outs), torch.cat(targets))
 
+    def _penalty(self) -> torch.Tensor | None:
+        """The regularisation term of the loss at the current weights (None: the experiment has none)."""
+        tr = self.experiment.train
+        return regularization.penalty(tr.regularization, tr.regularization_rate, self._penalized)
+
     def _snapshot(self, step: int, epoch: int) -> Snapshot:
         layers = []
         for layer in self._layers:
@@ -295,13 +301,17 @@ class TrainingSession:
     def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | RunEnded]:
         ctl, model, opt, loss_fn, task = self.control, self.model, self.optimizer, self.loss, self.dataset.task
         batch_loss = self.batch_loss
+        regularized = self.experiment.train.regularization != "none"
         X, y, n, bs = self._X, self._y, len(self._X), self.batch_size
         gen = torch.Generator().manual_seed(self.experiment.train.seed)
         model.train()
         lr = self._lr_at(0)
         vl, vm = self._measure(self._Xv, self._yv)
         tl, tm = self._measure(X, y)
-        yield StepEvent(0, 0, tl, lr, time.perf_counter() - t0, vl, tm, vm, tl)
+        with torch.no_grad():
+            pen = self._penalty()
+        pen = None if pen is None else float(pen)
+        yield StepEvent(0, 0, tl + (pen or 0.0), lr, time.perf_counter() - t0, vl, tm, vm, tl, pen)
         yield self._snapshot(0, 0)
         last_snap_step, last_snap_t = 0, time.perf_counter()
         step, constant = 0, self.experiment.train.schedule == "constant"
@@ -343,14 +353,20 @@ class TrainingSession:
                 opt.zero_grad(set_to_none=True)
                 out = model(xb)
                 loss = loss_fn(out, yb, task) if batch_loss is None else batch_loss(out, yb, idx)
+                pen = self._penalty() if regularized else None
+                if pen is not None:
+                    loss = loss + pen
+                    pen = pen.detach()
                 loss.backward()
                 opt.step()
                 value = loss.item()
+                if pen is not None:
+                    pen = pen.item()
                 outs.append(out.detach())  # holding the graph would cost ~5% of a small step
                 targets.append(yb)
                 losses.append(value)
                 if not math.isfinite(value):
-                    yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0)
+                    yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0, penalty=pen)
                     kind = "NaN" if math.isnan(value) else "infinite"
                     yield RunEnded(step, "diverged",
                                    f"The training loss became {kind} at step {step} (epoch {epoch}) with "
@@ -362,9 +378,9 @@ class TrainingSession:
                     vl, vm = self._measure(self._Xv, self._yv)
                     tl, tm = self._running(outs, targets, losses)
                     outs, targets, losses = [], [], []
-                    yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl)
+                    yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl, pen)
                 else:
-                    yield StepEvent(step, epoch, value, lr, now - t0)
+                    yield StepEvent(step, epoch, value, lr, now - t0, penalty=pen)
                 since = step - last_snap_step
                 if (since >= snap_steps and now - last_snap_t >= snap_s) or since >= by_progress:
                     yield self._snapshot(step, epoch)
