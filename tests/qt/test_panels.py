@@ -366,3 +366,20 @@ def test_feature_toggles_edit_the_features_of_2d_sets_only(make, qtbot):
     _choose(panel.datasetCombo, "iris")
     qtbot.waitUntil(lambda: len(got) == 3, timeout=2000)
     assert got[-1].features == ("x1", "x2") and panel.dataset().n_features == 4 and not toggles.isEnabled()
+
+
+def test_regularization_is_chosen_apart_from_weight_decay_and_shown_in_the_loss_formula(make, qtbot):
+    panel = make(TrainPanel)
+    panel.set_spec(TrainSpec(optimizer="adamw"))
+    assert panel.regularizationCombo.currentData() == "none" and not panel.regularizationRateSpin.isEnabled()
+    assert "λ" not in panel.lossFormulaLabel.text()
+    got = _recorder(panel.edited)
+    _choose(panel.regularizationCombo, "l1")
+    assert got[-1].regularization == "l1" and got[-1].regularization_rate == 0.001
+    assert got[-1].weight_decay is None  # the optimizer's own decay is untouched
+    assert panel.regularizationRateSpin.isEnabled()
+    assert panel.lossFormulaLabel.text().endswith(" + λ·Σ|w| (λ = 0.001)")
+    panel.regularizationRateSpin.setValue(0.01)
+    assert got[-1].regularization_rate == 0.01 and panel.lossFormulaLabel.text().endswith("(λ = 0.01)")
+    _choose(panel.regularizationCombo, "l2")
+    assert "λ/2·Σw²" in panel.lossFormulaLabel.text()

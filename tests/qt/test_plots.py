@@ -462,3 +462,23 @@ def test_confusion_names_are_shortened_before_classes_are_skipped(qtbot):
     labels = [label for _pos, label in widget.plot.getAxis("bottom")._tickLevels[0]]
     assert len(labels) == 3 and labels[0] == "setosa" and all(a[:4] == b[:4] for a, b in
                                                                 zip(labels[1:], ["versicolor", "virginica"]))
+
+
+def test_loss_plot_draws_the_regularization_penalty_as_its_own_curve(loss_plot, qtbot):
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    assert not loss_plot.penalty_curve.isVisible() and loss_plot.loss_legend.getLabel(loss_plot.penalty_curve) is None
+    penalty = np.linspace(0.05, 0.02, steps.size)
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc, penalty=penalty)
+    x, y = loss_plot.penalty_curve.getData()
+    assert loss_plot.penalty_curve.isVisible() and np.array_equal(y, penalty) and np.array_equal(x, steps)
+    assert loss_plot.loss_legend.getLabel(loss_plot.penalty_curve).text == "regularization"
+    loss_plot.resize(800, 500)
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    loss_plot.grab()
+    loss_plot.scene().sigMouseMoved.emit(loss_plot.loss_plot.vb.mapViewToScene(QPointF(120.2, 0.5)))
+    qtbot.waitUntil(loss_plot.readout.isVisible, timeout=1000)
+    assert f"of which regularization {penalty[119]:.4g}" in loss_plot.readout.toPlainText()
+    with pytest.raises(ValueError, match="penalty"):
+        loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc, penalty=penalty[:3])

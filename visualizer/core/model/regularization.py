@@ -13,10 +13,14 @@ from dataclasses import dataclass
 import torch
 
 from visualizer.core.errors import ExperimentError, choices, shown
+from visualizer.core.model.hyperparams import HyperParam
 
 #: the largest regularisation rate the experiment file accepts (Playground offers up to 10)
 MAX_RATE = 10.0
 DEFAULT_RATE = 0.001
+#: the rate as a setting, for the training panel's field
+RATE = HyperParam("regularization_rate", "Rate", DEFAULT_RATE, 0.0, MAX_RATE, True,
+                  "λ: how much the penalty weighs against the data loss.")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 def show_history(plot: LossPlot, history) -> None:
     """Draw a core History (train loss per step; evaluations) on a LossPlot."""
     plot.set_history(history.steps, history.train_loss, history.eval_steps, history.val_loss,
-                     history.train_metric, history.val_metric, train_metric_at_eval=True)
+                     history.train_metric, history.val_metric, train_metric_at_eval=True,
+                     penalty=getattr(history, "penalty", None))
 
 
 def loss_figure(history, metric: str, theme: str = "light") -> LossPlot:
