@@ -84,6 +84,7 @@ class Snapshot:
     boundary: BoundaryGrid | None = None
     curve: tuple[np.ndarray, np.ndarray] | None = None
     confusion: np.ndarray | None = None
+    neurons: object | None = None  # core.model.neurons.NeuronPictures: every neuron over a 2-D set's plane
 
 
 @dataclass(frozen=True, slots=True)

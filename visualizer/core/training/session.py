@@ -156,7 +156,7 @@ class TrainingSession:
                  snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
                  boundary_resolution: int = 0, model: torch.nn.Module | None = None,
                  batch_loss=None, snapshot_target: int | None = None, snapshot_progress: int = 0,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, neuron_resolution: int = 0) -> None:
         self.experiment = experiment
         self.base_dir = base_dir
         self.control = control or RunControl()
@@ -171,6 +171,8 @@ class TrainingSession:
         self.snapshot_progress = snapshot_progress
         #: torch threads asked for (a command's --threads); None: $VISUALIZER_THREADS, else the policy (core.threads)
         self.threads = threads
+        #: > 0: each snapshot carries every neuron's picture over a 2-D set's plane, this many points a side
+        self.neuron_resolution = neuron_resolution
         self.thread_choice = None
         self.device: torch.device | None = None
         self.started: RunStarted | None = None
@@ -274,14 +276,15 @@ class TrainingSession:
                 ge, gc = np.linspace(-1, 1, HISTOGRAM_BINS + 1), np.zeros(HISTOGRAM_BINS)
             layers.append(LayerHistogram(layer.name, we, wc, ge, gc))
         params = flat_parameters(self.model).cpu().numpy().copy()
-        if not self.boundary_resolution:
-            return Snapshot(step, epoch, tuple(layers), params)
-        ds = self.dataset
-        view = predict.prediction_view(ds.task, ds.n_plane)
-        if view is None:
-            return Snapshot(step, epoch, tuple(layers), params)
-        picture = view.compute(self.model, self.loss, ds, self.boundary_resolution)
-        return Snapshot(step, epoch, tuple(layers), params, **{view.name: picture})
+        ds, extra = self.dataset, {}
+        view = predict.prediction_view(ds.task, ds.n_plane) if self.boundary_resolution else None
+        if view is not None:
+            extra[view.name] = view.compute(self.model, self.loss, ds, self.boundary_resolution)
+        if self.neuron_resolution and ds.n_plane == 2:
+            from visualizer.core.model.neurons import neuron_pictures
+
+            extra["neurons"] = neuron_pictures(self.model, self.loss, ds, self.neuron_resolution)
+        return Snapshot(step, epoch, tuple(layers), params, **extra)
 
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | RunEnded]:

@@ -306,6 +306,11 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         outputs = list(ds.class_names) if ds.task == "classification" and n_out == ds.n_classes else ["ŷ"] * n_out
         self.network_view.set_architecture([ds.n_features, *m.hidden, n_out], list(m.activation),
                                            list(ds.feature_names), outputs)
+        if ds.n_plane == 2:  # the input nodes' pictures need no network: numpy, instant
+            from visualizer.core.model.neurons import NeuronPictures, input_pictures
+
+            xs, ys, inputs = input_pictures(ds)
+            self.network_view.set_pictures(NeuronPictures(xs, ys, (inputs,)), ds.task)
         self.network_panel.set_io(ds.n_features, n_out)
 
     # -- look and help --------------------------------------------------------------------------------

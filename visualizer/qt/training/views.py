@@ -256,7 +256,8 @@ class TrainingViews(QWidget):
             else:  # a replay's jump: one redraw instead of one per snapshot
                 self._redraw_time()
             self._snapshot = frame.snapshots[-1]
-            self._pending = list(self.snapshot_views)
+            # the views still waiting keep their turn (a run that snapshots every frame starves none of them)
+            self._pending += [view for view in self.snapshot_views if view not in self._pending]
             self.landscape.add_snapshots(frame.snapshots)
         ended = getattr(frame, "ended", None)
         if ended is not None:
