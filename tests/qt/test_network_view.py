@@ -167,8 +167,9 @@ def test_every_drawn_node_shows_its_picture(view, qtbot):
         assert item.isVisible()
         np.testing.assert_array_equal(item.image, pictures.layers[layer][k])
         lo, hi = item.levels
-        if layer == 3:
-            assert (lo, hi) == (0.0, 1.0)  # an output's class probability
+        if layer == 3:  # an output's class probability, from the background to its class's colour
+            assert (lo, hi) == (0.0, 1.0)
+            assert tuple(item.lut[-1][:3]) == QColor(nv.CLASS_COLORS[k]).getRgb()[:3]
         else:
             assert lo == -hi == -np.abs(pictures.layers[layer][k]).max()  # symmetric: 0 in the middle colour
     # a picture sits on its node's square

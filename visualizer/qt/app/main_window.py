@@ -304,10 +304,12 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         m, ds = self.experiment.model, self.dataset
         n_out = self.session.output_size()
         outputs = list(ds.class_names) if ds.task == "classification" and n_out == ds.n_classes else ["ŷ"] * n_out
-        self.network_view.set_architecture([ds.n_features, *m.hidden, n_out], list(m.activation),
-                                           list(ds.feature_names), outputs)
+        from visualizer.core.data.features import FEATURES
+        from visualizer.core.model.neurons import NeuronPictures, input_pictures
+
+        inputs = [FEATURES[name].label for name in ds.features] if ds.features else list(ds.feature_names)
+        self.network_view.set_architecture([ds.n_features, *m.hidden, n_out], list(m.activation), inputs, outputs)
         if ds.n_plane == 2:  # the input nodes' pictures need no network: numpy, instant
-            from visualizer.core.model.neurons import NeuronPictures, input_pictures
 
             xs, ys, inputs = input_pictures(ds)
             self.network_view.set_pictures(NeuronPictures(xs, ys, (inputs,)), ds.task)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, font, get_theme, line, style_text
-from visualizer.qt.widgets.neuron_pictures import NeuronDetail, NodePictures, picture_levels
+from visualizer.qt.widgets.neuron_pictures import NeuronDetail, NodePictures, picture_levels, picture_map
 
 MAX_NODES = 16  # nodes drawn per column; a wider layer shows its first MAX_NODES and "… +N"
 MAX_OUTPUT_NAMES = 10  # output class names are written beside the outputs only when this few
@@ -21,6 +21,7 @@ BUCKET_ALPHA = (0.22, 0.42, 0.68, 0.95)
 BUCKET_WIDTH = (0.6, 1.0, 1.6, 2.4)
 SPREAD = 3.0  # a narrow column's nodes are at most this many times further apart than a full column's
 GAP_PX = 6  # between a node and its label
+PICTURE_SIZE = 0.3  # the largest side of a neuron's picture (columns are 1 apart)
 
 
 def _short(name: str) -> str:
@@ -137,14 +138,15 @@ class NetworkView(pg.GraphicsLayoutWidget):
         names = lambda li, k: (input_names[k] if li == 0 and k < len(input_names) else
                                output_names[k] if li == last and k < len(output_names) else f"neuron {k + 1}")
         kinds = lambda li: "input" if li == 0 else "output" if li == last else f"layer {li} ({activations[li - 1]})"
-        self._diameter = diameter
         tips = [f"{'input' if li == 0 else 'output' if li == last else f'layer {li}'}, neuron {k + 1}"
                 for li, n in enumerate(shown) for k in range(n)]
         self._tips = tips
         self._titles = [f"{kinds(li)}: {names(li, k)}" for li, n in enumerate(shown) for k in range(n)]
         self.nodes.setData(pos=self._node_xy, size=diameter, data=tips, symbol="o", brush=pg.mkBrush(
             self._theme.background))
-        self.node_pictures.place(self._node_xy, [(li, k) for li, n in enumerate(shown) for k in range(n)], diameter)
+        self._picture_size = min(0.9 * dy, PICTURE_SIZE)  # pictures are larger than the empty circles
+        self.node_pictures.place(self._node_xy, [(li, k) for li, n in enumerate(shown) for k in range(n)],
+                                 self._picture_size)
 
         ex, ey, self._edge_start = [], [], []
         for a, b in zip(columns[:-1], columns[1:]):
@@ -161,7 +163,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
         for item in self.edge_items:
             item.setData(x=np.empty(0), y=np.empty(0))
         self._has_weights = False
-        self._label(sizes, shown, activations, input_names, output_names, slots, diameter)
+        self._label(sizes, shown, activations, input_names, output_names, slots, self._picture_size)
         self._on_resized()
 
     def set_weights(self, weights: list[np.ndarray]) -> bool:
@@ -203,7 +205,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
                 layer.shape[0] != size for layer, size in zip(pictures.layers, sizes)):
             return False
         self.node_pictures.draw(pictures, task, len(sizes) - 1)
-        self.nodes.setData(pos=self._node_xy, size=self._diameter, data=self._tips, symbol="s",
+        self.nodes.setData(pos=self._node_xy, size=self._picture_size, data=self._tips, symbol="s",
                            brush=pg.mkBrush(None))
         if self.detail is not None and self.detail.isVisible() and self.detail.node is not None:
             self._show_detail(*self.detail.node)
@@ -231,8 +233,10 @@ class NetworkView(pg.GraphicsLayoutWidget):
             return
         values = pictures.layers[layer][neuron]
         index = sum(min(s, MAX_NODES) for s in self._sizes[:layer]) + neuron
-        levels = picture_levels(values, layer == len(self._sizes) - 1, self.node_pictures.task)
-        self.detail.show_neuron((layer, neuron), self._titles[index], pictures.xs, pictures.ys, values, levels)
+        output, task = layer == len(self._sizes) - 1, self.node_pictures.task
+        levels = picture_levels(values, output, task)
+        cmap = lambda theme: picture_map(theme, output, task, self._sizes[-1], neuron)  # noqa: E731
+        self.detail.show_neuron((layer, neuron), self._titles[index], pictures.xs, pictures.ys, values, levels, cmap)
 
     def _on_node_clicked(self, _item, points, _event=None) -> None:
         if len(points):

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from visualizer.qt.plots._style import CLASS_COLORS, get_theme, style_plot
+from visualizer.qt.plots._style import CLASS_COLORS, class_color, get_theme, style_plot
 
 NEGATIVE, POSITIVE = CLASS_COLORS[0], CLASS_COLORS[1]
 
@@ -17,6 +17,15 @@ NEGATIVE, POSITIVE = CLASS_COLORS[0], CLASS_COLORS[1]
 def diverging_map(theme) -> pg.ColorMap:
     """Orange (low) through the theme's background (middle) to blue (high): Playground's node colours."""
     return pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE, theme.background, POSITIVE])
+
+
+def picture_map(theme, output: bool, task: str, outputs: int, k: int) -> pg.ColorMap:
+    """The colours of one picture: an output of a classifier with one output per class goes from the background
+    (probability 0) to its class's colour (1), as the decision boundary shades it; every other picture is
+    diverging (a single logit's probability: orange class 0 below 0.5, blue class 1 above)."""
+    if output and task == "classification" and outputs > 1:
+        return pg.ColorMap([0.0, 1.0], [theme.background, class_color(k)])
+    return diverging_map(theme)
 
 
 def picture_levels(values: np.ndarray, output: bool, task: str) -> tuple[float, float]:
@@ -41,10 +50,10 @@ class NodePictures:
         self.pictures = None  # the last NeuronPictures drawn
         self.task = "classification"
         self.last = 1  # the output layer's index
-        self._lut = diverging_map(get_theme("light")).getLookupTable(nPts=256)
+        self.theme = get_theme("light")
 
     def set_theme(self, theme) -> None:
-        self._lut = diverging_map(theme).getLookupTable(nPts=256)
+        self.theme = theme
         if self.pictures is not None:
             self.draw(self.pictures, self.task, self.last)
 
@@ -70,8 +79,9 @@ class NodePictures:
                 item.hide()
                 continue
             values = pictures.layers[layer][k]
-            item.setImage(values, levels=picture_levels(values, layer == last, task), lut=self._lut,
-                          autoLevels=False)
+            cmap = picture_map(self.theme, layer == last, task, len(pictures.layers[-1]), k)
+            item.setImage(values, levels=picture_levels(values, layer == last, task),
+                          lut=cmap.getLookupTable(nPts=256), autoLevels=False)
             item.setRect(rect)  # after the image: the rect scales its pixels
             item.show()
 
@@ -104,18 +114,22 @@ class NeuronDetail(QWidget):
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.node: tuple[int, int] | None = None
         self.title = ""
+        self.cmap = diverging_map  # the shown neuron's colours, as a function of the theme
         self.set_theme(theme)
 
     def set_theme(self, theme: str) -> None:
         self._theme = t = get_theme(theme)
         self.canvas.setBackground(t.background)
         style_plot(self.plot, t, title=self.title, bottom="x1 (standardised)", left="x2 (standardised)")
-        self.colorbar.setColorMap(diverging_map(t))
+        self.colorbar.setColorMap(self.cmap(t))
 
     def show_neuron(self, node: tuple[int, int], title: str, xs: np.ndarray, ys: np.ndarray, values: np.ndarray,
-                    levels: tuple[float, float]) -> None:
-        """Draw ``values`` (len(ys), len(xs)) over the grid with its value scale ``levels``."""
+                    levels: tuple[float, float], cmap=None) -> None:
+        """Draw ``values`` (len(ys), len(xs)) over the grid with its value scale ``levels`` in the colours ``cmap``
+        (a function of the theme; default: diverging)."""
         self.node, self.title = node, title
+        self.cmap = cmap or diverging_map
+        self.colorbar.setColorMap(self.cmap(self._theme))
         self.setWindowTitle(title)
         style_plot(self.plot, self._theme, title=title, bottom="x1 (standardised)", left="x2 (standardised)")
         dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
