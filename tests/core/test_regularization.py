@@ -82,6 +82,7 @@ def test_the_loss_is_the_data_loss_plus_the_penalty_by_hand(kind, one_torch_thre
         assert event.penalty == pytest.approx(0.05 * by_hand, rel=1e-5)
         assert event.train_loss == pytest.approx(data_loss + 0.05 * by_hand, rel=1e-5)
     assert events[0].eval_train_loss == pytest.approx(data_loss, rel=1e-5)  # the evaluations are data losses
+    assert events[1].eval_train_loss == pytest.approx(data_loss, rel=1e-5)  # (one full batch per epoch)
     assert events[2].penalty != events[1].penalty  # the step changed the weights
 
 

@@ -302,6 +302,13 @@ def test_the_network_drawing_shows_live_neuron_pictures(qtbot, tmp_path):
     assert all(len(p.layers) == 4 for p in drawn) and window.run_state == RUNNING
     assert all(item.isVisible() for item in view.node_pictures.items)
     assert not np.array_equal(drawn[0].layers[-1], drawn[-1].layers[-1])  # the output picture moves
+    # Playground's big numbers over the output follow the latest evaluation
+    readouts = window.views.readouts
+    qtbot.waitUntil(lambda: len(window.history.eval_steps) >= 2, timeout=20000)
+    qtbot.wait(100)
+    h = window.history
+    assert readouts.val_label.text() == f"Validation loss {h.val_loss[-1]:.4g}"
+    assert readouts.train_label.text() == f"Training loss {h.eval_train_loss[-1]:.4g}"
     window.acts.stop.trigger()
     qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
     window.close()

@@ -482,3 +482,20 @@ def test_loss_plot_draws_the_regularization_penalty_as_its_own_curve(loss_plot, 
     assert f"of which regularization {penalty[119]:.4g}" in loss_plot.readout.toPlainText()
     with pytest.raises(ValueError, match="penalty"):
         loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc, penalty=penalty[:3])
+
+
+def test_boundary_shows_or_hides_the_validation_points_alone(qtbot):
+    widget = DecisionBoundaryPlot()
+    qtbot.addWidget(widget)
+    rng = np.random.default_rng(0)
+    widget.set_points(rng.normal(size=(20, 2)), np.arange(20) % 2, rng.normal(size=(6, 2)), np.arange(6) % 2)
+    labels = lambda: [label.text for _sample, label in widget.legend.items]  # noqa: E731
+    assert labels() == ["train", "validation"]
+    widget.set_validation_shown(False)
+    assert widget.train_points.isVisible() and not widget.val_points.isVisible() and labels() == ["train"]
+    widget.set_points_shown(False)
+    assert not widget.train_points.isVisible() and not widget.val_points.isVisible() and labels() == []
+    widget.set_points_shown(True)
+    assert widget.train_points.isVisible() and not widget.val_points.isVisible()  # the choice is kept
+    widget.set_validation_shown(True)
+    assert widget.val_points.isVisible() and labels() == ["train", "validation"]

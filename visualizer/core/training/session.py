@@ -367,7 +367,7 @@ class TrainingSession:
                     pen = pen.item()
                 outs.append(out.detach())  # holding the graph would cost ~5% of a small step
                 targets.append(yb)
-                losses.append(value)
+                losses.append(value if pen is None else value - pen)  # evaluations report data losses
                 if not math.isfinite(value):
                     yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0, penalty=pen)
                     kind = "NaN" if math.isnan(value) else "infinite"

@@ -31,6 +31,7 @@ from visualizer.qt.plots import (
     export_widget,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
+from visualizer.qt.training.readouts import LossReadouts
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 #: the pixel size of each view's file written by File > Export plots as PNG/SVG
@@ -100,6 +101,14 @@ class TrainingViews(QWidget):
         self.discrete_check.setToolTip("Colour each point of the plane by the class the network predicts, without "
                                        "the shading by how confident it is (as TensorFlow Playground's option)")
         self.discrete_check.toggled.connect(self.boundary.set_discrete)
+        self.validation_check = QCheckBox("Show validation")
+        self.validation_check.setObjectName("boundaryValidationCheck")
+        self.validation_check.setChecked(True)
+        self.validation_check.setToolTip("Draw the validation points (triangles) too, or the training points alone "
+                                         "(as TensorFlow Playground's 'show test data')")
+        self.validation_check.toggled.connect(self.boundary.set_validation_shown)
+        self.points_check.toggled.connect(self.validation_check.setEnabled)
+        self.readouts = LossReadouts()
         self.prediction.currentChanged.connect(self._sync_prediction_controls)
         self.idle_hint = QLabel(IDLE_HINT)  # an idle window says what to do
         self.idle_hint.setObjectName("idleHint")
@@ -130,7 +139,8 @@ class TrainingViews(QWidget):
         self.landscape = LandscapeView(theme=theme)
         self.right_tabs = QTabWidget()
         self.right_tabs.setObjectName("rightTabs")
-        self.right_tabs.addTab(_titled(self.prediction, self.points_check, self.discrete_check), "Prediction")
+        self.right_tabs.addTab(_titled(_titled(self.prediction, self.readouts), self.points_check,
+                                       self.validation_check, self.discrete_check), "Prediction")
         self.right_tabs.addTab(self.landscape, "Loss landscape")
         self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
         self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
@@ -165,7 +175,8 @@ class TrainingViews(QWidget):
 
     # -- set-up ---------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape):
+        for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape,
+                     self.readouts):
             plot.set_theme(name)
 
     def set_experiment(self, experiment) -> None:
@@ -206,6 +217,7 @@ class TrainingViews(QWidget):
         """The boundary's check boxes only beside the boundary (discretize only where there are classes)."""
         boundary = self.prediction.currentWidget() is self.boundary
         self.points_check.setVisible(boundary)
+        self.validation_check.setVisible(boundary)
         self.discrete_check.setVisible(boundary and self.boundary.mode == "classification")
 
     def _show_empty_confusion(self, dataset) -> QWidget:
@@ -235,6 +247,7 @@ class TrainingViews(QWidget):
         self.boundary.clear()
         self.confusion.clear()
         self.landscape.clear()
+        self.readouts.clear()
         self._snapshot, self._columns, self._pending = None, [], []
 
     # -- live -----------------------------------------------------------------------------------------
@@ -246,6 +259,7 @@ class TrainingViews(QWidget):
         """
         if frame.steps and len(history):
             show_history(self.loss, history)
+            self.readouts.show_history(history)
             if not self._log_decided and history_wants_log_axis(history):
                 self._log_decided = True  # once a run: a user who then unticks it keeps the linear axis
                 self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike
