@@ -44,7 +44,8 @@ class NodePictures:
 
     def __init__(self, view: pg.ViewBox) -> None:
         self.view = view
-        self.items: list[pg.ImageItem] = []
+        self._pool: list[pg.ImageItem] = []  # every item made, kept in the view
+        self.items: list[pg.ImageItem] = []  # those of the current nodes
         self.rects: list[QRectF] = []  # each node's square
         self.nodes: list[tuple[int, int]] = []  # (layer, neuron) of each item
         self.pictures = None  # the last NeuronPictures drawn
@@ -58,18 +59,19 @@ class NodePictures:
             self.draw(self.pictures, self.task, self.last)
 
     def place(self, node_xy: np.ndarray, nodes: list[tuple[int, int]], diameter: float) -> None:
-        """Make one hidden item per node at its position (a new architecture); the pictures come with draw."""
-        for item in self.items:
-            self.view.removeItem(item)
-        self.items, self.nodes, self.pictures = [], list(nodes), None
-        half = diameter / 2
-        self.rects = [QRectF(float(x) - half, float(y) - half, diameter, diameter) for x, y in node_xy]
-        for _rect in self.rects:
+        """One hidden item per node at its position (a new architecture); the pictures come with draw. Items are
+        pooled and reused, never deleted: deleting an item that was in the scene crashes PySide6 in a later paint
+        (see HistogramPlot._rebuild)."""
+        while len(self._pool) < len(nodes):
             item = pg.ImageItem(axisOrder="row-major")
             item.setZValue(9)
-            item.hide()
             self.view.addItem(item)
-            self.items.append(item)
+            self._pool.append(item)
+        for item in self._pool:
+            item.hide()
+        self.items, self.nodes, self.pictures = self._pool[:len(nodes)], list(nodes), None
+        half = diameter / 2
+        self.rects = [QRectF(float(x) - half, float(y) - half, diameter, diameter) for x, y in node_xy]
 
     def draw(self, pictures, task: str, last: int) -> None:
         """Fill every node's item with its picture (the layers the pictures have; ``last`` is the output's)."""
