@@ -207,3 +207,19 @@ def test_clicking_a_neuron_opens_its_large_view_with_a_value_scale(view, qtbot):
     np.testing.assert_array_equal(detail.image.image, newer.layers[2][3])
     view.open_neuron(3, 1)
     assert detail.windowTitle() == "output: class 1" and detail.colorbar.levels() == (0.0, 1.0)
+
+
+def test_feature_map_columns_are_squares_that_take_no_neuron_pictures(view):
+    """A conv network's drawing (an image set: no plane) names its maps and refuses pictures; a dense drawing after
+    it takes them again."""
+    sizes = [1, 4, 8, 2]
+    view.set_architecture(sizes, ["maps relu", ""], ["image 8×8"], ["0", "1"], [True, True, False, False])
+    tips = [p.data() for p in view.nodes.points()]
+    assert tips[:3] == ["input, feature map 1", "layer 1, feature map 1", "layer 1, feature map 2"]
+    assert tips[5] == "layer 2, neuron 1"
+    assert [p.symbol() for p in view.nodes.points()] == ["s"] * 5 + ["o"] * 10
+    assert view._titles[1] == "layer 1 (maps relu): feature map 1" and view._titles[5] == "layer 2: neuron 1"
+    assert not view.set_pictures(_pictures(sizes)) and not view.has_pictures
+    assert view.open_neuron(1, 0) is None
+    view.set_architecture([2, 4, 2], ["tanh"], ["x1", "x2"], ["0", "1"])
+    assert view.set_pictures(_pictures([2, 4, 2])) and view.has_pictures

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,88 +27,12 @@ from visualizer.core.model.nets import (
 from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_learning_rate
 from visualizer.core.model.schedules import SCHEDULES, default_step_size
 from visualizer.core.threads import apply_threads, choose_threads
+from visualizer.core.training.control import RunControl
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
 
 HISTOGRAM_BINS = 40
-
-
-class RunControl:
-    """Pause, resume, single-step, stop and learning-rate changes, safe to call from any thread.
-
-    The session checks it before every step; the fast path reads two plain attributes.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._paused = False
-        self._stopped = False
-        self._budget = 0
-        self._lr: float | None = None
-        self._attention = False  # any of the above needs the session's attention
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
-    def _notify(self) -> None:
-        self._attention = self._paused or self._stopped or self._lr is not None
-        self._cond.notify_all()
-
-    def pause(self) -> None:
-        with self._cond:
-            self._paused, self._budget = True, 0
-            self._notify()
-
-    def resume(self) -> None:
-        with self._cond:
-            self._paused, self._budget = False, 0
-            self._notify()
-
-    def step(self, n: int = 1) -> None:
-        """Pause after exactly ``n`` more steps (from a paused or running session)."""
-        with self._cond:
-            self._paused, self._budget = True, self._budget + n
-            self._notify()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._notify()
-
-    def set_lr(self, lr: float) -> None:
-        """Change the base learning rate; the next step uses it."""
-        with self._cond:
-            self._lr = float(lr)
-            self._notify()
-
-    def take_lr(self) -> float | None:
-        with self._cond:
-            lr, self._lr = self._lr, None
-            self._attention = self._paused or self._stopped
-            return lr
-
-    def will_wait(self) -> bool:
-        """True when the next wait_turn() will block (paused with no steps to take)."""
-        return self._paused and self._budget == 0 and not self._stopped
-
-    def wait_turn(self) -> bool:
-        """Block while paused with no step budget; False when the run must stop."""
-        if not self._attention:
-            return True
-        with self._cond:
-            while self._paused and self._budget == 0 and not self._stopped:
-                self._cond.wait()
-            if self._stopped:
-                return False
-            if self._paused:
-                self._budget -= 1
-            return True
 
 
 def _histogram(t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
