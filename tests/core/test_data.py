@@ -79,8 +79,8 @@ def test_every_set_loads_with_shapes_and_dtypes(name: str) -> None:
 @pytest.mark.parametrize("name", list(BUNDLED))
 def test_bundled_sets_match_scikit_learn(name: str) -> None:
     bunch = BUNDLED[name]()
-    X, y, features, classes, task = raw_arrays(DataSpec(name=name, samples=10, noise=4.0))
-    assert task == "classification" and X.dtype == np.float64
+    X, y, features, classes, task, plane = raw_arrays(DataSpec(name=name, samples=10, noise=4.0))
+    assert task == "classification" and X.dtype == np.float64 and plane is None
     np.testing.assert_array_equal(X, bunch.data)
     np.testing.assert_array_equal(y, bunch.target)
     assert features == tuple(str(f) for f in bunch.feature_names)
@@ -191,7 +191,8 @@ def test_csv_regression_named_target_and_absolute_path(tmp_path: Path) -> None:
 def test_csv_integer_target_is_classification_sorted_numerically(tmp_path: Path) -> None:
     lines = ["a;b;label"] + [f"{i};{i * i};{(2, 10, 1)[i % 3]}" for i in range(15)]
     write(tmp_path, "\n".join(lines))
-    X, y, features, classes, task = raw_arrays(DataSpec(name="csv", path="table.csv"), base_dir=tmp_path)
+    X, y, features, classes, task, plane = raw_arrays(DataSpec(name="csv", path="table.csv"), base_dir=tmp_path)
+    assert plane is None
     assert task == "classification" and classes == ("1", "2", "10") and features == ("a", "b")
     assert y[:3].tolist() == [1, 2, 0]
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel
 from tests.qt.test_main_window import PRESETS, choose, find, last_step, make_window
 from visualizer.core.model.columns import column_weights
 from visualizer.core.model.nets import build_model, flat_parameters
+from visualizer.core.session_model import FINISHED
 
 
 def test_digits_cnn_preset_draws_feature_map_columns_and_trains(qtbot):
@@ -26,6 +27,7 @@ def test_digits_cnn_preset_draws_feature_map_columns_and_trains(qtbot):
         window.acts.step.trigger()
         qtbot.waitUntil(lambda: last_step(window) >= 1, timeout=20000)
         qtbot.waitUntil(lambda: view._has_weights, timeout=20000)
+        assert not view.has_pictures  # an image set has no plane: its nodes have no pictures
         # the Filters tab: every first-layer filter as a 3x3 tile, the snapshot's own weights
         tabs = window.views.right_tabs
         assert tabs.isTabVisible(2) and tabs.tabText(2) == "Filters"
@@ -151,3 +153,27 @@ def test_replaying_a_cnn_run_shows_its_filters_at_each_snapshot(qtbot, tmp_path)
             np.testing.assert_array_equal(plot.image.image[0:3, 4:7], first[1])  # tile 1: row 0, column 1
     finally:
         w.close()
+
+
+def test_a_dense_layer_list_on_a_2d_set_shows_its_features_and_neuron_pictures(qtbot, tmp_path):
+    """The input features name the drawing's inputs and every neuron of a layer list shows its live picture."""
+    path = tmp_path / "circles.toml"
+    path.write_text('[data]\nname = "circles"\nsamples = 300\nfeatures = ["x1", "x2", "x1^2"]\n'
+                    '[model]\nlayers = ["dense 4", "tanh", "dense 3", "relu"]\n'
+                    '[train]\nepochs = 200\nregularization = "l2"\n')
+    window = make_window(qtbot, path)
+    try:
+        view = window.network_view
+        assert view.layer_sizes == [3, 4, 3, 2] and not any(view._maps)
+        assert [t.textItem.toPlainText() for t in view._left] == ["x₁", "x₂", "x₁²"]
+        assert view.has_pictures and len(view.node_pictures.pictures.layers) == 1  # the inputs, before a run
+        window.acts.train.trigger()
+        qtbot.waitUntil(lambda: view._has_weights and len(view.node_pictures.pictures.layers) == 4, timeout=30000)
+        assert [layer.shape[0] for layer in view.node_pictures.pictures.layers] == [3, 4, 3, 2]
+        assert all(item.isVisible() for item in view.node_pictures.items)
+        qtbot.waitUntil(lambda: len(window.history.steps) > 1, timeout=20000)
+        window.acts.stop.trigger()
+        qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
+        assert window.history.penalty is not None and np.nanmax(window.history.penalty) > 0
+    finally:
+        window.close()

@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QCheckBox, QComboBox, QDockWidget, QWidget
@@ -293,3 +294,32 @@ def test_declining_a_data_change_keeps_the_data_the_run_trains_on(window, qtbot,
     window.acts.step.trigger()  # the run goes on with its own data: the next snapshot draws
     qtbot.waitUntil(lambda: last_step(window) == 2, timeout=10000)
     assert "Traceback" not in window.message_bar.text() and not window.message_bar.isVisible()
+
+
+def test_the_network_drawing_shows_live_neuron_pictures(qtbot, tmp_path):
+    """Before a run the input nodes show their features over the plane; while training every node's picture comes
+    with the snapshots (computed on the worker) and changes as the network learns."""
+    path = tmp_path / "circles.toml"
+    path.write_text('[data]\nname = "circles"\nsamples = 1000\nfeatures = ["x1", "x2", "x1^2"]\n'
+                    "[model]\nhidden = [4, 3]\n[train]\nepochs = 300\nlr = 0.02\n")
+    window = make_window(qtbot, path)
+    view = window.network_view
+    assert view.has_pictures and len(view.node_pictures.pictures.layers) == 1  # the three inputs
+    assert [item.isVisible() for item in view.node_pictures.items] == [True] * 3 + [False] * 9
+    drawn, set_pictures = [], view.set_pictures
+    view.set_pictures = lambda pictures, task: drawn.append(pictures) or set_pictures(pictures, task)
+    window.acts.train.trigger()
+    qtbot.waitUntil(lambda: len(drawn) >= 3, timeout=30000)
+    assert all(len(p.layers) == 4 for p in drawn) and window.run_state == RUNNING
+    assert all(item.isVisible() for item in view.node_pictures.items)
+    assert not np.array_equal(drawn[0].layers[-1], drawn[-1].layers[-1])  # the output picture moves
+    # Playground's big numbers over the output follow the latest evaluation
+    readouts = window.views.readouts
+    qtbot.waitUntil(lambda: len(window.history.eval_steps) >= 2, timeout=20000)
+    qtbot.wait(100)
+    h = window.history
+    assert readouts.val_label.text() == f"Validation loss {h.val_loss[-1]:.4g}"
+    assert readouts.train_label.text() == f"Training loss {h.eval_train_loss[-1]:.4g}"
+    window.acts.stop.trigger()
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
+    window.close()

@@ -146,3 +146,80 @@ def test_export_draws_the_network(view, tmp_path, theme):
     colours = {QColor(image.pixel(x, y)).name() for x in range(0, 350, 3) for y in range(0, 250, 3)}
     assert len(colours) > 30
     assert view.theme == "light"  # the export's theme was temporary
+
+
+def _pictures(sizes: list[int], n: int = 6, seed: int = 0):
+    from visualizer.core.model.neurons import NeuronPictures
+
+    rng = np.random.default_rng(seed)
+    layers = [rng.normal(size=(s, n, n)).astype(np.float32) for s in sizes]
+    layers[-1] = rng.uniform(size=(sizes[-1], n, n)).astype(np.float32)  # class probabilities
+    return NeuronPictures(np.linspace(-2, 2, n), np.linspace(-1, 1, n), tuple(layers))
+
+
+def test_every_drawn_node_shows_its_picture(view, qtbot):
+    sizes = [2, 16, 16, 2]
+    assert not view.has_pictures and not any(item.isVisible() for item in view.node_pictures.items)
+    pictures = _pictures(sizes)
+    assert view.set_pictures(pictures)
+    assert len(view.node_pictures.items) == view.node_count == sum(sizes)
+    for item, (layer, k) in zip(view.node_pictures.items, view.node_pictures.nodes):
+        assert item.isVisible()
+        np.testing.assert_array_equal(item.image, pictures.layers[layer][k])
+        lo, hi = item.levels
+        if layer == 3:  # an output's class probability, from the background to its class's colour
+            assert (lo, hi) == (0.0, 1.0)
+            assert tuple(item.lut[-1][:3]) == QColor(nv.CLASS_COLORS[k]).getRgb()[:3]
+        else:
+            assert lo == -hi == -np.abs(pictures.layers[layer][k]).max()  # symmetric: 0 in the middle colour
+    # a picture sits on its node's square
+    x, y = view._node_xy[20]
+    rect = view.node_pictures.items[20].mapRectToParent(view.node_pictures.items[20].boundingRect())
+    assert rect.center().x() == pytest.approx(x) and rect.center().y() == pytest.approx(y)
+    assert not view.set_pictures(_pictures([2, 8, 2]))  # another architecture: refused
+
+
+def test_inputs_alone_and_a_new_architecture_clear_the_pictures(view):
+    from visualizer.core.model.neurons import NeuronPictures
+
+    full = _pictures([2, 16, 16, 2])
+    assert view.set_pictures(NeuronPictures(full.xs, full.ys, full.layers[:1]))
+    assert [item.isVisible() for item in view.node_pictures.items[:3]] == [True, True, False]
+    view.set_architecture([3, 4, 2], ["relu"], ["a", "b", "c"], ["0", "1"])
+    assert not view.has_pictures and len(view.node_pictures.items) == 9
+
+
+def test_clicking_a_neuron_opens_its_large_view_with_a_value_scale(view, qtbot):
+    assert view.open_neuron(1, 0) is None  # no picture yet
+    pictures = _pictures([2, 16, 16, 2])
+    view.set_pictures(pictures)
+    points = view.nodes.points()
+    view._on_node_clicked(view.nodes, [points[2 + 16 + 3]])  # layer 2, neuron 4
+    detail = view.detail
+    assert detail is not None and detail.isVisible() and detail.node == (2, 3)
+    qtbot.addWidget(detail)
+    assert detail.windowTitle() == "layer 2 (tanh): neuron 4"
+    np.testing.assert_array_equal(detail.image.image, pictures.layers[2][3])
+    top = float(np.abs(pictures.layers[2][3]).max())
+    assert detail.colorbar.levels() == pytest.approx((-top, top))
+    newer = _pictures([2, 16, 16, 2], seed=1)
+    view.set_pictures(newer)  # the open view follows the live pictures
+    np.testing.assert_array_equal(detail.image.image, newer.layers[2][3])
+    view.open_neuron(3, 1)
+    assert detail.windowTitle() == "output: class 1" and detail.colorbar.levels() == (0.0, 1.0)
+
+
+def test_feature_map_columns_are_squares_that_take_no_neuron_pictures(view):
+    """A conv network's drawing (an image set: no plane) names its maps and refuses pictures; a dense drawing after
+    it takes them again."""
+    sizes = [1, 4, 8, 2]
+    view.set_architecture(sizes, ["maps relu", ""], ["image 8×8"], ["0", "1"], [True, True, False, False])
+    tips = [p.data() for p in view.nodes.points()]
+    assert tips[:3] == ["input, feature map 1", "layer 1, feature map 1", "layer 1, feature map 2"]
+    assert tips[5] == "layer 2, neuron 1"
+    assert [p.symbol() for p in view.nodes.points()] == ["s"] * 5 + ["o"] * 10
+    assert view._titles[1] == "layer 1 (maps relu): feature map 1" and view._titles[5] == "layer 2: neuron 1"
+    assert not view.set_pictures(_pictures(sizes)) and not view.has_pictures
+    assert view.open_neuron(1, 0) is None
+    view.set_architecture([2, 4, 2], ["tanh"], ["x1", "x2"], ["0", "1"])
+    assert view.set_pictures(_pictures([2, 4, 2])) and view.has_pictures

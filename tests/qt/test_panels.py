@@ -341,3 +341,45 @@ def test_digits_preview_shows_principal_components_and_its_own_sizes(qtbot):
     qtbot.waitUntil(lambda: panel.dataset() is not None and panel.dataset().n_features == 2, timeout=20000)
     assert panel.samplesSpin.value() == 500 and panel.samplesSpin.isEnabled()
     assert "Set by the data set" not in panel.samplesSpin.toolTip()
+
+
+def test_feature_toggles_edit_the_features_of_2d_sets_only(make, qtbot):
+    """Toggling x1² and x2² on circles loads four inputs (the preview still shows the plane); the last toggle
+    cannot be switched off; a set that is not 2-D greys the toggles out and drops back to x1, x2."""
+    panel = make(DataPanel)
+    panel.set_spec(DataSpec(name="circles", features=("x1", "x2", "x1^2")))
+    toggles = panel.featureToggles
+    assert toggles.isEnabled() and toggles.features() == ("x1", "x2", "x1^2")
+    assert toggles.buttons["x1^2"].isChecked() and not toggles.buttons["x2^2"].isChecked()
+    got = _recorder(panel.edited)
+    toggles.buttons["x2^2"].click()
+    qtbot.waitUntil(lambda: len(got) == 1, timeout=2000)
+    assert got[0].features == ("x1", "x2", "x1^2", "x2^2") and panel.dataset().n_features == 4
+    assert panel.dataPreview.getPlotItem().getAxis("bottom").labelText == "x1 (standardised)"
+    for name in ("x1", "x2", "x1^2"):
+        toggles.buttons[name].click()
+    qtbot.waitUntil(lambda: len(got) == 2, timeout=2000)
+    qtbot.wait(200)
+    assert got[-1].features == ("x2^2",)
+    toggles.buttons["x2^2"].click()  # the last one stays on
+    assert toggles.buttons["x2^2"].isChecked() and toggles.features() == ("x2^2",)
+    _choose(panel.datasetCombo, "iris")
+    qtbot.waitUntil(lambda: len(got) == 3, timeout=2000)
+    assert got[-1].features == ("x1", "x2") and panel.dataset().n_features == 4 and not toggles.isEnabled()
+
+
+def test_regularization_is_chosen_apart_from_weight_decay_and_shown_in_the_loss_formula(make, qtbot):
+    panel = make(TrainPanel)
+    panel.set_spec(TrainSpec(optimizer="adamw"))
+    assert panel.regularizationCombo.currentData() == "none" and not panel.regularizationRateSpin.isEnabled()
+    assert "λ" not in panel.lossFormulaLabel.text()
+    got = _recorder(panel.edited)
+    _choose(panel.regularizationCombo, "l1")
+    assert got[-1].regularization == "l1" and got[-1].regularization_rate == 0.001
+    assert got[-1].weight_decay is None  # the optimizer's own decay is untouched
+    assert panel.regularizationRateSpin.isEnabled()
+    assert panel.lossFormulaLabel.text().endswith(" + λ·Σ|w| (λ = 0.001)")
+    panel.regularizationRateSpin.setValue(0.01)
+    assert got[-1].regularization_rate == 0.01 and panel.lossFormulaLabel.text().endswith("(λ = 0.01)")
+    _choose(panel.regularizationCombo, "l2")
+    assert "λ/2·Σw²" in panel.lossFormulaLabel.text()

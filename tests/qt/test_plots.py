@@ -462,3 +462,40 @@ def test_confusion_names_are_shortened_before_classes_are_skipped(qtbot):
     labels = [label for _pos, label in widget.plot.getAxis("bottom")._tickLevels[0]]
     assert len(labels) == 3 and labels[0] == "setosa" and all(a[:4] == b[:4] for a, b in
                                                                 zip(labels[1:], ["versicolor", "virginica"]))
+
+
+def test_loss_plot_draws_the_regularization_penalty_as_its_own_curve(loss_plot, qtbot):
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    assert not loss_plot.penalty_curve.isVisible() and loss_plot.loss_legend.getLabel(loss_plot.penalty_curve) is None
+    penalty = np.linspace(0.05, 0.02, steps.size)
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc, penalty=penalty)
+    x, y = loss_plot.penalty_curve.getData()
+    assert loss_plot.penalty_curve.isVisible() and np.array_equal(y, penalty) and np.array_equal(x, steps)
+    assert loss_plot.loss_legend.getLabel(loss_plot.penalty_curve).text == "regularization"
+    loss_plot.resize(800, 500)
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    loss_plot.grab()
+    loss_plot.scene().sigMouseMoved.emit(loss_plot.loss_plot.vb.mapViewToScene(QPointF(120.2, 0.5)))
+    qtbot.waitUntil(loss_plot.readout.isVisible, timeout=1000)
+    assert f"of which regularization {penalty[119]:.4g}" in loss_plot.readout.toPlainText()
+    with pytest.raises(ValueError, match="penalty"):
+        loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc, penalty=penalty[:3])
+
+
+def test_boundary_shows_or_hides_the_validation_points_alone(qtbot):
+    widget = DecisionBoundaryPlot()
+    qtbot.addWidget(widget)
+    rng = np.random.default_rng(0)
+    widget.set_points(rng.normal(size=(20, 2)), np.arange(20) % 2, rng.normal(size=(6, 2)), np.arange(6) % 2)
+    labels = lambda: [label.text for _sample, label in widget.legend.items]  # noqa: E731
+    assert labels() == ["train", "validation"]
+    widget.set_validation_shown(False)
+    assert widget.train_points.isVisible() and not widget.val_points.isVisible() and labels() == ["train"]
+    widget.set_points_shown(False)
+    assert not widget.train_points.isVisible() and not widget.val_points.isVisible() and labels() == []
+    widget.set_points_shown(True)
+    assert widget.train_points.isVisible() and not widget.val_points.isVisible()  # the choice is kept
+    widget.set_validation_shown(True)
+    assert widget.val_points.isVisible() and labels() == ["train", "validation"]

@@ -9,9 +9,20 @@ from pathlib import Path
 
 import tomli_w
 
-from visualizer.core.errors import ExperimentError, VisualizerError, choices, plain, shown
+from visualizer.core.errors import ExperimentError, VisualizerError, choices, shown
+from visualizer.core.experiment_checks import (
+    as_float,
+    check_keys,
+    type_name,
+    want_bool,
+    want_float,
+    want_int,
+    want_name,
+    want_path,
+    want_setting,
+    want_str,
+)
 from visualizer.core.files import atomic_write_bytes, atomic_write_text, read_text_bounded  # noqa: F401
-from visualizer.core.model.hyperparams import HyperParam
 from visualizer.core.model.schedules import SCHEDULE_FIELDS, SCHEDULES
 
 
@@ -27,6 +38,7 @@ class DataSpec:
     target: str = ""
     val_fraction: float = 0.2
     seed: int = 0
+    features: tuple[str, ...] = ("x1", "x2")
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,8 @@ class TrainSpec:
     seed: int = 0
     eval_every: int = 0
     hyper: tuple[tuple[str, float], ...] = ()
+    regularization: str = "none"  # a penalty added to the loss (core.model.regularization), not weight decay
+    regularization_rate: float = 0.001
 
 
 @dataclass(frozen=True)
@@ -83,108 +97,24 @@ TOP_LEVEL = ("title", "description")
 #: hyper-parameters with a TrainSpec field of their own; the others live in TrainSpec.hyper
 CORE_HYPER = ("lr", "momentum", "weight_decay")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-#: the longest data.path accepted (Linux's PATH_MAX): a longer one cannot name a file
-MAX_PATH_CHARS = 4096
-
-
-def _type_name(value) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
-
-
-def _want_int(key: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected an integer from {lo} to {hi}")
-    if not lo <= value <= hi:
-        raise ExperimentError(key, f"{shown(value)} is out of range; allowed: {lo} to {hi}")
-    return value
-
-
-def _as_float(key: str, value, allowed: str) -> float:
-    """A number as a float; one beyond the floats' range (a 400-digit integer) is out of range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected a number")
-    try:
-        return float(value)
-    except OverflowError:
-        raise ExperimentError(key, f"{shown(value)} is out of range; allowed: {allowed}") from None
-
-
-def _want_float(key: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
-    bound = f"above {lo:g}" if lo_open else f"from {lo:g}"
-    value = _as_float(key, value, f"{bound} to {hi:g}")
-    low_bad = value <= lo if lo_open else value < lo
-    if value != value or low_bad or value > hi:
-        raise ExperimentError(key, f"{value:g} is out of range; allowed: {bound} to {hi:g}")
-    return value
-
-
-def _want_setting(key: str, value, hp: HyperParam) -> float:
-    """A number for a declared setting (a schedule's field): an integer or a real inside its range."""
-    if hp.integer:
-        return _want_int(key, value, int(hp.minimum), int(hp.maximum))
-    value = _want_float(key, value, hp.minimum, hp.maximum, lo_open=not hp.min_inclusive)
-    if not hp.allows(value):
-        raise ExperimentError(key, f"{value:g} is out of range; allowed: {hp.range_text()}")
-    return value
-
-
-def _want_name(key: str, value, allowed) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ExperimentError(key, f"{shown(value)} is not known; allowed: {choices(allowed)}")
-    return value
-
-
-def _want_bool(key: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected true or false")
-    return value
-
-
-def _want_str(key: str, value) -> str:
-    if not isinstance(value, str):
-        raise ExperimentError(key, f"{shown(value)} is {_type_name(value)}; expected a string")
-    return value
-
-
-def _want_path(key: str, value) -> str:
-    """A file name: a string that could name a file (no NUL character, not longer than MAX_PATH_CHARS)."""
-    value = _want_str(key, value)
-    if "\0" in value:
-        raise ExperimentError(key, f"{shown(value)} holds a NUL character; expected a file name")
-    if len(value) > MAX_PATH_CHARS:
-        raise ExperimentError(key, f"a file name of {len(value):,} characters is too long; allowed: at most "
-                              f"{MAX_PATH_CHARS:,}")
-    return value
-
-
-def _check_keys(section: str, table, allowed) -> None:
-    if not isinstance(table, dict):
-        raise ExperimentError(section, f"expected a table [{section}], got {_type_name(table)}")
-    for key in table:
-        if key not in allowed:
-            raise ExperimentError(f"{section}.{plain(key)}" if section else plain(key),
-                                  f"unknown key; allowed: {choices(allowed)}")
-
-
 def _parse_data(t: dict) -> DataSpec:
-    from visualizer.core.data.sets import DATASETS
+    from visualizer.core.data.features import parse_features
+    from visualizer.core.data.sets import DATASETS, check_features
 
-    _check_keys("data", t, [f.name for f in fields(DataSpec)])
+    check_keys("data", t, [f.name for f in fields(DataSpec)])
     d = DataSpec()
     spec = DataSpec(
-        name=_want_name("data.name", t.get("name", d.name), list(DATASETS)),
-        samples=_want_int("data.samples", t.get("samples", d.samples), 10, 100_000),
-        noise=_want_float("data.noise", t.get("noise", d.noise), 0.0, 5.0),
-        classes=_want_int("data.classes", t.get("classes", d.classes), 2, 10),
-        path=_want_path("data.path", t.get("path", d.path)),
-        target=_want_str("data.target", t.get("target", d.target)),
-        val_fraction=_want_float("data.val_fraction", t.get("val_fraction", d.val_fraction), 0.0, 0.9),
-        seed=_want_int("data.seed", t.get("seed", d.seed), 0, 2**31 - 1),
+        name=want_name("data.name", t.get("name", d.name), list(DATASETS)),
+        samples=want_int("data.samples", t.get("samples", d.samples), 10, 100_000),
+        noise=want_float("data.noise", t.get("noise", d.noise), 0.0, 5.0),
+        classes=want_int("data.classes", t.get("classes", d.classes), 2, 10),
+        path=want_path("data.path", t.get("path", d.path)),
+        target=want_str("data.target", t.get("target", d.target)),
+        val_fraction=want_float("data.val_fraction", t.get("val_fraction", d.val_fraction), 0.0, 0.9),
+        seed=want_int("data.seed", t.get("seed", d.seed), 0, 2**31 - 1),
+        features=parse_features(t.get("features", list(d.features))),
     )
+    check_features(spec)
     return spec
 
 
@@ -192,44 +122,45 @@ def _parse_model(t: dict, data_name: str = "") -> ModelSpec:
     from visualizer.core.model.layers import layers_of_table
     from visualizer.core.model.nets import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH
 
-    _check_keys("model", t, [f.name for f in fields(ModelSpec)])
+    check_keys("model", t, [f.name for f in fields(ModelSpec)])
     if layers := layers_of_table(t, data_name):
         return ModelSpec(hidden=(), activation=(), layers=layers)
     hidden = t.get("hidden", list(ModelSpec.hidden))
     if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = [hidden]
     if not isinstance(hidden, list):
-        raise ExperimentError("model.hidden", f"{shown(hidden)} is {_type_name(hidden)}; expected a list of widths "
+        raise ExperimentError("model.hidden", f"{shown(hidden)} is {type_name(hidden)}; expected a list of widths "
                               "such as [16, 16] ([] for a linear model)")
     if len(hidden) > MAX_LAYERS:
         raise ExperimentError("model.hidden", f"{len(hidden)} hidden layers; allowed: at most {MAX_LAYERS}")
-    widths = tuple(_want_int(f"model.hidden[{i}]", w, 1, MAX_WIDTH) for i, w in enumerate(hidden))
+    widths = tuple(want_int(f"model.hidden[{i}]", w, 1, MAX_WIDTH) for i, w in enumerate(hidden))
     act = t.get("activation", "tanh")
     if isinstance(act, str):
-        acts = (_want_name("model.activation", act, list(ACTIVATIONS)),) * len(widths)
+        acts = (want_name("model.activation", act, list(ACTIVATIONS)),) * len(widths)
     elif isinstance(act, list):
         if len(act) != len(widths):
             raise ExperimentError("model.activation", f"{len(act)} activations for {len(widths)} hidden layers; "
                                   "give one name, or one per hidden layer")
-        acts = tuple(_want_name(f"model.activation[{i}]", a, list(ACTIVATIONS)) for i, a in enumerate(act))
+        acts = tuple(want_name(f"model.activation[{i}]", a, list(ACTIVATIONS)) for i, a in enumerate(act))
     else:
-        raise ExperimentError("model.activation", f"{shown(act)} is {_type_name(act)}; expected a name or a list")
+        raise ExperimentError("model.activation", f"{shown(act)} is {type_name(act)}; expected a name or a list")
     return ModelSpec(
         hidden=widths, activation=acts,
-        dropout=_want_float("model.dropout", t.get("dropout", 0.0), 0.0, 0.9),
-        batch_norm=_want_bool("model.batch_norm", t.get("batch_norm", False)),
+        dropout=want_float("model.dropout", t.get("dropout", 0.0), 0.0, 0.9),
+        batch_norm=want_bool("model.batch_norm", t.get("batch_norm", False)),
     )
 
 
 def _parse_train(t: dict) -> TrainSpec:
+    from visualizer.core.model import regularization
     from visualizer.core.model.losses import LOSSES
     from visualizer.core.model.optimizers import OPTIMIZERS, hyperparam_names
 
     core = [f.name for f in fields(TrainSpec) if f.name != "hyper"]
     extra = sorted(hyperparam_names() - set(core))
-    _check_keys("train", t, core + extra)
+    check_keys("train", t, core + extra)
     d = TrainSpec()
-    optimizer = _want_name("train.optimizer", t.get("optimizer", d.optimizer), list(OPTIMIZERS))
+    optimizer = want_name("train.optimizer", t.get("optimizer", d.optimizer), list(OPTIMIZERS))
     limits = {hp.name: hp for info in OPTIMIZERS.values() for hp in info.hyperparams}
     limits.update({hp.name: hp for hp in OPTIMIZERS[optimizer].hyperparams})  # the chosen one's ranges win
 
@@ -238,7 +169,7 @@ def _parse_train(t: dict) -> TrainSpec:
         if name not in t:
             return None
         hp = limits[name]
-        value = _as_float(f"train.{name}", t[name], hp.range_text())
+        value = as_float(f"train.{name}", t[name], hp.range_text())
         if not hp.allows(value):
             raise ExperimentError(f"train.{name}", f"{value:g} is out of range for {OPTIMIZERS[optimizer].label}; "
                                   f"allowed: {hp.range_text()}")
@@ -246,28 +177,29 @@ def _parse_train(t: dict) -> TrainSpec:
 
     loss = t.get("loss", "auto")
     if loss != "auto":
-        loss = _want_name("train.loss", loss, list(LOSSES))
+        loss = want_name("train.loss", loss, list(LOSSES))
     return TrainSpec(
         optimizer=optimizer,
         **{name: hyper(name) for name in CORE_HYPER},
-        batch_size=_want_int("train.batch_size", t.get("batch_size", d.batch_size), 0, 1_000_000),
-        epochs=_want_int("train.epochs", t.get("epochs", d.epochs), 1, 1_000_000),
+        batch_size=want_int("train.batch_size", t.get("batch_size", d.batch_size), 0, 1_000_000),
+        epochs=want_int("train.epochs", t.get("epochs", d.epochs), 1, 1_000_000),
         loss=loss,
-        schedule=_want_name("train.schedule", t.get("schedule", d.schedule), list(SCHEDULES)),
-        **{name: _want_setting(f"train.{name}", t.get(name, getattr(d, name)), hp)
+        schedule=want_name("train.schedule", t.get("schedule", d.schedule), list(SCHEDULES)),
+        **{name: want_setting(f"train.{name}", t.get(name, getattr(d, name)), hp)
            for name, hp in SCHEDULE_FIELDS.items()},
-        device=_want_name("train.device", t.get("device", d.device), list(DEVICES)),
-        seed=_want_int("train.seed", t.get("seed", d.seed), 0, 2**31 - 1),
-        eval_every=_want_int("train.eval_every", t.get("eval_every", d.eval_every), 0, 1_000_000),
+        device=want_name("train.device", t.get("device", d.device), list(DEVICES)),
+        seed=want_int("train.seed", t.get("seed", d.seed), 0, 2**31 - 1),
+        eval_every=want_int("train.eval_every", t.get("eval_every", d.eval_every), 0, 1_000_000),
         hyper=tuple((k, hyper(k)) for k in extra if k in t),
+        **regularization.parse(t),
     )
 
 
 def from_dict(raw: dict) -> Experiment:
     """Build and check an Experiment from a parsed TOML/JSON mapping; raises ExperimentError."""
-    _check_keys("", raw, [*SECTIONS, *TOP_LEVEL])
+    check_keys("", raw, [*SECTIONS, *TOP_LEVEL])
     for key in TOP_LEVEL:
-        _want_str(key, raw.get(key, ""))
+        want_str(key, raw.get(key, ""))
     data = _parse_data(raw.get("data", {}))
     return Experiment(
         data=data,
@@ -281,12 +213,16 @@ def from_dict(raw: dict) -> Experiment:
 def to_dict(exp: Experiment) -> dict:
     """The mapping that from_dict reads back into an equal Experiment (for TOML or JSON)."""
     data = asdict(exp.data)
+    data["features"] = list(exp.data.features)
+    if exp.data.features == DataSpec.features:  # the plain coordinates: files from before features stay as they were
+        del data["features"]
     model = {"hidden": list(exp.model.hidden), "dropout": exp.model.dropout, "batch_norm": exp.model.batch_norm}
     acts = exp.model.activation
     model["activation"] = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "tanh"
     if exp.model.layers:
         model = {"layers": list(exp.model.layers)}
-    train = {k: v for k, v in asdict(exp.train).items() if k != "hyper" and v is not None}
+    unset = ("regularization", "regularization_rate") if exp.train.regularization == "none" else ()  # as before
+    train = {k: v for k, v in asdict(exp.train).items() if k not in ("hyper", *unset) and v is not None}
     train.update(dict(exp.train.hyper))
     out: dict = {}
     if exp.title:
@@ -301,7 +237,7 @@ def loads(text: str, fmt: str = "toml", source: str = "experiment") -> Experimen
     """Parse experiment text (TOML or JSON; a leading byte-order mark is dropped); syntax errors name the source,
     line and column. Whatever the text holds, the result is an Experiment or a one-line VisualizerError."""
     if not isinstance(text, str):
-        raise VisualizerError(f"{source}: expected {fmt.upper()} text, got {_type_name(text)}")
+        raise VisualizerError(f"{source}: expected {fmt.upper()} text, got {type_name(text)}")
     text = text.removeprefix("\ufeff")
     try:
         raw = json.loads(text) if fmt == "json" else tomllib.loads(text)

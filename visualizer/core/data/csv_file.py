@@ -201,3 +201,16 @@ def _check_target_magnitude(y: np.ndarray, target: str, file: str) -> None:
         raise ExperimentError("data.target", f"{file} column {_name(target)}: target values as large as "
                               f"{largest:.3g} overflow the loss in 32-bit floats; rescale the column (values within "
                               f"±{limit:.2g} work)")
+
+
+def csv_columns(path: Path) -> list[str]:
+    """The column names in a CSV file's header, split the way the data loader splits them; [] if unreadable."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for line in fh:
+                if line.strip():
+                    delimiter = max((",", ";", "\t"), key=line.count)
+                    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    return []

@@ -28,6 +28,9 @@ def _varying(X: np.ndarray) -> list[int]:
 def preview(ds, n: int) -> Preview:
     """The first ``n`` training and validation samples of a data set (data.sets.Dataset) in two dimensions."""
     Xt, Xv, yt, yv = ds.X_train[:n], ds.X_val[:n], ds.y_train[:n], ds.y_val[:n]
+    if ds.plane_train is not None:  # input features: the samples' two coordinates, as the boundary view draws them
+        pt, pv = ds.plane_train[:n], ds.plane_val[:n]
+        return Preview((pt[:, 0], pt[:, 1], yt), (pv[:, 0], pv[:, 1], yv), "x1 (standardised)", "x2 (standardised)")
     cols = _varying(ds.X_train)
     if ds.task == "regression" or len(cols) < 2:
         j = cols[0]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from visualizer.core.data.csv_file import read_csv
+from visualizer.core.data.features import FEATURES, PLAIN, feature_columns, is_plain
 from visualizer.core.data.sources import (
     RawData,
     blobs,
@@ -59,6 +60,30 @@ class Dataset:
     class_names: tuple[str, ...]
     mean: np.ndarray
     std: np.ndarray
+    features: tuple[str, ...] = ()  # the derived input features (empty: the columns as they are)
+    plane_train: np.ndarray | None = None  # with features: the samples' two coordinates, standardised
+    plane_val: np.ndarray | None = None
+    plane_mean: np.ndarray | None = None
+    plane_std: np.ndarray | None = None
+
+    @property
+    def n_plane(self) -> int:
+        """Coordinates of the data's own space: 2 for a 2-D set whatever its features, else the input columns."""
+        return 2 if self.plane_train is not None else self.n_features
+
+    def plane_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Train and validation samples in the data's own space (what the boundary view draws), standardised."""
+        if self.plane_train is None:
+            return self.X_train, self.X_val
+        return self.plane_train, self.plane_val
+
+    def plane_inputs(self, points: np.ndarray) -> np.ndarray:
+        """The network's inputs (float32) at points of the plane_points' space: through the same features and
+        standardisation as the samples. Without features the points are the inputs."""
+        if self.plane_train is None:
+            return np.asarray(points, np.float32)
+        raw = np.asarray(points, np.float64) * self.plane_std + self.plane_mean
+        return ((feature_columns(raw, self.features) - self.mean) / self.std).astype(np.float32)
 
     @property
     def n_classes(self) -> int:
@@ -168,8 +193,9 @@ def _plan_split(n: int, val_fraction: float, counts: np.ndarray, class_names: tu
 def validate_data_spec(spec: Any, base_dir: Path | None = None) -> None:
     """Raise ExperimentError for a bad data spec; generates nothing, but reads a CSV file to check it."""
     info = _check_fields(spec)
+    check_features(spec)
     if info.family == "csv":
-        raw = info.make(spec, base_dir)
+        raw = raw_arrays(spec, base_dir)
         _plan_split(len(raw.y), spec.val_fraction, _class_counts(raw), raw.class_names)
     elif "samples" in info.uses:  # synthetic sets are balanced: class c holds every k-th sample
         k = spec.classes if "classes" in info.uses else (2 if info.task == "classification" else 0)
@@ -178,8 +204,33 @@ def validate_data_spec(spec: Any, base_dir: Path | None = None) -> None:
 
 
 def raw_arrays(spec: Any, base_dir: Path | None = None) -> RawData:
-    """The whole data set before splitting and standardising: (X float64, y, feature_names, class_names, task)."""
-    return _check_fields(spec).make(spec, base_dir)
+    """The whole data set before splitting and standardising: (X float64, y, feature_names, class_names, task),
+    with the spec's input features computed from the two coordinates (which stay as ``plane``). Every consumer
+    (training, replay, landscape, compression, cross-validation, export) builds its inputs through here."""
+    raw = _check_fields(spec).make(spec, base_dir)
+    names = tuple(getattr(spec, "features", PLAIN))
+    if is_plain(names):
+        return raw
+    if raw.X.shape[1] != 2:
+        raise ExperimentError("data.features", f"input features are for data sets with 2 features; "
+                              f"'{spec.name}' has {raw.X.shape[1]}; use {list(PLAIN)}")
+    return raw._replace(X=feature_columns(raw.X, names), feature_names=names, plane=raw.X)
+
+
+def check_features(spec: Any) -> None:
+    """Refuse input features on a data set known not to be 2-D (a CSV file is checked when it is read)."""
+    names = tuple(getattr(spec, "features", PLAIN))
+    unknown = [n for n in names if n not in FEATURES]
+    if unknown:
+        raise ExperimentError("data.features", f"{unknown[0]!r} is not known; allowed: {choices(FEATURES)}")
+    info = DATASETS[spec.name]
+    if is_plain(names) or info.family == "csv":
+        return
+    small = replace(spec, samples=LIMITS["samples"][0]) if "samples" in info.uses else spec
+    width = info.make(small, None).X.shape[1]
+    if width != 2:
+        raise ExperimentError("data.features", f"input features are for data sets with 2 features; "
+                              f"'{spec.name}' has {width}; use {list(PLAIN)}")
 
 
 def _class_counts(raw: RawData) -> np.ndarray:
@@ -187,15 +238,17 @@ def _class_counts(raw: RawData) -> np.ndarray:
     return np.bincount(raw.y, minlength=k) if k else np.zeros(0, np.int64)
 
 
-def _split(raw: RawData, val_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+def _split(raw: RawData, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training and validation rows of a seeded split (stratified where it can be)."""
     k = len(raw.class_names)
     n_val, stratified = _plan_split(len(raw.y), val_fraction, _class_counts(raw), raw.class_names)
+    rows = np.arange(len(raw.y))
     if n_val == 0:
-        return raw.X, raw.X[:0], raw.y, raw.y[:0]
+        return rows, rows[:0]
     from sklearn.model_selection import train_test_split  # here: the training process never loads scikit-learn
 
-    X_train, X_val, y_train, y_val = train_test_split(
-        raw.X, raw.y, test_size=n_val, random_state=seed, stratify=raw.y if stratified else None
+    train_idx, val_idx, y_train, _y_val = train_test_split(
+        rows, raw.y, test_size=n_val, random_state=seed, stratify=raw.y if stratified else None
     )
     missing = sorted(set(range(k)) - set(np.unique(y_train).tolist()))
     if missing:  # stratified but very unbalanced: rounding gave a small class no training sample
@@ -203,7 +256,7 @@ def _split(raw: RawData, val_fraction: float, seed: int) -> tuple[np.ndarray, ..
             "data.val_fraction", f"{val_fraction!r} leaves class '{raw.class_names[missing[0]]}' out of training; "
             "lower it or add samples of that class",
         )  # fmt: skip
-    return X_train, X_val, y_train, y_val
+    return train_idx, val_idx
 
 
 def standardise(X_train: np.ndarray, X_val: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -217,14 +270,19 @@ def standardise(X_train: np.ndarray, X_val: np.ndarray) -> tuple[np.ndarray, np.
 def load_dataset(spec: Any, base_dir: Path | None = None) -> Dataset:
     """Build the data set a spec describes: seeded split, then standardisation with the training statistics."""
     raw = raw_arrays(spec, base_dir)
-    X_train, X_val, y_train, y_val = _split(raw, spec.val_fraction, spec.seed)
-    return dataset_from_split(spec.name, raw, X_train, X_val, y_train, y_val)
+    return dataset_from_split(spec.name, raw, *_split(raw, spec.val_fraction, spec.seed))
 
 
-def dataset_from_split(name: str, raw: RawData, X_train: np.ndarray, X_val: np.ndarray, y_train: np.ndarray,
-                       y_val: np.ndarray) -> Dataset:
-    """A Dataset from one split of raw arrays (a fold, say), standardised with its training part's statistics."""
-    X_train, X_val, mean, std = standardise(X_train, X_val)
+def dataset_from_split(name: str, raw: RawData, train_idx: np.ndarray, val_idx: np.ndarray) -> Dataset:
+    """A Dataset from one split of raw arrays' rows (a fold, say), standardised with its training part's
+    statistics; the plane of a set with input features is standardised with its own."""
+    X_train, X_val, mean, std = standardise(raw.X[train_idx], raw.X[val_idx])
+    y_train, y_val = raw.y[train_idx], raw.y[val_idx]
+    plane: dict = {}
+    if raw.plane is not None:
+        p_train, p_val, p_mean, p_std = standardise(raw.plane[train_idx], raw.plane[val_idx])
+        plane = dict(features=raw.feature_names, plane_train=np.ascontiguousarray(p_train, np.float32),
+                     plane_val=np.ascontiguousarray(p_val, np.float32), plane_mean=p_mean, plane_std=p_std)
     y_type = np.int64 if raw.task == "classification" else np.float32
     return Dataset(
         name=name,
@@ -237,4 +295,5 @@ def dataset_from_split(name: str, raw: RawData, X_train: np.ndarray, X_val: np.n
         class_names=raw.class_names,
         mean=mean,
         std=std,
+        **plane,
     )

@@ -20,6 +20,7 @@ class RawData(NamedTuple):
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
     task: str
+    plane: np.ndarray | None = None  # the two coordinates the features were computed from (None: X is the plane)
 
 
 def _two_d(X: np.ndarray, y: np.ndarray, k: int) -> RawData:

@@ -193,7 +193,7 @@ def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunCon
     splits = make_splits(spec, raw)
     n_folds = len(splits)
     for i, (tr, va) in enumerate(splits, start=1):
-        ds = dataset_from_split(exp.data.name, raw, raw.X[tr], raw.X[va], raw.y[tr], raw.y[va])
+        ds = dataset_from_split(exp.data.name, raw, tr, va)
         fold_exp = experiment_file.resolve(exp, ds)
         steps_per_epoch = -(-len(tr) // (fold_exp.train.batch_size or len(tr)))
         total = steps_per_epoch * fold_exp.train.epochs
@@ -219,7 +219,7 @@ def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunCon
 
 def _draws_boundary(ds) -> bool:
     """Whether the data set's predictions are drawn as a decision boundary (the one picture a fold keeps)."""
-    return predict.prediction_view(ds.task, ds.n_features) is predict.PREDICTION_VIEWS["boundary"]
+    return predict.prediction_view(ds.task, ds.n_plane) is predict.PREDICTION_VIEWS["boundary"]
 
 
 def _result(i, tr, va, ds, session, history: History, boundaries, ended) -> FoldResult:

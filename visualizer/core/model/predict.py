@@ -32,8 +32,9 @@ def r2_score(pred: torch.Tensor, target: torch.Tensor) -> float:
 
 
 def feature_bounds(dataset, margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper corner of all the data's points (train and validation), widened by ``margin``."""
-    X = np.concatenate([dataset.X_train, dataset.X_val])
+    """Lower and upper corner of all the data's points (train and validation) in the data's own space (its
+    plane_points), widened by ``margin``."""
+    X = np.concatenate(dataset.plane_points())
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = (hi - lo) * margin + 1e-6
     return lo - pad, hi + pad
@@ -44,13 +45,20 @@ def _device_of(model: torch.nn.Module) -> torch.device:
 
 
 def decision_grid(model: torch.nn.Module, loss, dataset, resolution: int = 100) -> BoundaryGrid:
-    """Class probabilities of a 2-input model on a resolution x resolution grid around the data."""
+    """Class probabilities of a model of a 2-D set on a resolution x resolution grid around the data (grid points
+    go through the data set's input features, as its samples did)."""
+    xs, ys, points = plane_grid(dataset, resolution)
+    probs = loss.probabilities(outputs(model, dataset.plane_inputs(points))).cpu().numpy()
+    return BoundaryGrid(xs, ys, probs.reshape(resolution, resolution, -1))
+
+
+def plane_grid(dataset, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """xs, ys and the (resolution², 2) points, row by row, of a grid over a 2-D set's plane around the data."""
     lo, hi = feature_bounds(dataset)
     xs = np.linspace(lo[0], hi[0], resolution)
     ys = np.linspace(lo[1], hi[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
-    probs = loss.probabilities(outputs(model, np.stack([gx.ravel(), gy.ravel()], 1))).cpu().numpy()
-    return BoundaryGrid(xs, ys, probs.reshape(resolution, resolution, -1))
+    return xs, ys, np.stack([gx.ravel(), gy.ravel()], 1)
 
 
 def outputs(model: torch.nn.Module, X: np.ndarray) -> torch.Tensor:

@@ -19,6 +19,7 @@ import numpy as np
 from visualizer.core.errors import ExperimentError, VisualizerError
 from visualizer.core.files import read_head
 from visualizer.core.runs.schema import (
+    LATER_STEP_COLUMNS,
     MAX_NPY_HEADER,
     SQLITE_HEADER,
     STEP_COLUMNS,
@@ -75,17 +76,27 @@ def check_tables(db: sqlite3.Connection, names: tuple[str, ...] = TABLES) -> Non
             raise RecordError(f"its '{name}' is a {'virtual table' if kind == 'table' else kind}, not a table")
 
 
-def check_steps(db: sqlite3.Connection, after: int) -> None:
+def step_columns(db: sqlite3.Connection) -> tuple[str, ...]:
+    """The step columns the file has: all of STEP_COLUMNS, less those added later (LATER_STEP_COLUMNS) that a file
+    from before lacks; a missing original column is a RecordError."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(steps)")}
+    missing = [c for c in STEP_COLUMNS if c not in present and c not in LATER_STEP_COLUMNS]
+    if missing:
+        raise RecordError(f"its steps have no '{missing[0]}' column")
+    return tuple(c for c in STEP_COLUMNS if c in present)
+
+
+def check_steps(db: sqlite3.Connection, after: int, columns: tuple[str, ...] = STEP_COLUMNS) -> None:
     """The steps after step ``after`` hold whole numbers in step and epoch and numbers (or nothing) elsewhere."""
     ok = " AND ".join([f"typeof({c}) = 'integer'" for c in INTEGER_STEP_COLUMNS]
-                      + [f"typeof({c}) IN ('real', 'integer', 'null')" for c in STEP_COLUMNS
+                      + [f"typeof({c}) IN ('real', 'integer', 'null')" for c in columns
                          if c not in INTEGER_STEP_COLUMNS])
-    kinds = ", ".join(f"typeof({c})" for c in STEP_COLUMNS)
+    kinds = ", ".join(f"typeof({c})" for c in columns)
     row = db.execute(f"SELECT CASE typeof(step) WHEN 'integer' THEN 'step ' || step ELSE 'a step' END, {kinds} "
                      f"FROM steps WHERE step > ? AND NOT ({ok}) LIMIT 1", (after,)).fetchone()
     if row is None:
         return
-    for column, kind in zip(STEP_COLUMNS, row[1:]):
+    for column, kind in zip(columns, row[1:]):
         wanted = ("integer",) if column in INTEGER_STEP_COLUMNS else ("real", "integer", "null")
         if kind not in wanted:
             what = "a whole number" if column in INTEGER_STEP_COLUMNS else "a number or nothing"

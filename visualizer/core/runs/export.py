@@ -147,8 +147,13 @@ class RunExport:
 
     @property
     def n_features(self) -> int:
+        """Coordinates of the run's data (2 for a 2-D set with input features): what its pictures fit."""
+        from visualizer.core.data.features import plane_size
+
         started = self.reader.started
-        return started.n_features if started is not None else self.dataset.n_features
+        if started is None:
+            return self.dataset.n_plane
+        return plane_size(started.n_features, self.experiment.data.features)
 
     @property
     def total_steps(self) -> int:

@@ -181,6 +181,8 @@ class RunReader:
                                   f"this program reads up to {FORMAT_VERSION})")
         with self._reading():
             checks.check_tables(self._db)
+            self._step_columns = checks.step_columns(self._db)
+        self._step_select = ", ".join(c if c in self._step_columns else f"NULL AS {c}" for c in STEP_COLUMNS)
         self.format_version = version
         self.app_version = self._meta_text("app_version", 200) or ""
         self.created = self._meta_text("created", 200) or ""
@@ -215,8 +217,8 @@ class RunReader:
             self._read_started()
         last = int(self._history.steps[-1]) if len(self._history) else -1
         with self._reading():
-            checks.check_steps(self._db, last)
-        rows = self._query(f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE step > ? ORDER BY step", (last,))
+            checks.check_steps(self._db, last, self._step_columns)
+        rows = self._query(f"SELECT {self._step_select} FROM steps WHERE step > ? ORDER BY step", (last,))
         last_id = self._snap_ids[-1] if self._snap_ids else 0
         with self._reading():
             snapshots = checks.check_snapshots(self._db, last_id, self._expected)

@@ -43,6 +43,7 @@ class HistoryUpTo:
     train_loss = property(lambda self: self._s("train_loss"))
     lr = property(lambda self: self._s("lr"))
     wall_s = property(lambda self: self._s("wall_s"))
+    penalty = property(lambda self: self._s("penalty"))
     eval_steps = property(lambda self: self._e("eval_steps"))
     val_loss = property(lambda self: self._e("val_loss"))
     train_metric = property(lambda self: self._e("train_metric"))
@@ -117,17 +118,18 @@ class ReplayRun:
     def step_events(self, start: int, stop: int) -> list[StepEvent]:
         """The StepEvents of the steps with indices start..stop-1, as the live run yielded them."""
         h = self.history
-        steps, epochs, loss, lr, wall = (a[start:stop] for a in (h.steps, h.epochs, h.train_loss, h.lr, h.wall_s))
+        steps, epochs, loss, lr, wall, pen = (a[start:stop] for a in (h.steps, h.epochs, h.train_loss, h.lr,
+                                                                       h.wall_s, h.penalty))
         e_steps = h.eval_steps
         out = []
-        for step, epoch, tl, rate, w in zip(steps, epochs, loss, lr, wall):
+        for step, epoch, tl, rate, w, p in zip(steps, epochs, loss, lr, wall, pen):
             j = int(np.searchsorted(e_steps, step))
             if j < len(e_steps) and e_steps[j] == step:
                 extra = (_nan_to_none(h.val_loss[j]), _nan_to_none(h.train_metric[j]), _nan_to_none(h.val_metric[j]),
                          _nan_to_none(h.eval_train_loss[j]))
             else:
-                extra = ()
-            out.append(StepEvent(int(step), int(epoch), float(tl), float(rate), float(w), *extra))
+                extra = (None, None, None, None)
+            out.append(StepEvent(int(step), int(epoch), float(tl), float(rate), float(w), *extra, _nan_to_none(p)))
         return out
 
     # -- the replay clock --------------------------------------------------------------------------

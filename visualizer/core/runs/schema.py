@@ -27,11 +27,13 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 STEP_COLUMNS = tuple(f.name for f in fields(StepEvent))
 STEP_ROW = attrgetter(*STEP_COLUMNS)  # one C call per step instead of a loop over the fields
 STEP_SQL = f"INSERT INTO steps VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
+#: step columns added after format 1 first shipped: a run file from before lacks them (read as NULL)
+LATER_STEP_COLUMNS = ("penalty",)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE steps (step INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, train_loss REAL, lr REAL, wall_s REAL,
-                    val_loss REAL, train_metric REAL, val_metric REAL, eval_train_loss REAL);
+                    val_loss REAL, train_metric REAL, val_metric REAL, eval_train_loss REAL, penalty REAL);
 CREATE TABLE snapshots (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, epoch INTEGER NOT NULL, params BLOB NOT NULL,
                         boundary_xs BLOB, boundary_ys BLOB, boundary_probs BLOB, curve_x BLOB, curve_y BLOB,
                         confusion BLOB);

@@ -31,7 +31,8 @@ class RunStarted:
 class StepEvent:
     """One optimizer step. Step 0 is the evaluation before training.
 
-    ``train_loss`` is the loss of the step's batch. The other fields are None except on evaluation steps
+    ``train_loss`` is the loss of the step's batch (with regularisation, the data loss plus ``penalty``: what the
+    optimizer minimises; the evaluation losses are data losses). The other fields are None except on evaluation steps
     (every ``eval_every`` steps, or once per epoch): then ``val_loss``/``val_metric`` are measured on the
     validation set in evaluation mode, and ``eval_train_loss``/``train_metric`` are the running means over the
     training batches since the previous evaluation (as Keras reports them). At step 0 all of them are measured
@@ -47,6 +48,7 @@ class StepEvent:
     train_metric: float | None = None
     val_metric: float | None = None
     eval_train_loss: float | None = None
+    penalty: float | None = None  # the regularisation term inside train_loss (None: no regularisation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class Snapshot:
     boundary: BoundaryGrid | None = None
     curve: tuple[np.ndarray, np.ndarray] | None = None
     confusion: np.ndarray | None = None
+    neurons: object | None = None  # core.model.neurons.NeuronPictures: every neuron over a 2-D set's plane
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import numpy as np
 
 from visualizer.core.training.events import StepEvent
 
-STEP_FIELDS = ("step", "epoch", "train_loss", "lr", "wall_s")
+STEP_FIELDS = ("step", "epoch", "train_loss", "lr", "wall_s", "penalty")
 EVAL_FIELDS = ("step", "val_loss", "train_metric", "val_metric", "train_loss")
 
 
@@ -42,7 +42,7 @@ class History:
         self._evals = _Columns(EVAL_FIELDS, 64)
 
     def append(self, e: StepEvent) -> None:
-        self._steps.append((e.step, e.epoch, e.train_loss, e.lr, e.wall_s))
+        self._steps.append((e.step, e.epoch, e.train_loss, e.lr, e.wall_s, _nan(e.penalty)))
         if e.val_loss is not None or e.train_metric is not None:
             self._evals.append((e.step, _nan(e.val_loss), _nan(e.train_metric), _nan(e.val_metric),
                                 _nan(e.eval_train_loss)))
@@ -65,6 +65,11 @@ class History:
     @property
     def train_loss(self) -> np.ndarray:
         return self._steps.view("train_loss")
+
+    @property
+    def penalty(self) -> np.ndarray:
+        """The regularisation term inside each step's train_loss (NaN: none)."""
+        return self._steps.view("penalty")
 
     @property
     def lr(self) -> np.ndarray:

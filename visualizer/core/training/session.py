@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import torch
 from visualizer.core.data.images import dataset_image_shape
 from visualizer.core.data.tensors import dataset_tensors
 from visualizer.core.experiment import Experiment, hyper_values
-from visualizer.core.model import predict
+from visualizer.core.model import predict, regularization
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import (
     Network,
@@ -28,6 +27,7 @@ from visualizer.core.model.nets import (
 from visualizer.core.model.optimizers import OPTIMIZERS, make_optimizer, set_learning_rate
 from visualizer.core.model.schedules import SCHEDULES, default_step_size
 from visualizer.core.threads import apply_threads, choose_threads
+from visualizer.core.training.control import RunControl
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
@@ -36,83 +36,6 @@ if TYPE_CHECKING:
     from visualizer.core.data.sets import Dataset
 
 HISTOGRAM_BINS = 40
-
-
-class RunControl:
-    """Pause, resume, single-step, stop and learning-rate changes, safe to call from any thread.
-
-    The session checks it before every step; the fast path reads two plain attributes.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._paused = False
-        self._stopped = False
-        self._budget = 0
-        self._lr: float | None = None
-        self._attention = False  # any of the above needs the session's attention
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
-    def _notify(self) -> None:
-        self._attention = self._paused or self._stopped or self._lr is not None
-        self._cond.notify_all()
-
-    def pause(self) -> None:
-        with self._cond:
-            self._paused, self._budget = True, 0
-            self._notify()
-
-    def resume(self) -> None:
-        with self._cond:
-            self._paused, self._budget = False, 0
-            self._notify()
-
-    def step(self, n: int = 1) -> None:
-        """Pause after exactly ``n`` more steps (from a paused or running session)."""
-        with self._cond:
-            self._paused, self._budget = True, self._budget + n
-            self._notify()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._notify()
-
-    def set_lr(self, lr: float) -> None:
-        """Change the base learning rate; the next step uses it."""
-        with self._cond:
-            self._lr = float(lr)
-            self._notify()
-
-    def take_lr(self) -> float | None:
-        with self._cond:
-            lr, self._lr = self._lr, None
-            self._attention = self._paused or self._stopped
-            return lr
-
-    def will_wait(self) -> bool:
-        """True when the next wait_turn() will block (paused with no steps to take)."""
-        return self._paused and self._budget == 0 and not self._stopped
-
-    def wait_turn(self) -> bool:
-        """Block while paused with no step budget; False when the run must stop."""
-        if not self._attention:
-            return True
-        with self._cond:
-            while self._paused and self._budget == 0 and not self._stopped:
-                self._cond.wait()
-            if self._stopped:
-                return False
-            if self._paused:
-                self._budget -= 1
-            return True
 
 
 def _histogram(t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +92,7 @@ class TrainingSession:
                  snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
                  boundary_resolution: int = 0, model: torch.nn.Module | None = None,
                  batch_loss=None, snapshot_target: int | None = None, snapshot_progress: int = 0,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, neuron_resolution: int = 0) -> None:
         self.experiment = experiment
         self.base_dir = base_dir
         self.control = control or RunControl()
@@ -184,6 +107,8 @@ class TrainingSession:
         self.snapshot_progress = snapshot_progress
         #: torch threads asked for (a command's --threads); None: $VISUALIZER_THREADS, else the policy (core.threads)
         self.threads = threads
+        #: > 0: each snapshot carries every neuron's picture over a 2-D set's plane, this many points a side
+        self.neuron_resolution = neuron_resolution
         self.thread_choice = None
         self.device: torch.device | None = None
         self.started: RunStarted | None = None
@@ -219,6 +144,7 @@ class TrainingSession:
         self._schedule = SCHEDULES[tr.schedule].factor
         self._step_size = tr.step_size or default_step_size(tr.epochs)
         self._layers = self.model.linear_layers()
+        self._penalized = regularization.penalized(self.model)
         self.snapshot_plan = self._plan_snapshots()
         work = spec_work(exp.model, ds.n_features, output_size(self.loss, ds), dataset_image_shape(ds))
         self.thread_choice = choose_threads(work * self.batch_size, self.threads)
@@ -239,7 +165,7 @@ class TrainingSession:
         """The spacing of the snapshots, so that the run file stays under its size limit (snapshot_plan)."""
         ds, total, res = self.dataset, self.total_steps, self.boundary_resolution
         every = max(1, total // self.snapshot_target) if self.snapshot_target else max(1, self.snapshot_every_steps)
-        view = predict.prediction_view(ds.task, ds.n_features) if res else None
+        view = predict.prediction_view(ds.task, ds.n_plane) if res else None
         picture = {None: 0, "boundary": res * res * max(ds.n_classes, 2) + 2 * res, "curve": 2 * res,
                    "confusion": ds.n_classes ** 2}[view and view.name]
         return plan_snapshots(parameter_count(self.model), len(self._layers), total, total // every + 2, picture)
@@ -272,6 +198,11 @@ class TrainingSession:
         loss = sum(v * n for v, n in zip(losses, sizes)) / sum(sizes)
         return loss, self._metric(torch.cat(outs), torch.cat(targets))
 
+    def _penalty(self) -> torch.Tensor | None:
+        """The regularisation term of the loss at the current weights (None: the experiment has none)."""
+        tr = self.experiment.train
+        return regularization.penalty(tr.regularization, tr.regularization_rate, self._penalized)
+
     def _snapshot(self, step: int, epoch: int, picture: bool = True) -> Snapshot:
         layers = []
         for layer in self._layers:
@@ -283,14 +214,15 @@ class TrainingSession:
                 ge, gc = np.linspace(-1, 1, HISTOGRAM_BINS + 1), np.zeros(HISTOGRAM_BINS)
             layers.append(LayerHistogram(layer.name, we, wc, ge, gc))
         params = flat_parameters(self.model).cpu().numpy().copy()
-        if not self.boundary_resolution or not picture:
-            return Snapshot(step, epoch, tuple(layers), params)
-        ds = self.dataset
-        view = predict.prediction_view(ds.task, ds.n_features)
-        if view is None:
-            return Snapshot(step, epoch, tuple(layers), params)
-        picture = view.compute(self.model, self.loss, ds, self.boundary_resolution)
-        return Snapshot(step, epoch, tuple(layers), params, **{view.name: picture})
+        ds, extra = self.dataset, {}
+        view = predict.prediction_view(ds.task, ds.n_plane) if self.boundary_resolution else None
+        if view is not None and picture:
+            extra[view.name] = view.compute(self.model, self.loss, ds, self.boundary_resolution)
+        if picture and self.neuron_resolution and ds.n_plane == 2:
+            from visualizer.core.model.neurons import neuron_pictures
+
+            extra["neurons"] = neuron_pictures(self.model, self.loss, ds, self.neuron_resolution)
+        return Snapshot(step, epoch, tuple(layers), params, **extra)
 
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | RunEnded]:
@@ -310,13 +242,17 @@ class TrainingSession:
     def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | RunEnded]:
         ctl, model, opt, loss_fn, task = self.control, self.model, self.optimizer, self.loss, self.dataset.task
         batch_loss = self.batch_loss
+        regularized = self.experiment.train.regularization != "none"
         X, y, n, bs = self._X, self._y, len(self._X), self.batch_size
         gen = torch.Generator().manual_seed(self.experiment.train.seed)
         model.train()
         lr = self._lr_at(0)
         vl, vm = self._measure(self._Xv, self._yv)
         tl, tm = self._measure(X, y)
-        yield StepEvent(0, 0, tl, lr, time.perf_counter() - t0, vl, tm, vm, tl)
+        with torch.no_grad():
+            pen = self._penalty()
+        pen = None if pen is None else float(pen)
+        yield StepEvent(0, 0, tl + (pen or 0.0), lr, time.perf_counter() - t0, vl, tm, vm, tl, pen)
         yield self._snapshot(0, 0)
         last_snap_step, last_snap_t = 0, time.perf_counter()
         step, constant = 0, self.experiment.train.schedule == "constant"
@@ -359,14 +295,20 @@ class TrainingSession:
                 opt.zero_grad(set_to_none=True)
                 out = model(xb)
                 loss = loss_fn(out, yb, task) if batch_loss is None else batch_loss(out, yb, idx)
+                pen = self._penalty() if regularized else None
+                if pen is not None:
+                    loss = loss + pen
+                    pen = pen.detach()
                 loss.backward()
                 opt.step()
                 value = loss.item()
+                if pen is not None:
+                    pen = pen.item()
                 outs.append(out.detach())  # holding the graph would cost ~5% of a small step
                 targets.append(yb)
-                losses.append(value)
+                losses.append(value if pen is None else value - pen)  # evaluations report data losses
                 if not math.isfinite(value):
-                    yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0)
+                    yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0, penalty=pen)
                     kind = "NaN" if math.isnan(value) else "infinite"
                     yield RunEnded(step, "diverged",
                                    f"The training loss became {kind} at step {step} (epoch {epoch}) with "
@@ -378,9 +320,9 @@ class TrainingSession:
                     vl, vm = self._measure(self._Xv, self._yv)
                     tl, tm = self._running(outs, targets, losses)
                     outs, targets, losses = [], [], []
-                    yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl)
+                    yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl, pen)
                 else:
-                    yield StepEvent(step, epoch, value, lr, now - t0)
+                    yield StepEvent(step, epoch, value, lr, now - t0, penalty=pen)
                 timed = step - last_pic_step >= snap_steps and now - last_snap_t >= snap_s
                 if timed or step - last_snap_step >= by_progress:  # by progress alone: no prediction picture
                     yield self._snapshot(step, epoch, picture=timed or step == total)

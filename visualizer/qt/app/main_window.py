@@ -305,9 +305,11 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         m, ds = self.experiment.model, self.dataset
         n_out = self.session.output_size()
         outputs = list(ds.class_names) if ds.task == "classification" and n_out == ds.n_classes else ["ŷ"] * n_out
+        from visualizer.core.data.features import FEATURES
         from visualizer.core.data.images import dataset_image_shape
         from visualizer.core.errors import VisualizerError
         from visualizer.core.model.columns import network_columns
+        from visualizer.core.model.neurons import NeuronPictures, input_pictures
         from visualizer.qt.training.filters_tab import filter_source
 
         image = dataset_image_shape(ds)
@@ -317,8 +319,12 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         except VisualizerError:  # a layer list that does not fit this data: the run will say why
             return
         self.views.set_filter_source(filter_source(m, ds, n_out))
-        names = list(cols.input_names) if cols.input_names is not None else list(ds.feature_names)
+        inputs = [FEATURES[name].label for name in ds.features] if ds.features else list(ds.feature_names)
+        names = list(cols.input_names) if cols.input_names is not None else inputs
         self.network_view.set_architecture(list(cols.sizes), list(cols.titles), names, outputs, list(cols.maps))
+        if ds.n_plane == 2 and not any(cols.maps):  # the input nodes' pictures need no network: numpy, instant
+            xs, ys, planes = input_pictures(ds)
+            self.network_view.set_pictures(NeuronPictures(xs, ys, (planes,)), ds.task)
 
     # -- look and help --------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:

@@ -14,6 +14,8 @@ BOUNDARY_RESOLUTION = 80
 #: (the views draw the latest snapshot once per frame, whatever arrived)
 SNAPSHOT_INTERVAL_S = 0.5
 PROGRESS_SNAPSHOTS = 100
+#: grid points a side of each neuron's picture in the network drawing (core.model.neurons)
+NEURON_RESOLUTION = 40
 
 
 class RunControls:
@@ -59,7 +61,8 @@ class RunControls:
         recipe = SessionRecipe(exp, self.base_dir, self.dataset, paused=paused,
                                options={"boundary_resolution": BOUNDARY_RESOLUTION,
                                         "snapshot_interval_s": SNAPSHOT_INTERVAL_S,
-                                        "snapshot_progress": PROGRESS_SNAPSHOTS})
+                                        "snapshot_progress": PROGRESS_SNAPSHOTS,
+                                        "neuron_resolution": NEURON_RESOLUTION})
         self.session.begin_run()
         self._rates.clear()
         self.message_bar.hide()
@@ -134,6 +137,8 @@ class RunControls:
         m, ds = self.experiment.model, self.dataset
         self.network_view.set_weights(column_weights(snap.params, m, ds.n_features, self.session.output_size(),
                                                      dataset_image_shape(ds)))
+        if snap.neurons is not None:  # computed on the worker, one forward pass per snapshot (2-D sets only)
+            self.network_view.set_pictures(snap.neurons, ds.task)
 
     def _on_run_ended(self, ended) -> None:
         self.views.flush()

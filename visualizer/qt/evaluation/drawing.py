@@ -84,12 +84,13 @@ class ResultsDrawing:
 
     def _fold_points(self, i: int) -> tuple:
         """The fold's train and validation points, standardised as its network saw them."""
-        from visualizer.core.data.sets import standardise
+        from visualizer.core.data.sets import dataset_from_split
 
         if i not in self._points:
             r, raw = self.results[i], self.raw
-            X_train, X_val, _mean, _std = standardise(raw.X[r.train_idx], raw.X[r.val_idx])
-            self._points[i] = (X_train, raw.y[r.train_idx], X_val, raw.y[r.val_idx])
+            ds = dataset_from_split("", raw, r.train_idx, r.val_idx)
+            P_train, P_val = ds.plane_points()
+            self._points[i] = (P_train, ds.y_train, P_val, ds.y_val)
         return self._points[i]
 
     def _show_boundary(self, i: int, step: int) -> None:

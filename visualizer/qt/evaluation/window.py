@@ -208,7 +208,8 @@ class EvaluationWindow(ResultsDrawing, QMainWindow):
         self._on_settings_changed()
 
     def _is_2d(self) -> bool:
-        return self.raw is not None and self.raw.task == "classification" and self.raw.X.shape[1] == 2
+        return self.raw is not None and self.raw.task == "classification" and (
+            self.raw.plane is not None or self.raw.X.shape[1] == 2)
 
     def _on_settings_changed(self) -> None:
         """Grey out what the method does not use; preview its folds while no run is shown."""

@@ -5,7 +5,6 @@ edit wins. ``set_spec`` (opening an experiment) loads at once: whoever opens a f
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,10 +14,11 @@ from PySide6.QtGui import QFont, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 from superqt import QElidingLabel
 
-from visualizer.core.data.csv_file import resolve_path
+from visualizer.core.data.csv_file import csv_columns, resolve_path
+from visualizer.core.data.features import PLAIN
 from visualizer.core.data.preview import preview
-from visualizer.core.data.sets import DATASETS, LIMITS, Dataset, load_dataset
-from visualizer.core.errors import VisualizerError
+from visualizer.core.data.sets import DATASETS, LIMITS, Dataset, check_features, load_dataset
+from visualizer.core.errors import ExperimentError, VisualizerError
 from visualizer.core.experiment import DataSpec
 from visualizer.qt.jobs import JobEnded, JobRunner
 from visualizer.qt.panels._forms import (
@@ -31,6 +31,7 @@ from visualizer.qt.panels._forms import (
     select_data,
     signals_blocked,
 )
+from visualizer.qt.panels.feature_toggles import FeatureToggles
 from visualizer.qt.plots._style import class_color, font, get_theme, pt
 
 FAMILY_TITLES = {"synthetic2d": "Synthetic 2-D", "regression": "Regression", "bundled": "Bundled tables",
@@ -51,19 +52,6 @@ class DataLoaded:
     spec: DataSpec
     dataset: Dataset
     from_user: bool
-
-
-def csv_columns(path: Path) -> list[str]:
-    """The column names in a CSV file's header, split the way the data loader splits them; [] if unreadable."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            for line in fh:
-                if line.strip():
-                    delimiter = max((",", ";", "\t"), key=line.count)
-                    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
-    except (OSError, UnicodeDecodeError, csv.Error):
-        pass
-    return []
 
 
 class DataPanel(QWidget):
@@ -161,6 +149,9 @@ class DataPanel(QWidget):
                 "Share of the samples held out for validation (stratified by class).")
         self.dataSeedSpin = int_spin("dataSeedSpin", 0, MAX_SEED)
         add_row(form, "Seed", self.dataSeedSpin, "Seeds the generated points and the train/validation split.")
+        self.featureToggles = FeatureToggles()
+        add_row(form, "Features", self.featureToggles, "The network's inputs, computed from a 2-D set's x1 and x2 "
+                "before standardisation (x1² and x2² let a network without hidden layers separate circles).")
         self._uses = {"samples": (self.samplesSpin,), "noise": (self.noiseSpin,), "classes": (self.classesSpin,),
                       "path": (self.csvPathLabel, self._file_label), "target": (self.targetCombo,)}
 
@@ -200,6 +191,7 @@ class DataPanel(QWidget):
         self.classesSpin.valueChanged.connect(lambda v: self._edit(classes=v))
         self.valPercentSpin.valueChanged.connect(lambda v: self._edit(val_fraction=v / 100))
         self.dataSeedSpin.valueChanged.connect(lambda v: self._edit(seed=v))
+        self.featureToggles.changed.connect(lambda names: self._edit(features=names))
 
     # ---------------------------------------------------------------- public API
     def set_spec(self, spec: DataSpec, base_dir: Path | None = None) -> None:
@@ -251,6 +243,7 @@ class DataPanel(QWidget):
             self.classesSpin.setValue(spec.classes)
             self.valPercentSpin.setValue(round(spec.val_fraction * 100))
             self.dataSeedSpin.setValue(min(spec.seed, MAX_SEED))
+        self.featureToggles.set_features(spec.features)
         self._show_file(spec)
         self._enable_for(spec.name)
 
@@ -306,7 +299,12 @@ class DataPanel(QWidget):
                     select_data(self.datasetCombo, self._draft.name)
             return
         self._enable_for(name)
-        self._edit(name=name)
+        try:
+            check_features(replace(self._draft, name=name))
+            self._edit(name=name)
+        except ExperimentError:  # not a 2-D set: its own columns are the inputs
+            self.featureToggles.set_features(PLAIN)
+            self._edit(name=name, features=PLAIN)
 
     def _on_load_csv(self) -> bool:
         start = resolve_path(self._draft.path, self._base_dir).parent if self._draft.path else self._base_dir
@@ -315,7 +313,8 @@ class DataPanel(QWidget):
         if not path:
             return False
         columns = csv_columns(Path(path))
-        draft = replace(self._draft, name=FILE_SET, path=path, target=columns[-1] if columns else "")
+        draft = replace(self._draft, name=FILE_SET, path=path, target=columns[-1] if columns else "", features=PLAIN)
+        self.featureToggles.set_features(PLAIN)
         with signals_blocked([self.datasetCombo]):
             select_data(self.datasetCombo, FILE_SET)
         self._show_file(draft)
@@ -388,6 +387,7 @@ class DataPanel(QWidget):
         plot.setLabel("left", points.y_title, **style)
         plot.autoRange()
         self._show_fixed_fields(ds)
+        self.featureToggles.setEnabled(ds.n_plane == 2)
         what = "regression" if regression else f"{ds.n_classes} classes"
         features = f"{ds.n_features} feature{'s' if ds.n_features != 1 else ''}"
         self.dataSummaryLabel.setText(f"{len(ds.X_train)} train (filled) · {len(ds.X_val)} validation (hollow)"

@@ -11,6 +11,7 @@ from visualizer.core.experiment import TrainSpec, chosen_hyper, hyper_values
 from visualizer.core.model.hyperparams import HyperParam
 from visualizer.core.model.losses import LOSSES, default_loss, losses_for
 from visualizer.core.model.optimizers import OPTIMIZERS, OptimizerInfo
+from visualizer.core.model.regularization import RATE, REGULARIZATIONS, formula
 from visualizer.core.model.schedules import SCHEDULE_FIELDS, SCHEDULES, users_of
 from visualizer.core.training.device import available_devices
 from visualizer.qt.panels._forms import (
@@ -98,6 +99,14 @@ class TrainPanel(QWidget):
         form.addRow(self.lossCombo)
         self.lossFormulaLabel = monospace_label("lossFormulaLabel", "The loss as a formula: ŷ prediction, y target.")
         form.addRow(self.lossFormulaLabel)
+        self.regularizationCombo = combo("regularizationCombo", [(r.label, r.name, r.description)
+                                                                 for r in REGULARIZATIONS.values()])
+        add_row(form, "Regularization", self.regularizationCombo, "A penalty on the weights added to the loss "
+                "(apart from an optimizer's weight decay, which changes the update instead).")
+        self.regularizationRateSpin = FloatSpin(self)
+        self.regularizationRateSpin.setObjectName("regularizationRateSpin")
+        configure_hyper_spin(self.regularizationRateSpin, RATE)
+        add_row(form, RATE.label, self.regularizationRateSpin, self.regularizationRateSpin.toolTip())
 
         form.addRow(heading("Schedule"))
         self.epochsSpin = int_spin("epochsSpin", 1, MAX_COUNT)
@@ -134,6 +143,8 @@ class TrainPanel(QWidget):
 
         on_choice(self.optimizerCombo, self._on_optimizer)
         on_choice(self.lossCombo, lambda name: self._edit(loss=name))
+        on_choice(self.regularizationCombo, lambda name: self._edit(regularization=name))
+        self.regularizationRateSpin.valueChanged.connect(lambda v: self._edit(regularization_rate=v))
         self.epochsSpin.valueChanged.connect(lambda v: self._edit(epochs=v))
         self.batchSizeSpin.valueChanged.connect(lambda v: self._edit(batch_size=v))
         on_choice(self.scheduleCombo, lambda name: self._edit(schedule=name))
@@ -165,7 +176,8 @@ class TrainPanel(QWidget):
 
     # ---------------------------------------------------------------- spec -> controls
     def _controls(self) -> list[QWidget]:
-        return [self.optimizerCombo, self.lossCombo, self.epochsSpin, self.batchSizeSpin, self.scheduleCombo,
+        return [self.optimizerCombo, self.lossCombo, self.regularizationCombo, self.regularizationRateSpin,
+                self.epochsSpin, self.batchSizeSpin, self.scheduleCombo,
                 *self.scheduleSpins.values(), self.evalEverySpin, self.trainSeedSpin, self.deviceCombo,
                 *(spin for _label, spin in self._hyper.values())]
 
@@ -174,6 +186,8 @@ class TrainPanel(QWidget):
             select_data(self.optimizerCombo, spec.optimizer)
             self._show_hyperparams(spec)
             select_data(self.lossCombo, spec.loss)
+            select_data(self.regularizationCombo, spec.regularization)
+            self.regularizationRateSpin.setValue(spec.regularization_rate)
             self.epochsSpin.setValue(spec.epochs)
             self.batchSizeSpin.setValue(spec.batch_size)
             select_data(self.scheduleCombo, spec.schedule)
@@ -184,6 +198,7 @@ class TrainPanel(QWidget):
             missing = not select_data(self.deviceCombo, spec.device)
             if missing:
                 select_data(self.deviceCombo, "cpu")
+        self.regularizationRateSpin.setEnabled(spec.regularization != "none")
         info = OPTIMIZERS.get(spec.optimizer)
         self.optimizerCombo.setToolTip(info.description if info else f"'{spec.optimizer}' is not known here.")
         self.updateRuleLabel.setText(info.rule if info else "")
@@ -200,7 +215,7 @@ class TrainPanel(QWidget):
             f"'{spec.device}' is not available here: the run falls back to the CPU." if missing
             else f"Where the network trains: {DEVICE_TIPS.get(spec.device, spec.device)} "
             "Only devices present on this machine are offered.")
-        self._show_loss(spec.loss)
+        self._show_loss(spec.loss, spec)
 
     def _show_hyperparams(self, spec: TrainSpec) -> None:
         info = OPTIMIZERS.get(spec.optimizer)
@@ -271,10 +286,12 @@ class TrainPanel(QWidget):
                 self.lossCombo.setItemData(self.lossCombo.count() - 1, LOSSES[name].description,
                                         Qt.ItemDataRole.ToolTipRole)
 
-    def _show_loss(self, loss: str) -> None:
+    def _show_loss(self, loss: str, spec: TrainSpec) -> None:
         resolved = default_loss(*self._task) if loss == "auto" and self._task else loss
         info = LOSSES.get(resolved)
-        self.lossFormulaLabel.setText(info.formula if info else AUTO_LOSS_TEXT)
+        penalty = formula(spec.regularization, spec.regularization_rate) if spec.regularization in REGULARIZATIONS \
+            else ""
+        self.lossFormulaLabel.setText((info.formula if info else AUTO_LOSS_TEXT) + penalty)
         self.lossCombo.setToolTip(info.description if info else AUTO_LOSS_TEXT)
 
     @staticmethod

@@ -80,6 +80,7 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         self._grid_rect: QRectF | None = None
         self._labels: dict[str, np.ndarray] = {}
         self._points_shown = True
+        self._validation_shown = True  # Playground's "show test data"
         self._discrete = False
 
         self.plot: pg.PlotItem = self.addPlot()
@@ -131,9 +132,15 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
     def set_points_shown(self, shown: bool) -> None:
         """Draw the data points, or hide them to see the whole prediction (the legend lists what is drawn)."""
         self._points_shown = bool(shown)
-        for points in (self.train_points, self.val_points):
-            points.setVisible(self._points_shown)
+        self.train_points.setVisible(self._points_shown)
+        self.val_points.setVisible(self._points_shown and self._validation_shown)
         self._sync_legend()
+
+    def set_validation_shown(self, shown: bool) -> None:
+        """Draw the validation points too, or the training points alone (TensorFlow Playground's "show test
+        data")."""
+        self._validation_shown = bool(shown)
+        self.set_points_shown(self._points_shown)
 
     @property
     def discrete(self) -> bool:
@@ -275,7 +282,8 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         for item in self._legend_names:
             points = isinstance(item, pg.ScatterPlotItem)
             data = item.data if points else item.xData
-            if data is not None and len(data) > 0 and (self._points_shown or not points):
+            drawn = self._points_shown and (item is not self.val_points or self._validation_shown)
+            if data is not None and len(data) > 0 and (drawn or not points):
                 wanted.append(item)
         if [sample.item for sample, _label in self.legend.items] != wanted:
             self.legend.clear()

@@ -21,7 +21,8 @@ METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 def show_history(plot: LossPlot, history) -> None:
     """Draw a core History (train loss per step; evaluations) on a LossPlot."""
     plot.set_history(history.steps, history.train_loss, history.eval_steps, history.val_loss,
-                     history.train_metric, history.val_metric, train_metric_at_eval=True)
+                     history.train_metric, history.val_metric, train_metric_at_eval=True,
+                     penalty=getattr(history, "penalty", None))
 
 
 def loss_figure(history, metric: str, theme: str = "light") -> LossPlot:
@@ -44,7 +45,8 @@ def histogram_layers(snapshot, kind: str = "weights") -> list[tuple[str, np.ndar
 
 
 def show_points(plot: DecisionBoundaryPlot, dataset) -> None:
-    plot.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+    P_train, P_val = dataset.plane_points()
+    plot.set_points(P_train, dataset.y_train, P_val, dataset.y_val)
 
 
 def _boundary_figure(grid, ds, theme: str) -> DecisionBoundaryPlot:
@@ -88,7 +90,7 @@ def write_run_plots(out: Path, history, started, snapshot, session, theme: str =
         hist.set_histograms(histogram_layers(snapshot), "weights")
         written.append(export_widget(hist, out / "histograms.png", 1100, 420 if len(snapshot.layers) <= 3 else 700))
     ds = session.dataset
-    view = predict.prediction_view(ds.task, ds.n_features)
+    view = predict.prediction_view(ds.task, ds.n_plane)
     if view is not None:
         file_name, width, height, draw = PREDICTION_FIGURES[view.name]
         plot = draw(view.compute(session.model, session.loss, ds, 200), ds, theme)

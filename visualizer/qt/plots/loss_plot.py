@@ -6,35 +6,33 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._axes import LogFriendlyAxis
 from visualizer.qt.plots._style import TICK_PT, get_theme, px, style_legend, style_plot, style_text
 from visualizer.qt.plots._style import line as line_width
 from visualizer.qt.plots.curves import fast_curve as _curve
-from visualizer.qt.plots.curves import nearest as _nearest
 from visualizer.qt.plots.legend_place import place_legend
+from visualizer.qt.plots.loss_readout import LossReadout
 from visualizer.qt.plots.smoothing import Smoother, ema
 
 _EMPTY = np.empty(0)
 LINE_WIDTH = 1.5  # antialiased width-2 lines cost ~30% more paint time per frame
 LEGEND_EVERY_S = 0.5  # how often the legend looks for the corner with the fewest points
 MAX_MARKERS = 150  # draw a marker at each evaluation only while they are this few
+PENALTY_NAME = "regularization"  # the penalty's curve in the legend
 
 
 def _as_float(values: np.ndarray | None) -> np.ndarray:
     return _EMPTY if values is None else np.asarray(values, dtype=float).ravel()
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}" if np.isfinite(value) else "–"
-
-
-class LossPlot(pg.GraphicsLayoutWidget):
+class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
     """Train/validation loss (top) and accuracy or R² (bottom) against step, x axes linked.
 
-    The per-step train curve is drawn thin and translucent under its EMA, as TensorBoard does.
+    The per-step train curve is drawn thin and translucent under its EMA, as TensorBoard does; with
+    regularisation the penalty inside the train loss is its own dotted curve.
     """
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
@@ -70,6 +68,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.train_loss_raw = _curve(self.loss_plot, "train (per step)", noisy=True)
         self.train_loss_smooth = _curve(self.loss_plot, "train (smoothed)")
         self.val_loss_curve = _curve(self.loss_plot, "validation")
+        self.penalty_curve = _curve(self.loss_plot, PENALTY_NAME)
         self.train_metric_raw = _curve(self.metric_plot, noisy=True)
         self.train_metric_smooth = _curve(self.metric_plot)
         self.val_metric_curve = _curve(self.metric_plot)
@@ -78,9 +77,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
             self.train_loss_raw: "train (per step)",
             self.train_loss_smooth: "train (smoothed)",
             self.val_loss_curve: "validation",
+            self.penalty_curve: PENALTY_NAME,
         }
         self._curves = (
-            self.train_loss_raw, self.train_loss_smooth, self.val_loss_curve,
+            self.train_loss_raw, self.train_loss_smooth, self.val_loss_curve, self.penalty_curve,
             self.train_metric_raw, self.train_metric_smooth, self.val_metric_curve,
         )  # fmt: skip
 
@@ -137,6 +137,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
             val.setSymbolPen(pg.mkPen(t.validation, width=1))
             val.setSymbolSize(px(5))
             val.setSymbolBrush(pg.mkBrush(t.validation))
+        self.penalty_curve.setPen(pg.mkPen(t.foreground, width=line_width(LINE_WIDTH), style=Qt.PenStyle.DotLine))
         cursor_pen = pg.mkPen(t.foreground, width=1, style=Qt.PenStyle.DashLine)
         for line in self._cursor_lines:
             line.setPen(cursor_pen)
@@ -181,6 +182,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
                 self._series["val_loss"],
                 self._series["train_metric"],
                 self._series["val_metric"],
+                penalty=self._series.get("penalty"),
             )
 
     def set_history(
@@ -192,6 +194,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         train_metric: np.ndarray | None,
         val_metric: np.ndarray | None,
         train_metric_at_eval: bool = False,
+        penalty: np.ndarray | None = None,
     ) -> None:
         """Show the whole history so far; cheap to call every frame as the arrays grow.
 
@@ -199,6 +202,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         `train_metric` with `steps`, or with `eval_steps` when `train_metric_at_eval` (a metric already
         averaged over the batches between evaluations: drawn as measured, not smoothed). NaN marks a
         missing value; an all-NaN (or None) series is hidden, e.g. validation without a validation set.
+        ``penalty`` (aligned with ``steps``) is the regularisation term inside the train loss.
         """
         self._metric_at_eval = train_metric_at_eval
         steps, eval_steps = _as_float(steps), _as_float(eval_steps)
@@ -210,6 +214,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
                                              else (steps, "steps"))),
             ("val_loss", val_loss, eval_steps, "eval_steps"),
             ("val_metric", val_metric, eval_steps, "eval_steps"),
+            ("penalty", _as_float(penalty), steps, "steps"),
         ):
             if values.size not in (0, x.size) or (name == "train_loss" and values.size != x.size):
                 raise ValueError(f"{name} has {values.size} values for {x.size} {x_name}")
@@ -219,6 +224,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
             "val_loss": val_loss,
             "train_metric": train_metric,
             "val_metric": val_metric,
+            "penalty": _as_float(penalty),
         }
         loss_smooth = self._loss_smoother(train_loss)
         metric_smooth = (train_metric if train_metric_at_eval
@@ -231,6 +237,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
             if curve.opts["symbol"] != markers:
                 curve.setSymbol(markers)
         self._show(self.val_loss_curve, eval_steps, val_loss)
+        self._show(self.penalty_curve, steps, self._series["penalty"])
         metric_x = eval_steps if train_metric_at_eval else steps
         self._show(self.train_metric_raw, steps, _EMPTY if train_metric_at_eval else train_metric)
         self._show(self.train_metric_smooth, metric_x, metric_smooth)
@@ -340,48 +347,3 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def leaveEvent(self, event: QEvent) -> None:  # Qt override: hide the readout with the mouse
         self._hide_readout()
         super().leaveEvent(event)
-
-    def _on_mouse_moved(self, args: tuple[QPointF]) -> None:
-        """Show "step N: loss L" (and the other series) at the step nearest the mouse."""
-        pos = args[0]
-        plot = next(
-            (p for p in (self.loss_plot, self.metric_plot) if p.vb.sceneBoundingRect().contains(pos)),
-            None,
-        )
-        i = _nearest(self._steps, plot.vb.mapSceneToView(pos).x()) if plot is not None else -1
-        if i < 0 or not self._series:
-            self._hide_readout()
-            return
-        s = self._series
-        step, loss = self._steps[i], s["train_loss"][i]
-        lines = [f"step {step:.0f}: loss {_fmt(loss)} (smoothed {_fmt(s['loss_smooth'][i])})"]
-        j = _nearest(self._eval_steps, step)
-        if not self._metric_at_eval and s["train_metric"].size == self._steps.size:
-            lines.append(f"train {self._metric_name} {_fmt(s['train_metric'][i])}")
-        elif self._metric_at_eval and 0 <= j < s["train_metric"].size:
-            lines.append(f"train {self._metric_name} @ {self._eval_steps[j]:.0f}: {_fmt(s['train_metric'][j])}")
-        if 0 <= j < s["val_loss"].size and np.isfinite(s["val_loss"][j]):
-            val_metric = s["val_metric"][j] if s["val_metric"].size > j else np.nan
-            lines.append(
-                f"validation @ {self._eval_steps[j]:.0f}: loss {_fmt(s['val_loss'][j])}, "
-                f"{self._metric_name} {_fmt(val_metric)}"
-            )
-        self.readout.setText("\n".join(lines))
-
-        y = s["loss_smooth"][i] if not np.isfinite(loss) else loss
-        y_view = np.log10(y) if self._log and y > 0 else (y if not self._log else np.nan)
-        for line in self._cursor_lines:
-            line.setPos(step)
-            line.show()
-        self.readout.show()
-        (x0, x1), (y0, y1) = self.loss_plot.vb.viewRange()
-        if np.isfinite(y_view):
-            self._marker.setData([step], [y_view])
-            self._marker.show()
-        else:
-            self._marker.hide()
-            y_view = y1
-        anchor_x = 1.0 if step > (x0 + x1) / 2 else 0.0
-        anchor_y = 1.0 if y_view < (y0 + y1) / 2 else 0.0
-        self.readout.setAnchor((anchor_x, anchor_y))
-        self.readout.setPos(step, y_view)

@@ -35,7 +35,7 @@ def loss_widget(run: RunExport, upto: int | None = None, plot: LossPlot | None =
         return plot
     n, m = int(np.searchsorted(h.steps, upto, "right")), int(np.searchsorted(h.eval_steps, upto, "right"))
     plot.set_history(h.steps[:n], h.train_loss[:n], h.eval_steps[:m], h.val_loss[:m], h.train_metric[:m],
-                     h.val_metric[:m], train_metric_at_eval=True)
+                     h.val_metric[:m], train_metric_at_eval=True, penalty=h.penalty[:n])
     plot.set_step_range(run.total_steps)
     values = np.concatenate([h.train_loss, h.val_loss])
     values = values[np.isfinite(values)]
@@ -66,7 +66,8 @@ def boundary_widget(run: RunExport, step: int | None = None,
     plot.set_grid(grid.xs, grid.ys, grid.probs)
     if first:
         ds = run.dataset
-        plot.set_points(ds.X_train, ds.y_train, ds.X_val, ds.y_val)
+        P_train, P_val = ds.plane_points()
+        plot.set_points(P_train, ds.y_train, P_val, ds.y_val)
     return plot
 
 

@@ -46,9 +46,11 @@ class ReplayExports:
     def animation_views(self) -> list[str]:
         """The views whose animation applies to this run (the boundary only to a 2-D classification), in the
         registry's order; all of them while the run has not said what it is."""
+        from visualizer.core.data.features import plane_size
+
         started = self.run.started
-        return [view.name for view in animated_views()
-                if started is None or view.why_not(started.task, started.n_features) is None]
+        return [view.name for view in animated_views() if started is None or view.why_not(
+            started.task, plane_size(started.n_features, self.run.experiment.data.features)) is None]
 
     def export_views(self, folder: str | Path, fmt: str = "png") -> list[Path]:
         """Write every view as it shows the current step into ``folder`` (PNG or SVG)."""

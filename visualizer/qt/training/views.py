@@ -31,6 +31,7 @@ from visualizer.qt.plots import (
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
 from visualizer.qt.training.filters_tab import FiltersTab
+from visualizer.qt.training.readouts import LossReadouts
 from visualizer.qt.training.view_figures import ViewFigures
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
@@ -100,6 +101,14 @@ class TrainingViews(ViewFigures, QWidget):
         self.discrete_check.setToolTip("Colour each point of the plane by the class the network predicts, without "
                                        "the shading by how confident it is (as TensorFlow Playground's option)")
         self.discrete_check.toggled.connect(self.boundary.set_discrete)
+        self.validation_check = QCheckBox("Show validation")
+        self.validation_check.setObjectName("boundaryValidationCheck")
+        self.validation_check.setChecked(True)
+        self.validation_check.setToolTip("Draw the validation points (triangles) too, or the training points alone "
+                                         "(as TensorFlow Playground's 'show test data')")
+        self.validation_check.toggled.connect(self.boundary.set_validation_shown)
+        self.points_check.toggled.connect(self.validation_check.setEnabled)
+        self.readouts = LossReadouts()
         self.prediction.currentChanged.connect(self._sync_prediction_controls)
         self.idle_hint = QLabel(IDLE_HINT)  # an idle window says what to do
         self.idle_hint.setObjectName("idleHint")
@@ -130,7 +139,8 @@ class TrainingViews(ViewFigures, QWidget):
         self.landscape = LandscapeView(theme=theme)
         self.right_tabs = QTabWidget()
         self.right_tabs.setObjectName("rightTabs")
-        self.right_tabs.addTab(_titled(self.prediction, self.points_check, self.discrete_check), "Prediction")
+        self.right_tabs.addTab(_titled(_titled(self.prediction, self.readouts), self.points_check,
+                                       self.validation_check, self.discrete_check), "Prediction")
         self.right_tabs.addTab(self.landscape, "Loss landscape")
         self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
         self.right_tabs.setTabToolTip(1, "The loss surface around the current weights, with the optimizer's path")
@@ -178,7 +188,7 @@ class TrainingViews(ViewFigures, QWidget):
     # -- set-up ---------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
         for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape,
-                     self.filters):
+                     self.filters, self.readouts):
             plot.set_theme(name)
 
     def set_filter_source(self, source) -> None:
@@ -201,7 +211,7 @@ class TrainingViews(ViewFigures, QWidget):
         self.idle_hint.setVisible(dataset is not None)
         if dataset is None:
             return
-        view = prediction_view(dataset.task, dataset.n_features)
+        view = prediction_view(dataset.task, dataset.n_plane)
         if view is None:
             self.prediction.setCurrentWidget(self.no_view)
         else:
@@ -209,7 +219,8 @@ class TrainingViews(ViewFigures, QWidget):
         self._dataset = dataset
 
     def _show_points(self, dataset) -> QWidget:
-        self.boundary.set_points(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+        P_train, P_val = dataset.plane_points()
+        self.boundary.set_points(P_train, dataset.y_train, P_val, dataset.y_val)
         self._sync_prediction_controls()
         return self.boundary
 
@@ -223,6 +234,7 @@ class TrainingViews(ViewFigures, QWidget):
         """The boundary's check boxes only beside the boundary (discretize only where there are classes)."""
         boundary = self.prediction.currentWidget() is self.boundary
         self.points_check.setVisible(boundary)
+        self.validation_check.setVisible(boundary)
         self.discrete_check.setVisible(boundary and self.boundary.mode == "classification")
 
     def _show_empty_confusion(self, dataset) -> QWidget:
@@ -253,6 +265,7 @@ class TrainingViews(ViewFigures, QWidget):
         self.confusion.clear()
         self.landscape.clear()
         self.filters.clear()
+        self.readouts.clear()
         self._snapshot, self._columns, self._pending = None, [], []
         self._pictures_due, self._pictures_at = False, -1e9
         self._pictures_timer.stop()
@@ -266,6 +279,7 @@ class TrainingViews(ViewFigures, QWidget):
         """
         if frame.steps and len(history):
             show_history(self.loss, history)
+            self.readouts.show_history(history)
             if not self._log_decided and history_wants_log_axis(history):
                 self._log_decided = True  # once a run: a user who then unticks it keeps the linear axis
                 self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike

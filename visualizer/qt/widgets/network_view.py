@@ -1,4 +1,5 @@
-"""The network as TensorFlow Playground draws it: a column of nodes per layer, edges coloured by weight sign."""
+"""The network as TensorFlow Playground draws it: a column of nodes per layer, edges coloured by weight sign, and
+(for 2-D sets) each node filled with its picture over the input plane; click a node for its large view."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, font, get_theme, line, style_text
+from visualizer.qt.widgets.neuron_pictures import NeuronDetail, NodePictures, picture_levels, picture_map
 
 MAX_NODES = 16  # nodes drawn per column; a wider layer shows its first MAX_NODES and "… +N"
 MAX_OUTPUT_NAMES = 10  # output class names are written beside the outputs only when this few
@@ -19,6 +21,7 @@ BUCKET_ALPHA = (0.22, 0.42, 0.68, 0.95)
 BUCKET_WIDTH = (0.6, 1.0, 1.6, 2.4)
 SPREAD = 3.0  # a narrow column's nodes are at most this many times further apart than a full column's
 GAP_PX = 6  # between a node and its label
+PICTURE_SIZE = 0.3  # the largest side of a neuron's picture (columns are 1 apart)
 
 
 def _short(name: str) -> str:
@@ -48,6 +51,10 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self.nodes = pg.ScatterPlotItem(pxMode=False, hoverable=True, tip=lambda x, y, data: data)
         self.nodes.setZValue(10)
         self.view.addItem(self.nodes)
+        self.nodes.sigClicked.connect(self._on_node_clicked)
+        self.node_pictures = NodePictures(self.view)
+        self.detail: NeuronDetail | None = None  # the large view of a clicked neuron
+        self._tips: list[str] = []
         self.legend = pg.TextItem(anchor=(0.5, 0))
         self.view.addItem(self.legend)
         self.texts: list[pg.TextItem] = []
@@ -92,7 +99,10 @@ class NetworkView(pg.GraphicsLayoutWidget):
                 c.setAlphaF(alpha)
                 self.edge_items[sign * len(BUCKET_ALPHA) + bucket].setPen(pg.mkPen(c, width=line(width)))
         self.nodes.setPen(pg.mkPen(t.foreground, width=line(1.2)))
-        self.nodes.setBrush(pg.mkBrush(t.background))
+        self.nodes.setBrush(pg.mkBrush(t.background) if self.node_pictures.pictures is None else pg.mkBrush(None))
+        self.node_pictures.set_theme(t)
+        if self.detail is not None:
+            self.detail.set_theme(t.name)
         for text in self.texts:
             style_text(text, t, bold=text.textItem.font().bold())
         self.legend.setFont(font(TICK_PT))
@@ -128,13 +138,22 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self._node_xy = np.concatenate(columns)
         maps = list(maps) if maps is not None and len(maps) == len(sizes) else [False] * len(sizes)
         self._maps = maps
-        tips = [
-            f"{'input' if li == 0 else 'output' if li == len(sizes) - 1 else f'layer {li}'}, "
-            f"{'feature map' if maps[li] else 'neuron'} {k + 1}"
-            for li, n in enumerate(shown) for k in range(n)
-        ]
+        last = len(sizes) - 1
+        unit = lambda li: "feature map" if maps[li] else "neuron"
+        names = lambda li, k: (input_names[k] if li == 0 and k < len(input_names) else
+                               output_names[k] if li == last and k < len(output_names) else f"{unit(li)} {k + 1}")
+        kinds = lambda li: ("input" if li == 0 else "output" if li == last else
+                            f"layer {li} ({activations[li - 1]})" if activations[li - 1] else f"layer {li}")
+        tips = [f"{'input' if li == 0 else 'output' if li == last else f'layer {li}'}, {unit(li)} {k + 1}"
+                for li, n in enumerate(shown) for k in range(n)]
+        self._tips = tips
+        self._titles = [f"{kinds(li)}: {names(li, k)}" for li, n in enumerate(shown) for k in range(n)]
         symbols = ["s" if maps[li] else "o" for li, n in enumerate(shown) for _ in range(n)]
-        self.nodes.setData(pos=self._node_xy, size=diameter, data=tips, symbol=symbols)
+        self.nodes.setData(pos=self._node_xy, size=diameter, data=tips, symbol=symbols, brush=pg.mkBrush(
+            self._theme.background))
+        self._picture_size = min(0.9 * dy, PICTURE_SIZE)  # pictures are larger than the empty circles
+        self.node_pictures.place(self._node_xy, [(li, k) for li, n in enumerate(shown) for k in range(n)],
+                                 self._picture_size)
 
         ex, ey, self._edge_start = [], [], []
         for a, b in zip(columns[:-1], columns[1:]):
@@ -151,7 +170,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
         for item in self.edge_items:
             item.setData(x=np.empty(0), y=np.empty(0))
         self._has_weights = False
-        self._label(sizes, shown, activations, input_names, output_names, slots, diameter)
+        self._label(sizes, shown, activations, input_names, output_names, slots, self._picture_size)
         self._on_resized()
 
     def set_weights(self, weights: list[np.ndarray]) -> bool:
@@ -184,6 +203,52 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self.neutral_edges.setVisible(False)
         self._has_weights = True
         return True
+
+    def set_pictures(self, pictures, task: str = "classification") -> bool:
+        """Fill the nodes with their pictures (core.model.neurons.NeuronPictures; its first layers only, such as
+        the inputs before a run, leave the others empty); False (nothing drawn) when they do not fit. Pictures
+        are for the neurons of a 2-D set's network: a drawing with feature maps (an image set's) takes none."""
+        sizes = self._sizes
+        if any(self._maps) or len(pictures.layers) > len(sizes) or any(
+                layer.shape[0] != size for layer, size in zip(pictures.layers, sizes)):
+            return False
+        self.node_pictures.draw(pictures, task, len(sizes) - 1)
+        self.nodes.setData(pos=self._node_xy, size=self._picture_size, data=self._tips, symbol="s",
+                           brush=pg.mkBrush(None))
+        if self.detail is not None and self.detail.isVisible() and self.detail.node is not None:
+            self._show_detail(*self.detail.node)
+        return True
+
+    @property
+    def has_pictures(self) -> bool:
+        """Whether the nodes show pictures."""
+        return self.node_pictures.pictures is not None
+
+    def open_neuron(self, layer: int, neuron: int) -> NeuronDetail | None:
+        """Open the large view of one drawn neuron (as a click on it does); None while it has no picture."""
+        pictures = self.node_pictures.pictures
+        if pictures is None or layer >= len(pictures.layers) or neuron >= min(self._sizes[layer], MAX_NODES):
+            return None
+        if self.detail is None:
+            self.detail = NeuronDetail(self, self._theme.name)
+        self._show_detail(layer, neuron)
+        self.detail.show()
+        return self.detail
+
+    def _show_detail(self, layer: int, neuron: int) -> None:
+        pictures = self.node_pictures.pictures
+        if layer >= len(pictures.layers):
+            return
+        values = pictures.layers[layer][neuron]
+        index = sum(min(s, MAX_NODES) for s in self._sizes[:layer]) + neuron
+        output, task = layer == len(self._sizes) - 1, self.node_pictures.task
+        levels = picture_levels(values, output, task)
+        cmap = lambda theme: picture_map(theme, output, task, self._sizes[-1], neuron)  # noqa: E731
+        self.detail.show_neuron((layer, neuron), self._titles[index], pictures.xs, pictures.ys, values, levels, cmap)
+
+    def _on_node_clicked(self, _item, points, _event=None) -> None:
+        if len(points):
+            self.open_neuron(*self.node_pictures.nodes[int(points[0].index())])
 
     def edge_color(self, layer: int, out: int, inp: int) -> QColor | None:
         """Colour drawn for the weight from input `inp` to output `out` of Linear layer `layer` (0-based).

@@ -1,0 +1,55 @@
+"""TensorFlow Playground's big numbers over the output: the training and validation loss of the latest evaluation,
+large enough to read from across a room while the network trains."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from visualizer.qt.plots._style import font
+
+READOUT_PT = 13  # scaled with the window's font (presentation mode too)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else "–"
+
+
+class LossReadouts(QWidget):
+    """Two large numbers: "Training loss" and "Validation loss" at the latest evaluation."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lossReadouts")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 0, 6, 0)
+        row.setSpacing(18)
+        self.train_label = QLabel()
+        self.train_label.setObjectName("trainLossReadout")
+        self.train_label.setToolTip("Training loss: the mean over the batches since the last evaluation (the "
+                                    "data loss, without the regularisation penalty)")
+        self.val_label = QLabel()
+        self.val_label.setObjectName("validationLossReadout")
+        self.val_label.setToolTip("Validation loss: measured on the whole validation set at the last evaluation")
+        for label in (self.train_label, self.val_label):
+            label.setFont(font(READOUT_PT, bold=True))
+            row.addWidget(label)
+        row.addStretch(1)
+        self.clear()
+
+    def set_theme(self, _name: str) -> None:
+        """Take the current font scale (the colours follow the application's palette)."""
+        for label in (self.train_label, self.val_label):
+            label.setFont(font(READOUT_PT, bold=True))
+
+    def clear(self) -> None:
+        self.train_label.setText("Training loss –")
+        self.val_label.setText("Validation loss –")
+
+    def show_history(self, history) -> None:
+        """The losses of the latest evaluation in ``history`` (a History)."""
+        if not len(history.eval_steps):
+            return
+        self.train_label.setText(f"Training loss {_fmt(float(history.eval_train_loss[-1]))}")
+        self.val_label.setText(f"Validation loss {_fmt(float(history.val_loss[-1]))}")
