@@ -137,8 +137,11 @@ class RunControls:
         m, ds = self.experiment.model, self.dataset
         self.network_view.set_weights(column_weights(snap.params, m, ds.n_features, self.session.output_size(),
                                                      dataset_image_shape(ds)))
-        if snap.neurons is not None:  # computed on the worker, one forward pass per snapshot (2-D sets only)
-            self.network_view.set_pictures(snap.neurons, ds.task)
+        pictured = self.views.pictured  # the latest snapshot with pictures (those by progress carry weights only)
+        shown = getattr(self, "_neurons_shown", None)
+        if pictured is not None and pictured.neurons is not None and pictured is not shown:
+            self._neurons_shown = pictured  # computed on the worker, one forward pass per snapshot (2-D sets only)
+            self.network_view.set_pictures(pictured.neurons, ds.task)
 
     def _on_run_ended(self, ended) -> None:
         self.views.flush()

@@ -37,6 +37,7 @@ from visualizer.qt.training.view_figures import ViewFigures
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 APPEND_UP_TO = 16  # snapshots of one frame added column by column to the histogram over time (more: one redraw)
 PICTURES_EVERY_S = 0.3  # histograms, prediction and network drawing: at most one round of redraws this often
+PICTURE_FIELDS = ("boundary", "curve", "confusion", "neurons")  # what only the timed snapshots compute
 
 
 class _Column(NamedTuple):
@@ -168,6 +169,7 @@ class TrainingViews(ViewFigures, QWidget):
         layout.addWidget(self.splitter)
 
         self._snapshot = None
+        self.pictured = None  # the latest snapshot that carries a picture (boundary, curve, confusion, neurons)
         #: the heavier snapshot pictures redraw in rounds at most every PICTURES_EVERY_S: snapshots now come by
         #: progress (100 a run at any speed), and redrawing for each one doubled the GUI thread's timer lateness
         self._pictures_due, self._pictures_at = False, -1e9
@@ -267,6 +269,7 @@ class TrainingViews(ViewFigures, QWidget):
         self.filters.clear()
         self.readouts.clear()
         self._snapshot, self._columns, self._pending = None, [], []
+        self.pictured = None
         self._pictures_due, self._pictures_at = False, -1e9
         self._pictures_timer.stop()
 
@@ -291,6 +294,9 @@ class TrainingViews(ViewFigures, QWidget):
             else:  # a replay's jump: one redraw instead of one per snapshot
                 self._redraw_time()
             self._snapshot = frame.snapshots[-1]
+            for snap in frame.snapshots:  # snapshots by progress carry weights only: the pictures of the last that has
+                if any(getattr(snap, name, None) is not None for name in PICTURE_FIELDS):
+                    self.pictured = snap
             self._pictures_due = True
             self.landscape.add_snapshots(frame.snapshots)
         ended = getattr(frame, "ended", None)
@@ -332,6 +338,7 @@ class TrainingViews(ViewFigures, QWidget):
         self.histograms.set_histograms(histogram_layers(snap, self.kind()), self.kind())
 
     def _draw_prediction(self, snap) -> None:
+        snap = self.pictured or snap  # the latest snapshot that carries a picture
         ds = getattr(self, "_dataset", None)
         for name, draw in self._pictures.items():  # the snapshot carries each view in the field of its name
             picture = getattr(snap, name)
