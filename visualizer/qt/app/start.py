@@ -124,4 +124,10 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
     window.installEventFilter(probe)
     window.show()
     stop_on_signals(app, window)
-    return app.exec()
+    code = app.exec()
+    # Everything is kept by now (closeEvent recorded the run, ended the training process and synced the settings).
+    # Leave without Python's teardown of the Qt objects: PySide6 6.11 can crash there after the window has closed
+    # (SIGSEGV with no Python frame in 1 of 6 start checks), which a user would see as a crash on Quit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
