@@ -171,5 +171,6 @@ def shortcut_rows(actions: Actions) -> list[tuple[str, str]]:
     for action in vars(actions).values():
         if isinstance(action, QAction) and not action.shortcut().isEmpty():
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            rows.append((keys, action.text().replace("&", "").rstrip("…") + " — " + action.statusTip()))
+            tip = action.statusTip().removesuffix(f" ({keys})")  # the keys are in their own column
+            rows.append((keys, action.text().replace("&", "").rstrip("…") + " — " + tip))
     return rows
