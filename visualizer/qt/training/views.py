@@ -36,7 +36,7 @@ from visualizer.qt.training.view_figures import ViewFigures
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 APPEND_UP_TO = 16  # snapshots of one frame added column by column to the histogram over time (more: one redraw)
-PICTURES_EVERY_S = 0.3  # histograms, prediction and network drawing: at most one round of redraws this often
+PICTURES_EVERY_S = 0.5  # histograms, prediction and network drawing: at most one round of redraws this often
 PICTURE_FIELDS = ("boundary", "curve", "confusion", "neurons")  # what only the timed snapshots compute
 
 
@@ -170,6 +170,7 @@ class TrainingViews(ViewFigures, QWidget):
 
         self._snapshot = None
         self.pictured = None  # the latest snapshot that carries a picture (boundary, curve, confusion, neurons)
+        self._prediction_drawn = None  # the snapshot whose picture the prediction view shows
         #: the heavier snapshot pictures redraw in rounds at most every PICTURES_EVERY_S: snapshots now come by
         #: progress (100 a run at any speed), and redrawing for each one doubled the GUI thread's timer lateness
         self._pictures_due, self._pictures_at = False, -1e9
@@ -269,7 +270,7 @@ class TrainingViews(ViewFigures, QWidget):
         self.filters.clear()
         self.readouts.clear()
         self._snapshot, self._columns, self._pending = None, [], []
-        self.pictured = None
+        self.pictured = self._prediction_drawn = None
         self._pictures_due, self._pictures_at = False, -1e9
         self._pictures_timer.stop()
 
@@ -339,6 +340,9 @@ class TrainingViews(ViewFigures, QWidget):
 
     def _draw_prediction(self, snap) -> None:
         snap = self.pictured or snap  # the latest snapshot that carries a picture
+        if snap is self._prediction_drawn:  # only the timed snapshots bring a new one: no redraw of the same
+            return
+        self._prediction_drawn = snap
         ds = getattr(self, "_dataset", None)
         for name, draw in self._pictures.items():  # the snapshot carries each view in the field of its name
             picture = getattr(snap, name)
