@@ -39,14 +39,19 @@ class FakeSession:
         return self._run(self)
 
 
+def connected_bridge() -> TrainingBridge:
+    """A bridge whose frames, ends and starts are collected in lists of the same names."""
+    bridge = TrainingBridge()
+    bridge.frames, bridge.ends, bridge.starts = [], [], []
+    bridge.frame.connect(bridge.frames.append)
+    bridge.ended.connect(bridge.ends.append)
+    bridge.started.connect(bridge.starts.append)
+    return bridge
+
+
 @pytest.fixture
 def bridge(qtbot):
-    bridge = TrainingBridge()
-    frames, ended, started = [], [], []
-    bridge.frame.connect(frames.append)
-    bridge.ended.connect(ended.append)
-    bridge.started.connect(started.append)
-    bridge.frames, bridge.ends, bridge.starts = frames, ended, started
+    bridge = connected_bridge()
     yield bridge
     bridge.shutdown()
 

@@ -11,12 +11,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.qt.test_training_bridge import SMALL
+from tests.qt.test_training_bridge import SMALL, connected_bridge
 from visualizer.core.runs.reader import RunReader
 from visualizer.core.training.child import SessionRecipe
 from visualizer.core.training.events import RunStarted, Snapshot, StepEvent
 from visualizer.core.training.session import RunControl, TrainingSession
-from visualizer.qt.training.bridge import TrainingBridge
 
 #: generous: a spawned child imports torch first (seconds on a loaded 2-core machine)
 WAIT_MS = 60000
@@ -36,12 +35,7 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture
 def bridge(qtbot):
-    bridge = TrainingBridge()
-    frames, ended, started = [], [], []
-    bridge.frame.connect(frames.append)
-    bridge.ended.connect(ended.append)
-    bridge.started.connect(started.append)
-    bridge.frames, bridge.ends, bridge.starts = frames, ended, started
+    bridge = connected_bridge()
     yield bridge
     pid = bridge.child_pid
     assert bridge.close()
