@@ -22,6 +22,7 @@ LINE_WIDTH = 1.5  # antialiased width-2 lines cost ~30% more paint time per fram
 LEGEND_EVERY_S = 0.5  # how often the legend looks for the corner with the fewest points
 MAX_MARKERS = 150  # draw a marker at each evaluation only while they are this few
 PENALTY_NAME = "regularization"  # the penalty's curve in the legend
+SETTLE_ROUNDS = 3  # fits of the range, then of the clipped data it shows, then the linked axis: stable after 3
 
 
 def _as_float(values: np.ndarray | None) -> np.ndarray:
@@ -248,6 +249,17 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         if now - self._legend_placed_at >= LEGEND_EVERY_S:  # not every frame: counting points costs a little
             self._legend_placed_at = now
             place_legend(self.loss_legend, self._curves[:3])
+        self._settle_ranges()
+
+    def _settle_ranges(self) -> None:
+        """Fit the auto-ranges to the new data now, not in the paint: pyqtgraph fits them while painting, and a fit
+        there (with clip-to-view and the linked x axes) asks for another paint, so each new frame of data was
+        painted 2-6 times (measured at full speed: the GUI thread busy ~10 ms per paint). Hidden plots wait."""
+        if not self.isVisible():
+            return
+        for _ in range(SETTLE_ROUNDS):
+            for plot in (self.loss_plot, self.metric_plot):
+                plot.vb.prepareForPaint()
 
     def set_cursor(self, step: float | None) -> None:
         """Mark ``step`` with a vertical line across both plots (the replay's position); None hides it."""

@@ -42,10 +42,13 @@ class LossReadouts(QWidget):
         """Take the current font scale (the colours follow the application's palette)."""
         for label in (self.train_label, self.val_label):
             label.setFont(font(READOUT_PT, bold=True))
+            label.setMinimumWidth(0)
 
     def clear(self) -> None:
         self.train_label.setText("Training loss –")
         self.val_label.setText("Validation loss –")
+        for label in (self.train_label, self.val_label):
+            label.setMinimumWidth(0)
 
     def show_history(self, history) -> None:
         """The losses of the latest evaluation in ``history`` (a History)."""
@@ -53,3 +56,13 @@ class LossReadouts(QWidget):
             return
         self.train_label.setText(f"Training loss {_fmt(float(history.eval_train_loss[-1]))}")
         self.val_label.setText(f"Validation loss {_fmt(float(history.val_loss[-1]))}")
+        for label in (self.train_label, self.val_label):
+            _hold_width(label)
+
+
+def _hold_width(label: QLabel) -> None:
+    """Keep ``label`` as wide as its widest number so far: a narrower one then changes no geometry, and the window
+    does not lay out (and repaint the prediction under the numbers) at every frame of a run."""
+    needed = label.sizeHint().width()
+    if needed > label.minimumWidth():
+        label.setMinimumWidth(needed)
