@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -39,3 +40,17 @@ def test_a_signal_closes_the_window_cleanly(tmp_path, sig):
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "QThread" not in err
     assert (tmp_path / "last_session.toml").is_file()  # closed as Quit closes it: the session was saved
+
+
+def test_the_window_process_runs_numpy_blas_on_one_thread():
+    """numpy's threaded BLAS waited tens of ms for a core held by training (a norm of 26k weights: 51 ms)."""
+    code = ("import json, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "import numpy\n"
+            "from threadpoolctl import threadpool_info\n"
+            "from visualizer.qt.app.start import create_app\n"
+            "create_app()\n"
+            "print(json.dumps([p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    blas_threads = json.loads(done.stdout.strip().splitlines()[-1])
+    assert blas_threads and set(blas_threads) == {1}

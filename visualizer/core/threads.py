@@ -51,6 +51,16 @@ def wait_passively() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def one_blas_thread() -> None:
+    """numpy's BLAS at one thread in this process (the window's): its work is small vectors (a projection, a norm
+    of the weights), and a threaded BLAS waits for a second core that training holds. Measured beside a training
+    process: one norm of the digits MLP's 26k weights took 51 ms (its helper thread waiting for a core), against
+    0.004 ms on one thread."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def forward_work(widths: Sequence[int], rows: int) -> int:
     """Multiply-adds of one forward pass of an MLP with layer ``widths`` (inputs, hidden..., outputs) over
     ``rows`` samples: what one training step or one grid point's evaluation costs, give or take a factor of 3."""

@@ -17,7 +17,9 @@ def project(theta, center, d1, d2):
     """
     theta = np.asarray(theta)
     A = np.stack([np.asarray(d1, np.float64), np.asarray(d2, np.float64)], axis=1)  # (P, 2)
-    solve = np.linalg.pinv(A)  # (2, P): the least-squares solution, once for every row
+    # (2, P): the least-squares solution, once for every row. pinv(A) = pinv(AᵀA)·Aᵀ: a 2 x 2 pseudo-inverse (as
+    # safe for parallel directions) instead of an SVD of the P x 2 matrix, which took 5 ms for 26k weights
+    solve = np.linalg.pinv(A.T @ A) @ A.T
     center = np.asarray(center, np.float64)
     if theta.ndim == 1:
         r = theta.astype(np.float64) - center

@@ -58,6 +58,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     # the training worker holds the GIL for most of a small model's step: hand it to the GUI thread within 0.3 ms
     # (CPython waits 5 ms by default) so that timers and input are served on time
     sys.setswitchinterval(0.0003)
+    from visualizer.core.threads import one_blas_thread
+
+    one_blas_thread()
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("Optimization Visualizer")
     app.setOrganizationName("optimization-visualizer")

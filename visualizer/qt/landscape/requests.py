@@ -86,7 +86,7 @@ class SurfaceRequests:
         span = SPANS[self.span_combo.currentText()]
         trajectory = None
         if info.needs_path or span is None:  # the plane or its automatic extent comes from the path
-            trajectory = np.stack(self._params[-500:])
+            trajectory = self._params[-500:]  # a view: no copy on the GUI thread
         self._next_id += 1
         sent = self.worker.submit(SurfaceRequest(
             self._next_id, self._params[-1], info.name, int(self.resolution_combo.currentText()), span,
@@ -132,7 +132,7 @@ class SurfaceRequests:
         self._result = r
         self.message.hide()
         if self._params:
-            a, b, d = project(np.stack(self._params), r.center, r.d1, r.d2)
+            a, b, d = project(self._params.rows(), r.center, r.d1, r.d2)
             self._proj, self._dist = np.stack([a, b], axis=1), np.asarray(d)
         n = len(r.alphas)
         what = "final" if r.fine else "coarse"

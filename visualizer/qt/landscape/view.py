@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.core.landscape.live import SurfaceResult
+from visualizer.core.landscape.path_buffer import PathBuffer
 from visualizer.core.landscape.plane import project
 from visualizer.qt.landscape.controls import VIEWS, LandscapeOptions
 from visualizer.qt.landscape.requests import SurfaceRequests
@@ -92,7 +93,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         layout.addWidget(self.status)
 
         self._experiment = self._dataset = None
-        self._params: list[np.ndarray] = []
+        self._params = PathBuffer()  # the path's weights, a row per snapshot
         self._finished = False  # the run ended: no current marker over the end marker
         self._steps: list[int] = []
         self._proj = np.zeros((0, 2))
@@ -157,7 +158,8 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         """Forget the run: stop and join the worker, empty the plots."""
         self.worker.shutdown()
         self.poll_timer.stop()
-        self._params, self._steps, self._result, self._probe = [], [], None, {}
+        self._params.clear()
+        self._steps, self._result, self._probe = [], None, {}
         self._finished = False
         self._proj, self._dist = np.zeros((0, 2)), np.zeros(0)
         self._last_request = self._last_probe = -1e9
@@ -179,14 +181,13 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
 
     def add_snapshots(self, snapshots) -> None:
         """New snapshots of the run: extend the path on the current plane; ask for a new surface when due."""
-        new = [np.asarray(s.params, np.float32) for s in snapshots]
-        if not new:
+        if not snapshots:
             return
         self._finished = False
-        self._params.extend(new)
+        self._params.extend([s.params for s in snapshots])
         self._steps.extend(int(s.step) for s in snapshots)
         if self._result is not None:
-            a, b, d = project(np.stack(new), *self.current_plane())
+            a, b, d = project(self._params[-len(snapshots):], *self.current_plane())
             self._proj = np.vstack([self._proj, np.stack([a, b], axis=1)])
             self._dist = np.concatenate([self._dist, d])
         if len(self._params) > MAX_PATH_SNAPSHOTS:
@@ -199,7 +200,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         """Keep the first and last snapshots and every other one between: a long run's path stays bounded in
         memory (P floats a snapshot) and in the time each new plane takes to project it."""
         keep = [0, *range(1, len(self._params) - 1, 2), len(self._params) - 1]
-        self._params = [self._params[k] for k in keep]
+        self._params.keep(keep)
         self._steps = [self._steps[k] for k in keep]
         if len(self._proj) == len(self._dist) > max(keep):
             self._proj, self._dist = self._proj[keep], self._dist[keep]
@@ -247,7 +248,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
     def write_csv(self, path) -> None:
         """The surface shown as CSV (alpha, beta, loss[, accuracy]: the values, not their logarithm) and the path on
         its plane beside it as <stem>_trajectory.csv (step, alpha, beta, distance); the export dialog calls it."""
-        write_surface_csv(path, self._result, self._steps, self._params, self.current_plane())
+        write_surface_csv(path, self._result, self._steps, self._params.rows(), self.current_plane())
 
     def honesty_numbers(self) -> dict:
         """For the current weights θ: alpha, beta, distance, relative_distance (to |θ|), surface_loss (bilinear at
