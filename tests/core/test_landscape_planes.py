@@ -122,6 +122,23 @@ def test_the_live_surface_equals_the_per_point_loop(run):
     assert fine.line_loss[np.searchsorted(fine.line_alphas, 1.0)] == pytest.approx(at_theta, rel=1e-5)
 
 
+def test_the_live_surface_projects_the_path_it_is_sent_on_its_own_plane(run):
+    """The window's path is projected on the worker (off the GUI thread): the same numbers as the plane's own."""
+    exp, ds, params = run
+    path = np.stack(params)
+    result = next(iter(LandscapeEvaluator(exp, ds).surfaces(
+        SurfaceRequest(3, params[-1], "random", resolution=5, coarse=False, path=path))))
+    A = np.stack([result.d1, result.d2], axis=1).astype(np.float64)
+    r = (path - result.center).astype(np.float64).T  # (P, T)
+    coef = np.linalg.lstsq(A, r, rcond=None)[0]  # an independent least-squares solve, point by point
+    dist = np.linalg.norm(r - A @ coef, axis=0)
+    assert result.path_projection.shape == (len(params), 3)
+    np.testing.assert_allclose(result.path_projection[:, :2], coef.T, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(result.path_projection[:, 2], dist, rtol=1e-6, atol=1e-6)
+    assert next(iter(LandscapeEvaluator(exp, ds).surfaces(
+        SurfaceRequest(4, params[-1], resolution=5, coarse=False)))).path_projection is None
+
+
 def test_the_live_evaluator_probes_the_true_loss_and_stops_when_superseded(run):
     exp, ds, params = run
     evaluator = LandscapeEvaluator(exp, ds)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from visualizer.core.landscape.plane import project
 from visualizer.core.landscape.planes import Plane, PlaneInputs, make_plane, plane_grid
 
 COARSE_RESOLUTION = 15
@@ -36,6 +37,7 @@ class SurfaceRequest:
     coarse: bool = True                 # first a COARSE_RESOLUTION grid, then the full one
     weights: tuple[int, int] = (0, 1)   # the flat indices of the axes of the 'weights' plane
     include_bias: bool = False          # random directions: biases (and batch norm) get ±|θ| instead of 0
+    path: np.ndarray | None = None      # (T, P) the whole path to project on the plane here, off the GUI thread
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +54,7 @@ class SurfaceResult:
     line_alphas: np.ndarray | None = None
     line_loss: np.ndarray | None = None
     seconds: float = 0.0
+    path_projection: np.ndarray | None = None  # (T, 3): alpha, beta, distance of the request's path on the plane
 
     @property
     def center(self) -> np.ndarray:
@@ -171,6 +174,8 @@ class LandscapeEvaluator:
                                 LINE_ALPHAS, [0.0])
             extra.update(line_alphas=LINE_ALPHAS, line_loss=line.loss[0])
         points = plane.points(request.trajectory)[0] if request.trajectory is not None else np.zeros((0, 2))
+        if request.path is not None and len(request.path):
+            extra["path_projection"] = np.column_stack(project(request.path, plane.center, plane.d1, plane.d2))
         sizes = [request.resolution]
         if request.coarse and request.resolution > COARSE_RESOLUTION:
             sizes.insert(0, COARSE_RESOLUTION)

@@ -91,7 +91,9 @@ class SurfaceRequests:
         sent = self.worker.submit(SurfaceRequest(
             self._next_id, self._params[-1], info.name, int(self.resolution_combo.currentText()), span,
             self._split(), start=self._params[0], trajectory=trajectory, coarse=coarse, weights=weights,
-            include_bias=self.bias_check.isChecked()))
+            include_bias=self.bias_check.isChecked(), path=self._params.rows()))
+        self._path_sent = {k: v for k, v in self._path_sent.items() if k > self._next_id - 16}  # bounded
+        self._path_sent[self._next_id] = self._path_version  # the rows it projects, unless thinned meanwhile
         if not sent:  # the worker is still finishing a long step of the last run: try again later
             self._surface_due = "coarse" if coarse else "fine"
             self.status.setText("Waiting for the landscape worker to finish its last surface…")
@@ -132,8 +134,14 @@ class SurfaceRequests:
         self._result = r
         self.message.hide()
         if self._params:
-            a, b, d = project(self._params.rows(), r.center, r.d1, r.d2)
-            self._proj, self._dist = np.stack([a, b], axis=1), np.asarray(d)
+            done = r.path_projection
+            if done is None or self._path_sent.get(r.request_id) != self._path_version or len(done) > len(
+                    self._params):
+                done = np.zeros((0, 3))  # the path was thinned since: project it here
+            rest = self._params.rows()[len(done):]  # snapshots that came after the request
+            if len(rest):
+                done = np.vstack([done, np.column_stack(project(rest, r.center, r.d1, r.d2))])
+            self._proj, self._dist = done[:, :2].copy(), done[:, 2].copy()
         n = len(r.alphas)
         what = "final" if r.fine else "coarse"
         self.status.setText(f"{what.capitalize()} {n} × {n} surface around the weights at step "

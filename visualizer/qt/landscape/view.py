@@ -94,6 +94,8 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
 
         self._experiment = self._dataset = None
         self._params = PathBuffer()  # the path's weights, a row per snapshot
+        self._path_version = 0  # counts the thinnings: a surface's projection of the path is of one version
+        self._path_sent: dict[int, int] = {}  # surface request id -> the path version it projects
         self._finished = False  # the run ended: no current marker over the end marker
         self._steps: list[int] = []
         self._proj = np.zeros((0, 2))
@@ -159,6 +161,8 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         self.worker.shutdown()
         self.poll_timer.stop()
         self._params.clear()
+        self._path_version += 1
+        self._path_sent.clear()
         self._steps, self._result, self._probe = [], None, {}
         self._finished = False
         self._proj, self._dist = np.zeros((0, 2)), np.zeros(0)
@@ -201,6 +205,7 @@ class LandscapeView(LandscapeOptions, SurfaceRequests, QWidget):
         memory (P floats a snapshot) and in the time each new plane takes to project it."""
         keep = [0, *range(1, len(self._params) - 1, 2), len(self._params) - 1]
         self._params.keep(keep)
+        self._path_version += 1
         self._steps = [self._steps[k] for k in keep]
         if len(self._proj) == len(self._dist) > max(keep):
             self._proj, self._dist = self._proj[keep], self._dist[keep]
