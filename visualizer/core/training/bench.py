@@ -63,9 +63,11 @@ def plain_loop(exp: Experiment, dataset, validate: bool = True) -> tuple[int, fl
     return steps, time.perf_counter() - t0
 
 
-def session_loop(exp: Experiment, dataset, threads: int | None = None) -> tuple[int, float]:
-    """The session as the window runs it: every step event kept, snapshots at the window's default rate."""
-    session = TrainingSession(exp, dataset=dataset, threads=threads)
+def session_loop(exp: Experiment, dataset, threads: int | None = None,
+                 options: dict | None = None) -> tuple[int, float]:
+    """The session iterated as a consumer does: every step event kept; snapshots at the session's default rate, or
+    as ``options`` (TrainingSession's keyword arguments: the window's, for `bench gui`) ask."""
+    session = TrainingSession(exp, dataset=dataset, threads=threads, **(options or {}))
     session.prepare()
     history, snapshots, steps = History(), 0, 0
     events = session.run()

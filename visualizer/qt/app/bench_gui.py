@@ -20,17 +20,19 @@ def _digits_experiment(epochs: int):
 
 
 def headless_steps_per_s(exp, threads: int | None = None) -> float:
-    """The session on this thread, with ``threads`` torch threads (None: the thread policy, as the window's)."""
+    """The session on this thread, with ``threads`` torch threads (None: the thread policy, as the window's) and
+    the window's snapshots and pictures (the same work as a run in the window, without the window)."""
     import torch
 
     from visualizer.core.data.sets import load_dataset
     from visualizer.core.training.bench import session_loop
+    from visualizer.qt.app.window_run import session_options
 
     before = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
     try:
-        steps, seconds = session_loop(exp, load_dataset(exp.data), threads)
+        steps, seconds = session_loop(exp, load_dataset(exp.data), threads, session_options())
     finally:
         torch.set_num_threads(before)
     return steps / seconds

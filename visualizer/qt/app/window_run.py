@@ -18,6 +18,13 @@ PROGRESS_SNAPSHOTS = 100
 NEURON_RESOLUTION = 40
 
 
+def session_options() -> dict:
+    """The TrainingSession options of a run in the window (its snapshots and pictures); `bench gui` times the
+    headless session with the same ones."""
+    return {"boundary_resolution": BOUNDARY_RESOLUTION, "snapshot_interval_s": SNAPSHOT_INTERVAL_S,
+            "snapshot_progress": PROGRESS_SNAPSHOTS, "neuron_resolution": NEURON_RESOLUTION}
+
+
 class RunControls:
     """Drives the current experiment's run from the toolbar; its state lives in ``self.session``."""
 
@@ -59,10 +66,7 @@ class RunControls:
         self._reset_run()
         self.views.set_experiment(exp)  # the landscape rebuilds the network the session trains
         recipe = SessionRecipe(exp, self.base_dir, self.dataset, paused=paused,
-                               options={"boundary_resolution": BOUNDARY_RESOLUTION,
-                                        "snapshot_interval_s": SNAPSHOT_INTERVAL_S,
-                                        "snapshot_progress": PROGRESS_SNAPSHOTS,
-                                        "neuron_resolution": NEURON_RESOLUTION})
+                               options=session_options())
         self.session.begin_run()
         self._rates.clear()
         self.message_bar.hide()
