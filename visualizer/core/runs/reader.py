@@ -274,6 +274,13 @@ class RunReader:
             return checks.check_values(Snapshot(step, epoch, layers, array(params), boundary, curve,
                                                 array(confusion)))
 
+    def edits(self) -> list:
+        """The weights set by hand (WeightEdited), in order; none in a run file from before they were recorded."""
+        from visualizer.core.runs.edits import read_edits
+
+        with self._reading():
+            return read_edits(self._db)
+
     def weights(self) -> dict[str, torch.Tensor] | None:
         """The final weights, or None when the run did not store them."""
         from visualizer.core.model.weights import weights_from_bytes

@@ -64,6 +64,7 @@ class ReplayRun:
         self.snapshots: list = []
         self.snapshot_steps: list[int] = []
         self._clock = np.empty(0)
+        self.edits: list = []  # the weights set by hand (WeightEdited), in order
         self._load_new()
 
     @property
@@ -90,11 +91,13 @@ class ReplayRun:
     def refresh(self) -> int:
         """Read what the writer committed since the last refresh; returns how many steps came."""
         n = self.reader.refresh()
+        self.edits = self.reader.edits()
         if n or len(self.reader.snapshot_steps()) != len(self.snapshots):
             self._load_new()
         return n
 
     def _load_new(self) -> None:
+        self.edits = self.reader.edits()
         new = self.reader.snapshots(len(self.snapshots))
         self.snapshots.extend(new)
         self.snapshot_steps.extend(s.step for s in new)
@@ -102,6 +105,10 @@ class ReplayRun:
         with np.errstate(invalid="ignore"):  # a damaged file's infinite times: their gaps count as nothing
             gaps = np.clip(np.diff(wall, prepend=wall[:1]), 0.0, MAX_GAP_S) if len(wall) else np.empty(0)
         self._clock = np.cumsum(np.nan_to_num(gaps))
+
+    def edits_up_to(self, step: int) -> list:
+        """The weights set by hand at or before ``step`` (each between its step and the next)."""
+        return [e for e in self.edits if e.step <= step]
 
     def snapshots_up_to(self, step: int) -> int:
         """How many snapshots were taken at or before ``step``."""

@@ -178,3 +178,12 @@ def started_from_json(text: str) -> RunStarted:
         if values[name] not in allowed:
             raise RecordError(f"the start record's '{name}' is not one of {', '.join(allowed)}")
     return RunStarted(**values)
+
+
+#: weights set by hand (core.training.edits), one row per WeightEdited: a table added after format 1 first shipped,
+#: so a run file from before has none (read as no edits). Kept apart from SCHEMA's text: later tables merge beside it.
+EDITS_TABLE = """
+CREATE TABLE edits (step INTEGER NOT NULL, layer INTEGER NOT NULL, target INTEGER NOT NULL, source INTEGER,
+                    old REAL NOT NULL, new REAL NOT NULL, undo INTEGER NOT NULL);
+"""
+SCHEMA += EDITS_TABLE

@@ -65,6 +65,8 @@ class ChannelControl(RunControl):
             self.step(*args)
         elif name == "lr":
             self.set_lr(*args)
+        elif name == "edit":
+            self.edit_weight(*args)
         elif name == "delay":
             self.delay = max(0.0, float(args[0]))
         elif name in ("stop", "quit"):

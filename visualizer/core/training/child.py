@@ -3,9 +3,10 @@ keeps warm between runs, so that a crash in training (killed, out of memory, a n
 with it. This module is the child's side of the channel; it imports torch only inside ``serve``.
 
 The window sends commands: ``("run", (SessionRecipe, record_to), delay)``, then during a run ``("pause",)``,
-``("resume",)``, ``("step", n)``, ``("stop",)``, ``("lr", value)``, ``("delay", seconds)``; ``("quit",)`` ends the
-process. The child sends ``("ready", pid)`` once warm, ``("events", [...])`` batches of the session's own events (and
-the run file's RunFileOpened and RunRecorded), and ``("done", reason, message)`` when a run is over.
+``("resume",)``, ``("step", n)``, ``("stop",)``, ``("lr", value)``, ``("edit", WeightEdit)``, ``("delay", seconds)``;
+``("quit",)`` ends the process. The child sends ``("ready", pid)`` once warm, ``("events", [...])`` batches of the
+session's own events (and the run file's RunFileOpened and RunRecorded), and ``("done", reason, message)`` when a
+run is over.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The run's controls (pause, resume, single step, stop, a new learning rate), shared by the thread that asks and the
-training session that obeys at its next step."""
+"""The run's controls (pause, resume, single step, stop, a new learning rate, weights set by hand), shared by the
+thread that asks and the training session that obeys at its next step."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 
 class RunControl:
-    """Pause, resume, single-step, stop and learning-rate changes, safe to call from any thread.
+    """Pause, resume, single-step, stop, learning-rate changes and weight edits, safe to call from any thread.
 
     The session checks it before every step; the fast path reads two plain attributes.
     """
@@ -18,6 +18,7 @@ class RunControl:
         self._stopped = False
         self._budget = 0
         self._lr: float | None = None
+        self._edits: list = []  # WeightEdit requests, applied in order before the next step
         self._attention = False  # any of the above needs the session's attention
 
     @property
@@ -29,7 +30,7 @@ class RunControl:
         return self._stopped
 
     def _notify(self) -> None:
-        self._attention = self._paused or self._stopped or self._lr is not None
+        self._attention = self._paused or self._stopped or self._lr is not None or bool(self._edits)
         self._cond.notify_all()
 
     def pause(self) -> None:
@@ -62,8 +63,24 @@ class RunControl:
     def take_lr(self) -> float | None:
         with self._cond:
             lr, self._lr = self._lr, None
-            self._attention = self._paused or self._stopped
+            self._notify()
             return lr
+
+    def edit_weight(self, edit) -> None:
+        """Set a weight by hand (a core.training.edits.WeightEdit) before the next step; while paused, before the
+        step that ends the pause (a single step shows it)."""
+        with self._cond:
+            self._edits.append(edit)
+            self._notify()
+
+    def take_edits(self) -> list:
+        """The weight edits asked for since the last call, in order."""
+        if not self._edits:
+            return []
+        with self._cond:
+            edits, self._edits = self._edits, []
+            self._notify()
+            return edits
 
     def will_wait(self) -> bool:
         """True when the next wait_turn() will block (paused with no steps to take)."""

@@ -101,4 +101,19 @@ class RunEnded:
         return self.reason in ("completed", "stopped")
 
 
-Event = RunStarted | StepEvent | Snapshot | RunEnded
+@dataclass(frozen=True, slots=True)
+class WeightEdited:
+    """A weight (or a bias) set by hand between two steps: ``step`` is the last step before it, so step + 1 is the
+    first computed with ``new``. ``layer`` counts the weighted layers from 0 (the drawing's column pairs), ``source``
+    is the input's index (None: the bias of neuron ``target``); ``undo``: it puts back the value an edit replaced."""
+
+    step: int
+    layer: int
+    target: int
+    source: int | None
+    old: float
+    new: float
+    undo: bool = False
+
+
+Event = RunStarted | StepEvent | Snapshot | RunEnded | WeightEdited

@@ -29,6 +29,7 @@ from visualizer.core.model.schedules import SCHEDULES, default_step_size
 from visualizer.core.threads import apply_threads, choose_threads
 from visualizer.core.training.control import RunControl
 from visualizer.core.training.device import resolve_device
+from visualizer.core.training.edits import apply_edit
 from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
 
@@ -72,7 +73,8 @@ def batch_bounds(n: int, batch_size: int, batch_norm: bool) -> tuple[list[tuple[
 
 
 class TrainingSession:
-    """Trains the network an Experiment describes; ``run()`` yields RunStarted, StepEvents, Snapshots, RunEnded.
+    """Trains the network an Experiment describes; ``run()`` yields RunStarted, StepEvents, Snapshots, RunEnded,
+    and a WeightEdited for each weight set by hand (``control.edit_weight``), between the steps it falls between.
 
     Snapshots come at step 0, then when both ``snapshot_every_steps`` steps and ``snapshot_interval_s`` seconds
     have passed since the last one, and at the end. ``boundary_resolution`` > 0 adds to each snapshot what the
@@ -270,7 +272,7 @@ class TrainingSession:
         for epoch in range(1, self.experiment.train.epochs + 1):
             order = torch.randperm(n, generator=gen).to(X.device) if bs < n else None
             for start, end in self._batches:
-                if ctl._attention:  # paused, stopping, or a new learning rate: rare, so checked in two steps
+                if ctl._attention:  # paused, stopping, a new learning rate or an edit: rare, so checked in two steps
                     if ctl.will_wait() and last_snap_step != step:  # show the weights it pauses on
                         yield self._snapshot(step, epoch)
                         last_snap_step, last_pic_step, last_snap_t = step, step, clock()
@@ -282,6 +284,8 @@ class TrainingSession:
                         self.base_lr = new_lr
                         lr = self._lr_at(step + 1)
                         set_learning_rate(opt, lr)
+                    for edit in ctl.take_edits():  # weights set by hand: the next step computes with them
+                        yield apply_edit(model, self._layers, edit, step)
                 step += 1
                 self.step = step
                 if not constant:

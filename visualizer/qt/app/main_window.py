@@ -24,6 +24,7 @@ from visualizer.qt.app.lessons import LessonBar
 from visualizer.qt.app.presentation import Presentation
 from visualizer.qt.app.settings import last_session_path, open_settings, set_aside
 from visualizer.qt.app.theme import apply_theme
+from visualizer.qt.app.window_edits import WeightEdits
 from visualizer.qt.app.window_files import ExperimentFiles
 from visualizer.qt.app.window_run import RunControls
 from visualizer.qt.app.window_tools import ToolWindows
@@ -46,7 +47,7 @@ def _dock(window: QMainWindow, title: str, name: str, tip: str) -> QDockWidget:
     return dock
 
 
-class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
+class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, QMainWindow):
     """Paints at once with empty views; ``finish_setup`` then imports torch and builds the panels."""
 
     run_state_changed = Signal(str)
@@ -177,6 +178,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, QMainWindow):
         self.network_dock.setWidget(net_box)
         self.train_dock.setWidget(self.train_panel)
         self.views.snapshot_views.append(self._draw_network_weights)
+        self._setup_weight_edits()
         self.data_panel.edited.connect(self._on_data_edited)
         self.data_panel.dataset_changed.connect(self._on_dataset_changed)
         self.network_panel.edited.connect(self._on_model_edited)

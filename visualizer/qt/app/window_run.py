@@ -114,6 +114,7 @@ class RunControls:
     def _on_run_started(self, started) -> None:
         self.session.run_started(started)
         self.views.begin(started)
+        self._clear_weight_edits()
         self.acts.device.setText(f" Device: {started.device} ")
         self.status_labels["device"].setText(f"device: {started.device}")
         if started.threads:
@@ -125,6 +126,8 @@ class RunControls:
     def _on_frame(self, frame) -> None:
         self.session.add_steps(frame.steps)
         self.views.show_frame(self.history, frame)
+        if frame.edits:
+            self._on_weight_edits(frame.edits)
         if frame.steps:
             last = frame.steps[-1]
             self._rates.append((last.wall_s, last.step))

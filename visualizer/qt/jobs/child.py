@@ -142,8 +142,8 @@ class ChildProcess:
 
 
 class ChildControl:
-    """Pause, resume, single steps, stop and the learning rate of a job in the child process: RunControl's calls,
-    sent over the control channel and applied there at the session's yields."""
+    """Pause, resume, single steps, stop, the learning rate and weights set by hand of a job in the child process:
+    RunControl's calls, sent over the control channel and applied there at the session's yields."""
 
     def __init__(self, send, paused: bool = False) -> None:
         self._send = send
@@ -170,6 +170,10 @@ class ChildControl:
     def set_lr(self, lr: float) -> None:
         """The next step uses this base learning rate."""
         self._send(("lr", float(lr)))
+
+    def edit_weight(self, edit) -> None:
+        """Set a weight by hand (a core.training.edits.WeightEdit) before the next step."""
+        self._send(("edit", edit))
 
 
 class ChildJob:

@@ -13,6 +13,7 @@ from visualizer.qt.plots._axes import LogFriendlyAxis
 from visualizer.qt.plots._style import TICK_PT, get_theme, px, style_legend, style_plot, style_text
 from visualizer.qt.plots._style import line as line_width
 from visualizer.qt.plots.curves import fast_curve as _curve
+from visualizer.qt.plots.edit_marks import EditMarks
 from visualizer.qt.plots.legend_place import place_legend
 from visualizer.qt.plots.loss_readout import LossReadout
 from visualizer.qt.plots.smoothing import Smoother, ema
@@ -108,6 +109,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
             curve.setZValue(-1)
             curve.hide()
         self._overlay_name = ""
+        self.edit_marks = EditMarks(self.loss_plot)  # where weights were set by hand
         self._hide_readout()
         self._mouse_proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
 
@@ -153,6 +155,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         self.readout.fill = pg.mkBrush(t.readout_fill)
         self.readout.border = pg.mkPen(t.foreground, width=0.5)
         style_text(self.readout, t, TICK_PT + 1)
+        self.edit_marks.set_theme(t)
 
     def set_step_range(self, total_steps: int | None) -> None:
         """Fix the step axis to [0, total_steps] for a run of known length (it then stays still while the
@@ -326,6 +329,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         for curve in self._curves:
             self._show(curve, _EMPTY, _EMPTY)
         self.set_cursor(None)
+        self.edit_marks.set([])
         self._hide_readout()
 
     # --- internals --------------------------------------------------------------------------

@@ -54,12 +54,16 @@ class ReplayWindow(ReplayComparison, ReplayExports, QMainWindow):
         self.message.setObjectName("replayMessage")
         self.message.setWordWrap(True)
         self.message.hide()
+        self.edits_note = QLabel()  # the weights set by hand during the run, one line each
+        self.edits_note.setObjectName("replayEdits")
+        self.edits_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 4, 6, 0)
         layout.setSpacing(4)
         layout.addWidget(self.header)
         layout.addWidget(self.message)
+        layout.addWidget(self.edits_note)
         layout.addWidget(self.views, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
@@ -140,6 +144,13 @@ class ReplayWindow(ReplayComparison, ReplayExports, QMainWindow):
         self.header.setText(f"<b>{escape(exp.title or run_label(self.path))}</b> — {escape(exp.data.name)} · "
                             f"{escape(exp.train.optimizer)} lr {lr:g} · {status} · {run.last_step} steps · "
                             f"recorded {created} UTC · {escape(str(self.path))}")
+        from visualizer.core.runs.edits import describe_edit
+
+        lines = [f"Weight set by hand {describe_edit(e)}" for e in run.edits]
+        self.edits_note.setText("\n".join(lines))
+        self.edits_note.setVisible(bool(lines))
+        if len(self.views.loss.edit_marks.edits) != len(run.edits):  # a followed run's new edits
+            self.views.loss.edit_marks.set(run.edits)
 
     def set_theme(self, name: str) -> None:
         """Restyle every view ("light", "dark" or "contrast")."""
@@ -214,6 +225,7 @@ class ReplayWindow(ReplayComparison, ReplayExports, QMainWindow):
         else:
             self.views.clear()
         self.views.begin(self.run.started)
+        self.views.loss.edit_marks.set(self.run.edits)  # where weights were set by hand
         self._begun = True
         self._shown = (0, 0)
         self._set_x_range()

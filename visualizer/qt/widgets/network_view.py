@@ -1,5 +1,6 @@
 """The network as TensorFlow Playground draws it: a column of nodes per layer, edges coloured by weight sign, and
-(for 2-D sets) each node filled with its picture over the input plane; click a node for its large view."""
+(for 2-D sets) each node filled with its picture over the input plane; click a node for its large view, hover an
+edge for its weight and click it to set it (``edges``: qt/widgets/edge_picking.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, font, get_theme, line, style_text
+from visualizer.qt.widgets.edge_picking import EdgePicker
 from visualizer.qt.widgets.neuron_pictures import NeuronDetail, NodePictures, picture_levels, picture_map
 
 MAX_NODES = 16  # nodes drawn per column; a wider layer shows its first MAX_NODES and "… +N"
@@ -34,6 +36,8 @@ class NetworkView(pg.GraphicsLayoutWidget):
     Every edge of the network lives in one of 1 + 2 x 4 PlotCurveItems (connect="pairs"): a grey one while
     the weights are unknown, then one per sign and magnitude bucket, so a redraw is nine setData calls.
     """
+
+    max_nodes = MAX_NODES
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
@@ -63,6 +67,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self._edge_start: list[int] = []  # first edge of each layer in the flat arrays
         self._has_weights = False
         self._legend_lines = 0
+        self.edges = EdgePicker(self)  # hover an edge for its weight, click it to set it
         self.set_architecture([2, 2], [], ["x1", "x2"], ["0", "1"])
         self.set_theme(theme)
 
@@ -169,7 +174,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
         self.neutral_edges.setVisible(True)
         for item in self.edge_items:
             item.setData(x=np.empty(0), y=np.empty(0))
-        self._has_weights = False
+        self._has_weights, self.edges.weights = False, None
         self._label(sizes, shown, activations, input_names, output_names, slots, self._picture_size)
         self._on_resized()
 
@@ -201,7 +206,7 @@ class NetworkView(pg.GraphicsLayoutWidget):
             idx = order[bounds[k]: bounds[k + 1]]
             item.setData(x=self._edges_x[idx].ravel(), y=self._edges_y[idx].ravel())
         self.neutral_edges.setVisible(False)
-        self._has_weights = True
+        self._has_weights, self.edges.weights = True, mats
         return True
 
     def set_pictures(self, pictures, task: str = "classification") -> bool:
