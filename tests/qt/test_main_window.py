@@ -80,6 +80,7 @@ def test_shortcuts_are_listed_under_help(window):
     # every tip in full (they were cut at their first bracket) and the dialog fits a 1366 x 768 screen
     text = window._shortcuts_box.text()
     assert "works on the finished (or stopped) run" in text and "(Ctrl+M)" not in text  # keys once, in their column
+    assert "Ctrl+Z: Undo weight edit — Put back the weight" in text  # the drawing's own shortcut too
     assert window._shortcuts_box.height() <= 768
     window._shortcuts_box.close()
 

@@ -165,10 +165,11 @@ def build_actions(window: QMainWindow) -> Actions:
                    speed=speed, device=device)
 
 
-def shortcut_rows(actions: Actions) -> list[tuple[str, str]]:
-    """(shortcut, what it does) for every action that has a shortcut, for the Help menu."""
+def shortcut_rows(actions: Actions, *more: QAction) -> list[tuple[str, str]]:
+    """(shortcut, what it does) for every action that has a shortcut (the window's, and ``more`` of its views'),
+    for the Help menu."""
     rows = []
-    for action in vars(actions).values():
+    for action in (*vars(actions).values(), *more):
         if isinstance(action, QAction) and not action.shortcut().isEmpty():
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             tip = action.statusTip().removesuffix(f" ({keys})")  # the keys are in their own column

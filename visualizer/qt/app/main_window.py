@@ -361,7 +361,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, QMainWi
 
         if self._shortcuts_box is not None:
             self._shortcuts_box.close()
-        self._shortcuts_box = ShortcutsDialog(shortcut_rows(self.acts), self)
+        self._shortcuts_box = ShortcutsDialog(shortcut_rows(self.acts, self.undo_edit_action), self)
         self._shortcuts_box.show()
 
     def _on_about(self) -> None:

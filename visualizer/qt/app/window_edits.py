@@ -43,6 +43,7 @@ class WeightEdits:
         action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # Ctrl+Z in the drawing
         action.setToolTip("Put back the weight the last edit by hand replaced")
+        action.setStatusTip("Put back the weight the last edit by hand replaced (with the network drawing focused)")
         action.setEnabled(False)
         action.triggered.connect(self.undo_weight_edit)
         view.addAction(action)
