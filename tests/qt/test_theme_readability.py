@@ -63,6 +63,8 @@ def test_the_checks_see_a_stale_legend_and_a_title_longer_than_its_axis(qtbot):
 def test_every_text_reads_after_each_theme_switch_mid_run(main_window, qtbot, size):
     w = main_window
     w.resize(*size)
+    # a run far longer than the checks (the preset's 1,500 steps at 100 steps/s ended mid-checks on a busy machine)
+    w.experiment = replace(w.experiment, train=replace(w.experiment.train, epochs=2000))
     w.acts.speed.setCurrentText("100 steps/s")
     w.acts.train.trigger()
     qtbot.waitUntil(lambda: len(w.history) > 10 and len(w.views.loss.loss_legend.items) == 3, timeout=60000)
