@@ -15,7 +15,7 @@ from visualizer.qt.app.window_memory import remember
 class ToolWindows:
     """Mixin for MainWindow: keeps one of each tool window and closes them with the main window."""
 
-    TOOL_WINDOWS = ("evaluation", "compression", "playground", "race", "library", "export_dialog")
+    TOOL_WINDOWS = ("evaluation", "compression", "playground", "race", "library", "export_dialog", "lr_finder")
 
     def _init_tool_windows(self) -> None:
         for name in self.TOOL_WINDOWS:
@@ -28,6 +28,7 @@ class ToolWindows:
         a.compress.triggered.connect(lambda: self.open_compression())
         a.playground.triggered.connect(lambda: self.open_playground())
         a.race.triggered.connect(self.open_race)
+        a.lr_finder.triggered.connect(lambda: self.open_lr_finder())
         a.run_library.triggered.connect(self.open_run_library)
         a.open_run.triggered.connect(self._on_open_run)
         a.export_dialog.triggered.connect(self.open_export_dialog)
@@ -135,6 +136,18 @@ class ToolWindows:
         if self.experiment is None:
             return None
         return self._replace("race", RaceWindow(self.experiment, self.base_dir, theme=self.theme))
+
+    def open_lr_finder(self, start: bool = False):
+        """The learning-rate finder on the current experiment; its "Use" button sets the training panel's rate."""
+        from visualizer.qt.labtools.lr_window import LRFinderWindow
+
+        if self.experiment is None:
+            return None
+        window = self._replace("lr_finder", LRFinderWindow(self.experiment, self.base_dir, theme=self.theme))
+        window.use_learning_rate.connect(self.train_panel.learningRateSpin.setValue)
+        if start:
+            window.run()
+        return window
 
     def open_run_library(self):
         from visualizer.qt.runs.library import RunLibraryDialog

@@ -23,6 +23,7 @@ class LRFinderPlot(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
+        vars(self).pop("clear", None)  # keep our clear(), not the layout's (which would remove the plot)
         self.setObjectName("lrFinderPlot")
         self._theme = get_theme(theme)
         self.result = None
@@ -61,8 +62,8 @@ class LRFinderPlot(pg.GraphicsLayoutWidget):
         self.smoothed.setPen(pg.mkPen(t.train, width=line(2.4)))
         self.suggested_line.setPen(pg.mkPen(t.validation, width=line(2)))
         self.steepest_line.setPen(pg.mkPen(t.foreground, width=line(1.4), style=Qt.PenStyle.DashLine))
-        for item, colour in ((self.suggested_text, t.validation), (self.steepest_text, t.foreground)):
-            style_text(item, t, color=colour, bold=item is self.suggested_text)
+        for item in (self.suggested_text, self.steepest_text):  # text in the text colour: the orange reads at 2.7:1
+            style_text(item, t, bold=item is self.suggested_text)
             item.fill = pg.mkBrush(t.readout_fill)
             item.update()
         style_legend(self.legend, t)
@@ -105,6 +106,7 @@ class LRFinderPlot(pg.GraphicsLayoutWidget):
             text_item.setPos(line_item.value(), y0 + height * (y1 - y0))
 
     def clear(self) -> None:
+        """No curve, no marks (a new test starts)."""
         self.set_points([], [], [])
 
     def write_csv(self, path) -> Path:
