@@ -58,3 +58,16 @@ def test_runs_of_different_networks_are_refused(runs, capsys):
 def test_bad_points_are_refused_before_reading_the_runs(tmp_path, capsys):
     assert cli.main(["barrier", str(tmp_path / "nope"), str(tmp_path / "nope"), "--points", "2"]) == EXIT_BAD_INPUT
     assert "--points" in capsys.readouterr().err
+
+
+def test_damaged_and_hostile_runs_are_one_message(runs, tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "run.sqlite"
+    os.mkfifo(fifo)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database" * 100)
+    for bad in (fifo, junk, tmp_path / "missing"):
+        assert cli.main(["barrier", str(runs["a"]), str(bad)]) == EXIT_BAD_INPUT, bad
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: "), (bad, err)

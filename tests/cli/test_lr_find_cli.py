@@ -67,3 +67,18 @@ def test_bad_options_are_one_message_and_exit_2(tmp_path, capsys, argv, message)
 def test_a_missing_experiment_is_named(tmp_path, capsys):
     assert cli.main(["lr-find", str(tmp_path / "nope.toml")]) == EXIT_BAD_INPUT
     assert "nope.toml" in capsys.readouterr().err
+
+
+def test_hostile_experiment_files_are_one_message(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("title = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    bad_lr = tmp_path / "bad.toml"
+    bad_lr.write_text(EXPERIMENT.replace('optimizer = "adam"', 'optimizer = "nope"'))
+    for path in (fifo, deep, bad_lr):
+        assert cli.main(["lr-find", str(path)]) == EXIT_BAD_INPUT, path
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: "), (path, err)
