@@ -45,7 +45,7 @@ def test_the_registry_lists_the_kinds_of_plane_without_importing_torch():
     code = ("import sys; from visualizer.core.landscape.planes import DIRECTIONS; "
             "print(list(DIRECTIONS), 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['random', 'pca', 'hessian', 'weights'] False"
+    assert out.stdout.strip() == "['random', 'pca', 'hessian', 'weights', 'three-point'] False"
     for info in DIRECTIONS.values():
         assert info.label and info.description.strip()
 
@@ -72,7 +72,7 @@ def test_a_plane_that_needs_the_path_says_so(run):
     model = model_at(exp, ds, params[-1])
     with pytest.raises(VisualizerError, match="needs at least 3 snapshots of the path; there are 2"):
         make_plane("pca", PlaneInputs(model, params[-1], params[:2]))
-    known = "'random', 'pca', 'hessian' or 'weights'"
+    known = "'random', 'pca', 'hessian', 'weights' or 'three-point'"
     with pytest.raises(VisualizerError, match=f"directions 'sideways' is not known; allowed: {known}"):
         make_plane("sideways", PlaneInputs(model, params[-1]))
 

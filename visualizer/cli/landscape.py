@@ -37,6 +37,11 @@ def add_parser(sub) -> None:
                         "holding it (what `visualizer run` or `visualizer landscape` writes)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     add_plane_options(p, "random", 51)
+    p.add_argument("--with", dest="other", type=Path, default=None, metavar="RUN_B",
+                   help="a second run of the same network and data (its run file or folder): its path is projected "
+                        "and drawn too, dashed; what --directions three-point needs (the plane through the first "
+                        "run's initial weights and both runs' final weights). landscape.npz then also holds "
+                        "trajectory_b and distance_b (its path), and points (3 x 2: θ₀, θ_A, θ_B on the plane)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_option(p)
@@ -84,6 +89,12 @@ def write_landscape_plots(out: Path, npz_path: Path) -> list[Path]:
     try:
         plot.set_surface(alphas, betas, loss, log_scale=log_scale, axis_labels=labels)
         plot.set_trajectory(arrays.get("trajectory", np.zeros((0, 2))), None)  # a finished path: its end marker
+        if "trajectory_b" in arrays:  # a second run (--with): its path dashed, the three points marked
+            plot.set_compare_path(arrays["trajectory_b"], "")  # named by its end's marker
+        if "points" in arrays:
+            plot.set_marks([(name, a, b, colour) for name, (a, b), colour in
+                            zip(("θ₀", "θ_A (run A)", "θ_B (run B)"), arrays["points"],
+                                ("#ffffff", "#f59322", "#0877bd"))])
         path = export_widget(plot, Path(out) / "landscape.png", width=1000, height=800)
     finally:
         plot.deleteLater()
@@ -196,8 +207,28 @@ def _save_npz(path: Path, **arrays) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
+def _second_run(args, run, info):
+    """(run B's final flat weights, its recorded path) from --with, checked against the first run; (None, None)
+    without --with. A plane that needs a second run without one is refused."""
+    from visualizer.core.errors import VisualizerError
+
+    if args.other is None:
+        if info.needs_second_run:
+            raise VisualizerError(f"--directions {info.name}: needs a second run; add --with RUN_B")
+        return None, None
+    from visualizer.core.lab.interpolation import check_same_architecture
+    from visualizer.core.model.nets import flat_parameters
+    from visualizer.core.runs.loaded import load_run
+
+    run_b = load_run(args.other)
+    check_same_architecture(run, run_b, "the run", f"--with {args.other}")
+    return flat_parameters(run_b.model).numpy(), run_b.trajectory()
+
+
 def cmd_landscape(args: argparse.Namespace) -> int:
     weights = check_options(args.directions, args.resolution, args.span, args.weights)
+    import numpy as np
+
     from visualizer.core.errors import VisualizerError
     from visualizer.core.landscape.planes import PlaneInputs, make_plane, plane_grid
     from visualizer.core.landscape.surface import loss_surface
@@ -215,6 +246,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     recorded = run.trajectory()
     trajectory = recorded.params if len(recorded) else None
     info = DIRECTIONS[args.directions]
+    other, second = _second_run(args, run, info)
     if info.needs_path and trajectory is None:
         raise VisualizerError(f"--directions {info.name}: {source} recorded no trajectory (no snapshots of the "
                               "weights); choose directions that need no path, or give the experiment file to "
@@ -223,14 +255,20 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     apply_threads_for(run.widths(), 8 * len(X))  # a pass of the batched grid: about 8 grid points at a time
     center = flat_parameters(model).numpy()
     plane = make_plane(info.name, PlaneInputs(model, center, trajectory, loss, X, y, args.seed,
-                                              args.include_bias_bn, weights))
+                                              args.include_bias_bn, weights, other))
     traj2, dist = plane.points(trajectory if trajectory is not None else [])
-    alphas, betas = plane_grid(plane, traj2, args.span, args.resolution)
+    if other is not None:
+        traj_b, dist_b = plane.points(second.params if len(second) else [])
+        first = trajectory[:1] if trajectory is not None else np.zeros((0, center.size), np.float32)
+        points, _ = plane.points(np.vstack([first, center[None], other[None]]))
+        second = {"trajectory_b": traj_b, "distance_b": dist_b, "points": points}
+    alphas, betas = plane_grid(plane, np.vstack([traj2, *(() if other is None else (traj_b, points))]), args.span,
+                               args.resolution)
     surface = loss_surface(model, loss, X, y, center, plane.d1, plane.d2, alphas, betas, metric=True)
     extra = {} if surface.accuracy is None else {"accuracy": surface.accuracy}
     path = _save_npz(args.out / LANDSCAPE_FILE, alphas=surface.alphas, betas=surface.betas, loss=surface.loss,
                      trajectory=traj2, distance=dist, X=dataset.X_train, y=dataset.y_train, **plane.arrays(),
-                     **extra)
+                     **extra, **(second if other is not None else {}))
     if not args.no_plots:
         write_landscape_plots(args.out, path)
     print(f"loss {surface.loss.min():.4g} to {surface.loss.max():.4g} on a {args.resolution} x {args.resolution} "

@@ -32,6 +32,7 @@ class PlaneInputs:
     seed: int = 0
     include_bias: bool = False
     weights: tuple[int, int] = (0, 1)
+    other: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +86,8 @@ class DirectionInfo:
     """A registered kind of plane. ``compute(inputs)`` returns (d1, d2, extras); ``titles(plane)`` the axis
     titles; ``needs_path`` the snapshots it needs; ``fits_path``: an automatic span fits the path (False: the
     directions' own scale, ±1, as filter-normalised directions are scaled like the weights); ``min_half_span`` the
-    smallest automatic half-width; ``options`` which of seed, include_bias and weights it reads."""
+    smallest automatic half-width; ``options`` which of seed, include_bias and weights it reads; ``needs_second_run``:
+    it is made from a second run's weights too (``PlaneInputs.other``; the window's live landscape has none)."""
 
     name: str
     label: str
@@ -97,6 +99,7 @@ class DirectionInfo:
     fits_path: bool = True
     min_half_span: float = 0.0
     options: frozenset[str] = frozenset()
+    needs_second_run: bool = False
 
 
 def _random(inputs: PlaneInputs):
@@ -129,6 +132,34 @@ def _weights(inputs: PlaneInputs):
 
     d1, d2 = weight_axes(inputs.model, *inputs.weights)
     return d1, d2, {}
+
+
+def _three_point(inputs: PlaneInputs):
+    """Garipov et al. (2018)'s plane through θ₀ (the path's first snapshot: run A's initial weights), θ_A (the center:
+    run A's final weights) and θ_B (``other``: run B's final weights). d1 = (θ_A − θ₀)/‖θ_A − θ₀‖ and d2 the part of
+    θ_B − θ₀ orthogonal to it (Gram-Schmidt), unit length: coordinates are distances in weight space."""
+    from visualizer.core.errors import VisualizerError
+
+    if inputs.other is None:
+        raise VisualizerError("the three-point plane needs a second run's weights (`visualizer landscape RUN_A "
+                              "--directions three-point --with RUN_B`)")
+    if inputs.trajectory is None or not len(inputs.trajectory):
+        raise VisualizerError("the three-point plane needs run A's initial weights: its first snapshot")
+    theta0 = np.asarray(inputs.trajectory[0], np.float64)
+    center, other = np.asarray(inputs.center, np.float64), np.asarray(inputs.other, np.float64)
+    if other.shape != center.shape:
+        raise VisualizerError(f"the second run has {other.size} weights; this network has {center.size}")
+    u, v = center - theta0, other - theta0
+    nu = float(np.linalg.norm(u))
+    if not nu > 0:
+        raise VisualizerError("run A's final weights are its initial weights: no plane through three points")
+    d1 = u / nu
+    w = v - (v @ d1) * d1
+    w -= (w @ d1) * d1  # twice is enough (Gram-Schmidt in floating point)
+    nw = float(np.linalg.norm(w))
+    if not nw > 1e-5 * max(nu, float(np.linalg.norm(v))):  # float32 weights on one line leave ~1e-7
+        raise VisualizerError("θ₀, run A's and run B's weights lie on one line: they span no plane")
+    return d1, w / nw, {}
 
 
 def _pca_titles(plane: Plane) -> tuple[str, str]:
@@ -165,6 +196,13 @@ DIRECTIONS: dict[str, DirectionInfo] = {info.name: info for info in (
                   "Two single weights θ[i] and θ[j] as the axes: the exact slice of the loss through them, the "
                   "others held where they are", _weights, _weight_titles, min_half_span=0.5,
                   options=frozenset({"weights"})),
+    DirectionInfo("three-point", "Three points (θ₀, run A, run B)",
+                  "The plane through run A's initial weights θ₀ and the final weights of runs A and B (Garipov et al. "
+                  "2018): α along θ_A − θ₀, β along θ_B − θ₀ made orthogonal to it, both unit length (distances in "
+                  "weight space); needs a second run (`--with RUN_B`)", _three_point,
+                  lambda plane: ("α (along θ_A − θ₀, weight-space distance)",
+                                 "β (θ_B − θ₀ orthogonalised, weight-space distance)"),
+                  needs_path=1, needs_second_run=True),
 )}
 
 

@@ -28,6 +28,8 @@ class Actions:
     compress: QAction
     playground: QAction
     race: QAction
+    lr_finder: QAction
+    barrier: QAction
     run_library: QAction
     open_run: QAction
     export_dialog: QAction
@@ -87,6 +89,11 @@ def build_actions(window: QMainWindow) -> Actions:
         race=_action(window, "Optimizer &race…", "Train the network with several optimizers from the same initial "
                      "weights and batches; their paths on one shared plane, loss curves overlaid", "Ctrl+Shift+R",
                      "raceAction"),
+        lr_finder=_action(window, "LR &finder…", "The learning-rate range test on this experiment: loss against a "
+                          "growing learning rate from the initial weights, a suggested rate and a button that sets "
+                          "it", "Ctrl+Shift+F", "lrFinderAction"),
+        barrier=_action(window, "Loss &between two runs…", "The loss on the straight line between two runs' final "
+                        "weights (same network and data) and the barrier on it", "Ctrl+Shift+B", "barrierAction"),
         run_library=_action(window, "Run &library…", "Every recorded run: open to replay, compare, rename, delete",
                             "Ctrl+L", "runLibraryAction"),
         open_run=_action(window, "Open r&un file…", "Replay a run file (.sqlite), e.g. one `visualizer run` wrote",
@@ -126,7 +133,8 @@ def build_actions(window: QMainWindow) -> Actions:
     run_menu = menu.addMenu("&Run")
     run_menu.addActions([a["train"], a["step"], a["reset"], a["stop"]])
     run_menu.addSeparator()
-    run_menu.addActions([a["cross_validate"], a["compress"], a["race"], a["playground"]])
+    run_menu.addActions([a["cross_validate"], a["compress"], a["race"], a["playground"], a["lr_finder"],
+                         a["barrier"]])
     view_menu = menu.addMenu("&View")
     view_menu.addActions([a["presentation"], a["hide_panels"]])
     view_menu.addSeparator()

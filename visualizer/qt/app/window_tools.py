@@ -15,7 +15,8 @@ from visualizer.qt.app.window_memory import remember
 class ToolWindows:
     """Mixin for MainWindow: keeps one of each tool window and closes them with the main window."""
 
-    TOOL_WINDOWS = ("evaluation", "compression", "playground", "race", "library", "export_dialog")
+    TOOL_WINDOWS = ("evaluation", "compression", "playground", "race", "library", "export_dialog", "lr_finder",
+                    "barrier")
 
     def _init_tool_windows(self) -> None:
         for name in self.TOOL_WINDOWS:
@@ -28,6 +29,8 @@ class ToolWindows:
         a.compress.triggered.connect(lambda: self.open_compression())
         a.playground.triggered.connect(lambda: self.open_playground())
         a.race.triggered.connect(self.open_race)
+        a.lr_finder.triggered.connect(lambda: self.open_lr_finder())
+        a.barrier.triggered.connect(lambda: self.open_barrier())
         a.run_library.triggered.connect(self.open_run_library)
         a.open_run.triggered.connect(self._on_open_run)
         a.export_dialog.triggered.connect(self.open_export_dialog)
@@ -135,6 +138,27 @@ class ToolWindows:
         if self.experiment is None:
             return None
         return self._replace("race", RaceWindow(self.experiment, self.base_dir, theme=self.theme))
+
+    def open_lr_finder(self, start: bool = False):
+        """The learning-rate finder on the current experiment; its "Use" button sets the training panel's rate."""
+        from visualizer.qt.labtools.lr_window import LRFinderWindow
+
+        if self.experiment is None:
+            return None
+        window = self._replace("lr_finder", LRFinderWindow(self.experiment, self.base_dir, theme=self.theme))
+        window.use_learning_rate.connect(self.train_panel.learningRateSpin.setValue)
+        if start:
+            window.run()
+        return window
+
+    def open_barrier(self, run_b: Path | None = None):
+        """The loss between two runs, run A being the last recorded run (if any)."""
+        from visualizer.qt.labtools.barrier_window import BarrierWindow
+
+        window = self._replace("barrier", BarrierWindow(self.recorded, runs_dir(), theme=self.theme))
+        if run_b is not None and self.recorded is not None:
+            window.set_runs(self.recorded, run_b)
+        return window
 
     def open_run_library(self):
         from visualizer.qt.runs.library import RunLibraryDialog

@@ -31,9 +31,11 @@ class LandscapeOptions:
                                  "straight line from the initial to the current weights", VIEWS)
         self.directions_combo = _combo("landscapeDirectionsCombo", "The plane's two directions (each choice's "
                                        "tooltip says what it is)", ())
-        for k, info in enumerate(DIRECTIONS.values()):  # the registry's kinds of plane, in its order
-            self.directions_combo.addItem(info.label, info.name)
-            self.directions_combo.setItemData(k, info.description, Qt.ItemDataRole.ToolTipRole)
+        for info in DIRECTIONS.values():  # the registry's kinds of plane, in its order (those of one run: the live one)
+            if not info.needs_second_run:
+                self.directions_combo.addItem(info.label, info.name)
+                self.directions_combo.setItemData(self.directions_combo.count() - 1, info.description,
+                                                  Qt.ItemDataRole.ToolTipRole)
         # the first look shows the path: on the PCA plane of the path it lies in the plane (random directions are
         # nearly orthogonal to it, so its start, current and end points would land on one spot)
         self.directions_combo.setCurrentIndex(max(0, self.directions_combo.findData(DEFAULT_DIRECTIONS)))

@@ -1,0 +1,1 @@
+"""The optimization lab's tool windows: the learning-rate finder, the loss between two runs."""
