@@ -63,7 +63,7 @@ def add_parser(sub) -> None:
                         "model.parameters() order) and optionally alphas and betas (the grid; without them "
                         "--resolution and --span make one), such as the landscape.npz of `visualizer landscape`; "
                         "the replay window passes the plane its landscape tab shows")
-    add_plane_options(p, None, 61, "pca with 3 or more snapshots, else random")
+    add_plane_options(p, None, 61, "pca with 3 or more snapshots, else random", two_runs=False)
     add_threads_option(p)
     p.set_defaults(func=cmd_export)
 

@@ -48,12 +48,15 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_landscape)
 
 
-def add_plane_options(p, directions: str | None, resolution: int, directions_default: str | None = None) -> None:
+def add_plane_options(p, directions: str | None, resolution: int, directions_default: str | None = None,
+                      two_runs: bool = True) -> None:
     """The options that choose a landscape's plane and grid (--directions, --resolution, --span, --seed, --weights,
     --include-bias-bn), shared by `visualizer landscape` and `visualizer export`; the choices come from the
-    directions registry. ``directions_default`` says the default in words (default: ``directions``)."""
-    kinds = "; ".join(f"{info.name}: {info.description}" for info in DIRECTIONS.values())
-    p.add_argument("--directions", default=directions, metavar="|".join(DIRECTIONS),
+    directions registry (without the planes through a second run unless ``two_runs``). ``directions_default`` says
+    the default in words (default: ``directions``)."""
+    offered = [info for info in DIRECTIONS.values() if two_runs or not info.needs_second_run]
+    kinds = "; ".join(f"{info.name}: {info.description}" for info in offered)
+    p.add_argument("--directions", default=directions, metavar="|".join(info.name for info in offered),
                    help=f"the plane's two directions (default {directions_default or directions}). {kinds}")
     p.add_argument("--resolution", type=int, default=resolution, help=f"grid points per axis, {MIN_RESOLUTION} to "
                                                                        f"{MAX_RESOLUTION} (default {resolution})")
