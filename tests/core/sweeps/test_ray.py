@@ -18,15 +18,6 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
 
 
-@pytest.fixture(scope="session")
-def local_ray():
-    """One local Ray of 2 CPUs for all the Ray tests (starting one takes ~10 s)."""
-    if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield ray
-    ray.shutdown()
-
-
 def test_ray_gives_the_serial_table(tmp_path, local_ray):
     list(run_sweep(_plan(seeds=2), tmp_path / "serial", backend="serial"))
     list(run_sweep(_plan(seeds=2), tmp_path / "ray", backend="ray"))
