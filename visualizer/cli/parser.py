@@ -26,6 +26,7 @@ Commands:
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
   bench landscape             batched loss-surface evaluation against the per-point loop
+  bench sweep                 the 16-trial moons sweep: serial against the local backend and Ray
 
 RUN is a run file (.sqlite) or the folder holding it (what `visualizer run` writes).
 

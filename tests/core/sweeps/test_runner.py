@@ -91,3 +91,15 @@ def test_steps_to_target_falls_back_to_the_training_loss():
         h.append(StepEvent(step, 0, loss, 0.1, 0.0, val_loss=math.nan if step else None, train_metric=0.5,
                            eval_train_loss=loss))
     assert steps_to_target(h, 0.5) == 2 and steps_to_target(h, 0.1) is None and steps_to_target(h, None) is None
+
+
+def test_bench_sweep_is_the_moons_sweep_and_reports_same_tables():
+    from visualizer.core.sweeps.bench import bench_sweep, format_report, moons_plan
+
+    plan = moons_plan()
+    trials = plan.trials()
+    assert len(trials) == 16 and trials[0].experiment["train"]["epochs"] == 60  # the preset's, by default
+    assert {t.values["train.momentum"] for t in trials} == {0.0, 0.5, 0.9, 0.99}
+    result = bench_sweep(epochs=1, workers=2, ray=False)
+    assert result["local_same"] and result["trials"] == 16 and result["serial_s"] > 0
+    assert "ratio" in format_report(result)
