@@ -78,3 +78,19 @@ def test_sweepable_fields_include_the_numeric_and_choice_fields():
                  "data.noise", "model.dropout", "train.beta1"):
         assert name in known
     assert "data.path" not in known and "model.layers" not in known
+
+
+def test_suggested_values_parse_and_pass_the_experiment_rules():
+    from visualizer.core.sweeps.grid import suggested_values
+
+    exp = experiment.loads(TINY)
+    for name in sweepable_fields():
+        text = suggested_values(name, exp)
+        if not text or name in ("data.name", "train.device", "train.loss", "train.regularization"):
+            continue
+        param = parse_param(f"{name}={text}")
+        assert param.values, name
+        if name.startswith("train.") and name.split(".")[1] in ("lr", "momentum", "batch_size", "epochs", "seed"):
+            assert len(build_trials(exp, [param], 1)) == len(param.values), name
+    assert parse_param("train.lr=" + suggested_values("train.lr", exp)).values == (0.001, 0.01, 0.1, 1.0)
+    assert parse_param("train.batch_size=" + suggested_values("train.batch_size", exp)).values == (16, 32, 64)

@@ -42,10 +42,12 @@ def import_ray():
 
 
 def run_tasks(fn: Callable, tasks: list, backend: str = "local", workers: int = 0,
-              address: str | None = None) -> Iterator[tuple[object, object]]:
+              address: str | None = None, work_here: bool = True) -> Iterator[tuple[object, object]]:
     """Run ``fn(task)`` for every task on ``backend`` and yield (task, result) as each finishes. ``fn`` must be a
     module-level function (it is pickled by name); an exception it raises is re-raised here. ``workers``: local
-    worker processes, or the CPUs of a Ray cluster started here (0: one per core)."""
+    worker processes, or the CPUs of a Ray cluster started here (0: one per core). ``work_here``: the local
+    backend runs tasks in this process too while its workers start (False in the window: its GUI thread must not
+    compete with training for the interpreter)."""
     if backend not in BACKENDS:
         raise VisualizerError(f"--backend: {backend!r} is not known; allowed: {', '.join(BACKENDS)}")
     if workers < 0:
@@ -53,9 +55,9 @@ def run_tasks(fn: Callable, tasks: list, backend: str = "local", workers: int = 
     workers = workers or default_workers()
     if backend == "ray":
         return _ray(fn, tasks, workers, address)
-    if backend == "serial" or workers == 1 or len(tasks) <= 1:
+    if backend == "serial" or (work_here and (workers == 1 or len(tasks) <= 1)):
         return ((t, fn(t)) for t in tasks)
-    return _local(fn, tasks, workers)
+    return _local(fn, tasks, workers, work_here)
 
 
 def _one_thread() -> None:
@@ -66,11 +68,12 @@ def _one_thread() -> None:
     wait_passively()
 
 
-def _local(fn: Callable, tasks: list, workers: int) -> Iterator[tuple[object, object]]:
+def _local(fn: Callable, tasks: list, workers: int, work_here: bool = True) -> Iterator[tuple[object, object]]:
     """``workers - 1`` spawned worker processes and this process: it runs tasks itself while the workers start
-    (a spawned process imports torch for a second or two), and collects the workers' results between its own."""
+    (a spawned process imports torch for a second or two), and collects the workers' results between its own.
+    Without ``work_here``: ``workers`` worker processes, this one only collects."""
     pending = deque(tasks)
-    children = min(workers - 1, len(tasks) - 1)
+    children = max(1, min(workers - 1, len(tasks) - 1)) if work_here else max(1, min(workers, len(tasks)))
     ctx = multiprocessing.get_context("spawn")
     pool = cf.ProcessPoolExecutor(children, mp_context=ctx, initializer=_one_thread)
     inflight: dict[cf.Future, object] = {}
@@ -84,7 +87,7 @@ def _local(fn: Callable, tasks: list, workers: int) -> Iterator[tuple[object, ob
                 yield inflight.pop(future), future.result()
             if done:
                 continue
-            if pending:  # nothing has come back yet: this process takes the next task itself
+            if pending and work_here:  # nothing has come back yet: this process takes the next task itself
                 task = pending.popleft()
                 yield task, fn(task)
             else:

@@ -229,3 +229,32 @@ def build_trials(exp, params: list[SweepParam], seeds: int) -> list[Trial]:
             trials.append(Trial(f"{len(trials):04d}", dict(zip(names, combo)), checked.train.seed,
                                 experiment_file.to_dict(checked)))
     return trials
+
+
+def suggested_values(name: str, exp) -> str:
+    """A first range for a field in the sweep window, in --param syntax: learning rates over decades, momenta up to
+    0.99, widths doubling, the experiment's own value halved and doubled, the common optimizers."""
+    fixed = {"train.lr": "0.001:1:log:4", "train.momentum": "0,0.5,0.9,0.99", "model.hidden": "4,8,16,32",
+             "train.optimizer": "sgd,momentum,adam", "model.activation": "tanh,relu", "model.batch_norm": "false,true",
+             "train.weight_decay": "0.00001:0.01:log:4", "model.dropout": "0,0.1,0.3"}
+    if name in fixed:
+        return fixed[name]
+    section, key = name.split(".", 1)
+    value = experiment_file.to_dict(exp).get(section, {}).get(key)
+    info = sweepable_fields().get(name)
+    if info is None or info.kind == "choice" or value is None:
+        return "" if value is None else cell_text(value)
+    if info.log and value > 0:
+        return f"{value / 10:g}:{value * 10:g}:log:3"
+    if info.kind == "int":
+        return ",".join(str(v) for v in dict.fromkeys(max(1, int(value * f)) for f in (0.5, 1, 2)))
+    return ",".join(f"{value * f:g}" for f in (0.5, 1, 2)) if value else "0,0.1,0.5"
+
+
+def cell_text(value) -> str:
+    """A value as --param writes it (true/false, 16x16, numbers as given)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "x".join(str(v) for v in value)
+    return str(value)

@@ -66,10 +66,10 @@ class TrialFinished:
 
 
 def run_sweep(plan: SweepPlan, out: Path, backend: str = "local", workers: int = 0, address: str | None = None,
-              threads: int = 1, control=None) -> Iterator[SweepStarted | TrialFinished]:
+              threads: int = 1, control=None, work_here: bool = True) -> Iterator[SweepStarted | TrialFinished]:
     """Run the trials of ``plan`` that ``out`` does not hold yet on ``backend`` and record each as it finishes.
     ``threads``: torch threads per trial. ``control`` (a RunControl): once stopped, no further trial is
-    recorded and the workers are stopped. Raises VisualizerError for a bad plan or a folder of another sweep."""
+    recorded and the workers are stopped. ``work_here``: see backends.run_tasks. Raises VisualizerError for a bad plan or a folder of another sweep."""
     trials = plan.trials()
     folder = SweepFolder(Path(out), plan.spec(), plan.fields)
     finished = folder.open()
@@ -79,7 +79,7 @@ def run_sweep(plan: SweepPlan, out: Path, backend: str = "local", workers: int =
     yield SweepStarted(len(trials), tuple(plan.fields), before)
     tasks = [TrialTask(t.id, t.experiment, plan.base_dir, threads, plan.target_loss) for t in todo]
     done = len(before)
-    results = run_tasks(run_trial, tasks, backend, workers, address)
+    results = run_tasks(run_trial, tasks, backend, workers, address, work_here)
     try:
         for task, outcome in results:
             if control is not None and control.stopped:
