@@ -69,7 +69,8 @@ def run_sweep(plan: SweepPlan, out: Path, backend: str = "local", workers: int =
               threads: int = 1, control=None, work_here: bool = True) -> Iterator[SweepStarted | TrialFinished]:
     """Run the trials of ``plan`` that ``out`` does not hold yet on ``backend`` and record each as it finishes.
     ``threads``: torch threads per trial. ``control`` (a RunControl): once stopped, no further trial is
-    recorded and the workers are stopped. ``work_here``: see backends.run_tasks. Raises VisualizerError for a bad plan or a folder of another sweep."""
+    recorded and the workers are stopped. ``work_here``: see backends.run_tasks. Raises VisualizerError for a bad
+    plan or a folder of another sweep."""
     trials = plan.trials()
     folder = SweepFolder(Path(out), plan.spec(), plan.fields)
     finished = folder.open()
