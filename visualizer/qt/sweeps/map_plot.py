@@ -10,7 +10,18 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
-from visualizer.qt.plots._style import TICK_PT, get_theme, readable_on, style_plot, style_text
+from visualizer.qt.plots._style import (
+    LABEL_PT,
+    TICK_PT,
+    TITLE_PT,
+    font,
+    get_theme,
+    pt,
+    px,
+    readable_on,
+    style_plot,
+    style_text,
+)
 
 COLORMAP = "viridis"
 #: diverged cells: hatched in a colour outside viridis, with a label
@@ -79,6 +90,7 @@ class SweepMapPlot(pg.GraphicsLayoutWidget):
         plot.hideButtons()
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
+        plot.getAxis("left").setWidth(56)
         self.panels.append(plot)
         return plot
 
@@ -119,8 +131,12 @@ class SweepMapPlot(pg.GraphicsLayoutWidget):
         if best is not None:
             star = pg.ScatterPlotItem([best[0]], [mean[best]], symbol="star", size=20,
                                       brush=pg.mkBrush(t.validation), pen=pg.mkPen(t.foreground))
-            plot.addItem(star)
-            self.cell_items.setdefault(best, []).append(star)
+            label = pg.TextItem("best", anchor=(-0.25, 1.1))
+            style_text(label, t, TICK_PT, True)
+            label.setPos(best[0], mean[best])
+            for item in (star, label):
+                plot.addItem(item)
+            self.cell_items.setdefault(best, []).extend([star, label])
         self._ticks(plot, "bottom", axis)
         plot.setXRange(-0.5, len(x) - 0.5, padding=0.02)
 
@@ -139,8 +155,7 @@ class SweepMapPlot(pg.GraphicsLayoutWidget):
         pages = range(len(m.axes[2].labels)) if len(m.axes) == 3 else [None]
         cols = min(len(pages), 3)
         title = self._title or f"{m.label} over {x_axis.field} × {y_axis.field}"
-        head = self.ci.addLabel(title, row=0, col=0, colspan=cols + 1, color=t.foreground, size="12pt")
-        head.setText(title, color=t.foreground)
+        self.ci.addLabel(title, row=0, col=0, colspan=cols + 1, color=t.foreground, size=f"{pt(TITLE_PT)}pt")
         best = m.best()
         image = None
         for n, page in enumerate(pages):
@@ -149,10 +164,10 @@ class SweepMapPlot(pg.GraphicsLayoutWidget):
             style_plot(plot, t, title=sub, bottom=_axis_title(x_axis), left=_axis_title(y_axis), grid=False)
             values = grid if page is None else grid[:, :, page]
             shades = shade if page is None else shade[:, :, page]
-            image = pg.ImageItem(shades.T.copy(), axisOrder="row-major")  # rows: y values
-            image.setRect(QRectF(-0.5, -0.5, values.shape[0], values.shape[1]))
+            image = pg.ImageItem(axisOrder="row-major")  # rows: y values
             image.setColorMap(cmap)
-            image.setLevels((lo, hi))
+            image.setImage(shades.T.copy(), autoLevels=False, levels=(lo, hi))
+            image.setRect(QRectF(-0.5, -0.5, values.shape[0], values.shape[1]))
             plot.addItem(image)
             self._ticks(plot, "bottom", x_axis)
             self._ticks(plot, "left", y_axis)
@@ -169,7 +184,9 @@ class SweepMapPlot(pg.GraphicsLayoutWidget):
             self.colorbar.axis.enableAutoSIPrefix(False)
             self.colorbar.axis.setTextPen(pg.mkPen(t.foreground))
             self.colorbar.axis.setPen(pg.mkPen(t.foreground))
-            self.colorbar.axis.setLabel(bar_label, color=t.foreground)
+            self.colorbar.axis.setStyle(tickFont=font(TICK_PT))
+            self.colorbar.axis.setWidth(px(62))  # tick labels and the title side by side, at any font scale
+            self.colorbar.axis.setLabel(bar_label, color=t.foreground, **{"font-size": f"{pt(LABEL_PT)}pt"})
             self.ci.addItem(self.colorbar, row=1, col=cols, rowspan=max(1, -(-len(pages) // cols)))
 
     def _draw_cell(self, plot, m, at, value, tone, levels, cmap, labelled: bool, best: bool) -> None:
