@@ -37,15 +37,16 @@ def _window(qtbot) -> SweepWindow:
     return window
 
 
-def _click_cell(qtbot, window, at) -> None:
+def _click_cell(qtbot, window, at, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     plot = window.plot
     scene = plot.panels[0].vb.mapViewToScene(QPointF(*at))
-    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=plot.mapFromScene(scene))
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, modifier, pos=plot.mapFromScene(scene))
 
 
 def test_cells_appear_as_trials_finish_and_a_click_opens_the_replay(qtbot, tmp_path, main_window):
     window = _window(qtbot)
     window.open_run.connect(main_window.open_replay)
+    window.compare_run.connect(main_window._compare_run)
     seen: list[int] = []
     add = window._add_rows
     window._add_rows = lambda rows: (add(rows), seen.append(len(window.sweep_map.cells())))
@@ -60,6 +61,10 @@ def test_cells_appear_as_trials_finish_and_a_click_opens_the_replay(qtbot, tmp_p
     replay = main_window.replays[0]
     assert replay.path == tmp_path / "sweep" / window.sweep_map.runs((2, 1))[0]
     assert replay.run.experiment.train.lr == 1.0 and replay.run.experiment.train.momentum == 0.5
+    compared = []
+    replay.compare_with = lambda path: compared.append(path)
+    _click_cell(qtbot, window, (0, 0), Qt.KeyboardModifier.ShiftModifier)  # Shift: compare, no second window
+    assert compared == [tmp_path / "sweep" / window.sweep_map.runs((0, 0))[0]] and len(main_window.replays) == 1
     # the same sweep opened from its folder shows the same cells
     other = SweepWindow(experiment.loads(TINY), None)
     qtbot.addWidget(other)

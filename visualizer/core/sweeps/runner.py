@@ -40,11 +40,21 @@ class SweepPlan:
 
 
 def plan_of_spec(spec: dict) -> SweepPlan:
-    """The plan a sweep.json records (to show a finished sweep, or to resume it from the window)."""
-    params = tuple(SweepParam(p["field"], tuple(tuple(v) if isinstance(v, list) else v for v in p["values"]),
-                              bool(p.get("log"))) for p in spec["params"])
-    return SweepPlan(experiment_file.from_dict(spec["experiment"]), params, int(spec.get("seeds", 1)),
-                     spec.get("target_loss"))
+    """The plan a sweep.json records (to show a finished sweep); a damaged one is a VisualizerError."""
+    from visualizer.core.errors import VisualizerError
+
+    try:
+        params = tuple(SweepParam(str(p["field"]), tuple(tuple(v) if isinstance(v, list) else v for v in p["values"]),
+                                  bool(p.get("log"))) for p in spec["params"])
+        experiment = spec["experiment"]
+        if not isinstance(experiment, dict) or not params or any(not p.values for p in params):
+            raise TypeError("no experiment or no values")
+        return SweepPlan(experiment_file.from_dict(experiment), params, int(spec.get("seeds", 1)),
+                         spec.get("target_loss"))
+    except VisualizerError as exc:
+        raise VisualizerError(f"sweep.json: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise VisualizerError(f"sweep.json: not a sweep description ({type(exc).__name__}: {exc})") from None
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,7 @@ class ToolWindows:
             return None
         window = self._replace("sweep", SweepWindow(self.experiment, self.base_dir, self.theme))
         window.open_run.connect(self.open_replay)
+        window.compare_run.connect(self._compare_run)
         return window
 
     def open_compression(self, prune: tuple[str, float] | None = None):

@@ -36,9 +36,11 @@ def _axis_title(axis) -> str:
 
 class SweepMapPlot(pg.GraphicsLayoutWidget):
     """Draws a core.sweeps.sweep_map.SweepMap; ``cell_clicked(at)`` says which cell (a tuple of value indices)
-    the user clicked."""
+    the user clicked, ``cell_compared(at)`` which one they clicked with Shift."""
 
     cell_clicked = Signal(tuple)
+    #: a cell clicked with Shift: compare its run with the one replayed
+    cell_compared = Signal(tuple)
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
@@ -249,4 +251,5 @@ class SweepMapPlot(pg.GraphicsLayoutWidget):
     def _on_click(self, event) -> None:
         at = self.cell_at(event.scenePos())
         if at is not None and self._map is not None and self._map.status(at):
-            self.cell_clicked.emit(at)
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            (self.cell_compared if shift else self.cell_clicked).emit(at)

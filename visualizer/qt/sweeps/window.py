@@ -42,9 +42,12 @@ def sweeps_dir() -> Path:
 
 class SweepWindow(QMainWindow):
     """A sweep of one experiment over one or two of its fields (and seeds), shown as a map while it runs;
-    ``open_run(path)`` asks for a trial's run file to be replayed (the main window's replay)."""
+    ``open_run(path)`` asks for a trial's run file to be replayed (the main window's replay), ``compare_run(path)``
+    for it to be compared with the replay shown."""
 
     open_run = Signal(Path)
+    #: a cell's run to overlay on the replay shown (Shift+click)
+    compare_run = Signal(Path)
 
     def __init__(self, experiment, base_dir: Path | None, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,8 +127,10 @@ class SweepWindow(QMainWindow):
         panel.setLayout(side)
         panel.setMaximumWidth(380)
         self.plot = SweepMapPlot(theme=theme)
-        self.plot.setToolTip("Each cell one combination of the fields: click it to replay its run")
-        self.plot.cell_clicked.connect(self._on_cell_clicked)
+        self.plot.setToolTip("Each cell one combination of the fields: click it to replay its run, Shift+click "
+                             "another to compare the two")
+        self.plot.cell_clicked.connect(lambda at: self._on_cell_clicked(at, self.open_run))
+        self.plot.cell_compared.connect(lambda at: self._on_cell_clicked(at, self.compare_run))
         splitter = QSplitter()
         splitter.addWidget(panel)
         splitter.addWidget(self.plot)
@@ -300,12 +305,12 @@ class SweepWindow(QMainWindow):
             self.show_message(f"Done: {len(self._rows)} trials in {self.folder}. Click a cell to replay its run.")
 
     # --- clicks and files ---------------------------------------------------------------------------------
-    def _on_cell_clicked(self, at: tuple) -> None:
+    def _on_cell_clicked(self, at: tuple, signal) -> None:
         runs = self.sweep_map.runs(at) if self.sweep_map is not None else []
         if not runs or self.folder is None:
             self.show_message("This cell's trial has no run file (it failed before training).", error=True)
             return
-        self.open_run.emit(self.folder / runs[0])
+        signal.emit(self.folder / runs[0])
 
     def _on_open_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a sweep's folder", str(sweeps_dir()))
