@@ -103,3 +103,17 @@ def test_bench_sweep_is_the_moons_sweep_and_reports_same_tables():
     result = bench_sweep(epochs=1, workers=2, ray=False)
     assert result["local_same"] and result["trials"] == 16 and result["serial_s"] > 0
     assert "ratio" in format_report(result)
+
+
+def test_a_stopped_local_backend_ends_its_workers_at_once():
+    import time
+
+    from visualizer.core.sweeps.backends import run_tasks
+
+    stop = []
+    t0 = time.monotonic()
+    results = run_tasks(time.sleep, [0.2, 60.0, 60.0, 60.0], "local", workers=2, work_here=False,
+                        stopped=lambda: bool(stop))
+    for _task, _result in results:  # the 0.2 s task comes back first; the 60 s ones are abandoned
+        stop.append(True)
+    assert time.monotonic() - t0 < 30  # not 60: the workers were ended, not waited for

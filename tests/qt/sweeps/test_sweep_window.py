@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import threading
+import time
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -83,11 +84,14 @@ def test_cancel_stops_the_sweep_and_a_bad_value_is_a_message(qtbot, tmp_path):
     assert not window.start(tmp_path / "bad")
     assert "train.lr: 99 is out of range" in window.message.text()
     window.value_edits[0].setText("0.01:1:log:5")
-    window.epochs_spin.setValue(60)
+    window.epochs_spin.setValue(1500)  # trials of several seconds: Cancel must not wait for the running ones
     assert window.start(tmp_path / "cancelled")
-    qtbot.waitUntil(lambda: len(window._rows) >= 1, timeout=120_000)
+    qtbot.waitUntil(lambda: len(window._rows) >= 1, timeout=240_000)
+    trial_s = float(window._rows[0]["wall_s"])
+    t0 = time.monotonic()
     window.cancel()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=60_000)
+    assert time.monotonic() - t0 < trial_s, "Cancel waited for the running trials to finish"
     assert "Stopped" in window.message.text()
     rows = (tmp_path / "cancelled" / "sweep.csv").read_text().count("\n") - 1
     assert 1 <= rows < 15 and window.start_button.isEnabled()

@@ -18,6 +18,8 @@ RAY_MISSING = ("--backend ray: Ray is not installed; install the cluster extra w
                "(or pip install \"ray>=2.40\"), or use --backend local")
 #: retries of a Ray task whose worker was lost (a killed process, a node gone); the task's own errors are not retried
 RAY_RETRIES = 3
+#: how often a wait for results looks whether it was asked to stop (seconds)
+STOP_CHECK_S = 0.1
 
 
 class BackendMissing(VisualizerError):
@@ -41,23 +43,29 @@ def import_ray():
     return ray
 
 
-def run_tasks(fn: Callable, tasks: list, backend: str = "local", workers: int = 0,
-              address: str | None = None, work_here: bool = True) -> Iterator[tuple[object, object]]:
+def run_tasks(fn: Callable, tasks: list, backend: str = "local", workers: int = 0, address: str | None = None,
+              work_here: bool = True, stopped: Callable[[], bool] | None = None) -> Iterator[tuple[object, object]]:
     """Run ``fn(task)`` for every task on ``backend`` and yield (task, result) as each finishes. ``fn`` must be a
     module-level function (it is pickled by name); an exception it raises is re-raised here. ``workers``: local
     worker processes, or the CPUs of a Ray cluster started here (0: one per core). ``work_here``: the local
     backend runs tasks in this process too while its workers start (False in the window: its GUI thread must not
-    compete with training for the interpreter)."""
+    compete with training for the interpreter). ``stopped()`` True: the generator ends within a fraction of a
+    second, its running tasks abandoned (worker processes ended, Ray tasks cancelled)."""
     if backend not in BACKENDS:
         raise VisualizerError(f"--backend: {backend!r} is not known; allowed: {', '.join(BACKENDS)}")
     if workers < 0:
         raise VisualizerError(f"--workers: {workers} is out of range; allowed: 1 or more (0: one per core)")
     workers = workers or default_workers()
     if backend == "ray":
-        return _ray(fn, tasks, workers, address)
+        return _ray(fn, tasks, workers, address, stopped or _never)
     if backend == "serial" or (work_here and (workers == 1 or len(tasks) <= 1)):
         return ((t, fn(t)) for t in tasks)
-    return _local(fn, tasks, workers, work_here)
+    return _local(fn, tasks, workers, work_here, stopped or _never)
+
+
+def _never() -> bool:
+    return False
+
 
 
 def _one_thread() -> None:
@@ -68,7 +76,8 @@ def _one_thread() -> None:
     wait_passively()
 
 
-def _local(fn: Callable, tasks: list, workers: int, work_here: bool = True) -> Iterator[tuple[object, object]]:
+def _local(fn: Callable, tasks: list, workers: int, work_here: bool,
+           stopped: Callable[[], bool]) -> Iterator[tuple[object, object]]:
     """``workers - 1`` spawned worker processes and this process: it runs tasks itself while the workers start
     (a spawned process imports torch for a second or two), and collects the workers' results between its own.
     Without ``work_here``: ``workers`` worker processes, this one only collects."""
@@ -77,8 +86,11 @@ def _local(fn: Callable, tasks: list, workers: int, work_here: bool = True) -> I
     ctx = multiprocessing.get_context("spawn")
     pool = cf.ProcessPoolExecutor(children, mp_context=ctx, initializer=_one_thread)
     inflight: dict[cf.Future, object] = {}
+    finished = False
     try:
         while pending or inflight:
+            if stopped():
+                return
             while pending and len(inflight) < 2 * children:  # one running and one queued per worker
                 task = pending.popleft()
                 inflight[pool.submit(fn, task)] = task
@@ -91,12 +103,17 @@ def _local(fn: Callable, tasks: list, workers: int, work_here: bool = True) -> I
                 task = pending.popleft()
                 yield task, fn(task)
             else:
-                cf.wait(list(inflight), return_when=cf.FIRST_COMPLETED)
+                cf.wait(list(inflight), timeout=STOP_CHECK_S, return_when=cf.FIRST_COMPLETED)
+        finished = True
     finally:
+        if not finished:  # stopped, or closed early: end the workers now rather than after their trials
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ray(fn: Callable, tasks: list, workers: int, address: str | None) -> Iterator[tuple[object, object]]:
+def _ray(fn: Callable, tasks: list, workers: int, address: str | None,
+         stopped: Callable[[], bool]) -> Iterator[tuple[object, object]]:
     """Each task a Ray task (one CPU; retried when its worker is lost); results come back to this process as they
     finish. Uses the Ray this process already joined, else ``address`` (a cluster), else a local one of
     ``workers`` CPUs that is shut down at the end."""
@@ -115,8 +132,8 @@ def _ray(fn: Callable, tasks: list, workers: int, address: str | None) -> Iterat
     remote = ray.remote(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)(fn)
     refs = {remote.remote(task): task for task in tasks}
     try:
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
+        while refs and not stopped():
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=STOP_CHECK_S)
             for ref in ready:
                 task = refs.pop(ref)
                 yield task, ray.get(ref)

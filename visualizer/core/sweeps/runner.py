@@ -90,7 +90,8 @@ def run_sweep(plan: SweepPlan, out: Path, backend: str = "local", workers: int =
     yield SweepStarted(len(trials), tuple(plan.fields), before)
     tasks = [TrialTask(t.id, t.experiment, plan.base_dir, threads, plan.target_loss) for t in todo]
     done = len(before)
-    results = run_tasks(run_trial, tasks, backend, workers, address, work_here)
+    stopped = (lambda: control.stopped) if control is not None else None
+    results = run_tasks(run_trial, tasks, backend, workers, address, work_here, stopped)
     try:
         for task, outcome in results:
             if control is not None and control.stopped:
