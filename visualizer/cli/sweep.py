@@ -23,8 +23,8 @@ def add_parser(sub) -> None:
                     "losses and metric, steps to --target-loss, the divergence step); rerun the same command to "
                     "resume a sweep that was stopped. Then DIR/map.png and map.svg: two fields as a heatmap of the "
                     "final validation loss (or --metric accuracy) with diverged cells hatched and the best cell "
-                    "outlined; one field as curves with the band over seeds; three as one heatmap per value of the "
-                    "third.")
+                    "outlined; one field as the curve of the mean over seeds with min–max bars; three as one heatmap "
+                    "per value of the third.")
     p.add_argument("experiment", type=Path, help="experiment file (.toml or .json)")
     p.add_argument("--out", type=Path, required=True, help="the sweep's folder (created if missing)")
     p.add_argument("--param", action="append", default=[], metavar="FIELD=VALUES", required=True,
