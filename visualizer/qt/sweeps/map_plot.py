@@ -1,5 +1,5 @@
 """The map of a sweep: over two fields a heatmap of the final validation loss (or accuracy) with diverged cells
-hatched and the best cell outlined; over one field the curve of the mean with the min-max band over seeds; over
+hatched and the best cell outlined; over one field the curve of the mean with min-max bars over seeds; over
 three, one heatmap per value of the third. The window shows it live and the command line exports it."""
 
 from __future__ import annotations
