@@ -27,6 +27,10 @@ EXCEPTIONS = [
     ("core/landscape/bench.py", "a child process", "`bench landscape` times a fresh process's first surface"),
     ("qt/app/bench_gui.py", "a child process", "`bench gui` times a fresh window's first paint"),
     ("core/bench_load.py", "a child process", "`bench --loaded` runs one busy process beside the measurement"),
+    # a sweep's (and cross-validation's) local backend: worker processes that run independent trials; the window
+    # runs the sweep itself as a job of its JobRunner, which cancels it (the pool is shut down and joined)
+    ("core/sweeps/backends.py", "an executor", "the local backend's worker processes (trials, folds)"),
+    ("core/sweeps/backends.py", "a child process", "the local backend spawns its workers (multiprocessing)"),
 ]
 
 

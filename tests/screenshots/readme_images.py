@@ -42,6 +42,8 @@ README_IMAGES: dict[str, tuple[str, bool]] = {
     "playground_rosenbrock.png": ("1920x1080/playground-racing.png", True),
     "race_network.png": ("1920x1080/race-finished.png", True),
     "replay.png": ("1920x1080/runs-replay.png", True),
+    "sweep_running.png": ("1920x1080/sweep-running.png", True),
+    "sweep.png": ("1920x1080/sweep-finished.png", True),
     "replay_compare.png": ("1920x1080/runs-replay-compare.png", True),
     "moons_boundary.png": ("figures/moons_boundary.png", False),
     "moons_loss.png": ("figures/moons_loss.png", False),

@@ -132,8 +132,26 @@ def runs_scene(stage) -> None:
     stage.shot("export-dialog", "export dialog (File > Export…)", dialog)
 
 
+def sweep_scene(stage) -> None:
+    """The sweep window (Ctrl+Shift+W) on moons: learning rate x batch size, the map filling in, then finished and
+    in the dark theme."""
+    w = stage.main_window("moons", epochs=20)
+    window = w.open_sweep()
+    stage.place(window)
+    window.field_combos[1].setCurrentText("train.batch_size")
+    window.value_edits[1].setText("16,32,64,128")
+    window.start(stage.work_dir / "sweep")
+    stage.wait_until(lambda: 3 <= len(window._rows) or not window.runner.running, "the first cells")
+    stage.shot("running", "sweep: learning rate x batch size on moons, the map filling in", window)
+    stage.wait_until(lambda: not window.runner.running, "the sweep to finish")
+    stage.shot("finished", "sweep: finished, the best cell outlined", window)
+    w.set_theme("dark")
+    stage.shot("dark", "sweep: finished, dark theme", window)
+
+
 TOOL_SCENES = {
     "evaluation": evaluation_scene,
+    "sweep": sweep_scene,
     "compression": compression_scene,
     "playground": playground_scene,
     "race": race_scene,

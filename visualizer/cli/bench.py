@@ -1,4 +1,4 @@
-"""`visualizer bench train|gui|landscape`: performance, measured side by side in one run."""
+"""`visualizer bench train|gui|landscape|sweep`: performance, measured side by side in one run."""
 
 from __future__ import annotations
 
@@ -34,6 +34,15 @@ def add_parser(sub) -> None:
     bg.add_argument("--repeats", type=int, default=3, help="alternated headless/window runs (default 3)")
     bg.add_argument("--json", action="store_true", help="print one JSON object")
     bg.add_argument("--loaded", action="store_true", help=LOADED_HELP)
+    bs = bsub.add_parser("sweep", help="the 16-trial moons sweep: serial against the local backend and Ray",
+                         description="Runs the moons preset's sweep of train.lr x train.momentum (4 x 4, the "
+                                     "momentum optimizer) one trial after another, on the local backend and on a "
+                                     "local Ray (when installed; started before the clock), side by side; prints "
+                                     "the times, the ratios against serial and whether the tables are the same.")
+    bs.add_argument("--epochs", type=int, default=None, help="epochs per trial (default: the preset's 60)")
+    bs.add_argument("--workers", type=int, default=0, help="workers and Ray CPUs (default: one per core)")
+    bs.add_argument("--no-ray", action="store_true", help="leave Ray out")
+    bs.add_argument("--json", action="store_true", help="print one JSON object")
     bsub.add_parser("busy")  # (no help: hidden) the busy process of --loaded: one core at 100 % until killed
     bench.set_defaults(func=cmd_bench)
 
@@ -63,7 +72,7 @@ def cmd_bench(args) -> int:
     if args.bench == "landscape" and args.first_surface_probe:
         return cmd_bench_landscape(args)
     measure, report = {"train": (_train, _train_report), "gui": (_gui, _gui_report),
-                       "landscape": (_landscape, _landscape_report)}[args.bench]
+                       "landscape": (_landscape, _landscape_report), "sweep": (_sweep, _sweep_report)}[args.bench]
     if getattr(args, "loaded", False):
         result = loaded_and_unloaded(args.bench, lambda: measure(args))
         if args.json:
@@ -81,6 +90,18 @@ def cmd_bench(args) -> int:
     else:
         report(result)
     return EXIT_OK
+
+
+def _sweep(args) -> dict:
+    from visualizer.core.sweeps.bench import bench_sweep
+
+    return bench_sweep(epochs=args.epochs, workers=args.workers, ray=not args.no_ray)
+
+
+def _sweep_report(result: dict) -> None:
+    from visualizer.core.sweeps.bench import format_report
+
+    print(format_report(result))
 
 
 def _gui(args) -> dict:

@@ -33,6 +33,12 @@ def add_parser(sub) -> None:
     p.add_argument("--yes", action="store_true", help="run leave-one-out even on many samples")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--backend", choices=("serial", "local", "ray"), default="serial",
+                   help="serial: the folds one after another here (default); local: in parallel in worker "
+                        "processes; ray: as Ray tasks (pip install \".[cluster]\"); the same fold table")
+    p.add_argument("--address", default=None, metavar="ADDR", help="the Ray cluster to join (default: a local Ray)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="folds at once with --backend local or a local Ray (default: one per core)")
     add_threads_option(p)
     p.set_defaults(func=cmd_evaluate)
 
@@ -63,7 +69,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     base = args.experiment.parent
     results: list[FoldResult] = []
     bar = None
-    for event in run_folds(exp, spec, base, confirm=args.yes):
+    if args.backend != "serial":
+        results = _parallel_folds(args, exp, spec, base)
+    for event in run_folds(exp, spec, base, confirm=args.yes) if args.backend == "serial" else ():
         if isinstance(event, FoldProgress) and not args.quiet:
             if bar is None:
                 from tqdm import tqdm
@@ -90,6 +98,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_evaluation_plots(args.out, raw, make_splits(spec, raw), results, method=spec.method)
     print(_result_line(summary, fold_metric_names(raw.task, spec.method), args.out), file=sys.stderr)
     return 0
+
+
+def _parallel_folds(args, exp, spec, base: Path) -> list:
+    """The folds trained in parallel on the backend asked for, in fold order."""
+    from visualizer.core.evaluation.folds import fold_tasks, run_fold
+    from visualizer.core.sweeps.backends import run_tasks
+
+    tasks = fold_tasks(exp, spec, base, args.yes, threads=1)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), unit="fold", file=sys.stderr, mininterval=0.5)
+    results = []
+    try:
+        for _task, result in run_tasks(run_fold, tasks, args.backend, args.workers, args.address):
+            results.append(result)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return sorted(results, key=lambda r: r.fold)
 
 
 def _result_line(summary: dict, per_fold: tuple[str, ...], out: Path) -> str:

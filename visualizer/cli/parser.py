@@ -17,6 +17,8 @@ Commands:
                               metrics.csv, summary.json, experiment.toml, model.safetensors and the plots
   validate EXPERIMENT         check an experiment file (and its data) without training
   evaluate EXPERIMENT --out DIR   cross-validate: holdout, kfold, stratified, loo or shuffle
+  sweep EXPERIMENT --out DIR --param FIELD=VALUES   a grid of runs over 1-3 fields (and seeds), locally or on
+                              Ray; sweep.csv (resumable) and the map
   compress RUN --out DIR      prune and/or quantize a trained run; compression.json and the weights
   distill RUN --out DIR       train a smaller student from a run's softened outputs; compare with scratch
   landscape EXPERIMENT|RUN --out DIR   the loss surface on a plane through the weights; landscape.npz
@@ -26,6 +28,7 @@ Commands:
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
   bench landscape             batched loss-surface evaluation against the per-point loop
+  bench sweep                 the 16-trial moons sweep: serial against the local backend and Ray
 
 RUN is a run file (.sqlite) or the folder holding it (what `visualizer run` writes).
 
@@ -34,7 +37,7 @@ stderr)."""
 
 #: the commands, in the order `--help` lists them: each module of visualizer.cli with an ``add_parser(sub)`` that
 #: sets ``func`` (adding a command is one module and one entry here)
-COMMANDS = ("gui", "run", "validate", "evaluate", "compress", "distill", "landscape", "lr_find", "barrier",
+COMMANDS = ("gui", "run", "validate", "evaluate", "sweep", "compress", "distill", "landscape", "lr_find", "barrier",
             "export", "bench")
 
 

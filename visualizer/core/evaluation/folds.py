@@ -191,30 +191,77 @@ def run_folds(exp, spec: EvalSpec, base_dir: Path | None = None, control: RunCon
     raw = raw_arrays(exp.data, base_dir)
     check_request(spec, raw.y, raw.task, confirm)
     splits = make_splits(spec, raw)
-    n_folds = len(splits)
     for i, (tr, va) in enumerate(splits, start=1):
-        ds = dataset_from_split(exp.data.name, raw, tr, va)
-        fold_exp = experiment_file.resolve(exp, ds)
-        steps_per_epoch = -(-len(tr) // (fold_exp.train.batch_size or len(tr)))
-        total = steps_per_epoch * fold_exp.train.epochs
-        session = TrainingSession(fold_exp, base_dir, control=control, dataset=ds, threads=threads,
-                                  snapshot_every_steps=max(1, total // 40), snapshot_interval_s=0.0,
-                                  boundary_resolution=boundary_resolution if _draws_boundary(ds) else 0)
-        history, boundaries, ended = History(), [], None
-        for event in session.run():
-            if isinstance(event, StepEvent):
-                history.append(event)
-                if event.step % progress_every == 0:
-                    yield FoldProgress(i, n_folds, event.step, session.total_steps)
-            elif isinstance(event, Snapshot) and event.boundary is not None:
-                boundaries.append((event.step, event.boundary))
-            elif isinstance(event, RunEnded):
-                ended = event
-        if ended is None or ended.reason == "stopped" or control.stopped:
+        result = None
+        for event in _train_fold(exp, raw, i, len(splits), tr, va, base_dir, control, boundary_resolution,
+                                 progress_every, threads):
+            if isinstance(event, FoldResult):
+                result = event
+            else:
+                yield event
+        if result is None:
             return
-        if ended.reason == "failed":
-            raise VisualizerError(f"fold {i}: {ended.message}")
-        yield _result(i, tr, va, ds, session, history, boundaries, ended)
+        yield result
+
+
+def _train_fold(exp, raw: RawData, i: int, n_folds: int, tr, va, base_dir, control: RunControl,
+                boundary_resolution: int, progress_every: int, threads: int | None):
+    """Train fold ``i`` (1-based) on its split: progress, then its FoldResult (none when it was stopped)."""
+    ds = dataset_from_split(exp.data.name, raw, tr, va)
+    fold_exp = experiment_file.resolve(exp, ds)
+    steps_per_epoch = -(-len(tr) // (fold_exp.train.batch_size or len(tr)))
+    total = steps_per_epoch * fold_exp.train.epochs
+    session = TrainingSession(fold_exp, base_dir, control=control, dataset=ds, threads=threads,
+                              snapshot_every_steps=max(1, total // 40), snapshot_interval_s=0.0,
+                              boundary_resolution=boundary_resolution if _draws_boundary(ds) else 0)
+    history, boundaries, ended = History(), [], None
+    for event in session.run():
+        if isinstance(event, StepEvent):
+            history.append(event)
+            if event.step % progress_every == 0:
+                yield FoldProgress(i, n_folds, event.step, session.total_steps)
+        elif isinstance(event, Snapshot) and event.boundary is not None:
+            boundaries.append((event.step, event.boundary))
+        elif isinstance(event, RunEnded):
+            ended = event
+    if ended is None or ended.reason == "stopped" or control.stopped:
+        return
+    if ended.reason == "failed":
+        raise VisualizerError(f"fold {i}: {ended.message}")
+    yield _result(i, tr, va, ds, session, history, boundaries, ended)
+
+
+@dataclass(frozen=True)
+class FoldTask:
+    """One fold to train elsewhere (a worker process, a Ray node): the experiment, the data's folder, the fold's
+    number of n_folds and its split, torch threads."""
+
+    experiment: object
+    base_dir: str
+    fold: int
+    n_folds: int
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    threads: int = 1
+
+
+def run_fold(task: FoldTask) -> FoldResult:
+    """Train one fold as ``run_folds`` does (the backends of core.sweeps run these in parallel)."""
+    base = Path(task.base_dir) if task.base_dir else None
+    raw = raw_arrays(task.experiment.data, base)
+    events = _train_fold(task.experiment, raw, task.fold, task.n_folds, task.train_idx, task.val_idx, base,
+                         RunControl(), 0, 10 ** 9, task.threads)
+    return [e for e in events if isinstance(e, FoldResult)][0]
+
+
+def fold_tasks(exp, spec: EvalSpec, base_dir: Path | None = None, confirm: bool = False,
+               threads: int = 1) -> list[FoldTask]:
+    """The folds of a cross-validation as tasks for a backend; refuses requests that cannot work, as run_folds."""
+    raw = raw_arrays(exp.data, base_dir)
+    check_request(spec, raw.y, raw.task, confirm)
+    splits = make_splits(spec, raw)
+    return [FoldTask(exp, str(base_dir or ""), i, len(splits), tr, va, threads)
+            for i, (tr, va) in enumerate(splits, start=1)]
 
 
 def _draws_boundary(ds) -> bool:

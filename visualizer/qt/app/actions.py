@@ -25,6 +25,7 @@ class Actions:
     reset: QAction
     stop: QAction
     cross_validate: QAction
+    sweep: QAction
     compress: QAction
     playground: QAction
     race: QAction
@@ -81,6 +82,9 @@ def build_actions(window: QMainWindow) -> Actions:
         cross_validate=_action(window, "&Cross-validate…", "Evaluate the experiment fold by fold: hold-out, k-fold, "
                                "stratified, leave-one-out or shuffle, recorded and replayed", "Ctrl+K",
                                "crossValidateAction"),
+        sweep=_action(window, "S&weep…", "Train a grid of runs over one or two of the experiment's fields "
+                      "(learning rate x momentum, ...) in worker processes and watch the map fill in; click a cell "
+                      "to replay its run", "Ctrl+Shift+W", "sweepAction"),
         compress=_action(window, "Com&press…", "Prune, quantize or distill the trained network and measure what "
                          "it costs; works on the finished (or stopped) run", "Ctrl+M", "compressAction"),
         playground=_action(window, "Optimizer &playground…", "Race up to six optimizers on a two-parameter test "
@@ -133,8 +137,8 @@ def build_actions(window: QMainWindow) -> Actions:
     run_menu = menu.addMenu("&Run")
     run_menu.addActions([a["train"], a["step"], a["reset"], a["stop"]])
     run_menu.addSeparator()
-    run_menu.addActions([a["cross_validate"], a["compress"], a["race"], a["playground"], a["lr_finder"],
-                         a["barrier"]])
+    run_menu.addActions([a["cross_validate"], a["sweep"], a["compress"], a["race"], a["playground"],
+                         a["lr_finder"], a["barrier"]])
     view_menu = menu.addMenu("&View")
     view_menu.addActions([a["presentation"], a["hide_panels"]])
     view_menu.addSeparator()

@@ -15,8 +15,8 @@ from visualizer.qt.app.window_memory import remember
 class ToolWindows:
     """Mixin for MainWindow: keeps one of each tool window and closes them with the main window."""
 
-    TOOL_WINDOWS = ("evaluation", "compression", "playground", "race", "library", "export_dialog", "lr_finder",
-                    "barrier")
+    TOOL_WINDOWS = ("evaluation", "sweep", "compression", "playground", "race", "library", "export_dialog",
+                    "lr_finder", "barrier")
 
     def _init_tool_windows(self) -> None:
         for name in self.TOOL_WINDOWS:
@@ -26,6 +26,7 @@ class ToolWindows:
         self.after_run = None
         a = self.acts
         a.cross_validate.triggered.connect(lambda: self.open_evaluation())
+        a.sweep.triggered.connect(lambda: self.open_sweep())
         a.compress.triggered.connect(lambda: self.open_compression())
         a.playground.triggered.connect(lambda: self.open_playground())
         a.race.triggered.connect(self.open_race)
@@ -99,6 +100,16 @@ class ToolWindows:
             v.k_spin.setValue(k)
         if start:
             window.run()
+        return window
+
+    def open_sweep(self):
+        from visualizer.qt.sweeps.window import SweepWindow
+
+        if self.experiment is None:
+            return None
+        window = self._replace("sweep", SweepWindow(self.experiment, self.base_dir, self.theme))
+        window.open_run.connect(self.open_replay)
+        window.compare_run.connect(self._compare_run)
         return window
 
     def open_compression(self, prune: tuple[str, float] | None = None):

@@ -1,0 +1,144 @@
+"""Where independent tasks (a sweep's trials, cross-validation's folds) run: here one after another ('serial'),
+in worker processes on this machine ('local'), or as Ray tasks on a cluster ('ray'). Each backend yields
+(task, result) as tasks finish, in any order; closing the generator cancels what has not started."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from visualizer.core.errors import VisualizerError
+
+BACKENDS = ("local", "ray", "serial")
+#: what --backend ray says where Ray is not installed
+RAY_MISSING = ("--backend ray: Ray is not installed; install the cluster extra with pip install \".[cluster]\" "
+               "(or pip install \"ray>=2.40\"), or use --backend local")
+#: retries of a Ray task whose worker was lost (a killed process, a node gone); the task's own errors are not retried
+RAY_RETRIES = 3
+#: how often a wait for results looks whether it was asked to stop (seconds)
+STOP_CHECK_S = 0.1
+
+
+class BackendMissing(VisualizerError):
+    """The backend asked for is not installed (exit status 2, with how to install it)."""
+
+
+def default_workers() -> int:
+    """Worker processes by default: one per core this process may use, each computing with one torch thread
+    (the thread policy: small models run fastest on one thread, and trials in parallel use every core)."""
+    from visualizer.core.threads import cores
+
+    return cores()
+
+
+def import_ray():
+    """The ray module, or BackendMissing saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise BackendMissing(RAY_MISSING) from None
+    return ray
+
+
+def run_tasks(fn: Callable, tasks: list, backend: str = "local", workers: int = 0, address: str | None = None,
+              work_here: bool = True, stopped: Callable[[], bool] | None = None) -> Iterator[tuple[object, object]]:
+    """Run ``fn(task)`` for every task on ``backend`` and yield (task, result) as each finishes. ``fn`` must be a
+    module-level function (it is pickled by name); an exception it raises is re-raised here. ``workers``: local
+    worker processes, or the CPUs of a Ray cluster started here (0: one per core). ``work_here``: the local
+    backend runs tasks in this process too while its workers start (False in the window: its GUI thread must not
+    compete with training for the interpreter). ``stopped()`` True: the generator ends within a fraction of a
+    second, its running tasks abandoned (worker processes ended, Ray tasks cancelled)."""
+    if backend not in BACKENDS:
+        raise VisualizerError(f"--backend: {backend!r} is not known; allowed: {', '.join(BACKENDS)}")
+    if workers < 0:
+        raise VisualizerError(f"--workers: {workers} is out of range; allowed: 1 or more (0: one per core)")
+    workers = workers or default_workers()
+    if backend == "ray":
+        return _ray(fn, tasks, workers, address, stopped or _never)
+    if backend == "serial" or (work_here and (workers == 1 or len(tasks) <= 1)):
+        return ((t, fn(t)) for t in tasks)
+    return _local(fn, tasks, workers, work_here, stopped or _never)
+
+
+def _never() -> bool:
+    return False
+
+
+
+def _one_thread() -> None:
+    """A worker process computes with one torch thread, and its OpenMP threads wait passively (core.threads)."""
+    from visualizer.core.threads import ENV, wait_passively
+
+    os.environ.setdefault(ENV, "1")
+    wait_passively()
+
+
+def _local(fn: Callable, tasks: list, workers: int, work_here: bool,
+           stopped: Callable[[], bool]) -> Iterator[tuple[object, object]]:
+    """``workers - 1`` spawned worker processes and this process: it runs tasks itself while the workers start
+    (a spawned process imports torch for a second or two), and collects the workers' results between its own.
+    Without ``work_here``: ``workers`` worker processes, this one only collects."""
+    pending = deque(tasks)
+    children = max(1, min(workers - 1, len(tasks) - 1)) if work_here else max(1, min(workers, len(tasks)))
+    ctx = multiprocessing.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(children, mp_context=ctx, initializer=_one_thread)
+    inflight: dict[cf.Future, object] = {}
+    finished = False
+    try:
+        while pending or inflight:
+            if stopped():
+                return
+            while pending and len(inflight) < 2 * children:  # one running and one queued per worker
+                task = pending.popleft()
+                inflight[pool.submit(fn, task)] = task
+            done = [f for f in inflight if f.done()]
+            for future in done:
+                yield inflight.pop(future), future.result()
+            if done:
+                continue
+            if pending and work_here:  # nothing has come back yet: this process takes the next task itself
+                task = pending.popleft()
+                yield task, fn(task)
+            else:
+                cf.wait(list(inflight), timeout=STOP_CHECK_S, return_when=cf.FIRST_COMPLETED)
+        finished = True
+    finally:
+        if not finished:  # stopped, or closed early: end the workers now rather than after their trials
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ray(fn: Callable, tasks: list, workers: int, address: str | None,
+         stopped: Callable[[], bool]) -> Iterator[tuple[object, object]]:
+    """Each task a Ray task (one CPU; retried when its worker is lost); results come back to this process as they
+    finish. Uses the Ray this process already joined, else ``address`` (a cluster), else a local one of
+    ``workers`` CPUs that is shut down at the end."""
+    ray = import_ray()
+    started_here = False
+    if not ray.is_initialized():
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise VisualizerError(f"--address {address}: cannot join the Ray cluster ({exc})" if address else
+                                  f"--backend ray: cannot start a local Ray ({exc})") from None
+        started_here = True
+    remote = ray.remote(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)(fn)
+    refs = {remote.remote(task): task for task in tasks}
+    try:
+        while refs and not stopped():
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=STOP_CHECK_S)
+            for ref in ready:
+                task = refs.pop(ref)
+                yield task, ray.get(ref)
+    finally:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()
