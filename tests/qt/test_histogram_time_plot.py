@@ -237,3 +237,29 @@ def test_the_colour_bar_title_stays_clear_of_its_ticks(qtbot, scale):
         assert title.adjusted(margin, margin, -margin, -margin).right() <= visible.right()  # and not cut off
     finally:
         set_presentation_scale(1.0, 1.0)
+
+
+def test_columns_appended_without_drawing_are_drawn_once_when_shown(qtbot):
+    """Live frames bring several snapshots: they are appended undrawn, then drawn once, and a hidden plot (another
+    tab) draws only when it is shown: the same picture as drawing each."""
+    rng = np.random.default_rng(3)
+    columns = []
+    for k in range(6):
+        counts, edges = np.histogram(rng.normal(0, 0.1 * (k + 1), 300), bins=20)
+        columns.append((10 * k, edges, counts))
+    eager, lazy = HistogramTimePlot(), HistogramTimePlot()
+    for widget in (eager, lazy):
+        qtbot.addWidget(widget)
+    for step, edges, counts in columns:
+        eager.append(step, edges, counts)
+        lazy.append(step, edges, counts, draw=False)
+    assert lazy.stale and lazy.image.image is None  # nothing drawn yet
+    lazy.draw_if_visible()
+    assert lazy.stale and lazy.image.image is None  # hidden: still waiting
+    lazy.show()
+    qtbot.waitExposed(lazy)
+    assert not lazy.stale
+    np.testing.assert_allclose(lazy.image.image, eager.image.image, atol=1e-12)
+    lazy.append(60, *np.histogram(rng.normal(0, 0.7, 300), bins=20)[::-1], draw=False)
+    lazy.draw_if_visible()  # shown: drawn at once
+    assert not lazy.stale and lazy.image.image.shape[1] == 7

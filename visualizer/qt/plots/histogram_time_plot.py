@@ -165,8 +165,10 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self._kind = kind
         self._restyle()
 
-    def append(self, step: int, edges: np.ndarray, counts: np.ndarray) -> None:
-        """Add the snapshot taken at `step` (after the last one; the same step replaces the last)."""
+    def append(self, step: int, edges: np.ndarray, counts: np.ndarray, draw: bool = True) -> None:
+        """Add the snapshot taken at `step` (after the last one; the same step replaces the last). With ``draw``
+        False the picture waits for ``draw_if_visible`` (or for the plot to be shown): a frame's several snapshots
+        then cost one drawing, and a hidden plot none."""
         edges, counts = self._checked(edges, counts)
         if self._steps and step < self._steps[-1]:
             raise ValueError(f"step {step} comes before the last snapshot's step {self._steps[-1]}; clear() first")
@@ -187,7 +189,29 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
                 self._data = np.concatenate([self._data, np.zeros_like(self._data)], axis=1)
             self._data[:, n - 1] = resample(self._grid, self._on_grid([edges]), [self._cumulative[-1]])[:, 0]
             self._peaks.append(float(self._data[:, n - 1].max()))
-        self._draw()
+        if draw:
+            self._draw()
+        else:
+            self._stale = True
+
+    @property
+    def stale(self) -> bool:
+        """Snapshots were appended since the picture was last drawn."""
+        return self._stale
+
+    def draw_if_visible(self) -> None:
+        """Draw the snapshots appended without drawing, if the plot is on screen (else when it is shown)."""
+        if self._stale and self.isVisible():
+            self._draw()
+
+    def redraw(self) -> None:
+        """Draw the snapshots appended without drawing, shown or not (before an export)."""
+        if self._stale:
+            self._draw()
+
+    def showEvent(self, event) -> None:  # Qt override: a hidden plot draws what it was given when it appears
+        super().showEvent(event)
+        self.redraw()
 
     def set_columns(self, steps: np.ndarray, edges_list: list[np.ndarray], counts_list: list[np.ndarray]) -> None:
         """Replace the history with these snapshots (ascending steps): the same picture as appending each."""
@@ -221,6 +245,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self._grid = np.empty(0)
         self._data = np.zeros((ROWS, 64))
         self._peaks: list[float] = []
+        self._stale = False
         self.image.clear()
 
     # --- internals --------------------------------------------------------------------------
@@ -279,6 +304,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self._peaks = self._data[:, :n].max(axis=0).tolist()
 
     def _draw(self) -> None:
+        self._stale = False
         n = self.columns
         if n == 0:
             self.image.clear()

@@ -289,9 +289,10 @@ class TrainingViews(ViewFigures, QWidget):
                 self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike
         if frame.snapshots:
             self._columns.extend(_Column(s.step, s.layers) for s in frame.snapshots)  # not their parameters
-            if len(frame.snapshots) <= APPEND_UP_TO:  # live: a few per frame, each a column added
+            if len(frame.snapshots) <= APPEND_UP_TO:  # live: a few per frame, each a column added, drawn once
                 for snap in frame.snapshots:
-                    self._append_time_column(snap)
+                    self._append_time_column(snap, draw=False)
+                self.hist_time.draw_if_visible()
             else:  # a replay's jump: one redraw instead of one per snapshot
                 self._redraw_time()
             self._snapshot = frame.snapshots[-1]
@@ -330,6 +331,7 @@ class TrainingViews(ViewFigures, QWidget):
             while self._pending:
                 self._pending.pop(0)(self._snapshot)
             self._start_pictures(force=True)
+        self.hist_time.redraw()
 
     def _draw_filters(self, snap) -> None:
         if self.filters.source is not None and snap is not None:
@@ -374,11 +376,11 @@ class TrainingViews(ViewFigures, QWidget):
     def _layer_index(self) -> int:
         return max(self.layer_combo.currentIndex(), 0)
 
-    def _append_time_column(self, snap) -> None:
+    def _append_time_column(self, snap, draw: bool = True) -> None:
         i = self._layer_index()
         if i < len(snap.layers):
             name, edges, counts = histogram_layers(snap, self.kind())[i]
-            self.hist_time.append(snap.step, edges, counts)
+            self.hist_time.append(snap.step, edges, counts, draw=draw)
 
     def _redraw_time(self, *_args) -> None:
         i = self._layer_index()
