@@ -21,6 +21,7 @@ from visualizer.core import experiment as experiment_file
 from visualizer.core.errors import ExperimentError, VisualizerError
 from visualizer.core.files import MIB
 from visualizer.core.runs import checks
+from visualizer.core.runs.measures import MeasureRows
 from visualizer.core.runs.schema import (
     FORMAT_VERSION,
     RUN_FILE,
@@ -125,6 +126,7 @@ class RunReader:
             self.started: RunStarted | None = None
             self._expected = checks.Expected()
             self._has_weights = False
+            self._measures = MeasureRows()
             self._read_meta()
             self.refresh()
         except BaseException:
@@ -252,6 +254,11 @@ class RunReader:
     def snapshots(self, start: int = 0) -> list[Snapshot]:
         """Every snapshot from the ``start``-th on, in order (a replay loads them once: they are small)."""
         return [self._load_snapshot(sid) for sid in self._snap_ids[start:]]
+
+    def measures(self):
+        """The lab's measures recorded so far (core.lab.measures.Measures; a file from before has none)."""
+        with self._reading():
+            return self._measures.read(self._db)
 
     def check_values(self) -> None:
         """Read what every snapshot shows (its histograms and pictures, not its parameters) once: a value no genuine
