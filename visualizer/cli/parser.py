@@ -20,6 +20,8 @@ Commands:
   compress RUN --out DIR      prune and/or quantize a trained run; compression.json and the weights
   distill RUN --out DIR       train a smaller student from a run's softened outputs; compare with scratch
   landscape EXPERIMENT|RUN --out DIR   the loss surface on a plane through the weights; landscape.npz
+  sharpness RUN [--out DIR]   the sharpness (top Hessian eigenvalue) at a run's snapshots, against 2/η
+  spectrum RUN [--out DIR]    the Hessian's top eigenvalues and eigenvalue density at a run's weights
   export RUN --out DIR        a run's views to PNG/SVG/CSV, animations to GIF/MP4, the dashboard to PNG
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
@@ -32,7 +34,8 @@ stderr)."""
 
 #: the commands, in the order `--help` lists them: each module of visualizer.cli with an ``add_parser(sub)`` that
 #: sets ``func`` (adding a command is one module and one entry here)
-COMMANDS = ("gui", "run", "validate", "evaluate", "compress", "distill", "landscape", "export", "bench")
+COMMANDS = ("gui", "run", "validate", "evaluate", "compress", "distill", "landscape", "sharpness", "spectrum",
+            "export", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

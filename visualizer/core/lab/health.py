@@ -13,11 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-GRAD_NORM = "grad_norm"
-WEIGHT_NORM = "weight_norm"
-UPDATE_RATIO = "update_ratio"
-DEAD_RELU = "dead_relu_fraction"
-SATURATED = "saturated_fraction"
+from visualizer.core.lab.measures import DEAD_RELU, GRAD_NORM, SATURATED, UPDATE_RATIO, WEIGHT_NORM
+
 #: the samples the units are looked at on (the first of the training set)
 HEALTH_SAMPLES = 256
 HEALTH_NAMES = (GRAD_NORM, WEIGHT_NORM, UPDATE_RATIO, DEAD_RELU, SATURATED)

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
+#: the measures' names (torch-free here, so that the window's views can name them before torch is imported)
+SHARPNESS, PRECONDITIONED, THRESHOLD = "sharpness", "preconditioned_sharpness", "sharpness_threshold"
+GRAD_NORM, WEIGHT_NORM, UPDATE_RATIO = "grad_norm", "weight_norm", "update_ratio"
+DEAD_RELU, SATURATED = "dead_relu_fraction", "saturated_fraction"
+
 
 class Measures:
     """Every (step, name, layer, value) row of a run, grouped into series; ``up_to(step)`` is what a replay showed
@@ -56,10 +61,11 @@ class Measures:
     def up_to(self, step: float) -> Measures:
         """The rows at or before ``step``."""
         out = Measures()
-        for (name, layer), (steps, values) in self._series.items():
-            n = int(np.searchsorted(np.asarray(steps), step, side="right"))
-            for s, v in zip(steps[:n], values[:n]):
-                out.add(s, name, layer, v)
+        for key, (steps, values) in self._series.items():
+            n = int(np.searchsorted(self.series(*key)[0], step, side="right"))
+            if n:
+                out._series[key] = (steps[:n], values[:n])
+                out.rows += n
         return out
 
     def table(self) -> list[tuple[int, str, str, float]]:

@@ -22,11 +22,8 @@ import numpy as np
 import torch
 
 from visualizer.core.lab.hessian import LossHessian, top_eigen
+from visualizer.core.lab.measures import PRECONDITIONED, SHARPNESS, THRESHOLD
 
-#: the measures a sharpness reading records (the run file's measures table)
-SHARPNESS = "sharpness"
-PRECONDITIONED = "preconditioned_sharpness"
-THRESHOLD = "sharpness_threshold"
 #: the most training samples a measurement uses: a fixed, seeded subset of a larger training set
 MAX_SAMPLES = 2048
 

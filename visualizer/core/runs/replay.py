@@ -87,6 +87,10 @@ class ReplayRun:
         h = self.history
         return int(h.steps[-1]) if len(h) else 0
 
+    def measures_up_to(self, step: float):
+        """The lab's measures (core.lab.measures.Measures) taken at or before ``step``."""
+        return self.reader.measures().up_to(step)
+
     def refresh(self) -> int:
         """Read what the writer committed since the last refresh; returns how many steps came."""
         n = self.reader.refresh()

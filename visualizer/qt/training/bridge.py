@@ -23,10 +23,11 @@ THREAD_NAME = "training-worker"
 
 @dataclass
 class Frame:
-    """What arrived since the last frame: every step event and every snapshot, in order."""
+    """What arrived since the last frame: every step event, every snapshot and the lab's measurements, in order."""
 
     steps: list = field(default_factory=list)
     snapshots: list = field(default_factory=list)
+    measures: list = field(default_factory=list)
     started: object | None = None
     ended: object | None = None
 
@@ -156,6 +157,8 @@ class TrainingBridge(QObject):
                 frame.steps.append(event)
             elif kind == "Snapshot":
                 frame.snapshots.append(event)
+            elif kind == "Measured":
+                frame.measures.append(event)
             elif kind == "RunStarted":
                 frame.started = event
             elif kind == "RunEnded":

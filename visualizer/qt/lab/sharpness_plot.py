@@ -1,0 +1,98 @@
+"""Sharpness against step with its stability threshold (2/η for gradient descent, 38/η for Adam at β₁ = 0.9)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from visualizer.qt.plots._style import TICK_PT, get_theme, line, px, style_legend, style_plot, style_text
+
+EMPTY_TEXT = ("No sharpness recorded. Set [lab] sharpness_every = N in the experiment (or `visualizer run "
+              "--sharpness-every N`) to measure the top Hessian eigenvalue every N steps.")
+#: the label of the threshold line by the measure it goes with
+THRESHOLD_LABELS = {"sharpness": "2/η (stability threshold)",
+                    "preconditioned_sharpness": "(2+2β₁)/((1−β₁)η) (Adam's threshold, 38/η at β₁ = 0.9)"}
+AXIS_LABELS = {"sharpness": "sharpness λ₁(H)", "preconditioned_sharpness": "preconditioned sharpness λ₁(P⁻¹H)"}
+
+
+class SharpnessPlot(pg.GraphicsLayoutWidget):
+    """The measured sharpness (markers joined by a line) and the threshold it meets at the edge of stability
+    (dashed), against step; ``set_measures`` takes a core.lab.measures.Measures."""
+
+    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+        super().__init__(parent)
+        vars(self).pop("clear", None)  # keep our clear(), not the layout's
+        self.setObjectName("sharpnessPlot")
+        self._theme = get_theme(theme)
+        self.name = "sharpness"
+        self.plot: pg.PlotItem = self.addPlot()
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.getAxis("left").setWidth(62)
+        self.legend = self.plot.addLegend(offset=(8, 8))  # top left: progressive sharpening starts low
+        self.curve = self.plot.plot(name="sharpness")
+        self.threshold = self.plot.plot(name=THRESHOLD_LABELS["sharpness"])
+        self.note = pg.TextItem(EMPTY_TEXT, anchor=(0.5, 0.5))
+        self.plot.addItem(self.note, ignoreBounds=True)
+        self._steps = self._values = self._t_steps = self._t_values = np.empty(0)
+        self.set_theme(theme)
+
+    @property
+    def theme(self) -> str:
+        return self._theme.name
+
+    def set_theme(self, theme: str) -> None:
+        t = self._theme = get_theme(theme)
+        self.setBackground(t.background)
+        style_plot(self.plot, t, title="Sharpness", bottom="step", left=AXIS_LABELS[self.name])
+        style_legend(self.legend, t)
+        self.curve.setPen(pg.mkPen(t.train, width=line(2)))
+        self.curve.setSymbol("o")
+        self.curve.setSymbolSize(px(5))
+        self.curve.setSymbolPen(pg.mkPen(t.train))
+        self.curve.setSymbolBrush(pg.mkBrush(t.train))
+        self.threshold.setPen(pg.mkPen(t.validation, width=line(2), style=Qt.PenStyle.DashLine))
+        style_text(self.note, t, TICK_PT + 1)
+
+    def clear(self) -> None:
+        self._steps = self._values = self._t_steps = self._t_values = np.empty(0)
+        self.curve.setData([], [])
+        self.threshold.setData([], [])
+        self.note.setVisible(True)
+        self.note.setPos(0.5, 0.5)
+        self.plot.setRange(xRange=(0, 1), yRange=(0, 1))
+
+    def set_measures(self, measures) -> None:
+        """Draw the run's sharpness (or Adam's preconditioned sharpness) and threshold so far."""
+        name = "preconditioned_sharpness" if measures.has("preconditioned_sharpness") else "sharpness"
+        if name != self.name:
+            self.name = name
+            self.set_theme(self._theme.name)
+            self.legend.removeItem(self.threshold)
+            self.legend.addItem(self.threshold, THRESHOLD_LABELS[name])
+        steps, values = measures.series(name)
+        t_steps, t_values = measures.series("sharpness_threshold")
+        if not len(steps):
+            self.clear()
+            return
+        self.note.setVisible(False)
+        self._steps, self._values, self._t_steps, self._t_values = steps, values, t_steps, t_values
+        self.curve.setData(steps.astype(float), values)
+        finite = np.isfinite(t_values)
+        self.threshold.setData(t_steps[finite].astype(float), t_values[finite])
+        self.plot.enableAutoRange()
+
+    def write_csv(self, path: str | Path) -> None:
+        """step, sharpness, threshold: what the plot shows."""
+        threshold = dict(zip(self._t_steps.tolist(), self._t_values.tolist()))
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["step", self.name, "threshold"])
+            for s, v in zip(self._steps.tolist(), self._values.tolist()):
+                th = threshold.get(s)
+                w.writerow([s, repr(v), "" if th is None or not np.isfinite(th) else repr(th)])
