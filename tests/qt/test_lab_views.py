@@ -123,3 +123,18 @@ def test_spectrum_plot_draws_the_density_and_the_top_eigenvalues(qtbot, tmp_path
     plot.write_csv(tmp_path / "spectrum.csv")
     assert (tmp_path / "spectrum.png").stat().st_size > 1000
     assert len((tmp_path / "spectrum.csv").read_text().splitlines()) == 1 + len(spec.grid)
+
+
+def test_the_edge_of_stability_lesson_shows_the_sharpness_reaching_two_over_eta(main_window, qtbot):
+    from visualizer.core.session_model import FINISHED
+
+    window = main_window
+    found = [a for a in window.acts.presets_menu.actions() if a.objectName() == "lesson_edge_of_stability"]
+    assert len(found) == 1
+    found[0].trigger()
+    assert window.views.right_tabs.currentWidget() is window.views.lab.sharpness
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=120000)
+    qtbot.waitUntil(lambda: len(window.views.lab.sharpness._steps) == 201, timeout=10000)
+    x, y = window.views.lab.sharpness.curve.getData()
+    assert y[0] < 0.6 * 25 and np.max(y) > 25  # rises from far below 2/η = 25 to beyond it
+    assert abs(np.median(y[-50:]) - 25) < 0.15 * 25  # and hovers there
