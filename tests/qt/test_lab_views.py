@@ -51,7 +51,7 @@ def test_live_frames_draw_sharpness_with_its_threshold_and_every_layers_health(q
     np.testing.assert_allclose(y, [rows["sharpness"] for _, rows in expected])
     _, threshold = views.lab.sharpness.threshold.getData()
     np.testing.assert_allclose(threshold, 2 / 0.2)
-    assert not views.lab.sharpness.note.isVisible()
+    assert views.lab.sharpness_tab.currentWidget() is views.lab.sharpness
     layers = {layer for (_panel, layer) in views.lab.health._curves}
     assert layers == {"layer 1 (2→8)", "layer 2 (8→8)", "output (8→2)"}
     steps, ratio = views.lab.health._curves[(1, "output (8→2)")].getData()  # a log axis: log10 of the values
@@ -89,7 +89,9 @@ def test_a_run_without_measures_shows_how_to_turn_them_on(qtbot):
     views = TrainingViews()
     qtbot.addWidget(views)
     _feed(views, list(TrainingSession(replace(EXP, lab=LabSpec())).run()))
-    assert views.lab.sharpness.note.isVisible() and "sharpness_every" in views.lab.sharpness.note.toPlainText()
+    note = views.lab.sharpness_tab.currentWidget()
+    assert note is not views.lab.sharpness and "sharpness_every" in note.text()
+    assert views.lab.health_tab.currentWidget() is not views.lab.health
     assert "sharpness" not in views.figures() and "health" not in views.figures()
 
 
@@ -132,7 +134,7 @@ def test_the_edge_of_stability_lesson_shows_the_sharpness_reaching_two_over_eta(
     found = [a for a in window.acts.presets_menu.actions() if a.objectName() == "lesson_edge_of_stability"]
     assert len(found) == 1
     found[0].trigger()
-    assert window.views.right_tabs.currentWidget() is window.views.lab.sharpness
+    assert window.views.right_tabs.currentWidget() is window.views.lab.sharpness_tab
     qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=120000)
     qtbot.waitUntil(lambda: len(window.views.lab.sharpness._steps) == 201, timeout=10000)
     x, y = window.views.lab.sharpness.curve.getData()

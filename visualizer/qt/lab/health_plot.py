@@ -13,15 +13,16 @@ from PySide6.QtWidgets import QWidget
 
 from visualizer.core.lab.measures import DEAD_RELU, GRAD_NORM, SATURATED, UPDATE_RATIO, WEIGHT_NORM
 from visualizer.qt.plots._axes import LogFriendlyAxis
-from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, get_theme, line, style_legend, style_plot, style_text
+from visualizer.qt.plots._style import CLASS_COLORS, get_theme, line, style_legend, style_plot
 
-EMPTY_TEXT = ("No training health recorded. Set [lab] health_every = N in the experiment (or `visualizer run "
-              "--health-every N`) to measure each layer every N steps.")
+EMPTY_TEXT = ("No training health measured in this run. To measure each layer's gradient norm, update-to-weight "
+              "ratio, weight norm and dead or saturated units every N steps, set <b>[lab] health_every = N</b> in "
+              "the experiment (or <code>visualizer run --health-every N</code>).")
 #: the four panels: (measures shown, title, left axis, log scale)
 PANELS = (((GRAD_NORM,), "Gradient norm", "‖∇θ‖", True),
           ((UPDATE_RATIO,), "Update / weight", "‖Δθ‖ / ‖θ‖", True),
           ((WEIGHT_NORM,), "Weight norm", "‖θ‖", False),
-          ((DEAD_RELU, SATURATED), "Dead or saturated units", "share of units", False))
+          ((DEAD_RELU, SATURATED), "Dead / saturated units", "share", False))
 GUIDE = 1e-3  # the usual healthy update-to-weight ratio
 
 
@@ -46,8 +47,6 @@ class HealthPlot(pg.GraphicsLayoutWidget):
         self.legend = self.plots[0].addLegend(offset=(-8, 8))
         self.guide = pg.InfiniteLine(pos=np.log10(GUIDE), angle=0, movable=False)
         self.plots[1].addItem(self.guide, ignoreBounds=True)
-        self.note = pg.TextItem(EMPTY_TEXT, anchor=(0.5, 0.5))
-        self.plots[2].addItem(self.note, ignoreBounds=True)
         self._curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self._layers: list[str] = []
         self._rows: list[tuple[str, str, int, float]] = []
@@ -66,7 +65,6 @@ class HealthPlot(pg.GraphicsLayoutWidget):
         self.guide.setPen(pg.mkPen(t.foreground, width=line(1), style=Qt.PenStyle.DashLine))
         for (_panel, layer), curve in self._curves.items():
             curve.setPen(self._pen(layer))
-        style_text(self.note, t, TICK_PT + 1)
 
     def _pen(self, layer: str):
         i = self._layers.index(layer) if layer in self._layers else 0
@@ -76,7 +74,7 @@ class HealthPlot(pg.GraphicsLayoutWidget):
         for curve in self._curves.values():
             curve.setData([], [])
         self._rows = []
-        self.note.setVisible(True)
+        self.legend.setVisible(False)
 
     def _curve(self, panel: int, layer: str) -> pg.PlotDataItem:
         key = (panel, layer)
@@ -100,7 +98,7 @@ class HealthPlot(pg.GraphicsLayoutWidget):
                     self._curve(panel, layer).setData(steps.astype(float), values)
                     rows.extend((name, layer, int(s), float(v)) for s, v in zip(steps, values))
         self._rows = rows
-        self.note.setVisible(not rows)
+        self.legend.setVisible(bool(rows))
         if rows:
             self.plots[3].setYRange(0, 1, padding=0.05)
 

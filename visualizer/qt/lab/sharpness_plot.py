@@ -10,10 +10,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from visualizer.qt.plots._style import TICK_PT, get_theme, line, px, style_legend, style_plot, style_text
+from visualizer.qt.plots._style import get_theme, line, px, style_legend, style_plot
 
-EMPTY_TEXT = ("No sharpness recorded. Set [lab] sharpness_every = N in the experiment (or `visualizer run "
-              "--sharpness-every N`) to measure the top Hessian eigenvalue every N steps.")
+EMPTY_TEXT = ("No sharpness measured in this run. To measure the top eigenvalue of the loss's Hessian every N "
+              "steps, set <b>[lab] sharpness_every = N</b> in the experiment (or <code>visualizer run "
+              "--sharpness-every N</code>). Presets ▸ Lessons ▸ Edge of stability shows it.")
 #: the label of the threshold line by the measure it goes with
 THRESHOLD_LABELS = {"sharpness": "2/η (stability threshold)",
                     "preconditioned_sharpness": "(2+2β₁)/((1−β₁)η) (Adam's threshold, 38/η at β₁ = 0.9)"}
@@ -34,11 +35,9 @@ class SharpnessPlot(pg.GraphicsLayoutWidget):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.getAxis("left").setWidth(62)
-        self.legend = self.plot.addLegend(offset=(8, 8))  # top left: progressive sharpening starts low
+        self.legend = self.plot.addLegend(offset=(-8, -8))  # bottom right: the sharpness has risen by then
         self.curve = self.plot.plot(name="sharpness")
         self.threshold = self.plot.plot(name=THRESHOLD_LABELS["sharpness"])
-        self.note = pg.TextItem(EMPTY_TEXT, anchor=(0.5, 0.5))
-        self.plot.addItem(self.note, ignoreBounds=True)
         self._steps = self._values = self._t_steps = self._t_values = np.empty(0)
         self.set_theme(theme)
 
@@ -57,14 +56,12 @@ class SharpnessPlot(pg.GraphicsLayoutWidget):
         self.curve.setSymbolPen(pg.mkPen(t.train))
         self.curve.setSymbolBrush(pg.mkBrush(t.train))
         self.threshold.setPen(pg.mkPen(t.validation, width=line(2), style=Qt.PenStyle.DashLine))
-        style_text(self.note, t, TICK_PT + 1)
 
     def clear(self) -> None:
         self._steps = self._values = self._t_steps = self._t_values = np.empty(0)
         self.curve.setData([], [])
         self.threshold.setData([], [])
-        self.note.setVisible(True)
-        self.note.setPos(0.5, 0.5)
+        self.legend.setVisible(False)
         self.plot.setRange(xRange=(0, 1), yRange=(0, 1))
 
     def set_measures(self, measures) -> None:
@@ -80,7 +77,7 @@ class SharpnessPlot(pg.GraphicsLayoutWidget):
         if not len(steps):
             self.clear()
             return
-        self.note.setVisible(False)
+        self.legend.setVisible(True)
         self._steps, self._values, self._t_steps, self._t_values = steps, values, t_steps, t_values
         self.curve.setData(steps.astype(float), values)
         finite = np.isfinite(t_values)

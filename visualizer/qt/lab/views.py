@@ -3,11 +3,25 @@ measures up to its step. Each plot is also a figure for File > Export (PNG, SVG,
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTabWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget
 
 from visualizer.core.lab.measures import Measures
+from visualizer.qt.lab import health_plot, sharpness_plot
 from visualizer.qt.lab.health_plot import HealthPlot
 from visualizer.qt.lab.sharpness_plot import SharpnessPlot
+
+
+def _with_note(plot, text: str) -> QStackedWidget:
+    """The plot, or in its place what to do to fill it (a plot of nothing teaches nothing)."""
+    note = QLabel(text)
+    note.setWordWrap(True)
+    note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    note.setMargin(24)
+    stack = QStackedWidget()
+    stack.addWidget(note)
+    stack.addWidget(plot)
+    return stack
 
 
 class LabViews:
@@ -17,11 +31,13 @@ class LabViews:
         self.sharpness = SharpnessPlot(theme=theme)
         self.health = HealthPlot(theme=theme)
         self.measures = Measures()
-        i = tabs.addTab(self.sharpness, "Sharpness")
+        self.sharpness_tab = _with_note(self.sharpness, sharpness_plot.EMPTY_TEXT)
+        self.health_tab = _with_note(self.health, health_plot.EMPTY_TEXT)
+        i = tabs.addTab(self.sharpness_tab, "Sharpness")
         tabs.setTabToolTip(i, "The top eigenvalue of the loss's Hessian against step, with the threshold 2/η "
                               "(Adam: 38/η) that gradient descent meets at the edge of stability ([lab] "
                               "sharpness_every)")
-        i = tabs.addTab(self.health, "Health")
+        i = tabs.addTab(self.health_tab, "Health")
         tabs.setTabToolTip(i, "Each layer's gradient norm, update-to-weight ratio (1e-3 guide), weight norm and "
                               "dead or saturated units over time ([lab] health_every)")
 
@@ -33,6 +49,7 @@ class LabViews:
         self.measures = Measures()
         self.sharpness.clear()
         self.health.clear()
+        self._show_plots()
 
     def add(self, measured: list) -> None:
         """A live frame's Measured events."""
@@ -46,6 +63,12 @@ class LabViews:
         self.measures = measures
         self.sharpness.set_measures(measures)
         self.health.set_measures(measures)
+        self._show_plots()
+
+    def _show_plots(self) -> None:
+        figures = self.figures()
+        self.sharpness_tab.setCurrentIndex(int("sharpness" in figures))
+        self.health_tab.setCurrentIndex(int("health" in figures))
 
     def figures(self) -> dict[str, object]:
         """The lab's plots that have something to show, by file name."""
