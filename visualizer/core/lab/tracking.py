@@ -20,7 +20,7 @@ class LabTracker:
         self.session = session
         self.sharpness_every, self.health_every = lab.sharpness_every, lab.health_every
         self.sharpness = (SharpnessMeter(tr.optimizer, hyper_values(tr), session.loss, session._X, session._y,
-                                         tol=1e-3, seed=tr.seed) if self.sharpness_every else None)
+                                         tol=3e-3, seed=tr.seed) if self.sharpness_every else None)
         self.health = HealthMeter(session.model, session._X) if self.health_every else None
 
     def due(self, step: int) -> bool:
