@@ -142,3 +142,19 @@ def test_visualizer_run_writes_measures_csv(tmp_path):
     assert [line.split(",")[:2] for line in lines[1:3]] == [["0", "sharpness"], ["0", "sharpness_threshold"]]
     assert len(lines) == 1 + 3 * 2
     assert main(["run", str(path), "--out", str(tmp_path / "bad"), "--sharpness-every", "-2"]) != 0
+
+
+def test_a_replay_of_a_run_with_a_damaged_measure_row_is_refused_at_open(tmp_path):
+    from visualizer.core.runs.replay import ReplayRun
+
+    with record(TrainingSession(_exp(sharpness_every=10)), tmp_path / "run.sqlite"):
+        pass
+    replay = ReplayRun(tmp_path / "run.sqlite")
+    assert list(replay.measures_up_to(15).series("sharpness")[0]) == [0, 10]
+    replay.close()
+    db = sqlite3.connect(tmp_path / "run.sqlite")
+    with db:
+        db.execute("UPDATE measures SET value = 'many' WHERE rowid = 1")
+    db.close()
+    with pytest.raises(VisualizerError, match="measure row 1"):
+        ReplayRun(tmp_path / "run.sqlite")

@@ -140,3 +140,20 @@ def test_the_edge_of_stability_lesson_shows_the_sharpness_reaching_two_over_eta(
     x, y = window.views.lab.sharpness.curve.getData()
     assert y[0] < 0.6 * 25 and np.max(y) > 25  # rises from far below 2/η = 25 to beyond it
     assert abs(np.median(y[-50:]) - 25) < 0.15 * 25  # and hovers there
+
+
+def test_presentation_scale_thickens_the_lab_curves(qtbot, events):
+    from visualizer.qt.plots._style import set_presentation_scale
+
+    views = TrainingViews()
+    qtbot.addWidget(views)
+    _feed(views, events)
+    normal = views.lab.sharpness.curve.opts["pen"].widthF()
+    set_presentation_scale(1.5, 2.0)
+    try:
+        views.set_theme("contrast")
+        assert views.lab.sharpness.curve.opts["pen"].widthF() == pytest.approx(2 * normal)
+        assert views.lab.health._curves[(0, "output (8→2)")].opts["pen"].widthF() == pytest.approx(2 * 1.5)
+    finally:
+        set_presentation_scale(1.0, 1.0)
+        views.set_theme("light")

@@ -89,7 +89,7 @@ class ReplayRun:
 
     def measures_up_to(self, step: float):
         """The lab's measures (core.lab.measures.Measures) taken at or before ``step``."""
-        return self.reader.measures().up_to(step)
+        return self._measures.up_to(step)
 
     def refresh(self) -> int:
         """Read what the writer committed since the last refresh; returns how many steps came."""
@@ -99,6 +99,7 @@ class ReplayRun:
         return n
 
     def _load_new(self) -> None:
+        self._measures = self.reader.measures()  # the lab's rows committed so far (a damaged one: at open)
         new = self.reader.snapshots(len(self.snapshots))
         self.snapshots.extend(new)
         self.snapshot_steps.extend(s.step for s in new)
