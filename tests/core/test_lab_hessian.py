@@ -145,3 +145,12 @@ def test_adam_before_its_first_step_has_no_preconditioned_sharpness():
     model, loss, X, y = _tiny()
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     assert SharpnessMeter("adam", {}, loss, X, y).measure(model, opt, 0.01) is None
+
+
+def test_a_warm_start_keeps_to_its_direction_and_exploring_finds_an_eigenvalue_that_grew_past_it():
+    diag = torch.tensor([5.0, 10.0, 1.0, 0.5, 2.0], dtype=torch.float64)
+    old_top = np.array([1.0, 0, 0, 0, 0])  # the top direction before the eigenvalue 10 grew past 5
+    kept = top_eigen(lambda v: diag * v, 5, warm=old_top, tol=1e-6)
+    assert kept.value == pytest.approx(5.0) and kept.products == 1  # still an eigenvector: one product
+    found = top_eigen(lambda v: diag * v, 5, warm=old_top, tol=1e-6, explore=0.3)
+    assert found.value == pytest.approx(10.0, rel=1e-9)

@@ -158,3 +158,19 @@ def test_a_replay_of_a_run_with_a_damaged_measure_row_is_refused_at_open(tmp_pat
     db.close()
     with pytest.raises(VisualizerError, match="measure row 1"):
         ReplayRun(tmp_path / "run.sqlite")
+
+
+def test_the_sharpness_is_measured_on_a_fixed_subset_of_a_larger_training_set():
+    from visualizer.core.lab.tracking import LabTracker
+
+    exp = replace(_exp(sharpness_every=5), data=DataSpec(name="moons", samples=1000, seed=0))
+    session = TrainingSession(exp)
+    session.prepare()
+    meter = LabTracker(session).sharpness
+    assert len(session._X) == 800 and len(meter.X) == 512
+    rows = {tuple(r) for r in meter.X.tolist()}
+    assert rows <= {tuple(r) for r in session._X.tolist()}  # a subset of the training samples, fixed by the seed
+    assert torch.equal(LabTracker(session).sharpness.X, meter.X)
+    whole = TrainingSession(replace(exp, lab=replace(exp.lab, sharpness_samples=0)))
+    whole.prepare()
+    assert len(LabTracker(whole).sharpness.X) == 800

@@ -84,10 +84,13 @@ class TrainSpec:
 @dataclass(frozen=True)
 class LabSpec:
     """What the optimization lab measures while the run trains (0: off): the sharpness every ``sharpness_every``
-    steps (core.lab.sharpness) and the per-layer training health every ``health_every`` steps (core.lab.health)."""
+    steps (core.lab.sharpness) on the training set, or a fixed seeded subset of ``sharpness_samples`` of it when it
+    is larger (0: always the whole set), and the per-layer training health every ``health_every`` steps
+    (core.lab.health)."""
 
     sharpness_every: int = 0
     health_every: int = 0
+    sharpness_samples: int = 512
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,8 @@ def _parse_train(t: dict) -> TrainSpec:
 
 def _parse_lab(t: dict) -> LabSpec:
     check_keys("lab", t, [f.name for f in fields(LabSpec)])
-    return LabSpec(**{f.name: want_int(f"lab.{f.name}", t.get(f.name, 0), 0, 1_000_000) for f in fields(LabSpec)})
+    return LabSpec(**{f.name: want_int(f"lab.{f.name}", t.get(f.name, f.default), 0, 1_000_000)
+                      for f in fields(LabSpec)})
 
 
 def from_dict(raw: dict) -> Experiment:

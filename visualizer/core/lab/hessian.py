@@ -29,40 +29,44 @@ class LossHessian:
     ``model.parameters()`` order), at the weights the model holds now, as Hessian-vector products.
 
     The model is evaluated in evaluation mode (dropout off, batch norm on its running statistics) so that the
-    products are those of one fixed function; the model itself is not changed (its weights are copied). Only the
-    data loss: a regularisation penalty is not part of it.
+    products are those of one fixed function. The products differentiate through the model's own parameters (no
+    copy: the cheapest way, for a measurement every few training steps), so they must be taken before the weights
+    change again; the model's ``.grad`` is left as it was. Only the data loss: a regularisation penalty is not part
+    of it.
     """
 
     def __init__(self, model: nn.Module, loss_info, X: torch.Tensor, y: torch.Tensor) -> None:
-        from torch.func import functional_call
-
-        names = [n for n, _ in model.named_parameters()]
-        shapes = [p.shape for _, p in model.named_parameters()]
-        sizes = [p.numel() for _, p in model.named_parameters()]
-        task = task_of(y)
-        self.theta = flat_parameters(model).clone().requires_grad_(True)
-        self.n = self.theta.numel()
+        self.params = [p for p in model.parameters()]
+        self.n = sum(p.numel() for p in self.params)
+        self._shapes = [p.shape for p in self.params]
+        self._sizes = [p.numel() for p in self.params]
+        ref = self.params[0]
+        self._device, self._dtype = ref.device, ref.dtype
         was_training = model.training
         model.eval()
         try:
-            params = {n: t.reshape(s) for n, t, s in zip(names, torch.split(self.theta, sizes), shapes)}
-            self.loss = loss_info(functional_call(model, params, (X,)), y, task)
-            (self._grad,) = torch.autograd.grad(self.loss, self.theta, create_graph=True)
+            with torch.enable_grad():
+                self.loss = loss_info(model(X), y, task_of(y))
+                grads = torch.autograd.grad(self.loss, self.params, create_graph=True, allow_unused=True)
         finally:
             model.train(was_training)
+        self._grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
         #: how many Hessian-vector products were computed (the cost of a measurement)
         self.products = 0
 
     def gradient(self) -> np.ndarray:
         """The gradient of the loss (float64)."""
-        return self._grad.detach().double().cpu().numpy()
+        return torch.cat([g.detach().reshape(-1) for g in self._grads]).double().cpu().numpy()
 
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         """H v for a float64 CPU vector v; returns float64 on the CPU."""
-        (hv,) = torch.autograd.grad(self._grad, self.theta, grad_outputs=v.to(self.theta.device, self.theta.dtype),
-                                    retain_graph=True)
+        parts = torch.split(v.to(self._device, self._dtype), self._sizes)
+        outs = torch.autograd.grad(self._grads, self.params, grad_outputs=[t.reshape(s) for t, s in
+                                                                          zip(parts, self._shapes)],
+                                   retain_graph=True, allow_unused=True)
         self.products += 1
-        return hv.detach().double().cpu()
+        return torch.cat([torch.zeros(n, dtype=torch.float64) if h is None else h.detach().reshape(-1).double().cpu()
+                          for h, n in zip(outs, self._sizes)])
 
 
 @dataclass(frozen=True)
@@ -80,20 +84,22 @@ class Tridiagonal:
         return np.diag(self.alphas) + np.diag(self.betas[:m - 1], 1) + np.diag(self.betas[:m - 1], -1)
 
 
-def lanczos(hvp, start: torch.Tensor, steps: int, stop=None, restart: torch.Generator | None = None) -> Tridiagonal:
+def lanczos(hvp, start: torch.Tensor, steps: int, stop=None, restart: torch.Generator | None = None,
+            first: torch.Tensor | None = None) -> Tridiagonal:
     """At most ``steps`` Lanczos steps on the symmetric operator ``hvp`` from ``start`` (float64, any norm), with full
     re-orthogonalisation (twice is enough). ``stop(tridiagonal)``, asked after each step, may end it early.
 
     When the Krylov space closes (an invariant subspace: e.g. a repeated eigenvalue, which one start vector sees
     once), it ends, or with ``restart`` (a generator) goes on from a new random vector orthogonal to the basis
-    (an off-diagonal 0), so that repeated eigenvalues are found as often as they occur."""
+    (an off-diagonal 0), so that repeated eigenvalues are found as often as they occur. ``first``: the product of
+    the normalised ``start`` when the caller has it already."""
     q = start.double().cpu()
     q = q / q.norm()
     basis, alphas, betas = [q], [], []
     residual = 0.0
     n = len(q)
     for j in range(max(1, int(steps))):
-        w = hvp(basis[j])
+        w = first.clone() if j == 0 and first is not None else hvp(basis[j])
         a = float(w @ basis[j])
         alphas.append(a)
         Q = torch.stack(basis)
@@ -139,29 +145,36 @@ class Eigen:
     products: int
 
 
-def _start_vector(n: int, seed: int, warm: np.ndarray | None) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(int(seed))
-    noise = torch.randn(n, generator=gen, dtype=torch.float64)
-    if warm is None or len(warm) != n or not np.all(np.isfinite(warm)) or not np.any(warm):
-        return noise
-    w = torch.as_tensor(np.asarray(warm, np.float64))
-    # a little noise keeps the Krylov space from closing on an exact eigenvector of a previous, nearby Hessian
-    return w / w.norm() + 1e-3 * noise / noise.norm()
-
-
 def top_eigen(hvp, n: int, warm: np.ndarray | None = None, tol: float = 1e-6, max_steps: int = 60,
-              seed: int = 0) -> Eigen:
+              seed: int = 0, explore: float = 0.0) -> Eigen:
     """The largest (algebraic) eigenvalue of the n×n operator ``hvp`` and its eigenvector, by Lanczos until the Ritz
-    pair's residual ‖Hv − λv‖ falls under ``tol``·max(|λ|, 1e-12) (or ``max_steps``, at most n). ``warm``: the
-    previous call's vector, which makes a measurement along training take a few products instead of tens."""
-    state = {}
+    pair's residual ‖Hv − λv‖ falls under ``tol``·max(|λ|, 1e-12) (or ``max_steps``, at most n); the eigenvalue's
+    own error is then below residual²/gap.
+
+    ``warm``: the previous call's vector. When it is still an eigenvector within ``tol`` (the weights moved a
+    little), one product answers; else the Lanczos iteration goes on from it. ``explore`` mixes that share of a
+    seeded random vector into the warm start, so that another eigenvalue that has grown past it is found too."""
+    gen = torch.Generator().manual_seed(int(seed))
+    usable = warm is not None and len(warm) == n and np.all(np.isfinite(warm)) and np.any(warm)
+    if not usable:
+        q = torch.randn(n, generator=gen, dtype=torch.float64)
+    else:
+        q = torch.as_tensor(np.asarray(warm, np.float64))
+        q = q / q.norm()
+        if explore > 0:
+            noise = torch.randn(n, generator=gen, dtype=torch.float64)
+            q = q + explore * noise / noise.norm()
+    q = q / q.norm()
+    w = hvp(q)
+    a = float(w @ q)
+    if usable and explore <= 0 and float((w - a * q).norm()) <= tol * max(abs(a), 1e-12):
+        return Eigen(a, q.numpy(), 1)
 
     def converged(t: Tridiagonal) -> bool:
-        vals, vecs, res = _ritz(t)
-        state["ritz"] = (vals, vecs, res)
+        vals, _vecs, res = _ritz(t)
         return res[-1] <= tol * max(abs(vals[-1]), 1e-12)
 
-    t = lanczos(hvp, _start_vector(n, seed, warm), min(int(max_steps), n), stop=converged)
+    t = lanczos(hvp, q, min(int(max_steps), n), stop=converged, first=w)
     vals, vecs, _ = _ritz(t)
     v = vecs[:, -1] @ t.basis
     v /= np.linalg.norm(v)

@@ -55,19 +55,17 @@ def preconditioner(optimizer: torch.optim.Optimizer, kind: str) -> torch.Tensor 
     None before the first step."""
     parts = []
     for group in optimizer.param_groups:
-        eps = group["eps"]
-        for p in group["params"]:
-            state = optimizer.state.get(p, {})
-            sq = state.get("exp_avg_sq" if kind == "adam" else "square_avg")
-            if sq is None:
-                return None
-            if kind == "adam":
-                beta1, beta2 = group["betas"]
-                t = float(state["step"])
-                d = (1 - beta1 ** t) * ((sq / (1 - beta2 ** t)).sqrt() + eps)
-            else:
-                d = sq.sqrt() + eps
-            parts.append(d.detach().reshape(-1).double().cpu())
+        states = [optimizer.state.get(p, {}) for p in group["params"]]
+        key = "exp_avg_sq" if kind == "adam" else "square_avg"
+        if not states or any(key not in state for state in states):
+            return None
+        sq = torch.cat([state[key].detach().reshape(-1) for state in states]).double().cpu()
+        if kind == "adam":  # every parameter of a group has taken the same number of steps
+            beta1, beta2 = group["betas"]
+            t = float(states[0]["step"])
+            parts.append((1 - beta1 ** t) * ((sq / (1 - beta2 ** t)).sqrt() + group["eps"]))
+        else:
+            parts.append(sq.sqrt() + group["eps"])
     return torch.cat(parts)
 
 
@@ -92,9 +90,15 @@ class SharpnessReading:
         return ((self.name, "", self.value), (THRESHOLD, "", self.threshold))
 
 
+#: every this many measurements, the warm start is mixed with a random vector (EXPLORE of its norm), so that an
+#: eigenvalue that has grown past the tracked one is found (a warm start alone would keep to the old direction)
+EXPLORE_EVERY, EXPLORE = 10, 0.3
+
+
 class SharpnessMeter:
     """Measures the sharpness of one training run again and again, each time warm-started from the previous
-    eigenvector (a few Hessian-vector products per measurement instead of tens)."""
+    eigenvector: one Hessian-vector product while it is still an eigenvector within ``tol``, a few Lanczos steps
+    otherwise, and every EXPLORE_EVERY-th time a search beyond it."""
 
     def __init__(self, optimizer_name: str, hypers: dict, loss_info, X: torch.Tensor, y: torch.Tensor,
                  max_samples: int = MAX_SAMPLES, tol: float = 1e-4, seed: int = 0) -> None:
@@ -104,6 +108,7 @@ class SharpnessMeter:
         self.name = PRECONDITIONED if self.kind else SHARPNESS
         self.tol, self.seed = tol, seed
         self._warm: np.ndarray | None = None
+        self._count = 0
 
     def measure(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None,
                 lr: float) -> SharpnessReading | None:
@@ -119,7 +124,9 @@ class SharpnessMeter:
 
             def op(v: torch.Tensor) -> torch.Tensor:
                 return scale * hvp(scale * v)
-        eig = top_eigen(op, hvp.n, warm=self._warm, tol=self.tol, seed=self.seed)
+        self._count += 1
+        explore = EXPLORE if self._count % EXPLORE_EVERY == 0 else 0.0
+        eig = top_eigen(op, hvp.n, warm=self._warm, tol=self.tol, seed=self.seed + self._count, explore=explore)
         self._warm = eig.vector
         return SharpnessReading(self.name, eig.value, threshold(self.optimizer_name, lr, self.hypers),
                                 eig.products)

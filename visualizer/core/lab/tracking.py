@@ -19,8 +19,11 @@ class LabTracker:
         lab, tr = session.experiment.lab, session.experiment.train
         self.session = session
         self.sharpness_every, self.health_every = lab.sharpness_every, lab.health_every
+        samples = lab.sharpness_samples or len(session._X)
+        # tol 3e-3: the Ritz value's error is below residual²/gap, ~1e-5 relative; a warm start then takes 1 product
         self.sharpness = (SharpnessMeter(tr.optimizer, hyper_values(tr), session.loss, session._X, session._y,
-                                         tol=3e-3, seed=tr.seed) if self.sharpness_every else None)
+                                         max_samples=samples, tol=3e-3, seed=tr.seed)
+                          if self.sharpness_every else None)
         self.health = HealthMeter(session.model, session._X) if self.health_every else None
 
     def due(self, step: int) -> bool:
