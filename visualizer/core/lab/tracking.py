@@ -7,6 +7,10 @@ from __future__ import annotations
 from visualizer.core.experiment import hyper_values
 from visualizer.core.training.events import Measured
 
+#: the Lanczos tolerance along training: a residual ‖Hv − λv‖ under TOL·λ bounds the eigenvalue's error by
+#: (TOL·λ)²/gap, about 1e-4 relative where the next eigenvalue is 10 % below (1 to 6 products a measurement)
+TOL = 3e-3
+
 
 class LabTracker:
     """Measures one session's model; ``due(step)`` says whether ``step`` is measured, ``before_step()`` comes just
@@ -20,9 +24,8 @@ class LabTracker:
         self.session = session
         self.sharpness_every, self.health_every = lab.sharpness_every, lab.health_every
         samples = lab.sharpness_samples or len(session._X)
-        # tol 3e-3: the Ritz value's error is below residual²/gap, ~1e-5 relative; a warm start then takes 1 product
         self.sharpness = (SharpnessMeter(tr.optimizer, hyper_values(tr), session.loss, session._X, session._y,
-                                         max_samples=samples, tol=3e-3, seed=tr.seed)
+                                         max_samples=samples, tol=TOL, seed=tr.seed)
                           if self.sharpness_every else None)
         self.health = HealthMeter(session.model, session._X) if self.health_every else None
 
