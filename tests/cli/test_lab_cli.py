@@ -75,3 +75,31 @@ def test_spectrum_prints_the_top_eigenvalues_and_writes_a_density_that_integrate
 def test_bad_options_are_one_message(run_dir, argv, message, capsys):
     assert main([a if a != "RUN" else str(run_dir) for a in argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_export_writes_the_lab_views_of_a_run_that_measured_them_and_skips_them_otherwise(run_dir, tmp_path, capsys):
+    from dataclasses import replace
+
+    from visualizer.core.experiment import LabSpec
+
+    experiment.save(replace(EXP, lab=LabSpec(sharpness_every=10, health_every=10)), tmp_path / "lab.toml")
+    assert main(["run", str(tmp_path / "lab.toml"), "--out", str(tmp_path / "lab"), "--no-plots", "--quiet"]) == 0
+    out = tmp_path / "exported"
+    assert main(["export", str(tmp_path / "lab"), "--out", str(out), "--views", "sharpness,health",
+                 "--formats", "png,svg,csv"]) == 0
+    for name in ("sharpness.png", "sharpness.svg", "sharpness.csv", "health.png", "health.svg", "health.csv"):
+        assert (out / name).stat().st_size > 100, name
+    rows = list(csv.reader((out / "sharpness.csv").read_text().splitlines()))
+    measured = list(csv.reader((tmp_path / "lab" / "measures.csv").read_text().splitlines()))
+    sharp = [(r[0], r[3]) for r in measured if r[1] == "sharpness"]
+    assert rows[0] == ["step", "sharpness", "threshold"]
+    assert [(r[0], r[1]) for r in rows[1:]] == sharp and all(float(r[2]) == pytest.approx(40.0) for r in rows[1:])
+    health = list(csv.reader((out / "health.csv").read_text().splitlines()))
+    assert len(health) - 1 == sum(1 for r in measured[1:] if r[1] not in ("sharpness", "sharpness_threshold"))
+    capsys.readouterr()
+    assert main(["export", str(run_dir), "--out", str(tmp_path / "none"), "--views", "loss,sharpness,health",
+                 "--formats", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert "sharpness: the run measured no sharpness ([lab] sharpness_every); skipped" in err
+    assert "health: the run measured no training health ([lab] health_every); skipped" in err
+    assert (tmp_path / "none" / "loss.csv").exists() and not (tmp_path / "none" / "sharpness.csv").exists()

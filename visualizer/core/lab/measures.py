@@ -73,3 +73,26 @@ class Measures:
         rows = [(s, name, layer, v) for (name, layer), (steps, values) in self._series.items()
                 for s, v in zip(steps, values)]
         return sorted(rows, key=lambda r: (r[0], r[1]))
+
+
+#: the health measures in the order the Health view and its CSV show them
+HEALTH_ORDER = (GRAD_NORM, UPDATE_RATIO, WEIGHT_NORM, DEAD_RELU, SATURATED)
+
+
+def _cell(value: float) -> str:
+    return repr(float(value)) if np.isfinite(value) else ""
+
+
+def sharpness_rows(measures: Measures) -> tuple[str, list[tuple[int, str, str]]]:
+    """(the measure's name, rows of step, value, threshold): the Sharpness view's data (Adam's preconditioned
+    sharpness when the run measured it)."""
+    name = PRECONDITIONED if measures.has(PRECONDITIONED) else SHARPNESS
+    steps, values = measures.series(name)
+    threshold = dict(zip(*(a.tolist() for a in measures.series(THRESHOLD))))
+    return name, [(s, _cell(v), _cell(threshold.get(s, np.nan))) for s, v in zip(steps.tolist(), values.tolist())]
+
+
+def health_rows(measures: Measures) -> list[tuple[str, str, int, str]]:
+    """Rows of name, layer, step, value: the Health view's data."""
+    return [(name, layer, s, _cell(v)) for name in HEALTH_ORDER for layer in measures.layers(name)
+            for s, v in zip(*(a.tolist() for a in measures.series(name, layer)))]

@@ -3,7 +3,6 @@ guide) and the share of dead ReLUs or saturated units, one line per layer in fou
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from visualizer.core.lab.measures import DEAD_RELU, GRAD_NORM, SATURATED, UPDATE_RATIO, WEIGHT_NORM
+from visualizer.core.lab.measures import DEAD_RELU, GRAD_NORM, SATURATED, UPDATE_RATIO, WEIGHT_NORM, Measures
 from visualizer.qt.plots._axes import LogFriendlyAxis
 from visualizer.qt.plots._style import CLASS_COLORS, get_theme, line, style_legend, style_plot
 
@@ -49,7 +48,8 @@ class HealthPlot(pg.GraphicsLayoutWidget):
         self.plots[1].addItem(self.guide, ignoreBounds=True)
         self._curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self._layers: list[str] = []
-        self._rows: list[tuple[str, str, int, float]] = []
+        self._rows: list[int] = []
+        self._measures = Measures()
         self.set_theme(theme)
 
     @property
@@ -74,6 +74,7 @@ class HealthPlot(pg.GraphicsLayoutWidget):
         for curve in self._curves.values():
             curve.setData([], [])
         self._rows = []
+        self._measures = Measures()
         self.legend.setVisible(False)
 
     def _curve(self, panel: int, layer: str) -> pg.PlotDataItem:
@@ -89,6 +90,7 @@ class HealthPlot(pg.GraphicsLayoutWidget):
     def set_measures(self, measures) -> None:
         """Draw every layer's health so far."""
         rows = []
+        self._measures = measures
         for panel, (names, *_rest) in enumerate(PANELS):
             for name in names:
                 for layer in measures.layers(name):
@@ -96,15 +98,14 @@ class HealthPlot(pg.GraphicsLayoutWidget):
                     if panel in (0, 1):  # a log axis: zero (a first update, a dead gradient) is not drawn
                         values = np.where(values > 0, values, np.nan)
                     self._curve(panel, layer).setData(steps.astype(float), values)
-                    rows.extend((name, layer, int(s), float(v)) for s, v in zip(steps, values))
+                    rows.append(len(steps))
         self._rows = rows
         self.legend.setVisible(bool(rows))
         if rows:
             self.plots[3].setYRange(0, 1, padding=0.05)
 
     def write_csv(self, path: str | Path) -> None:
-        """name, layer, step, value: every line the plot shows."""
-        with open(path, "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["name", "layer", "step", "value"])
-            w.writerows((n, layer, s, "" if not np.isfinite(v) else repr(v)) for n, layer, s, v in self._rows)
+        """name, layer, step, value: every layer's health the plot shows."""
+        from visualizer.core.lab.export_csv import write_health_csv
+
+        write_health_csv(self._measures, Path(path))

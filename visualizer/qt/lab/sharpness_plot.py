@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from visualizer.core.lab.measures import Measures
 from visualizer.qt.plots._style import get_theme, line, px, style_legend, style_plot
 
 EMPTY_TEXT = ("No sharpness measured in this run. To measure the top eigenvalue of the loss's Hessian every N "
@@ -39,6 +39,7 @@ class SharpnessPlot(pg.GraphicsLayoutWidget):
         self.curve = self.plot.plot(name="sharpness")
         self.threshold = self.plot.plot(name=THRESHOLD_LABELS["sharpness"])
         self._steps = self._values = self._t_steps = self._t_values = np.empty(0)
+        self._measures = Measures()
         self.set_theme(theme)
 
     @property
@@ -58,6 +59,7 @@ class SharpnessPlot(pg.GraphicsLayoutWidget):
         self.threshold.setPen(pg.mkPen(t.validation, width=line(2), style=Qt.PenStyle.DashLine))
 
     def clear(self) -> None:
+        self._measures = Measures()
         self._steps = self._values = self._t_steps = self._t_values = np.empty(0)
         self.curve.setData([], [])
         self.threshold.setData([], [])
@@ -72,6 +74,7 @@ class SharpnessPlot(pg.GraphicsLayoutWidget):
             self.set_theme(self._theme.name)
             self.legend.removeItem(self.threshold)
             self.legend.addItem(self.threshold, THRESHOLD_LABELS[name])
+        self._measures = measures
         steps, values = measures.series(name)
         t_steps, t_values = measures.series("sharpness_threshold")
         if not len(steps):
@@ -86,10 +89,6 @@ class SharpnessPlot(pg.GraphicsLayoutWidget):
 
     def write_csv(self, path: str | Path) -> None:
         """step, sharpness, threshold: what the plot shows."""
-        threshold = dict(zip(self._t_steps.tolist(), self._t_values.tolist()))
-        with open(path, "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["step", self.name, "threshold"])
-            for s, v in zip(self._steps.tolist(), self._values.tolist()):
-                th = threshold.get(s)
-                w.writerow([s, repr(v), "" if th is None or not np.isfinite(th) else repr(th)])
+        from visualizer.core.lab.export_csv import write_sharpness_csv
+
+        write_sharpness_csv(self._measures, Path(path))
