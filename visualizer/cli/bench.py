@@ -24,6 +24,11 @@ def add_parser(sub) -> None:
     bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
     bt.add_argument("--loaded", action="store_true", help=LOADED_HELP)
+    bt.add_argument("--sharpness-every", type=int, default=0, metavar="N",
+                    help="instead: the moons preset with and without the sharpness measured every N steps (and "
+                         "the health with --health-every); the ratio is what the lab costs training")
+    bt.add_argument("--health-every", type=int, default=0, metavar="N",
+                    help="with --sharpness-every (or alone): the per-layer health every N steps")
     _add_landscape(bsub)
     bg = bsub.add_parser("gui", help="GUI-thread lateness and steps/s in the window against headless; first paint",
                          description="Runs the window offscreen and trains the digits MLP at full speed: the "
@@ -131,10 +136,23 @@ def _gui_report(result: dict) -> None:
 def _train(args) -> dict:
     from visualizer.core.training.bench import bench_train
 
+    if args.sharpness_every or args.health_every:
+        from visualizer.core.lab.bench import bench_lab
+
+        return bench_lab(max(args.sharpness_every, 0), max(args.health_every, 0), repeats=args.repeats,
+                         threads=args.threads or None)
     return bench_train(repeats=args.repeats, epochs=args.epochs, threads=args.threads or None)
 
 
 def _train_report(result: dict) -> None:
+    if "sharpness_every" in result:
+        print(f"{result['model']}; {result['repeats']} alternated repeats; sharpness every "
+              f"{result['sharpness_every']} steps, health every {result['health_every']} steps (0: off); "
+              f"{result['measurements_per_run']} measurements a run")
+        print(f"lab off : {result['off_steps_per_s']:8.0f} steps/s")
+        print(f"lab on  : {result['on_steps_per_s']:8.0f} steps/s")
+        print(f"ratio on / off: {result['ratio']:.3f} (cost {100 * (1 - result['ratio']):.1f} %)")
+        return
     print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
           f"{result['torch_threads']} torch threads ({result['threads_note']})")
     print(f"plain torch loop (validation once per epoch) : {result['plain_steps_per_s']:8.0f} steps/s")

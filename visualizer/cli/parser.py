@@ -24,6 +24,8 @@ Commands:
   landscape EXPERIMENT|RUN --out DIR   the loss surface on a plane through the weights; landscape.npz
   lr-find EXPERIMENT [--out DIR]   the learning-rate range test: a suggested learning rate, its curve and plot
   barrier RUN_A RUN_B [--out DIR]   the loss on the straight line between two runs' weights; the barrier
+  sharpness RUN [--out DIR]   the sharpness (top Hessian eigenvalue) at a run's snapshots, against 2/η
+  spectrum RUN [--out DIR]    the Hessian's top eigenvalues and eigenvalue density at a run's weights
   export RUN --out DIR        a run's views to PNG/SVG/CSV, animations to GIF/MP4, the dashboard to PNG
   bench train                 steps/s of the training session against a plain torch loop
   bench gui                   GUI responsiveness and steps/s in the window; first paint
@@ -38,6 +40,7 @@ stderr)."""
 #: the commands, in the order `--help` lists them: each module of visualizer.cli with an ``add_parser(sub)`` that
 #: sets ``func`` (adding a command is one module and one entry here)
 COMMANDS = ("gui", "run", "validate", "evaluate", "sweep", "compress", "distill", "landscape", "lr_find", "barrier",
+            "sharpness", "spectrum",
             "export", "bench")
 
 

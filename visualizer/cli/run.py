@@ -27,6 +27,12 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override train.device")
     p.add_argument("--epochs", type=int, help="override train.epochs")
+    p.add_argument("--sharpness-every", type=int, metavar="N",
+                   help="measure the sharpness (top Hessian eigenvalue; Adam: preconditioned) every N steps into "
+                        "the run file and measures.csv (overrides lab.sharpness_every; 0: off)")
+    p.add_argument("--health-every", type=int, metavar="N",
+                   help="measure each layer's gradient norm, weight norm, update ratio and dead/saturated units "
+                        "every N steps (overrides lab.health_every; 0: off)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_option(p)
@@ -43,6 +49,13 @@ def cmd_run(args) -> int:
         exp = replace(exp, train=replace(exp.train, epochs=args.epochs))
     if args.device:
         exp = replace(exp, train=replace(exp.train, device=args.device))
+    for name in ("sharpness_every", "health_every"):
+        value = getattr(args, name)
+        if value is not None:
+            if value < 0:
+                return fail(f"--{name.replace('_', '-')}: {value} is out of range; allowed: 0 (off) or more",
+                            EXIT_BAD_INPUT)
+            exp = replace(exp, lab=replace(exp.lab, **{name: value}))
     bar = ProgressBar(args.quiet)
     try:
         run = train_to_dir(exp, args.out, dataset, args.experiment.parent, on_event=bar)

@@ -82,17 +82,30 @@ class TrainSpec:
 
 
 @dataclass(frozen=True)
+class LabSpec:
+    """What the optimization lab measures while the run trains (0: off): the sharpness every ``sharpness_every``
+    steps (core.lab.sharpness) on the training set, or a fixed seeded subset of ``sharpness_samples`` of it when it
+    is larger (0: always the whole set), and the per-layer training health every ``health_every`` steps
+    (core.lab.health)."""
+
+    sharpness_every: int = 0
+    health_every: int = 0
+    sharpness_samples: int = 512
+
+
+@dataclass(frozen=True)
 class Experiment:
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     train: TrainSpec = field(default_factory=TrainSpec)
     title: str = ""
     description: str = ""
+    lab: LabSpec = field(default_factory=LabSpec)
 
 
 #: an experiment file is a few hundred bytes; anything beyond this is not one
 MAX_FILE_BYTES = 1024 * 1024
-SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec}
+SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "lab": LabSpec}
 TOP_LEVEL = ("title", "description")
 #: hyper-parameters with a TrainSpec field of their own; the others live in TrainSpec.hyper
 CORE_HYPER = ("lr", "momentum", "weight_decay")
@@ -195,6 +208,12 @@ def _parse_train(t: dict) -> TrainSpec:
     )
 
 
+def _parse_lab(t: dict) -> LabSpec:
+    check_keys("lab", t, [f.name for f in fields(LabSpec)])
+    return LabSpec(**{f.name: want_int(f"lab.{f.name}", t.get(f.name, f.default), 0, 1_000_000)
+                      for f in fields(LabSpec)})
+
+
 def from_dict(raw: dict) -> Experiment:
     """Build and check an Experiment from a parsed TOML/JSON mapping; raises ExperimentError."""
     check_keys("", raw, [*SECTIONS, *TOP_LEVEL])
@@ -207,6 +226,7 @@ def from_dict(raw: dict) -> Experiment:
         train=_parse_train(raw.get("train", {})),
         title=raw.get("title", ""),
         description=raw.get("description", ""),
+        lab=_parse_lab(raw.get("lab", {})),
     )
 
 
@@ -230,6 +250,8 @@ def to_dict(exp: Experiment) -> dict:
     if exp.description:
         out["description"] = exp.description
     out.update(data=data, model=model, train=train)
+    if exp.lab != LabSpec():  # only when the lab measures something: files without it stay as they were
+        out["lab"] = asdict(exp.lab)
     return out
 
 

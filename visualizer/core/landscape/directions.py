@@ -12,14 +12,8 @@ import torch
 from torch import nn
 
 from visualizer.core.errors import VisualizerError
-from visualizer.core.model.nets import flat_parameters
 
 _EPS = 1e-10
-
-
-def _task_of(y: torch.Tensor) -> str:
-    """'classification' for integer targets, 'regression' otherwise (what LossInfo.__call__ needs)."""
-    return "regression" if y.is_floating_point() else "classification"
 
 
 def filter_normalized_direction(model: nn.Module, seed: int, include_bias_bn: bool = False) -> np.ndarray:
@@ -76,70 +70,21 @@ def pca_directions(trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return axes[0].astype(np.float32), axes[1].astype(np.float32), ratio
 
 
-def _flat_loss(model: nn.Module, loss_info, X: torch.Tensor, y: torch.Tensor):
-    """(θ* as a leaf tensor, loss(θ) as a function of a flat vector), with the model in evaluation mode."""
-    from torch.func import functional_call
-
-    names = [n for n, _ in model.named_parameters()]
-    shapes = [p.shape for _, p in model.named_parameters()]
-    sizes = [p.numel() for _, p in model.named_parameters()]
-    task = _task_of(y)
-
-    def loss_of(flat: torch.Tensor) -> torch.Tensor:
-        params = {n: t.reshape(s) for n, t, s in zip(names, torch.split(flat, sizes), shapes)}
-        return loss_info(functional_call(model, params, (X,)), y, task)
-
-    return flat_parameters(model).clone().requires_grad_(True), loss_of
-
-
 def hessian_directions(model: nn.Module, loss_info, X: torch.Tensor, y: torch.Tensor, iters: int = 40,
                        seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The two Hessian eigenvectors of largest |eigenvalue| at θ*: (d1, d2, eigenvalues (2,)).
 
     Lanczos iteration with full re-orthogonalisation on Hessian-vector products (double backward through the
-    loss on the whole of X, model in evaluation mode); ``iters`` Lanczos steps (at most the parameter count).
-    The vectors are unit length.
+    loss on the whole of X, model in evaluation mode: ``core.lab.hessian``); ``iters`` Lanczos steps (at most the
+    parameter count). The vectors are unit length.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        theta, loss_of = _flat_loss(model, loss_info, X, y)
-        (grad,) = torch.autograd.grad(loss_of(theta), theta, create_graph=True)
+    from visualizer.core.lab.hessian import LossHessian, top_two_by_magnitude
 
-        def hvp(v: torch.Tensor) -> torch.Tensor:
-            (hv,) = torch.autograd.grad(grad, theta, grad_outputs=v, retain_graph=True)
-            return hv.detach().double().cpu()
-
-        n = theta.numel()
-        k = max(2, min(int(iters), n))
-        gen = torch.Generator().manual_seed(int(seed))
-        q = torch.randn(n, generator=gen, dtype=torch.float64)
-        q /= q.norm()
-        basis, alphas, betas = [q], [], []
-        for j in range(k):
-            w = hvp(basis[j].to(theta.device, theta.dtype))
-            a = float(w @ basis[j])
-            alphas.append(a)
-            Q = torch.stack(basis)
-            w -= Q.T @ (Q @ w)  # full re-orthogonalisation (twice is enough)
-            w -= Q.T @ (Q @ w)
-            b = float(w.norm())
-            if j == k - 1 or b < 1e-10 * max(1.0, abs(a)):
-                break
-            betas.append(b)
-            basis.append(w / b)
-        m = len(alphas)
-        T = np.diag(alphas) + np.diag(betas[:m - 1], 1) + np.diag(betas[:m - 1], -1)
-        vals, vecs = np.linalg.eigh(T)
-        order = np.argsort(-np.abs(vals))[:2]
-        Q = torch.stack(basis[:m]).numpy()
-        d = [vecs[:, i] @ Q for i in order]
-        d = [v / np.linalg.norm(v) for v in d]
-        if len(d) < 2:  # the Krylov space closed after one vector: any orthogonal direction has eigenvalue 0 here
-            raise VisualizerError("the Hessian has fewer than two non-trivial directions here; use random directions")
-        return d[0].astype(np.float32), d[1].astype(np.float32), vals[order].astype(np.float64)
-    finally:
-        model.train(was_training)
+    hvp = LossHessian(model, loss_info, X, y)
+    vals, d = top_two_by_magnitude(hvp, hvp.n, iters, seed)
+    if len(vals) < 2:  # the Krylov space closed after one vector: any orthogonal direction has eigenvalue 0 here
+        raise VisualizerError("the Hessian has fewer than two non-trivial directions here; use random directions")
+    return d[0].astype(np.float32), d[1].astype(np.float32), vals.astype(np.float64)
 
 
 def weight_axes(model: nn.Module, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:

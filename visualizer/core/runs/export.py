@@ -167,7 +167,8 @@ class RunExport:
 
     def why_not(self, view) -> str | None:
         """Why an export_registry.ExportView does not apply to this run, or None."""
-        return view.why_not(self.task, self.n_features, len(self.snapshot_steps))
+        measured = set(self.reader.measures().names()) if view.measures else None
+        return view.why_not(self.task, self.n_features, len(self.snapshot_steps), measured)
 
     def snapshot_at(self, step: int):
         return self.reader.snapshot_at(step)

@@ -60,6 +60,7 @@ class ExportView:
     data: dict[str, str | Callable] | None = None
     panes: tuple[str, ...] = ()
     needs_snapshots: bool = False
+    measures: tuple[str, ...] = ()  # the lab's measures it draws: it applies when the run recorded one of them
     prediction: str | None = None
     not_applicable: str = ""
     size: tuple[int, int] = (1000, 700)
@@ -74,11 +75,14 @@ class ExportView:
             return fmt.raster
         return True
 
-    def why_not(self, task: str | None, n_features: int | None, snapshots: int | None = None) -> str | None:
+    def why_not(self, task: str | None, n_features: int | None, snapshots: int | None = None,
+                measured: set[str] | None = None) -> str | None:
         """Why the view does not apply to a run of ``task`` on ``n_features`` features with ``snapshots`` snapshots
-        (None: not known, not checked), or None when it applies."""
+        whose lab recorded the measures ``measured`` (None: not known, not checked), or None when it applies."""
         if self.needs_snapshots and snapshots == 0:
             return "the run recorded no snapshots"
+        if self.measures and measured is not None and not measured & set(self.measures):
+            return self.not_applicable or "the run did not measure it"
         if self.prediction is not None and task is not None and n_features is not None:
             from visualizer.core.model.predict import prediction_view
 
@@ -92,6 +96,8 @@ _FILES = "visualizer.qt.runs.export_files"
 _ANIMATION = "visualizer.qt.runs.animation"
 _WIDGETS = "visualizer.qt.runs.export"
 _CSV = "visualizer.core.runs.export_csv"
+_LAB = "visualizer.qt.lab.export"
+_LAB_CSV = "visualizer.core.lab.export_csv"
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {fmt.name: fmt for fmt in (
     ExportFormat("png", "PNG", "still", ".png", "an image of the size chosen, with the DPI in its metadata",
@@ -124,6 +130,17 @@ EXPORT_VIEWS: dict[str, ExportView] = {view.name: view for view in (
                "x,y,p_CLASS...)", _ALL, widget=f"{_WIDGETS}:boundary_widget",
                data={"csv": f"{_CSV}:boundary_csv"}, prediction="boundary",
                not_applicable="the run is not a 2-D classification (no decision boundary)"),
+    ExportView("sharpness", "Sharpness",
+               "the sharpness against step with its threshold, 2/η or Adam's 38/η (CSV: step,sharpness,threshold); "
+               "runs that measured it", frozenset({"still", "data"}), widget=f"{_LAB}:sharpness_widget",
+               data={"csv": f"{_LAB_CSV}:sharpness_csv"}, measures=("sharpness", "preconditioned_sharpness"),
+               not_applicable="the run measured no sharpness ([lab] sharpness_every)", size=(1000, 600)),
+    ExportView("health", "Training health",
+               "each layer's gradient norm, update ratio, weight norm and dead or saturated units against step "
+               "(CSV: name,layer,step,value); runs that measured it", frozenset({"still", "data"}),
+               widget=f"{_LAB}:health_widget", data={"csv": f"{_LAB_CSV}:health_csv"},
+               measures=("grad_norm", "weight_norm"),
+               not_applicable="the run measured no training health ([lab] health_every)", size=(1100, 700)),
     ExportView("dashboard", "Dashboard", "loss, prediction, histograms and landscape in one image",
                frozenset({"still"}), render=f"{_FILES}:write_dashboard", size=(1600, 1100)),
 )}

@@ -51,6 +51,15 @@ def metrics_csv(history: History, task: str) -> str:
     return buf.getvalue()
 
 
+def measures_csv(measures) -> str:
+    """measures.csv: step, name, layer, value: one row per measure of the lab (sharpness, training health)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["step", "name", "layer", "value"])
+    w.writerows((step, name, layer, _cell(value)) for step, name, layer, value in measures.table())
+    return buf.getvalue()
+
+
 def _best(steps: np.ndarray, values: np.ndarray, lower_is_better: bool) -> dict | None:
     ok = ~np.isnan(values)
     if not ok.any():
@@ -149,6 +158,9 @@ def write_run_exports(reader: RunReader, out: Path, dataset=None) -> dict:
         weights = reader.model(ds).state_dict()
     out.mkdir(parents=True, exist_ok=True)
     experiment_file.atomic_write_text(out / "metrics.csv", metrics_csv(history, started.task))
+    measures = reader.measures()
+    if len(measures):
+        experiment_file.atomic_write_text(out / "measures.csv", measures_csv(measures))
     info = strict_json.clean(summary(history, started, ended, ds, exp))
     experiment_file.atomic_write_text(out / "summary.json", strict_json.dumps(info, indent=2) + "\n")
     experiment_file.save(exp, out / "experiment.toml")

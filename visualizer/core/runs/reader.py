@@ -21,11 +21,11 @@ from visualizer.core import experiment as experiment_file
 from visualizer.core.errors import ExperimentError, VisualizerError
 from visualizer.core.files import MIB
 from visualizer.core.runs import checks
+from visualizer.core.runs.locate import run_file_of
+from visualizer.core.runs.measures import MeasureRows
 from visualizer.core.runs.schema import (
     FORMAT_VERSION,
-    RUN_FILE,
     STEP_COLUMNS,
-    SUFFIX,
     RecordError,
     array,
     npy,
@@ -50,42 +50,8 @@ class Trajectory:
         return len(self.steps)
 
 
-def _run_number(path: Path) -> int:
-    """1 for run.sqlite, N for run-N.sqlite (the order `visualizer run` numbers them in), 0 otherwise."""
-    stem = path.stem
-    if stem == "run":
-        return 1
-    tail = stem[4:] if stem.startswith("run-") else ""
-    return int(tail) if tail.isdigit() else 0
-
-
-def run_file_of(path: str | Path) -> Path:
-    """The run file given as itself, or as the folder holding it (its newest ``run*.sqlite``: `visualizer run`
-    adds run-2.sqlite when rerun into the folder). A clear message names both options otherwise."""
-    path = Path(path)
-    try:
-        return _run_file_of(path)
-    except (OSError, ValueError) as exc:  # a name too long for the system, a NUL character in it
-        why = getattr(exc, "strerror", None) or exc
-        raise VisualizerError(f"{str(path)[:200]!r}: cannot be opened as a run ({why})") from None
-
-
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
-
-
-def _run_file_of(path: Path) -> Path:
-    if path.is_dir():
-        found = [p for p in path.glob(f"run*{SUFFIX}") if p.is_file()]
-        if found:
-            return max(found, key=lambda p: (p.stat().st_mtime, _run_number(p), p.name))
-        others = sorted(p.name for p in path.glob(f"*{SUFFIX}") if p.is_file() and not p.name.startswith("."))
-        hint = f" (it holds {len(others)} other run file(s), e.g. {others[0]}: give one of them)" if others else ""
-        raise VisualizerError(f"{path} has no {RUN_FILE}{hint}: give a run file (.sqlite) or the folder holding "
-                              "one (what `visualizer run` writes)")
-    if not path.exists():
-        raise VisualizerError(f"{path}: no such run folder or run file")
-    return path
 
 
 def open_run(path: str | Path) -> RunReader:
@@ -125,6 +91,7 @@ class RunReader:
             self.started: RunStarted | None = None
             self._expected = checks.Expected()
             self._has_weights = False
+            self._measures = MeasureRows()
             self._read_meta()
             self.refresh()
         except BaseException:
@@ -252,6 +219,11 @@ class RunReader:
     def snapshots(self, start: int = 0) -> list[Snapshot]:
         """Every snapshot from the ``start``-th on, in order (a replay loads them once: they are small)."""
         return [self._load_snapshot(sid) for sid in self._snap_ids[start:]]
+
+    def measures(self):
+        """The lab's measures recorded so far (core.lab.measures.Measures; a file from before has none)."""
+        with self._reading():
+            return self._measures.read(self._db)
 
     def check_values(self) -> None:
         """Read what every snapshot shows (its histograms and pictures, not its parameters) once: a value no genuine

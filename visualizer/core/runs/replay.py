@@ -88,6 +88,10 @@ class ReplayRun:
         h = self.history
         return int(h.steps[-1]) if len(h) else 0
 
+    def measures_up_to(self, step: float):
+        """The lab's measures (core.lab.measures.Measures) taken at or before ``step``."""
+        return self._measures.up_to(step)
+
     def refresh(self) -> int:
         """Read what the writer committed since the last refresh; returns how many steps came."""
         n = self.reader.refresh()
@@ -98,6 +102,7 @@ class ReplayRun:
 
     def _load_new(self) -> None:
         self.edits = self.reader.edits()
+        self._measures = self.reader.measures()  # the lab's rows committed so far (a damaged one: at open)
         new = self.reader.snapshots(len(self.snapshots))
         self.snapshots.extend(new)
         self.snapshot_steps.extend(s.step for s in new)

@@ -43,10 +43,13 @@ CREATE TABLE histograms (snapshot INTEGER NOT NULL REFERENCES snapshots (id), la
                          grad_edges BLOB NOT NULL, grad_counts BLOB NOT NULL, PRIMARY KEY (snapshot, layer));
 CREATE TABLE ended (step INTEGER NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL, wall_s REAL NOT NULL);
 CREATE TABLE weights (safetensors BLOB NOT NULL);
+CREATE TABLE measures (step INTEGER NOT NULL, name TEXT NOT NULL, layer TEXT NOT NULL, value REAL);
 """
 
 
 TABLES = ("meta", "steps", "snapshots", "histograms", "ended", "weights")
+#: tables added after format 1 first shipped: a run file from before lacks them (and reads as having none)
+LATER_TABLES = ("measures",)
 
 
 class RunFileExists(VisualizerError, FileExistsError):

@@ -34,7 +34,7 @@ from visualizer.core.runs.schema import (
     npy,
     started_json,
 )
-from visualizer.core.training.events import RunEnded, RunStarted, Snapshot, StepEvent, WeightEdited
+from visualizer.core.training.events import Measured, RunEnded, RunStarted, Snapshot, StepEvent, WeightEdited
 
 COMMIT_INTERVAL_S = 0.2
 COMMIT_EVERY = 1000
@@ -151,8 +151,8 @@ class RunWriter:
 
     # -- recording ----------------------------------------------------------------------------------
     def add(self, event) -> None:
-        """Record one event (RunStarted, StepEvent, Snapshot, WeightEdited or RunEnded); a full disk raises
-        DiskFull."""
+        """Record one event (RunStarted, StepEvent, Snapshot, Measured, WeightEdited or RunEnded); a full disk
+        raises DiskFull."""
         if self.closed or self._failed is not None:
             raise self._failed or VisualizerError(f"{self.path}: the run file is closed")
         if type(event) is StepEvent:  # the hot path: a row kept in memory, written with the others at the commit
@@ -171,6 +171,9 @@ class RunWriter:
         if isinstance(event, Snapshot):
             self._add_snapshot(event)
             self.commit()
+        elif isinstance(event, Measured):  # a few rows every N steps: written with the next commit
+            db.executemany("INSERT INTO measures VALUES (?, ?, ?, ?)",
+                           [(event.step, name, layer, value) for name, layer, value in event.rows])
         elif isinstance(event, RunEnded):
             db.execute("INSERT INTO ended VALUES (?, ?, ?, ?)", (event.step, event.reason, event.message,
                                                                    event.wall_s))

@@ -88,6 +88,15 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Measured:
+    """Numbers the lab measured at one step (core.lab: sharpness, per-layer health), as (name, layer, value) rows;
+    layer '' for a measure of the whole network."""
+
+    step: int
+    rows: tuple[tuple[str, str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RunEnded:
     """The run is over: reason is 'completed', 'stopped', 'diverged' or 'failed'."""
 
@@ -116,4 +125,4 @@ class WeightEdited:
     undo: bool = False
 
 
-Event = RunStarted | StepEvent | Snapshot | RunEnded | WeightEdited
+Event = RunStarted | StepEvent | Snapshot | Measured | RunEnded | WeightEdited

@@ -30,7 +30,7 @@ from visualizer.core.threads import apply_threads, choose_threads
 from visualizer.core.training.control import RunControl
 from visualizer.core.training.device import resolve_device
 from visualizer.core.training.edits import apply_edit
-from visualizer.core.training.events import LayerHistogram, RunEnded, RunStarted, Snapshot, StepEvent
+from visualizer.core.training.events import LayerHistogram, Measured, RunEnded, RunStarted, Snapshot, StepEvent
 from visualizer.core.training.snapshot_plan import SnapshotPlan, plan_snapshots
 
 if TYPE_CHECKING:
@@ -148,6 +148,11 @@ class TrainingSession:
         self._layers = self.model.linear_layers()
         self._penalized = regularization.penalized(self.model)
         self.snapshot_plan = self._plan_snapshots()
+        self._lab = None  # the optimization lab's measurements (core.lab.tracking), when the experiment asks
+        if exp.lab.sharpness_every or exp.lab.health_every:
+            from visualizer.core.lab.tracking import LabTracker
+
+            self._lab = LabTracker(self)
         work = spec_work(exp.model, ds.n_features, output_size(self.loss, ds), dataset_image_shape(ds))
         self.thread_choice = choose_threads(work * self.batch_size, self.threads)
         if self.snapshot_plan.note:  # said once, with the device: before the run, where a user looks
@@ -227,8 +232,9 @@ class TrainingSession:
         return Snapshot(step, epoch, tuple(layers), params, **extra)
 
     # -- the loop -----------------------------------------------------------------------------------
-    def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | RunEnded]:
-        """Train, yielding events; a problem in set-up or training ends with RunEnded(reason='failed')."""
+    def run(self) -> Iterator[RunStarted | StepEvent | Snapshot | Measured | RunEnded]:
+        """Train, yielding events (``Measured``: the lab's, when the experiment's [lab] asks); a problem in set-up or
+        training ends with RunEnded(reason='failed')."""
         t0 = time.perf_counter()
         self.step = 0
         try:
@@ -241,7 +247,7 @@ class TrainingSession:
             text = str(exc) if isinstance(exc, VisualizerError) else f"{type(exc).__name__}: {exc}"
             yield RunEnded(self.step, "failed", text, time.perf_counter() - t0)
 
-    def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | RunEnded]:
+    def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | Measured | RunEnded]:
         ctl, model, opt, loss_fn, task = self.control, self.model, self.optimizer, self.loss, self.dataset.task
         batch_loss = self.batch_loss
         regularized = self.experiment.train.regularization != "none"
@@ -256,6 +262,11 @@ class TrainingSession:
         pen = None if pen is None else float(pen)
         yield StepEvent(0, 0, tl + (pen or 0.0), lr, time.perf_counter() - t0, vl, tm, vm, tl, pen)
         yield self._snapshot(0, 0)
+        lab, next_lab = self._lab, self.total_steps + 1  # the step the lab measures next (never, when off)
+        if lab is not None:
+            if (measured := lab.measure(0, lr)) is not None:
+                yield measured
+            next_lab = lab.next_step(0)
         last_snap_step, last_snap_t = 0, time.perf_counter()
         step, constant = 0, self.experiment.train.schedule == "constant"
         outs, targets, losses = [], [], []  # the batches since the last evaluation
@@ -304,6 +315,8 @@ class TrainingSession:
                     loss = loss + pen
                     pen = pen.detach()
                 loss.backward()
+                if step >= next_lab:
+                    lab.before_step()
                 opt.step()
                 value = loss.item()
                 if pen is not None:
@@ -327,6 +340,10 @@ class TrainingSession:
                     yield StepEvent(step, epoch, value, lr, now - t0, vl, tm, vm, tl, pen)
                 else:
                     yield StepEvent(step, epoch, value, lr, now - t0, penalty=pen)
+                if step >= next_lab:
+                    if (measured := lab.measure(step, lr)) is not None:
+                        yield measured
+                    next_lab = lab.next_step(step)
                 timed = step - last_pic_step >= snap_steps and now - last_snap_t >= snap_s
                 if timed or step - last_snap_step >= by_progress:  # by progress alone: no prediction picture
                     yield self._snapshot(step, epoch, picture=timed or step == total)

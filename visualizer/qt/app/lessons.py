@@ -22,6 +22,7 @@ class Lesson:
     explanation: str
     kind: str  # playground | train | compress | evaluate
     file: str  # relative to resources/
+    tab: str = ""  # the right-hand tab a train lesson shows (its text), "" for the prediction
 
     @property
     def path(self) -> Path:
@@ -51,6 +52,12 @@ LESSONS: tuple[Lesson, ...] = (
            "orders of magnitude until it is infinite, and the run stops with the step it happened. Then set the "
            "learning rate to 0.05 and train again.",
            "train", "lessons/diverging_lr.toml"),
+    Lesson("edge_of_stability", "Edge of stability (full-batch gradient descent)",
+           "Cohen et al. 2021, figure 1: full-batch gradient descent at learning rate 0.08 on the sine regression. "
+           "Watch the Sharpness tab: the top eigenvalue of the loss's Hessian rises until it reaches 2/η = 25 and "
+           "then hovers there, while the loss keeps falling with spikes. The same at η = 0.05 (2/η = 40): "
+           "resources/lessons/edge_of_stability_slow.toml.",
+           "train", "lessons/edge_of_stability.toml", tab="Sharpness"),
 )
 
 
@@ -80,6 +87,10 @@ def start_lesson(window, lesson: Lesson) -> None:
         window.after_run = lambda: window.open_compression(prune=("l1", 0.9))
         window.train_from_start()
     else:
+        tabs = window.views.right_tabs
+        for i in range(tabs.count()):
+            if lesson.tab and tabs.tabText(i) == lesson.tab:
+                tabs.setCurrentIndex(i)
         window.train_from_start()
 
 

@@ -212,6 +212,8 @@ class ReplayWindow(ReplayComparison, ReplayExports, QMainWindow):
         if frame.steps or frame.snapshots:
             self.views.show_frame(HistoryUpTo(run.history, step), frame)
             self.views.flush()
+        if hasattr(self.views, "lab"):
+            self.views.lab.set_measures(run.measures_up_to(step))
         self._shown = (n, k)
         self._step = step
         self.views.loss.set_cursor(step)

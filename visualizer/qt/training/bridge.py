@@ -23,10 +23,12 @@ THREAD_NAME = "training-worker"
 
 @dataclass
 class Frame:
-    """What arrived since the last frame: every step event, every snapshot and every weight set by hand, in order."""
+    """What arrived since the last frame: every step event, every snapshot, the lab's measurements and every weight
+    set by hand, in order."""
 
     steps: list = field(default_factory=list)
     snapshots: list = field(default_factory=list)
+    measures: list = field(default_factory=list)
     started: object | None = None
     ended: object | None = None
     edits: list = field(default_factory=list)
@@ -159,6 +161,8 @@ class TrainingBridge(QObject):
                 frame.snapshots.append(event)
             elif kind == "WeightEdited":
                 frame.edits.append(event)
+            elif kind == "Measured":
+                frame.measures.append(event)
             elif kind == "RunStarted":
                 frame.started = event
             elif kind == "RunEnded":

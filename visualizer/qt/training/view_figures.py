@@ -9,7 +9,8 @@ from visualizer.qt.plots import export_widget
 
 #: the pixel size of each view's file written by File > Export plots as PNG/SVG
 EXPORT_SIZES = {"loss": (1000, 700), "prediction": (800, 700), "confusion_matrix": (800, 700),
-                "histograms": (1100, 450), "histogram_over_time": (1000, 500), "landscape": (900, 800)}
+                "histograms": (1100, 450), "histogram_over_time": (1000, 500), "landscape": (900, 800),
+                "sharpness": (1000, 600), "health": (1100, 700)}
 
 
 class ViewFigures:
@@ -32,6 +33,7 @@ class ViewFigures:
             out["histogram_over_time"] = self.hist_time
         if self.landscape.surface is not None or self.landscape.has_path():  # computed at export if never shown
             out["landscape"] = self.landscape_figure()
+        out.update(self.lab.figures())  # the lab's Sharpness and Health, when the run measured them
         return out
 
     def dashboard(self, title: str = ""):

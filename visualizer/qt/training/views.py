@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.core.model.predict import evaluation_set, prediction_view, prediction_views_text
 from visualizer.core.scales import history_wants_log_axis
+from visualizer.qt.lab.views import LabViews
 from visualizer.qt.landscape.view import LandscapeView
 from visualizer.qt.plots import (
     ConfusionMatrixPlot,
@@ -151,6 +152,7 @@ class TrainingViews(ViewFigures, QWidget):
                                          "orange negative, white zero), and the feature maps they make of a "
                                          "chosen sample (convolutional networks only)")
         self.right_tabs.setTabVisible(2, False)
+        self.lab = LabViews(self.right_tabs, theme)  # Sharpness and Health: the lab's measures of the run
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(_titled(self.loss, self.log_check))
@@ -191,7 +193,7 @@ class TrainingViews(ViewFigures, QWidget):
     # -- set-up ---------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
         for plot in (self.loss, self.boundary, self.confusion, self.histograms, self.hist_time, self.landscape,
-                     self.filters, self.readouts):
+                     self.filters, self.readouts, self.lab):
             plot.set_theme(name)
 
     def set_filter_source(self, source) -> None:
@@ -269,6 +271,7 @@ class TrainingViews(ViewFigures, QWidget):
         self.landscape.clear()
         self.filters.clear()
         self.readouts.clear()
+        self.lab.clear()
         self._snapshot, self._columns, self._pending = None, [], []
         self.pictured = self._prediction_drawn = None
         self._pictures_due, self._pictures_at = False, -1e9
@@ -287,6 +290,7 @@ class TrainingViews(ViewFigures, QWidget):
             if not self._log_decided and history_wants_log_axis(history):
                 self._log_decided = True  # once a run: a user who then unticks it keeps the linear axis
                 self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike
+        self.lab.add(getattr(frame, "measures", None))
         if frame.snapshots:
             self._columns.extend(_Column(s.step, s.layers) for s in frame.snapshots)  # not their parameters
             if len(frame.snapshots) <= APPEND_UP_TO:  # live: a few per frame, each a column added, drawn once

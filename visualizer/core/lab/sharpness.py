@@ -1,0 +1,132 @@
+"""Sharpness: the top eigenvalue of the training loss's Hessian, and the threshold it meets at the edge of stability.
+
+Gradient descent at learning rate η is stable on a quadratic only while the sharpness λ₁(H) < 2/η; Cohen et al. 2021
+("Gradient descent on neural networks typically occurs at the edge of stability") saw full-batch training raise the
+sharpness (progressive sharpening) until it reaches 2/η and hover there. Heavy-ball momentum μ moves the threshold to
+(2 + 2μ)/η, Nesterov's to (2 + 2μ)/(η(1 + 2μ)).
+
+For Adam, Cohen et al. 2022 ("Adaptive gradient methods at the edge of stability") write the update as
+θₜ₊₁ = θₜ − η Pₜ⁻¹ mₜ with mₜ the (un-corrected) first moment and the preconditioner
+Pₜ = (1 − β₁ᵗ) · [diag(√(vₜ / (1 − β₂ᵗ))) + ε I] (torch's Adam and AdamW step, bias corrections included), and
+track the preconditioned sharpness λ₁(Pₜ⁻¹ H) = λ₁(Pₜ^{-1/2} H Pₜ^{-1/2}) against the threshold
+(2 + 2β₁) / ((1 − β₁) η), which is 38/η at β₁ = 0.9. RMSprop is the β₁ = 0 case without bias correction:
+P = diag(√v) + ε I, threshold 2/η.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from visualizer.core.lab.hessian import LossHessian, top_eigen
+from visualizer.core.lab.measures import PRECONDITIONED, SHARPNESS, THRESHOLD
+
+#: the most training samples a measurement uses: a fixed, seeded subset of a larger training set
+MAX_SAMPLES = 2048
+
+
+def adam_threshold(lr: float, beta1: float) -> float:
+    """(2 + 2β₁) / ((1 − β₁) η): Adam's stability threshold (38/η at β₁ = 0.9)."""
+    return (2 + 2 * beta1) / ((1 - beta1) * lr)
+
+
+def threshold(optimizer: str, lr: float, hypers: dict) -> float:
+    """The sharpness at which ``optimizer`` at learning rate ``lr`` stops being stable on a quadratic (NaN when
+    no such formula is known, e.g. Adagrad)."""
+    if lr <= 0:
+        return math.nan
+    if optimizer in ("gd", "sgd", "rmsprop"):
+        return 2.0 / lr
+    if optimizer == "momentum":
+        return (2 + 2 * hypers.get("momentum", 0.0)) / lr
+    if optimizer == "nesterov":
+        mu = hypers.get("momentum", 0.0)
+        return (2 + 2 * mu) / (lr * (1 + 2 * mu))
+    if optimizer in ("adam", "adamw"):
+        return adam_threshold(lr, hypers.get("beta1", 0.9))
+    return math.nan
+
+
+def preconditioner(optimizer: torch.optim.Optimizer, kind: str) -> torch.Tensor | None:
+    """The diagonal of Adam's (or RMSprop's) preconditioner P (flat, in parameter order; see the module's text),
+    None before the first step."""
+    parts = []
+    for group in optimizer.param_groups:
+        states = [optimizer.state.get(p, {}) for p in group["params"]]
+        key = "exp_avg_sq" if kind == "adam" else "square_avg"
+        if not states or any(key not in state for state in states):
+            return None
+        sq = torch.cat([state[key].detach().reshape(-1) for state in states]).double().cpu()
+        if kind == "adam":  # every parameter of a group has taken the same number of steps
+            beta1, beta2 = group["betas"]
+            t = float(states[0]["step"])
+            parts.append((1 - beta1 ** t) * ((sq / (1 - beta2 ** t)).sqrt() + group["eps"]))
+        else:
+            parts.append(sq.sqrt() + group["eps"])
+    return torch.cat(parts)
+
+
+def measurement_batch(X: torch.Tensor, y: torch.Tensor, max_samples: int = MAX_SAMPLES, seed: int = 0):
+    """The fixed batch the sharpness is measured on: the whole training set, or a seeded subset of ``max_samples``."""
+    if len(X) <= max_samples:
+        return X, y
+    idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(int(seed)))[:max_samples].to(X.device)
+    return X[idx], y[idx]
+
+
+@dataclass(frozen=True)
+class SharpnessReading:
+    """One measurement: the (preconditioned) sharpness, its threshold and the Hessian-vector products it took."""
+
+    name: str
+    value: float
+    threshold: float
+    products: int
+
+    def measures(self) -> tuple[tuple[str, str, float], ...]:
+        return ((self.name, "", self.value), (THRESHOLD, "", self.threshold))
+
+
+#: every this many measurements, the warm start is mixed with a random vector (EXPLORE of its norm), so that an
+#: eigenvalue that has grown past the tracked one is found (a warm start alone would keep to the old direction)
+EXPLORE_EVERY, EXPLORE = 10, 0.3
+
+
+class SharpnessMeter:
+    """Measures the sharpness of one training run again and again, each time warm-started from the previous
+    eigenvector: one Hessian-vector product while it is still an eigenvector within ``tol``, a few Lanczos steps
+    otherwise, and every EXPLORE_EVERY-th time a search beyond it."""
+
+    def __init__(self, optimizer_name: str, hypers: dict, loss_info, X: torch.Tensor, y: torch.Tensor,
+                 max_samples: int = MAX_SAMPLES, tol: float = 1e-4, seed: int = 0) -> None:
+        self.optimizer_name, self.hypers, self.loss_info = optimizer_name, dict(hypers), loss_info
+        self.X, self.y = measurement_batch(X, y, max_samples, seed)
+        self.kind = {"adam": "adam", "adamw": "adam", "rmsprop": "rmsprop"}.get(optimizer_name)
+        self.name = PRECONDITIONED if self.kind else SHARPNESS
+        self.tol, self.seed = tol, seed
+        self._warm: np.ndarray | None = None
+        self._count = 0
+
+    def measure(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None,
+                lr: float) -> SharpnessReading | None:
+        """The reading at the model's current weights (None: an adaptive method before its first step, whose
+        preconditioner does not exist yet)."""
+        hvp = LossHessian(model, self.loss_info, self.X, self.y)
+        op = hvp
+        if self.kind is not None:
+            p = preconditioner(optimizer, self.kind) if optimizer is not None else None
+            if p is None:
+                return None
+            scale = p.rsqrt()
+
+            def op(v: torch.Tensor) -> torch.Tensor:
+                return scale * hvp(scale * v)
+        self._count += 1
+        explore = EXPLORE if self._count % EXPLORE_EVERY == 0 else 0.0
+        eig = top_eigen(op, hvp.n, warm=self._warm, tol=self.tol, seed=self.seed + self._count, explore=explore)
+        self._warm = eig.vector
+        return SharpnessReading(self.name, eig.value, threshold(self.optimizer_name, lr, self.hypers),
+                                eig.products)
