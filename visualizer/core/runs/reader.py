@@ -109,8 +109,8 @@ class RunReader:
         becomes one VisualizerError naming the file."""
         try:
             yield
-        except (RecordError, sqlite3.DatabaseError) as exc:
-            raise self._damaged(exc) from None
+        except (RecordError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # the last: SQLite's message quoted
+            raise self._damaged(exc) from None  # damaged bytes that are not UTF-8
 
     def _query(self, sql: str, args=()) -> list:
         with self._reading():
@@ -138,6 +138,8 @@ class RunReader:
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc):
                 raise VisualizerError(f"{self.path} is not a run file (it is not an SQLite database)") from None
+            raise self._damaged(exc) from None
+        except UnicodeDecodeError as exc:  # SQLite's own message quoted a damaged (not UTF-8) schema
             raise self._damaged(exc) from None
         text = self._meta_text("format_version", 20)
         if text is None or not text.strip().isdigit() or int(text) < 1:
