@@ -26,6 +26,7 @@ def _rows(folder):
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_a_sweep_killed_mid_way_resumes_without_repeating_a_trial(tmp_path):
     exp = tmp_path / "tiny.toml"
     exp.write_text(TINY)
@@ -80,6 +81,7 @@ def test_without_ray_the_ray_backend_says_how_to_install_it(tmp_path, monkeypatc
     assert code == 2 and 'pip install ".[cluster]"' in err and "Ray is not installed" in err
 
 
+@pytest.mark.slow
 def test_the_map_is_written_with_diverged_cells_and_the_best_outlined(tmp_path):
     from tests.core.sweeps.test_runner import SINE
 

@@ -51,6 +51,7 @@ def test_best_range_reads_the_sweep_as_documented():
     assert best_range(losses) == (RATES[4], RATES[5])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["moons", "circles", "blobs"])
 def test_suggestion_lies_among_the_rates_that_train_best(preset):
     exp, ds = load_experiment(PRESETS / f"{preset}.toml")

@@ -127,6 +127,7 @@ def test_spectrum_plot_draws_the_density_and_the_top_eigenvalues(qtbot, tmp_path
     assert len((tmp_path / "spectrum.csv").read_text().splitlines()) == 1 + len(spec.grid)
 
 
+@pytest.mark.slow
 def test_the_edge_of_stability_lesson_shows_the_sharpness_reaching_two_over_eta(main_window, qtbot):
     from visualizer.core.session_model import FINISHED
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from tests.qt.test_training_process import LONG, QUIET, WAIT_MS, bridge, shown  # noqa: F401 (bridge: a fixture)
 from visualizer.core.runs.reader import RunReader
 from visualizer.core.training.child import SessionRecipe
@@ -38,6 +40,7 @@ def edits_shown(bridge) -> list:  # noqa: F811 (the fixture's name)
     return [e for f in bridge.frames for e in f.edits]
 
 
+@pytest.mark.slow
 def test_a_weight_set_by_hand_crosses_the_process_and_is_recorded(bridge, qtbot, tmp_path):  # noqa: F811
     assert bridge.start_in_child(SessionRecipe(LONG, options=QUIET, paused=True), record_to=tmp_path)
     bridge.control.step(3)

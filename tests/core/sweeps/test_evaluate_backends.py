@@ -18,6 +18,7 @@ def _folds(tmp_path, capsys, backend: str) -> str:
     return (out / "folds.csv").read_text()
 
 
+@pytest.mark.slow
 def test_local_backend_gives_the_serial_fold_table(tmp_path, capsys):
     serial = _folds(tmp_path, capsys, "serial")
     assert serial.count("\n") == 4  # header and 3 folds

@@ -40,6 +40,7 @@ def _trial_workers() -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_retried_and_the_table_is_complete(tmp_path, local_ray):
     params = ("train.lr=0.01,0.3", "train.momentum=0,0.9", "train.epochs=150")
     killed: list[int] = []

@@ -63,6 +63,7 @@ def test_diverged_trials_are_marked_with_their_step(tmp_path):
         assert reader.ended.reason == "diverged" and bad["diverged_step"] == str(reader.ended.step)
 
 
+@pytest.mark.slow
 def test_the_local_backend_gives_the_serial_table(tmp_path):
     list(run_sweep(_plan(seeds=2), tmp_path / "serial", backend="serial"))
     list(run_sweep(_plan(seeds=2), tmp_path / "local", backend="local", workers=2))
@@ -93,6 +94,7 @@ def test_steps_to_target_falls_back_to_the_training_loss():
     assert steps_to_target(h, 0.5) == 2 and steps_to_target(h, 0.1) is None and steps_to_target(h, None) is None
 
 
+@pytest.mark.slow
 def test_bench_sweep_is_the_moons_sweep_and_reports_same_tables():
     from visualizer.core.sweeps.bench import bench_sweep, format_report, moons_plan
 

@@ -44,6 +44,7 @@ def _click_cell(qtbot, window, at, modifier=Qt.KeyboardModifier.NoModifier) -> N
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, modifier, pos=plot.mapFromScene(scene))
 
 
+@pytest.mark.slow
 def test_cells_appear_as_trials_finish_and_a_click_opens_the_replay(qtbot, tmp_path, main_window):
     window = _window(qtbot)
     window.open_run.connect(main_window.open_replay)
@@ -78,6 +79,7 @@ def test_cells_appear_as_trials_finish_and_a_click_opens_the_replay(qtbot, tmp_p
     replay.close()
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_sweep_and_a_bad_value_is_a_message(qtbot, tmp_path):
     window = _window(qtbot)
     window.value_edits[0].setText("0.01,99")
