@@ -91,7 +91,10 @@ def _local(fn: Callable, tasks: list, workers: int, work_here: bool,
         while pending or inflight:
             if stopped():
                 return
-            while pending and len(inflight) < 2 * children:  # one running and one queued per worker
+            # one running and one queued per worker; near the end one each when this process works too: a task
+            # queued on a worker at the end kept that core busy while this one had nothing left (the sweep's tail)
+            queued = 2 if len(pending) > 2 * children or not work_here else 1
+            while pending and len(inflight) < queued * children:
                 task = pending.popleft()
                 inflight[pool.submit(fn, task)] = task
             done = [f for f in inflight if f.done()]
