@@ -41,13 +41,14 @@ def add_parser(sub) -> None:
 def write_plots(out: Path, line) -> list[Path]:
     """barrier.png and barrier.svg, drawn by the window's plot class."""
     from visualizer.qt.labtools.barrier_plot import BarrierPlot
-    from visualizer.qt.plots import ensure_app, export_widget
+    from visualizer.qt.plots import ensure_app
+    from visualizer.qt.plots.export import export_plot_files
 
     ensure_app()
     plot = BarrierPlot(theme="light")
     try:
         plot.set_line(line)
-        return [export_widget(plot, out / f"{FIGURE}{suffix}", width=1000, height=650) for suffix in (".png", ".svg")]
+        return export_plot_files(plot, out, FIGURE)
     finally:
         plot.deleteLater()
 

@@ -41,13 +41,14 @@ def add_parser(sub) -> None:
 def write_plots(out: Path, result) -> list[Path]:
     """lr_find.png and lr_find.svg, drawn by the window's plot class."""
     from visualizer.qt.labtools.lr_plot import LRFinderPlot
-    from visualizer.qt.plots import ensure_app, export_widget
+    from visualizer.qt.plots import ensure_app
+    from visualizer.qt.plots.export import export_plot_files
 
     ensure_app()
     plot = LRFinderPlot(theme="light")
     try:
         plot.set_result(result)
-        return [export_widget(plot, out / f"{FIGURE}{suffix}", width=1000, height=650) for suffix in (".png", ".svg")]
+        return export_plot_files(plot, out, FIGURE)
     finally:
         plot.deleteLater()
 

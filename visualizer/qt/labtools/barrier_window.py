@@ -5,25 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QProgressBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
-from visualizer.qt.evaluation.views import ERROR_STYLE
-from visualizer.qt.jobs import JobEnded, JobRunner, Progress
+from visualizer.qt.jobs import JobEnded, Progress
 from visualizer.qt.labtools.barrier_plot import BarrierPlot
-from visualizer.qt.plots import export_widget
-from visualizer.qt.widgets.controls import button, resize_within_screen, spin
+from visualizer.qt.labtools.tool_window import LabToolWindow
+from visualizer.qt.widgets.controls import button, spin
 
 THREAD_NAME = "barrier-worker"
 
@@ -50,20 +37,18 @@ def measure(path_a: Path, path_b: Path, points: int, control):
         yield event
 
 
-class BarrierWindow(QMainWindow):
+class BarrierWindow(LabToolWindow):
     """Two runs' final weights joined by a straight line, and the loss along it."""
+
+    EXPORT_STEM = "barrier"
+    EXPORT_TITLE = "Export the plot of the loss between two runs into…"
 
     def __init__(self, run_a: Path | None = None, runs_folder: Path | None = None, theme: str = "light",
                  parent: QWidget | None = None) -> None:
         from visualizer.core.lab.interpolation import POINTS
 
-        super().__init__(parent)
-        self.setObjectName("barrierWindow")
-        self.theme, self.runs_folder, self.result = theme, runs_folder, None
-        self.runner = JobRunner(self, THREAD_NAME)
-        self.runner.batch.connect(self._on_batch)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.ended.connect(self._on_ended)
+        super().__init__("barrier", THREAD_NAME, theme, parent)
+        self.runs_folder = runs_folder
         self.setWindowTitle("Loss between two runs")
 
         self.path_edits = []
@@ -92,61 +77,22 @@ class BarrierWindow(QMainWindow):
         buttons = QHBoxLayout()
         for b in (self.run_button, self.cancel_button, self.export_button):
             buttons.addWidget(b)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("barrierProgress")
-        self.progress.setRange(0, 1000)
-        self.progress.setFormat("ready")
-        self.progress.setTextVisible(True)
-        self.status = QLabel()
-        self.status.setObjectName("barrierStatus")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        about = QLabel("<small>θ(t) = θ_A + t·(θ_B − θ_A) joins the two runs' final weights. The barrier is the "
+        about = self.about("θ(t) = θ_A + t·(θ_B − θ_A) joins the two runs' final weights. The barrier is the "
                        "largest rise of the loss above the straight line between its two end values, for t in "
                        "[0, 1] (Entezari et al. 2022): 0 when the two minima are linearly connected, positive when "
                        "a ridge separates them, as it usually does between two seeds of a small network. The "
-                       "loss is measured on run A's data, the network in evaluation mode.</small>")
-        about.setWordWrap(True)
-        about.setObjectName("barrierAbout")
-
-        side = QWidget()
-        side.setFixedWidth(380)
-        column = QVBoxLayout(side)
-        column.setContentsMargins(6, 6, 6, 6)
-        column.addLayout(form)
-        column.addLayout(buttons)
-        column.addWidget(self.progress)
-        column.addWidget(self.status)
-        column.addWidget(about)
-        column.addStretch(1)
-        self.plot = BarrierPlot(theme=theme)
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(side)
-        layout.addWidget(self.plot, 1)
-        self.setCentralWidget(central)
-        resize_within_screen(self, 1250, 700)
+                           "loss is measured on run A's data, the network in evaluation mode.")
+        self.lay_out([form, buttons, self.progress, self.status, about], BarrierPlot(theme=theme), 380, (1250, 700))
 
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self._on_export_clicked)
-        for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.cancel), ("Ctrl+W", self.close)):
-            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
         self.show_message("Choose two runs of the same network and data (e.g. two seeds) and press Run.")
 
     # --- public ---------------------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self.runner.running
-
     def set_runs(self, run_a: Path, run_b: Path) -> None:
         self.path_edits[0].setText(str(run_a))
         self.path_edits[1].setText(str(run_b))
-
-    def show_message(self, text: str, error: bool = False) -> None:
-        self.status.setText(f"⚠ {text}" if error else text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "QLabel { padding: 5px; }")
 
     def run(self) -> bool:
         """Start measuring on the worker; False (with a message) when it cannot start."""
@@ -167,27 +113,6 @@ class BarrierWindow(QMainWindow):
         self.progress.setFormat("reading the runs…")
         self.show_message("Measuring the loss along the line…")
         return True
-
-    def cancel(self) -> None:
-        self.runner.cancel()
-
-    def export_plots(self, folder: str | Path) -> list[Path]:
-        """barrier.png, barrier.svg and barrier.csv (t, train_loss, val_loss) in ``folder``."""
-        folder = Path(folder)
-        return [export_widget(self.plot, folder / "barrier.png", 1000, 650),
-                export_widget(self.plot, folder / "barrier.svg", 1000, 650),
-                self.plot.write_csv(folder / "barrier.csv")]
-
-    def set_theme(self, name: str) -> None:
-        self.theme = name
-        self.plot.set_theme(name)
-
-    def shutdown(self) -> None:
-        self.runner.shutdown()
-
-    def closeEvent(self, event) -> None:  # Qt override: no thread may outlive the window
-        self.shutdown()
-        super().closeEvent(event)
 
     # --- internals --------------------------------------------------------------------------------------
     def _set_running(self, on: bool) -> None:
@@ -212,10 +137,6 @@ class BarrierWindow(QMainWindow):
                 self.result = item
                 self.plot.set_line(item)
 
-    def _on_progress(self, progress: Progress) -> None:
-        self.progress.setValue(round(1000 * (progress.fraction or 0.0)))
-        self.progress.setFormat(progress.text)
-
     def _on_ended(self, ended: JobEnded) -> None:
         self._set_running(False)
         r = self.result
@@ -232,13 +153,3 @@ class BarrierWindow(QMainWindow):
             val = "" if r.val_barrier is None else f" (validation: {r.val_barrier:.4g} at t = {r.val_barrier_t:.2f})"
             self.show_message(f"Barrier {r.train_barrier:.4g} at t = {r.train_barrier_t:.2f}{val}. Training loss "
                               f"{la:.4g} at run A, {lb:.4g} at run B; ‖θ_B − θ_A‖ = {r.distance:.4g}.")
-
-    def _on_export_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the plot of the loss between two runs into…")
-        if folder:
-            try:
-                written = self.export_plots(folder)
-            except (OSError, ValueError) as exc:
-                self.show_message(f"Export failed: {exc}", error=True)
-            else:
-                self.show_message(f"Wrote {len(written)} file(s) into {folder}.")

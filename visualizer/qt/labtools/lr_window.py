@@ -6,23 +6,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QProgressBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QWidget
 
-from visualizer.qt.evaluation.views import ERROR_STYLE
-from visualizer.qt.jobs import JobEnded, JobRunner, Progress
+from visualizer.qt.jobs import JobEnded, Progress
 from visualizer.qt.labtools.lr_plot import LRFinderPlot
-from visualizer.qt.plots import export_widget
-from visualizer.qt.widgets.controls import button, resize_within_screen, spin
+from visualizer.qt.labtools.tool_window import LabToolWindow
+from visualizer.qt.widgets.controls import button, spin
 
 THREAD_NAME = "lr-finder-worker"
 
@@ -36,23 +26,19 @@ def lr_progress(record) -> Progress | None:
     return Progress(record.step / record.total, f"step {record.step} of {record.total}, lr {record.lr:.3g}")
 
 
-class LRFinderWindow(QMainWindow):
+class LRFinderWindow(LabToolWindow):
     """The range test of one experiment; ``use_learning_rate`` carries the rate the user chose to train with."""
 
     use_learning_rate = Signal(float)
+    EXPORT_STEM = "lr_find"
+    EXPORT_TITLE = "Export the learning-rate finder's plot into…"
 
     def __init__(self, experiment, base_dir: Path | None, theme: str = "light", parent: QWidget | None = None) -> None:
         from visualizer.core.lab import lr_finder
 
-        super().__init__(parent)
-        self.setObjectName("lrFinderWindow")
-        self.experiment, self.base_dir, self.theme = experiment, base_dir, theme
-        self.result = None
+        super().__init__("lrFinder", THREAD_NAME, theme, parent)
+        self.experiment, self.base_dir = experiment, base_dir
         self._lrs, self._losses, self._averages = [], [], []
-        self.runner = JobRunner(self, THREAD_NAME)
-        self.runner.batch.connect(self._on_batch)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.ended.connect(self._on_ended)
         self.setWindowTitle(f"Learning-rate finder — {experiment.title or experiment.data.name}")
 
         decade = "learning rate of the {} step, as a power of ten (1e-6 = 0.000001)"
@@ -78,63 +64,23 @@ class LRFinderWindow(QMainWindow):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("lrFinderProgress")
-        self.progress.setRange(0, 1000)
-        self.progress.setFormat("ready")
-        self.progress.setTextVisible(True)
-        self.status = QLabel()
-        self.status.setObjectName("lrFinderStatus")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        about = QLabel(
-            "<small>The learning rate grows exponentially while the network trains from its initial weights on its "
+        about = self.about(
+            "The learning rate grows exponentially while the network trains from its initial weights on its "
             "usual mini-batches (Smith 2017). Where the loss falls, the rate is large enough to learn; where it "
             f"turns up, too large. The test stops once the loss averages {lr_finder.STOP_FACTOR:g}× its minimum. "
             "Suggested: the rate at the minimum of the smoothed loss, divided by 10. The steepest descent is marked "
-            "too; on small networks it is noisier.</small>")
-        about.setWordWrap(True)
-        about.setObjectName("lrFinderAbout")
-
-        side = QWidget()
-        side.setFixedWidth(300)
-        column = QVBoxLayout(side)
-        column.setContentsMargins(6, 6, 6, 6)
-        column.addLayout(form)
-        column.addLayout(buttons)
-        column.addWidget(self.progress)
-        column.addWidget(self.use_button)
-        column.addWidget(self.export_button)
-        column.addWidget(self.status)
-        column.addWidget(about)
-        column.addStretch(1)
-        self.plot = LRFinderPlot(theme=theme)
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(side)
-        layout.addWidget(self.plot, 1)
-        self.setCentralWidget(central)
-        resize_within_screen(self, 1200, 700)
+            "too; on small networks it is noisier.")
+        self.lay_out([form, buttons, self.progress, self.use_button, self.export_button, self.status, about],
+                     LRFinderPlot(theme=theme), 300, (1200, 700))
 
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.use_button.clicked.connect(self._on_use_clicked)
         self.export_button.clicked.connect(self._on_export_clicked)
-        for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.cancel), ("Ctrl+W", self.close)):
-            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
         self.show_message("Press Run: a few hundred training steps at growing learning rates, about a second on the "
                           "presets.")
 
     # --- public ---------------------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self.runner.running
-
-    def show_message(self, text: str, error: bool = False) -> None:
-        self.status.setText(f"⚠ {text}" if error else text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "QLabel { padding: 5px; }")
-
     def run(self) -> bool:
         """Start the range test on the worker; False (with a message) when it cannot start."""
         from visualizer.core.lab.lr_finder import range_test
@@ -162,27 +108,6 @@ class LRFinderWindow(QMainWindow):
         self.show_message(f"Training {steps} steps at learning rates from {low:g} to {high:g}…")
         return True
 
-    def cancel(self) -> None:
-        self.runner.cancel()
-
-    def export_plots(self, folder: str | Path) -> list[Path]:
-        """lr_find.png, lr_find.svg and lr_find.csv (step, lr, loss, smoothed) in ``folder``."""
-        folder = Path(folder)
-        return [export_widget(self.plot, folder / "lr_find.png", 1000, 650),
-                export_widget(self.plot, folder / "lr_find.svg", 1000, 650),
-                self.plot.write_csv(folder / "lr_find.csv")]
-
-    def set_theme(self, name: str) -> None:
-        self.theme = name
-        self.plot.set_theme(name)
-
-    def shutdown(self) -> None:
-        self.runner.shutdown()
-
-    def closeEvent(self, event) -> None:  # Qt override: no thread may outlive the window
-        self.shutdown()
-        super().closeEvent(event)
-
     # --- internals --------------------------------------------------------------------------------------
     def _set_running(self, on: bool) -> None:
         self.run_button.setEnabled(not on)
@@ -209,10 +134,6 @@ class LRFinderWindow(QMainWindow):
         elif points:
             self.plot.set_points(self._lrs, self._losses, self._averages)
 
-    def _on_progress(self, progress: Progress) -> None:
-        self.progress.setValue(round(1000 * (progress.fraction or 0.0)))
-        self.progress.setFormat(progress.text)
-
     def _on_ended(self, ended: JobEnded) -> None:
         r = self.result
         self._set_running(False)
@@ -236,15 +157,3 @@ class LRFinderWindow(QMainWindow):
         if self.result is not None and self.result.suggested is not None:
             self.use_learning_rate.emit(float(self.result.suggested))
             self.show_message(f"The training panel's learning rate is now {self.result.suggested:.3g}.")
-
-    def _on_export_clicked(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        folder = QFileDialog.getExistingDirectory(self, "Export the learning-rate finder's plot into…")
-        if folder:
-            try:
-                written = self.export_plots(folder)
-            except (OSError, ValueError) as exc:
-                self.show_message(f"Export failed: {exc}", error=True)
-            else:
-                self.show_message(f"Wrote {len(written)} file(s) into {folder}.")

@@ -197,6 +197,17 @@ def export_widget(
     return path
 
 
+def export_plot_files(plot, folder: str | Path, stem: str, csv: bool = False, width: int = 1000,
+                      height: int = 650) -> list[Path]:
+    """``plot`` as <stem>.png and <stem>.svg in ``folder``, and <stem>.csv by the plot's own ``write_csv`` when
+    ``csv``: the files a window's Export… and a command write."""
+    folder = Path(folder)
+    written = [export_widget(plot, folder / f"{stem}{suffix}", width, height) for suffix in (".png", ".svg")]
+    if csv:
+        written.append(plot.write_csv(folder / f"{stem}.csv"))
+    return written
+
+
 def _encoded(image, suffix: str) -> bytes:
     """A QImage as the bytes of a file of ``suffix`` (.png, .jpg, ...), written by Python afterwards: Qt's own
     save says only False, where Python's write says why (a full disk)."""
