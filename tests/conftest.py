@@ -12,10 +12,11 @@ import pytest
 
 #: threads that libraries start once and keep for the life of the process, by name. None so far: torch's and
 #: Qt's pools are native threads that ``threading`` does not list.
-LONG_LIVED_THREADS: frozenset[str] = frozenset()
+LONG_LIVED_THREADS: frozenset[str] = frozenset({"lab-measuring-reader"})
 #: helper processes that Python starts once and keeps for the life of the process, by what their command line runs:
-#: the resource tracker that the first spawned child starts (it ends when this process ends: no orphan)
-LONG_LIVED_PROCESSES: tuple[str, ...] = ("multiprocessing.resource_tracker",)
+#: the resource tracker that the first spawned child starts, and the lab's measuring process that the first run
+#: measuring sharpness starts and later runs reuse (both end when this process ends: no orphan)
+LONG_LIVED_PROCESSES: tuple[str, ...] = ("multiprocessing.resource_tracker", "visualizer.core.lab.worker")
 
 
 def child_pids() -> set[int]:

@@ -27,7 +27,7 @@ def _steps_per_s(exp, dataset, threads) -> tuple[float, int]:
     return steps / (time.perf_counter() - t0), measured
 
 
-def bench_lab(sharpness_every: int = 50, health_every: int = 0, repeats: int = 7, epochs: int = 30,
+def bench_lab(sharpness_every: int = 50, health_every: int = 0, repeats: int = 7, epochs: int = 60,
               threads: int | None = None) -> dict:
     """Steps/s of the moons preset (Adam, batch 32) without and with the lab's measurements; ``ratio`` = with /
     without (1.0: free; 0.9: 10 % slower)."""
@@ -42,6 +42,12 @@ def bench_lab(sharpness_every: int = 50, health_every: int = 0, repeats: int = 7
     measured = 0
     for e in sides.values():  # warm-up
         _steps_per_s(e, dataset, threads)
+    if sharpness_every:  # the lab's measuring process up, as in the window's warm training process
+        from visualizer.core.lab import worker
+        from visualizer.core.training.device import resolve_device
+
+        if worker.wanted(resolve_device(exp.train.device)[0]):
+            worker.warm()
     for i in range(repeats):  # alternated, the order swapped every repeat
         for name in (("off", "on") if i % 2 == 0 else ("on", "off")):
             rate, n = _steps_per_s(sides[name], dataset, threads)

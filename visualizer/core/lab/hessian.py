@@ -87,47 +87,52 @@ class Tridiagonal:
 def lanczos(hvp, start: torch.Tensor, steps: int, stop=None, restart: torch.Generator | None = None,
             first: torch.Tensor | None = None) -> Tridiagonal:
     """At most ``steps`` Lanczos steps on the symmetric operator ``hvp`` from ``start`` (float64, any norm), with full
-    re-orthogonalisation (twice is enough). ``stop(tridiagonal)``, asked after each step, may end it early.
+    re-orthogonalisation (twice is enough). ``stop(tridiagonal)``, asked after each step with the coefficients so
+    far (its ``basis`` empty: the check is cheap), may end it early.
 
     When the Krylov space closes (an invariant subspace: e.g. a repeated eigenvalue, which one start vector sees
     once), it ends, or with ``restart`` (a generator) goes on from a new random vector orthogonal to the basis
     (an off-diagonal 0), so that repeated eigenvalues are found as often as they occur. ``first``: the product of
     the normalised ``start`` when the caller has it already."""
     q = start.double().cpu()
-    q = q / q.norm()
-    basis, alphas, betas = [q], [], []
-    residual = 0.0
     n = len(q)
-    for j in range(max(1, int(steps))):
-        w = first.clone() if j == 0 and first is not None else hvp(basis[j])
-        a = float(w @ basis[j])
+    steps = max(1, int(steps))
+    Q = torch.empty((min(steps, n) + 1, n), dtype=torch.float64)  # the basis, one row a vector
+    Q[0] = q / q.norm()
+    alphas, betas = [], []
+    residual, size = 0.0, 1
+    for j in range(steps):
+        w = first.clone() if j == 0 and first is not None else hvp(Q[j])
+        a = float(w @ Q[j])
         alphas.append(a)
-        Q = torch.stack(basis)
-        w -= Q.T @ (Q @ w)
-        w -= Q.T @ (Q @ w)
+        basis = Q[:size]
+        w -= basis.T @ (basis @ w)
+        w -= basis.T @ (basis @ w)
         b = float(w.norm())
         residual = b
         if b < 1e-10 * max(1.0, abs(a)):
             residual = 0.0
-            if restart is None or j == steps - 1 or len(basis) >= n:
+            if restart is None or j == steps - 1 or size >= n:
                 break
             w = torch.randn(n, generator=restart, dtype=torch.float64)
-            w -= Q.T @ (Q @ w)
-            w -= Q.T @ (Q @ w)
+            w -= basis.T @ (basis @ w)
+            w -= basis.T @ (basis @ w)
             betas.append(0.0)
-            basis.append(w / w.norm())
+            Q[size] = w / w.norm()
+            size += 1
             continue
-        if j == steps - 1 or (stop is not None and stop(_tridiagonal(alphas, betas, basis, b))):
+        if j == steps - 1 or (stop is not None and stop(_tridiagonal(alphas, betas, Q[:0], b))):
             break
         betas.append(b)
-        basis.append(w / b)
-    return _tridiagonal(alphas, betas, basis, residual)
+        Q[size] = w / b
+        size += 1
+    return _tridiagonal(alphas, betas, Q[:len(alphas)], residual)
 
 
-def _tridiagonal(alphas, betas, basis, residual) -> Tridiagonal:
+def _tridiagonal(alphas, betas, basis: torch.Tensor, residual) -> Tridiagonal:
     m = len(alphas)
     return Tridiagonal(np.asarray(alphas, np.float64), np.asarray(betas[:m - 1], np.float64),
-                       torch.stack(basis[:m]).numpy(), float(residual))
+                       basis.numpy(), float(residual))
 
 
 def _ritz(t: Tridiagonal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -110,18 +110,54 @@ class SharpnessMeter:
         self._warm: np.ndarray | None = None
         self._count = 0
 
+    def __getstate__(self) -> dict:
+        """Pickled (for the lab's measuring process) with its loss by name: a registered loss's functions may be
+        local ones, which do not pickle."""
+        state = dict(self.__dict__)
+        state["loss_info"] = self.loss_info.name
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        from visualizer.core.model.losses import LOSSES
+
+        state = dict(state)
+        state["loss_info"] = LOSSES[state["loss_info"]]
+        self.__dict__.update(state)
+
+    def state(self) -> tuple:
+        """What the next measurement goes on from: the warm start and the count (the lab's measuring process and
+        the training loop hand it to each other)."""
+        return self._warm, self._count
+
+    def set_state(self, state: tuple) -> None:
+        self._warm, self._count = state
+
+    def scale(self, optimizer: torch.optim.Optimizer | None) -> torch.Tensor | None:
+        """P^(-1/2) of an adaptive method's preconditioner now (a copy: the optimizer may step on), None for a
+        plain one; raises LookupError before an adaptive method's first step (its preconditioner does not exist)."""
+        if self.kind is None:
+            return None
+        p = preconditioner(optimizer, self.kind) if optimizer is not None else None
+        if p is None:
+            raise LookupError("no preconditioner before the first step")
+        return p.rsqrt()
+
     def measure(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None,
                 lr: float) -> SharpnessReading | None:
         """The reading at the model's current weights (None: an adaptive method before its first step, whose
         preconditioner does not exist yet)."""
+        try:
+            scale = self.scale(optimizer)
+        except LookupError:
+            return None
+        return self.measure_scaled(model, scale, lr)
+
+    def measure_scaled(self, model: torch.nn.Module, scale: torch.Tensor | None, lr: float) -> SharpnessReading:
+        """The reading at the model's weights with the preconditioner's ``scale`` (from ``scale()``): ``measure``
+        split so that the scale is taken at the step and the products done elsewhere (core.lab.worker)."""
         hvp = LossHessian(model, self.loss_info, self.X, self.y)
         op = hvp
-        if self.kind is not None:
-            p = preconditioner(optimizer, self.kind) if optimizer is not None else None
-            if p is None:
-                return None
-            scale = p.rsqrt()
-
+        if scale is not None:
             def op(v: torch.Tensor) -> torch.Tensor:
                 return scale * hvp(scale * v)
         self._count += 1

@@ -246,6 +246,9 @@ class TrainingSession:
 
             text = str(exc) if isinstance(exc, VisualizerError) else f"{type(exc).__name__}: {exc}"
             yield RunEnded(self.step, "failed", text, time.perf_counter() - t0)
+        finally:  # the lab's measuring process ends with the run
+            if self._lab is not None:
+                self._lab.close()
 
     def _loop(self, t0: float) -> Iterator[StepEvent | Snapshot | Measured | RunEnded]:
         ctl, model, opt, loss_fn, task = self.control, self.model, self.optimizer, self.loss, self.dataset.task
@@ -264,8 +267,7 @@ class TrainingSession:
         yield self._snapshot(0, 0)
         lab, next_lab = self._lab, self.total_steps + 1  # the step the lab measures next (never, when off)
         if lab is not None:
-            if (measured := lab.measure(0, lr)) is not None:
-                yield measured
+            yield from lab.measure(0, lr)
             next_lab = lab.next_step(0)
         last_snap_step, last_snap_t = 0, time.perf_counter()
         step, constant = 0, self.experiment.train.schedule == "constant"
@@ -287,7 +289,12 @@ class TrainingSession:
                     if ctl.will_wait() and last_snap_step != step:  # show the weights it pauses on
                         yield self._snapshot(step, epoch)
                         last_snap_step, last_pic_step, last_snap_t = step, step, clock()
+                    if lab is not None and ctl.will_wait():  # what was measured, before it waits
+                        yield from lab.finish()
+                        next_lab = lab.next_step(step)
                     if not ctl.wait_turn():
+                        if lab is not None:
+                            yield from lab.finish()
                         yield self._snapshot(step, epoch)
                         yield RunEnded(step, "stopped", f"Stopped at step {step}.", clock() - t0)
                         return
@@ -316,7 +323,7 @@ class TrainingSession:
                     pen = pen.detach()
                 loss.backward()
                 if step >= next_lab:
-                    lab.before_step()
+                    lab.before_step(step)
                 opt.step()
                 value = loss.item()
                 if pen is not None:
@@ -326,6 +333,8 @@ class TrainingSession:
                 losses.append(value if pen is None else value - pen)  # evaluations report data losses
                 if not math.isfinite(value):
                     yield StepEvent(step, epoch, value, lr, time.perf_counter() - t0, penalty=pen)
+                    if lab is not None:
+                        yield from lab.finish()
                     kind = "NaN" if math.isnan(value) else "infinite"
                     yield RunEnded(step, "diverged",
                                    f"The training loss became {kind} at step {step} (epoch {epoch}) with "
@@ -341,8 +350,7 @@ class TrainingSession:
                 else:
                     yield StepEvent(step, epoch, value, lr, now - t0, penalty=pen)
                 if step >= next_lab:
-                    if (measured := lab.measure(step, lr)) is not None:
-                        yield measured
+                    yield from lab.measure(step, lr)
                     next_lab = lab.next_step(step)
                 timed = step - last_pic_step >= snap_steps and now - last_snap_t >= snap_s
                 if timed or step - last_snap_step >= by_progress:  # by progress alone: no prediction picture
@@ -350,6 +358,8 @@ class TrainingSession:
                     last_snap_step = step
                     if timed:
                         last_pic_step, last_snap_t = step, clock()
-        if last_snap_step != step:
+        if last_snap_step != step:  # (while the lab's last reading is taken)
             yield self._snapshot(step, self.experiment.train.epochs)
+        if lab is not None:
+            yield from lab.finish()
         yield RunEnded(step, "completed", f"Finished {step} steps.", time.perf_counter() - t0)

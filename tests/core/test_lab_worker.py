@@ -1,0 +1,123 @@
+"""The lab's measuring process (core.lab.worker): the sharpness measured beside training gives the numbers of
+measuring in the loop, whenever the hand-over between the two happens; a measuring process that dies mid-run costs
+no reading; it never outlives the process that started it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from visualizer.core.experiment import DataSpec, Experiment, LabSpec, ModelSpec, TrainSpec
+from visualizer.core.lab import worker
+from visualizer.core.training.events import Measured, RunEnded
+from visualizer.core.training.session import TrainingSession
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _exp(optimizer="adam") -> Experiment:
+    return Experiment(data=DataSpec(name="moons", samples=300, seed=0),
+                      model=ModelSpec(hidden=(8, 8), activation=("tanh", "tanh")),
+                      train=TrainSpec(optimizer=optimizer, lr=0.02, batch_size=16, epochs=8, loss="cross_entropy"),
+                      lab=LabSpec(sharpness_every=10))
+
+
+def _readings(exp) -> tuple[list[tuple[int, tuple]], str]:
+    out, ended = [], None
+    for event in TrainingSession(exp).run():
+        if isinstance(event, Measured):
+            out.append((event.step, event.rows))
+        elif isinstance(event, RunEnded):
+            ended = event.reason
+    return out, ended
+
+
+@pytest.fixture
+def process(monkeypatch):
+    monkeypatch.setenv("VISUALIZER_LAB_WORKER", "process")
+    assert worker.warm(60)
+    yield
+    worker.shutdown()
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_the_process_gives_the_numbers_of_the_loop(optimizer, process, monkeypatch):
+    sent = []
+    original = worker.Lease.send
+    monkeypatch.setattr(worker.Lease, "send", lambda self, step, *a, **k: (sent.append(step),
+                                                                          original(self, step, *a, **k)))
+    beside, ended = _readings(_exp(optimizer))
+    assert ended == "completed"
+    monkeypatch.setenv("VISUALIZER_LAB_WORKER", "inline")
+    inline, _ = _readings(_exp(optimizer))
+    steps = [s for s, _ in inline]
+    assert steps == list(range(10 if optimizer == "adam" else 0, 121, 10))  # Adam: nothing before its first step
+    assert len(sent) == len(steps)  # every one of them measured in the process
+    assert beside == inline  # the same floats: the same weights, operations and warm-start chain
+
+
+def test_a_hand_over_back_and_forth_keeps_the_numbers(process, monkeypatch):
+    turns = iter([True, False, False, True, True, False] * 10)
+    monkeypatch.setattr(worker, "core_to_spare", lambda: next(turns))  # the machine busy now and then
+    beside, ended = _readings(_exp())
+    monkeypatch.setenv("VISUALIZER_LAB_WORKER", "inline")
+    inline, _ = _readings(_exp())
+    assert ended == "completed" and beside == inline
+
+
+def test_a_measuring_process_killed_mid_run_costs_no_reading(process, monkeypatch):
+    original = worker.Lease.send
+    sent = []
+
+    def send_then_kill(self, step, *a, **k):
+        original(self, step, *a, **k)
+        sent.append(step)
+        if len(sent) == 3:
+            os.kill(self.process._child.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(worker.Lease, "send", send_then_kill)
+    beside, ended = _readings(_exp())
+    monkeypatch.setenv("VISUALIZER_LAB_WORKER", "inline")
+    inline, _ = _readings(_exp())
+    assert ended == "completed"
+    assert [s for s, _ in beside] == [s for s, _ in inline]  # what it did not answer was measured in the loop
+    assert beside == inline
+    assert len(sent) < len(inline)  # after it died the rest was measured in the loop
+    assert worker.warm(60)  # the next run gets a new one
+
+
+def _state(pid: int) -> str:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("State:"):
+                return line.split()[1]
+    except OSError:
+        return "gone"
+    return "gone"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_the_measuring_process_ends_with_the_process_that_started_it():
+    script = ("import sys, time\nfrom visualizer.core.lab import worker\nassert worker.warm(60)\n"
+              "print(worker._process._child.pid, flush=True)\ntime.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, VISUALIZER_LAB_WORKER="process"))
+    try:
+        child = int(parent.stdout.readline())
+        assert _state(child) in ("S", "R")
+        parent.send_signal(signal.SIGKILL)  # no atexit: only the end of its input tells the child
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _state(child) not in ("gone", "Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state(child) in ("gone", "Z")
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()

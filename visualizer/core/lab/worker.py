@@ -1,0 +1,302 @@
+"""The sharpness measured in a process of its own, beside training.
+
+A measurement is a handful of Hessian-vector products on the whole (or a 2,048-sample subset of the) training set:
+on the moons preset about 3.7 ms, where a training step takes 0.25 ms, so measuring every 50 steps in the training
+loop costs it 20-25 % of its speed, and a thread beside it costs more (the two contend for the GIL at every small
+torch call). Here a child process holds a copy of the model and the ``SharpnessMeter``; at a measured step the
+training thread sends it the weights and the preconditioner's scale (a few kB through a pipe, tens of microseconds)
+and goes on; the reading comes back on a reader thread, in the order sent. The numbers are those of measuring in
+the loop: the same weights, the same float operations, the same warm-start chain (the child measures one request
+after another).
+
+The child is a plain ``python -m visualizer.core.lab.worker`` (not multiprocessing: the window's training process
+is a daemon, which may not have multiprocessing children), reading length-prefixed pickles on stdin and writing
+them on stdout; it ends at the end of its input, so it never outlives its parent. It is started by the first run
+that measures and kept warm for the runs after it (one run at a time; another run meanwhile measures in its loop).
+Until it is up (importing torch takes a second or two) a run measures in its loop, then hands the meter over with
+its warm start, so the readings are the same whenever the hand-over happens.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+
+_HEADER = struct.Struct("<Q")
+
+
+def _send(stream, obj) -> None:
+    data = obj if isinstance(obj, bytes) else pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    """The next object, or EOFError at the end of the stream."""
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise EOFError
+    size = _HEADER.unpack(head)[0]
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _forced() -> str:
+    choice = os.environ.get("VISUALIZER_LAB_WORKER", "").strip().lower()
+    return choice if choice in ("process", "inline") else ""
+
+
+def wanted(device) -> bool:
+    """Whether a session on ``device`` may measure in the measuring process: on a CPU with more than one core (on
+    a GPU the products are the GPU's work and the process would need its own CUDA context).
+    ``VISUALIZER_LAB_WORKER`` = ``process`` or ``inline`` overrides it."""
+    if str(device) != "cpu":
+        return False
+    forced = _forced()
+    return forced == "process" if forced else (os.cpu_count() or 1) >= 2
+
+
+def core_to_spare() -> bool:
+    """Whether the machine has a core beside the training: the 1-minute load average (the training itself counts
+    one) under the cores less one half. Measured on 2 cores: with a core to spare the process measures at 1-7 %
+    of training speed, the loop at 20-25 %; beside a busy process the process costs more (32 %) than the loop
+    (about 20 %). Without a load average (Windows): yes."""
+    if _forced():
+        return _forced() == "process"
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return True
+    return load < (os.cpu_count() or 1) - 0.5
+
+
+class MeasuringProcess:
+    """The child process and the thread that reads its replies. Started once, kept warm for the runs after (the
+    window's training process trains many), ended at this process's exit or when its input ends."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()  # the child has imported torch and waits for work
+        self.ended = False
+        self.replies: queue.Queue = queue.Queue()
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        self._child = subprocess.Popen([sys.executable, "-m", "visualizer.core.lab.worker"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.DEVNULL, env=env)
+        self._reader = threading.Thread(target=self._read, name=READER_THREAD, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        out = self._child.stdout
+        while True:
+            try:
+                reply = _receive(out)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.ended = True
+                self.replies.put(("ended", None, None))
+                return
+            if reply[0] == "ready":
+                self.ready.set()
+            else:
+                self.replies.put(reply)
+
+    def send(self, message) -> bool:
+        """False when the child is gone."""
+        try:
+            _send(self._child.stdin, message)
+            return True
+        except (OSError, ValueError):
+            self.ended = True
+            return False
+
+    def status(self) -> str:
+        code = self._child.poll()
+        return "still running" if code is None else f"exit status {code}"
+
+    def close(self) -> None:
+        try:
+            if self.ready.is_set():
+                self._child.stdin.close()  # its input ends: it ends
+                self._child.wait(timeout=5)
+            else:  # still importing torch: no need to wait for that
+                self._child.kill()
+                self._child.wait()
+        except (OSError, subprocess.TimeoutExpired):
+            self._child.kill()
+            self._child.wait()
+        self._reader.join()
+        for stream in (self._child.stdin, self._child.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+#: the name of the thread that reads the measuring process's replies (long-lived, like the process)
+READER_THREAD = "lab-measuring-reader"
+_lock = threading.Lock()
+_process: MeasuringProcess | None = None
+_leased = False
+_tokens = iter(range(1, 1 << 62))
+
+
+def lease() -> Lease | None:
+    """The measuring process for one run, started when there is none yet (None while another run holds it)."""
+    global _process, _leased
+    with _lock:
+        if _leased:
+            return None
+        if _process is None or _process.ended:
+            if _process is not None:
+                _process.close()
+            _process = MeasuringProcess()
+        _leased = True
+        return Lease(_process, next(_tokens))
+
+
+def warm(timeout: float = 30.0) -> bool:
+    """Start the measuring process (when there is none) and wait until it is up; False if it is held by a run or
+    did not come up in time (the benchmarks time the runs after this)."""
+    held = lease()
+    if held is None:
+        return False
+    try:
+        return held.process.ready.wait(timeout)
+    finally:
+        held.release()
+
+
+@atexit.register
+def shutdown() -> None:
+    """End the measuring process (at exit; tests call it too)."""
+    global _process
+    with _lock:
+        process, _process = _process, None
+    if process is not None:
+        process.close()
+
+
+class Lease:
+    """One run's use of the measuring process. ``usable()`` once the child is up; ``begin(meter, model)`` hands it
+    the run's meter (its warm start included: the readings go on from the ones taken in the loop) and model;
+    ``send`` queues a measurement; ``ready()`` gives back the readings so far, ``wait()`` all; ``release()`` when
+    the run is left (readings still to come are dropped: each reply carries its run's token). A child that fails
+    or dies sets ``error``; what it was sent and did not answer stays in ``unanswered``."""
+
+    def __init__(self, process: MeasuringProcess, token: int) -> None:
+        self.process, self.token = process, token
+        self.started = False
+        self.pending = 0
+        #: (step, weights, buffers, scale, lr, state) of each measurement sent and not answered yet, in order
+        self.unanswered: collections.deque = collections.deque()
+        self.error: str | None = None
+
+    def usable(self) -> bool:
+        return self.error is None and self.process.ready.is_set() and not self.process.ended
+
+    def begin(self, meter, model) -> None:
+        self.started = True
+        try:
+            message = pickle.dumps(("start", self.token, meter, model), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:  # a model that does not pickle
+            self.error = f"the run cannot be measured in another process ({exc})"
+            return
+        if not self.process.send(message):
+            self.error = f"the measuring process ended ({self.process.status()})"
+
+    def send(self, step: int, model, scale, lr: float, state=None) -> None:
+        """Queue the measurement of ``model``'s weights now; ``state``: the meter's warm start (vector, count) to
+        go on from, when it measured in the loop since the last reading here (None: go on from that reading)."""
+        import torch
+
+        with torch.no_grad():  # flat numpy copies: a tenth of pickling the tensors one by one
+            weights = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).cpu().numpy()
+            buffers = [b.detach().cpu().numpy().copy() for b in model.buffers()]
+        message = ("measure", self.token, step, weights, buffers, None if scale is None else scale.numpy(), lr,
+                   state)
+        self.unanswered.append(message[2:])  # kept until its reading is back: measured here if it never is
+        self.pending += 1
+        if not self.process.send(message):
+            self.error = f"the measuring process ended ({self.process.status()})"
+
+    def _take(self, block: bool) -> list:
+        out = []
+        while self.pending and self.error is None:
+            try:
+                kind, token, value = self.process.replies.get(block=block)
+            except queue.Empty:
+                break
+            if kind == "ended":
+                self.error = f"the measuring process ended ({self.process.status()})"
+            elif token != self.token:
+                continue  # a reading of a run that was left before it came
+            elif kind == "reading":
+                self.pending -= 1
+                self.unanswered.popleft()
+                out.append(value)
+            else:
+                self.error = value
+        return out
+
+    def ready(self) -> list:
+        """The (step, reading, meter state) triples back since the last call, without waiting."""
+        return self._take(block=False) if self.pending else []
+
+    def wait(self) -> list:
+        """Every outstanding (step, reading, meter state) triple, waited for (fewer when the child failed: see
+        ``error``)."""
+        return self._take(block=True)
+
+    def release(self) -> None:
+        global _leased
+        with _lock:
+            _leased = False
+
+
+def serve(inp, out) -> None:
+    """The child: the run's meter and a copy of its model; each request measured in order, its reading sent back
+    with the run's token."""
+    import torch
+
+    torch.set_num_threads(1)
+    _send(out, ("ready",))
+    model = meter = None
+    while True:
+        try:
+            message = _receive(inp)
+        except EOFError:
+            return
+        token = message[1]
+        try:
+            if message[0] == "start":
+                _kind, token, meter, model = message
+                continue
+            _kind, token, step, weights, buffers, scale, lr, state = message
+            if state is not None:  # the run measured in its loop meanwhile: go on from its warm start
+                meter.set_state(state)
+            with torch.no_grad():
+                torch.nn.utils.vector_to_parameters(torch.from_numpy(weights), model.parameters())
+                for b, w in zip(model.buffers(), buffers):
+                    b.copy_(torch.from_numpy(w))
+            reading = meter.measure_scaled(model, None if scale is None else torch.from_numpy(scale), lr)
+            _send(out, ("reading", token, (step, reading, meter.state())))
+        except Exception as exc:  # noqa: BLE001 - every failure goes back as a message
+            _send(out, ("error", token, f"{type(exc).__name__}: {exc}"))
+
+
+def main() -> None:
+    replies = os.fdopen(os.dup(1), "wb")  # the pipe to the parent, kept for the replies alone:
+    os.dup2(2, 1)  # whatever else writes to stdout (a library's print) goes to stderr
+    serve(sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    main()
