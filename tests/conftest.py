@@ -59,3 +59,13 @@ def _commands(pids: set[int]) -> str:
         except OSError:
             names.append(str(pid))
     return ", ".join(names)
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """One local Ray of 2 CPUs for all the Ray tests (starting one takes ~10 s); skipped without ray."""
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()

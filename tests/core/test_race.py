@@ -179,3 +179,30 @@ def test_a_diverged_run_is_drawn_but_does_not_shape_the_plane():
     assert abs(abs(float(np.dot(out.d1, vt[0]))) - 1.0) < 1e-5
     assert np.all(np.isfinite(out.loss)) and np.all(np.isfinite(out.runs[1].trajectory))
     assert np.abs(out.paths[1]).max() > 10 * max(abs(out.alphas).max(), abs(out.betas).max())
+
+
+def test_the_race_in_worker_processes_gives_the_same_runs_and_plane(exp, result):
+    _same_race_on(exp, result, "local")
+
+
+def test_the_race_on_ray_gives_the_same_runs_and_plane(exp, result, local_ray):
+    _same_race_on(exp, result, "ray")
+
+
+def _same_race_on(exp, result, backend):
+    items = list(race_network(exp, ENTRIES, snapshot_every_steps=2, resolution=9, backend=backend, workers=2))
+    runs = [i for i in items if isinstance(i, RaceRun)]
+    assert [r.label for r in runs] == [r.label for r in result.runs]  # in the entries' order
+    for mine, theirs in zip(runs, result.runs):  # the same numbers as training here, one after another
+        np.testing.assert_array_equal(mine.losses, theirs.losses)
+        np.testing.assert_array_equal(mine.trajectory, theirs.trajectory)
+    other = items[-1]
+    assert isinstance(other, RaceResult)
+    np.testing.assert_array_equal(other.surface.loss, result.surface.loss)
+    fractions = [i.fraction for i in items if isinstance(i, RaceProgress)]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+
+
+def test_an_unknown_backend_is_named_with_the_allowed_ones(exp):
+    with pytest.raises(VisualizerError, match=r"backend: 'cloud' is not known; allowed: local, ray, serial"):
+        list(race_network(exp, ENTRIES, backend="cloud"))

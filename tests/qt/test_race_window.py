@@ -107,3 +107,20 @@ def test_a_path_that_flew_off_is_clipped_to_near_the_view(qtbot):
     np.testing.assert_allclose(drawn[1], far[:2])
     assert plot.paths[1].zValue() > plot.paths[0].zValue()  # the shorter path on top
     assert plot.plot.getAxis("left").labelText == "PCA 2 (20.0% of variance)"
+
+
+def test_the_race_trains_in_worker_processes_when_asked(qtbot):
+    w = RaceWindow(experiment.from_dict(TINY), None)
+    qtbot.addWidget(w)
+    combo = w.backend_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == ["serial", "local", "ray"]
+    assert combo.currentData() == "serial"  # by default on the window's worker thread, with step progress
+    combo.setCurrentIndex(1)
+    assert w.run()
+    assert not combo.isEnabled()
+    qtbot.waitUntil(lambda: not w.running, timeout=60_000)
+    assert w.result is not None and len(w.result.runs) == 3, w.status.text()
+    assert len(w.landscape.path_points) == 3 and w.losses.curve_count == 3
+    assert combo.isEnabled()
+    w.close()
+    assert not race_threads()

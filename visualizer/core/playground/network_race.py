@@ -55,8 +55,9 @@ class RaceEntry:
 
 @dataclass(frozen=True)
 class RaceProgress:
-    """Where the race is: ``stage`` 'training' (entry ``entry`` of ``n_entries``, its step of total) or 'surface'
-    (grid rows done of total)."""
+    """Where the race is: ``stage`` 'training' (entry ``entry`` of ``n_entries``, its step of total), 'parallel'
+    (``done`` of ``total`` entries trained on another backend, all at once) or 'surface' (grid rows done of
+    total)."""
 
     stage: str
     entry: int
@@ -68,6 +69,8 @@ class RaceProgress:
     def fraction(self) -> float:
         """Of the whole race, counting the surface as one more entry."""
         part = self.done / max(self.total, 1)
+        if self.stage == "parallel":
+            return min(1.0, self.done / (self.n_entries + 1))
         index = self.n_entries if self.stage == "surface" else self.entry
         return min(1.0, (index + part) / (self.n_entries + 1))
 
@@ -144,15 +147,24 @@ def entry_experiment(experiment: Experiment, entry: RaceEntry) -> Experiment:
 
 def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir: Path | None = None,
                  control=None, snapshot_every_steps: int | None = None, resolution: int = 41,
-                 dataset: Dataset | None = None) -> Iterator[RaceProgress | RaceRun | RaceResult]:
+                 dataset: Dataset | None = None, backend: str = "serial", workers: int = 0,
+                 address: str | None = None) -> Iterator[RaceProgress | RaceRun | RaceResult]:
     """Train a copy of one initial network per entry on the same batches, then build the shared plane; yields
-    RaceProgress now and then, a RaceRun per entry as it ends, and the RaceResult last. Stopping ``control``
-    (train.RunControl) ends the generator at the next step without a result."""
-    from visualizer.core.training.session import RunControl, TrainingSession
+    RaceProgress now and then, a RaceRun per entry as it ends (in the entries' order), and the RaceResult last.
+    Stopping ``control`` (train.RunControl) ends the generator at the next step without a result.
+
+    ``backend``: 'serial' trains the entries here one after another (with progress at every few steps);
+    'local' trains them in parallel in worker processes and 'ray' as Ray tasks (core.sweeps.backends; progress
+    as each entry ends). The runs are the same numbers on every backend: each entry trains from the same initial
+    weights with its own seeded batches."""
+    from visualizer.core.sweeps.backends import BACKENDS
+    from visualizer.core.training.session import RunControl
 
     check_entries(entries)
     if resolution < 3:
         raise VisualizerError(f"the surface needs a resolution of at least 3; got {resolution}")
+    if backend not in BACKENDS:
+        raise VisualizerError(f"backend: {backend!r} is not known; allowed: {', '.join(BACKENDS)}")
     control = control or RunControl()
     ds = dataset if dataset is not None else load_dataset(experiment.data, base_dir)
     experiment = resolve(experiment, ds)
@@ -163,46 +175,115 @@ def race_network(experiment: Experiment, entries: Sequence[RaceEntry], base_dir:
     runs: list[RaceRun] = []
     models: list[torch.nn.Module] = []
     n = len(entries)
-    for index, entry in enumerate(entries):
-        exp = entry_experiment(experiment, entry)
-        session = TrainingSession(exp, base_dir, control=control, dataset=ds, model=copy.deepcopy(initial),
-                                  snapshot_every_steps=1, snapshot_interval_s=0.0)
-        started = session.prepare()
-        total = started.total_steps
-        every = snapshot_every_steps or max(1, math.ceil(total / TARGET_SNAPSHOTS))
-        session.snapshot_every_steps = every
-        report = max(1, total // 50)
-        snaps, snap_steps, steps, losses, ev_steps, ev_losses, val_losses = [], [], [], [], [], [], []
-        ended = None
-        yield RaceProgress("training", index, n, 0, total)
-        for event in session.run():
-            if isinstance(event, StepEvent):
-                steps.append(event.step)
-                losses.append(event.train_loss)
-                if event.eval_train_loss is not None:
-                    ev_steps.append(event.step)
-                    ev_losses.append(event.eval_train_loss)
-                    val_losses.append(np.nan if event.val_loss is None else event.val_loss)
-                if event.step % report == 0:
-                    yield RaceProgress("training", index, n, event.step, total)
-            elif isinstance(event, Snapshot):
-                if np.all(np.isfinite(event.params)) and (not snap_steps or snap_steps[-1] != event.step):
-                    snaps.append(event.params.astype(np.float32))
-                    snap_steps.append(event.step)
-            elif isinstance(event, RunEnded):
-                ended = event
-        if ended is None or ended.reason == "stopped" or control.stopped:
+    if backend == "serial":
+        for index, entry in enumerate(entries):
+            trained = yield from _train_entry(experiment, entry, initial, ds, base_dir, control,
+                                              snapshot_every_steps, index, n)
+            if trained is None:
+                return
+            runs.append(trained[0])
+            models.append(trained[1])
+            yield trained[0]
+    else:
+        trained = yield from _train_elsewhere(experiment, entries, initial, ds, base_dir, control,
+                                              snapshot_every_steps, backend, workers, address)
+        if trained is None:
             return
-        if ended.reason == "failed":
-            raise VisualizerError(f"{entry.title()}: {ended.message}")
-        run = RaceRun(entry, entry.title(), started.steps_per_epoch, np.asarray(snap_steps, np.int64), np.stack(snaps),
-                      np.asarray(steps, np.int64), np.asarray(losses, np.float64),
-                      np.asarray(ev_steps, np.int64), np.asarray(ev_losses, np.float64),
-                      np.asarray(val_losses, np.float64), ended.reason, ended.message)
-        runs.append(run)
-        models.append(session.model)
-        yield run
+        for run, model in trained:
+            runs.append(run)
+            models.append(model)
     yield from _shared_plane(runs, theta0, models[0], loss_info, ds, resolution, control)
+
+
+def _train_entry(experiment: Experiment, entry: RaceEntry, initial: torch.nn.Module, ds: Dataset,
+                 base_dir: Path | None, control, snapshot_every_steps: int | None, index: int, n: int):
+    """Train one entry from a copy of ``initial``, yielding RaceProgress; returns (RaceRun, trained model), or
+    None when it was stopped (a failure raises VisualizerError)."""
+    from visualizer.core.training.session import TrainingSession
+
+    exp = entry_experiment(experiment, entry)
+    session = TrainingSession(exp, base_dir, control=control, dataset=ds, model=copy.deepcopy(initial),
+                              snapshot_every_steps=1, snapshot_interval_s=0.0)
+    started = session.prepare()
+    total = started.total_steps
+    every = snapshot_every_steps or max(1, math.ceil(total / TARGET_SNAPSHOTS))
+    session.snapshot_every_steps = every
+    report = max(1, total // 50)
+    snaps, snap_steps, steps, losses, ev_steps, ev_losses, val_losses = [], [], [], [], [], [], []
+    ended = None
+    yield RaceProgress("training", index, n, 0, total)
+    for event in session.run():
+        if isinstance(event, StepEvent):
+            steps.append(event.step)
+            losses.append(event.train_loss)
+            if event.eval_train_loss is not None:
+                ev_steps.append(event.step)
+                ev_losses.append(event.eval_train_loss)
+                val_losses.append(np.nan if event.val_loss is None else event.val_loss)
+            if event.step % report == 0:
+                yield RaceProgress("training", index, n, event.step, total)
+        elif isinstance(event, Snapshot):
+            if np.all(np.isfinite(event.params)) and (not snap_steps or snap_steps[-1] != event.step):
+                snaps.append(event.params.astype(np.float32))
+                snap_steps.append(event.step)
+        elif isinstance(event, RunEnded):
+            ended = event
+    if ended is None or ended.reason == "stopped" or control.stopped:
+        return None
+    if ended.reason == "failed":
+        raise VisualizerError(f"{entry.title()}: {ended.message}")
+    run = RaceRun(entry, entry.title(), started.steps_per_epoch, np.asarray(snap_steps, np.int64), np.stack(snaps),
+                  np.asarray(steps, np.int64), np.asarray(losses, np.float64),
+                  np.asarray(ev_steps, np.int64), np.asarray(ev_losses, np.float64),
+                  np.asarray(val_losses, np.float64), ended.reason, ended.message)
+    return run, session.model
+
+
+def train_entry_task(job: tuple, task: tuple[int, RaceEntry]) -> tuple:
+    """One entry trained in a worker process or a Ray task (module-level: pickled by name): (RaceRun, the trained
+    model pickled)."""
+    from visualizer.core.training.session import RunControl
+
+    import pickle
+
+    experiment, initial, ds, base_dir, snapshot_every_steps, n = job
+    index, entry = task
+    steps = _train_entry(experiment, entry, pickle.loads(initial), ds, base_dir, RunControl(), snapshot_every_steps,
+                         index, n)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            run, model = done.value
+            return run, pickle.dumps(model)
+
+
+def _train_elsewhere(experiment, entries, initial, ds, base_dir, control, snapshot_every_steps, backend, workers,
+                     address):
+    """Every entry on ``backend`` at once; yields RaceProgress and each RaceRun in the entries' order as soon as it
+    and the ones before it are back; returns the (run, model) pairs, or None when stopped."""
+    import pickle
+    from functools import partial
+
+    from visualizer.core.sweeps.backends import run_tasks
+
+    n = len(entries)
+    # the networks go as plain pickles (bytes): multiprocessing would hand torch tensors over in shared memory,
+    # which leaves a thread serving them behind in this process
+    fn = partial(train_entry_task, (experiment, pickle.dumps(initial), ds, base_dir, snapshot_every_steps, n))
+    done: dict[int, tuple] = {}
+    shown = 0
+    yield RaceProgress("parallel", 0, n, 0, n)
+    for (index, _entry), result in run_tasks(fn, list(enumerate(entries)), backend, workers, address,
+                                             work_here=False, stopped=lambda: control.stopped):
+        done[index] = result
+        yield RaceProgress("parallel", 0, n, len(done), n)
+        while shown in done:
+            yield done[shown][0]
+            shown += 1
+    if control.stopped or len(done) < n:
+        return None
+    return [(done[i][0], pickle.loads(done[i][1])) for i in range(n)]
 
 
 def _shared_plane(runs: list[RaceRun], theta0: np.ndarray, model: torch.nn.Module, loss_info, ds: Dataset,

@@ -5,6 +5,7 @@ in worker processes on this machine ('local'), or as Ray tasks on a cluster ('ra
 from __future__ import annotations
 
 import concurrent.futures as cf
+import inspect
 import multiprocessing
 import os
 from collections import deque
@@ -115,6 +116,11 @@ def _local(fn: Callable, tasks: list, workers: int, work_here: bool,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _apply(fn: Callable, task):
+    """A Ray task: ``fn(task)`` (Ray takes only plain functions; ``fn`` may be a functools.partial of one)."""
+    return fn(task)
+
+
 def _ray(fn: Callable, tasks: list, workers: int, address: str | None,
          stopped: Callable[[], bool]) -> Iterator[tuple[object, object]]:
     """Each task a Ray task (one CPU; retried when its worker is lost); results come back to this process as they
@@ -132,8 +138,13 @@ def _ray(fn: Callable, tasks: list, workers: int, address: str | None,
             raise VisualizerError(f"--address {address}: cannot join the Ray cluster ({exc})" if address else
                                   f"--backend ray: cannot start a local Ray ({exc})") from None
         started_here = True
-    remote = ray.remote(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)(fn)
-    refs = {remote.remote(task): task for task in tasks}
+    options = dict(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)
+    if inspect.isfunction(fn):  # the task carries the function's name ('ray::run_trial' in the process list)
+        remote = ray.remote(**options)(fn)
+        refs = {remote.remote(task): task for task in tasks}
+    else:
+        remote = ray.remote(**options)(_apply)
+        refs = {remote.remote(fn, task): task for task in tasks}
     try:
         while refs and not stopped():
             ready, _ = ray.wait(list(refs), num_returns=1, timeout=STOP_CHECK_S)

@@ -44,8 +44,33 @@ def race_progress(record, labels: list[str]) -> Progress | None:
         return None
     if record.stage == "surface":
         return Progress(record.fraction, f"loss surface: row {record.done} of {record.total}")
+    if record.stage == "parallel":
+        return Progress(record.fraction, f"{record.done} of {record.total} trained (all at once)")
     return Progress(record.fraction, f"{labels[record.entry]} ({record.entry + 1} of {record.n_entries}): "
                                      f"step {record.done} of {record.total}")
+
+
+def backend_combo() -> QComboBox:
+    """Where the race trains: here one after another, in worker processes all at once, or as Ray tasks (the
+    sweep's and evaluate's backends, core.sweeps.backends); Ray's entry is disabled, saying how to install it,
+    where Ray is not installed."""
+    import importlib.util
+
+    from visualizer.core.sweeps.backends import RAY_MISSING, default_workers
+
+    combo = QComboBox()
+    combo.setObjectName("raceBackend")
+    combo.setToolTip("Where the optimizers train: one after another on this window's worker thread (progress at "
+                     "every step), or all at once in worker processes or on Ray (the same numbers; progress as "
+                     "each finishes)")
+    combo.addItem("this window, one after another", "serial")
+    combo.addItem(f"worker processes ({default_workers()} at once)", "local")
+    combo.addItem("Ray (local, or the cluster this process joined)", "ray")
+    if importlib.util.find_spec("ray") is None:
+        item = combo.model().item(2)
+        item.setEnabled(False)
+        item.setToolTip(RAY_MISSING.replace("--backend ray: ", ""))
+    return combo
 
 
 class EntryRow:
@@ -147,9 +172,11 @@ class RaceWindow(QMainWindow):
         self.log_y = QCheckBox("log scale loss curves")
         self.log_y.setObjectName("raceLogY")
         self.log_y.setToolTip("Show the loss curves on a logarithmic axis")
+        self.backend_combo = backend_combo()
         form = QFormLayout()
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Surface grid", self.grid_spin)
+        form.addRow("Train on", self.backend_combo)
         form.addRow(self.log_colors)
         form.addRow(self.log_y)
         self.batches = QCheckBox("every batch's loss (faint)")
@@ -248,8 +275,10 @@ class RaceWindow(QMainWindow):
             return False
         exp, base_dir, resolution = self.race_experiment(), self.base_dir, self.grid_spin.value()
 
+        backend = self.backend_combo.currentData()
+
         def job(put, control):
-            return race_network(exp, entries, base_dir, control=control, resolution=resolution)
+            return race_network(exp, entries, base_dir, control=control, resolution=resolution, backend=backend)
 
         labels = [entry.title() for entry in entries]
         if not self.runner.start("race", job, progress=lambda record: race_progress(record, labels)):
@@ -304,6 +333,7 @@ class RaceWindow(QMainWindow):
             row.lr.setEnabled(not on and row.check.isChecked())
         self.epochs_spin.setEnabled(not on)
         self.grid_spin.setEnabled(not on)
+        self.backend_combo.setEnabled(not on)
 
     def _on_log_colors_toggled(self, _on: bool) -> None:
         if self.result is not None:
