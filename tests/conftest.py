@@ -5,6 +5,7 @@ joins; a test that leaves something behind shows a window or a runner that does 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def _nothing_left_running():
     """Fail a test that leaves a thread, a multiprocessing child or any child process (QProcess, subprocess)."""
     before_threads, before_children = set(threading.enumerate()), child_pids()
     yield
+    if (gc_policy := sys.modules.get("visualizer.qt.jobs.gc_policy")) is not None:
+        gc_policy.collect_if_due()  # garbage is collected on this thread only once a window ran (qt.jobs.gc_policy)
     # no grace period: what was stopped and joined (or waited for) has ended by now
     threads = [t for t in threading.enumerate()
                if t not in before_threads and t.is_alive() and t.name not in LONG_LIVED_THREADS]

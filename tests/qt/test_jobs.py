@@ -389,3 +389,33 @@ def test_a_preferred_kind_of_request_is_taken_first():
     assert requests.take("probe") == "surface 2"
     requests.close()
     assert requests.take() is None and requests.superseded("probe")
+
+
+def test_garbage_is_collected_on_the_gui_thread_never_on_a_job_thread(qtbot):
+    """A Qt object freed by the cyclic collector on a worker thread can hang the window (qt.jobs.gc_policy): with a
+    runner alive, automatic collection is off and the GUI thread's timer collects, what a job allocates included."""
+    import gc
+
+    from visualizer.qt.jobs import JobRunner
+
+    runner = JobRunner(thread_name="gc-test-worker")
+    assert not gc.isenabled()
+    freed_on: list[str] = []
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+        def __del__(self):
+            freed_on.append(threading.current_thread().name)
+
+    def job(put, control):
+        Cycle()  # garbage in a cycle, then far more allocations than the collector's threshold
+        junk = [[i] for i in range(50 * gc.get_threshold()[0])]
+        put(len(junk))
+
+    assert runner.start("gc", job)
+    qtbot.waitUntil(lambda: not runner.running, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(freed_on), timeout=5_000)
+    assert freed_on == [threading.main_thread().name]
+    runner.shutdown()

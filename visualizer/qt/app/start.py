@@ -69,6 +69,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     from visualizer.core.resources import resources_dir
 
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "optimization-visualizer.png")))
+    from visualizer.qt.jobs.gc_policy import collect_on_gui_thread
+
+    collect_on_gui_thread()  # never on a worker thread: a Qt object freed there can hang the window
     return app
 
 

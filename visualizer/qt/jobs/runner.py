@@ -25,6 +25,9 @@ class JobRunner(QObject):
                  threads: int | None = WORKER_THREADS, every_frame: bool = False,
                  join_timeout: float = JOIN_TIMEOUT_S) -> None:
         super().__init__(parent)
+        from visualizer.qt.jobs.gc_policy import collect_on_gui_thread
+
+        collect_on_gui_thread()  # its threads never run Python's cyclic collector (a Qt object freed there hangs)
         self.thread_name = thread_name
         self.threads = threads  # torch threads of the worker (None: leave torch alone, e.g. loading a file)
         self.every_frame = every_frame

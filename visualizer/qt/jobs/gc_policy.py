@@ -1,0 +1,38 @@
+"""Python's cyclic garbage collected on the GUI thread only.
+
+A job's worker thread (loading a run, a landscape, the training process's reader) allocates, and CPython runs its
+cyclic collector on whichever thread crosses the threshold. When that frees a Qt object left in a cycle by a
+closed window (pyqtgraph's menus are), its C++ destructor runs on the worker thread and waits for Qt while the GUI
+thread waits for the GIL: the window hangs for good (seen once in the test suite: a run loaded for compression
+garbage-collected a closed window's ViewBox menu). pyqtgraph's GarbageCollector is the known remedy: automatic
+collection off, and the same generational collection run by a timer on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+
+#: how often the GUI thread looks whether a collection is due (it collects only past the usual thresholds)
+INTERVAL_S = 0.25
+_collector = None
+
+
+def collect_on_gui_thread() -> None:
+    """Turn automatic collection off and collect on a GUI-thread timer from now on (once; needs the QApplication and
+    must be called on its thread)."""
+    global _collector
+    if _collector is not None or threading.current_thread() is not threading.main_thread():
+        return
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        return
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    _collector = GarbageCollector(interval=INTERVAL_S)
+
+
+def collect_if_due() -> None:
+    """What the timer does, now (on the GUI thread: e.g. between tests, which may not run an event loop)."""
+    if _collector is not None and threading.current_thread() is threading.main_thread():
+        _collector.check()
