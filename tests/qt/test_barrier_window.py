@@ -51,6 +51,34 @@ def test_the_window_draws_what_the_core_measures(main_window, qtbot, runs, tmp_p
     assert (tmp_path / "barrier.png").stat().st_size > 5000
 
 
+def test_a_saved_line_opens_as_it_was(main_window, qtbot, runs, tmp_path):
+    import json
+
+    from visualizer.qt.labtools.barrier_window import BarrierWindow
+
+    barrier = measured(main_window, qtbot, runs["a"], runs["b"])
+    r = barrier.result
+    barrier.export_plots(tmp_path)
+    again = BarrierWindow()
+    qtbot.addWidget(again)
+    assert again.open_result(tmp_path / "barrier.csv")
+    o = again.result
+    np.testing.assert_array_equal(o.t, r.t)
+    np.testing.assert_array_equal(o.train_loss, r.train_loss)
+    np.testing.assert_array_equal(o.val_loss, r.val_loss)
+    assert (o.train_barrier, o.train_barrier_t, o.val_barrier) == (r.train_barrier, r.train_barrier_t, r.val_barrier)
+    np.testing.assert_array_equal(again.plot.shown()["train"], barrier.plot.shown()["train"])
+    assert f"Barrier {r.train_barrier:.4g}" in again.status.text() and "‖θ_B − θ_A‖" not in again.status.text()
+    (tmp_path / "barrier.json").write_text(json.dumps(r.summary()))  # what the command writes beside it
+    assert again.open_result(tmp_path / "barrier.csv")
+    assert again.result.distance == r.distance and f"{r.distance:.4g}" in again.status.text()
+    assert again.path_edits[0].text() == r.run_a
+    (tmp_path / "other.csv").write_text("t,loss\n0,1\n")
+    assert not again.open_result(tmp_path / "other.csv")
+    assert "first line must be t,train_loss,val_loss" in again.status.text()
+    again.close()
+
+
 def test_runs_of_different_networks_are_a_message_naming_the_field(main_window, qtbot, runs):
     barrier = measured(main_window, qtbot, runs["a"], runs["wide"])
     assert "model.hidden" in barrier.status.text() and barrier.result is None

@@ -52,6 +52,30 @@ def test_the_finder_marks_the_cores_suggestions_and_sets_the_learning_rate(main_
     assert (tmp_path / "lr_find.png").stat().st_size > 5000
 
 
+def test_a_saved_range_test_opens_as_it_was(main_window, qtbot, tmp_path):
+    from visualizer.qt.labtools.lr_window import LRFinderWindow
+
+    finder = finished_finder(main_window, qtbot)
+    r = finder.result
+    finder.export_plots(tmp_path)
+    again = LRFinderWindow(main_window.experiment, None)
+    qtbot.addWidget(again)
+    assert again.open_result(tmp_path / "lr_find.csv")
+    o = again.result
+    np.testing.assert_array_equal(o.lrs, r.lrs)  # the curve read back to the last bit
+    np.testing.assert_array_equal(o.smoothed, r.smoothed)
+    assert (o.suggested, o.steepest) == (r.suggested, r.steepest)  # the suggestions read off it again
+    assert again.plot.marked() == finder.plot.marked()
+    np.testing.assert_array_equal(again.plot.smoothed.getData()[1], finder.plot.smoothed.getData()[1])
+    assert f"{r.suggested:.3g}" in again.status.text() and "Opened" in again.status.text()
+    assert again.use_button.isEnabled() and again.export_button.isEnabled()
+    (tmp_path / "bad.csv").write_text("step,lr,loss,smoothed\n1,0.001,oops,0.5\n")
+    assert not again.open_result(tmp_path / "bad.csv")
+    assert "line 2: loss is 'oops', not a number" in again.status.text()
+    assert again.result is o  # what was shown stays
+    again.close()
+
+
 def test_the_finder_reads_in_every_theme_and_closes_with_the_window(main_window, qtbot):
     finder = finished_finder(main_window, qtbot)
     for where, switch in [("dark", lambda: main_window.set_theme("dark")),

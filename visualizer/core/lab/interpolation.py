@@ -74,6 +74,38 @@ class Interpolation:
         return "\n".join(rows) + "\n"
 
 
+def read_csv(path) -> Interpolation:
+    """The loss between two runs saved by ``visualizer barrier --out`` or the window's Export… (barrier.csv), as it
+    was: the losses read back exactly, the barriers found on them again; the runs' names and the distance from the
+    barrier.json beside it (NaN without one). A file of another form is a VisualizerError saying what is wrong."""
+    import json
+    from pathlib import Path
+
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.lab.export_csv import read_curve
+
+    path = Path(path)
+    columns = read_curve(path, ("t", "train_loss", "val_loss"), "loss between two runs (barrier.csv)",
+                         optional=("val_loss",))
+    t, train, val = columns["t"], columns["train_loss"], columns["val_loss"]
+    if not (np.any(t == 0.0) and np.any(t == 1.0) and np.all(np.diff(t) > 0)):
+        raise VisualizerError(f"{path}: its t must increase and hold 0 and 1 (the two runs)")
+    info = {}
+    beside = path.with_suffix(".json")
+    if beside.is_file():
+        try:
+            info = json.loads(beside.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+    info = info if isinstance(info, dict) else {}
+    height, at = barrier(t, train)
+    val_height, val_at = barrier(t, val) if val is not None else (None, None)
+    distance = info.get("distance")
+    return Interpolation(t, train, val, height, at, val_height, val_at,
+                         float(distance) if isinstance(distance, (int, float)) else math.nan,
+                         str(info.get("run_a") or ""), str(info.get("run_b") or ""))
+
+
 def line_grid(points: int = POINTS, extend: float = EXTEND) -> np.ndarray:
     """``points`` values of t evenly over [0, 1] (0 and 1 exact), continued at the same spacing up to ``extend``
     beyond each end."""

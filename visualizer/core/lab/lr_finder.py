@@ -210,6 +210,31 @@ def summary(result: LRFinderResult) -> dict:
             "lr_high": float(result.lrs[-1]) if len(result.lrs) else None, "stopped": result.stopped}
 
 
+def read_csv(path: Path) -> LRFinderResult:
+    """A range test saved by ``visualizer lr-find --out`` or the window's Export… (lr_find.csv), as it was: the
+    curve read back exactly and its suggestions read off it again (the same numbers); why it stopped from the
+    lr_find.json beside it, when there is one. A file of another form is a VisualizerError saying what is wrong."""
+    import json
+
+    from visualizer.core.errors import VisualizerError
+    from visualizer.core.lab.export_csv import read_curve
+
+    path = Path(path)
+    columns = read_curve(path, ("step", "lr", "loss", "smoothed"), "learning-rate range test (lr_find.csv)")
+    lrs, losses, smoothed = columns["lr"], columns["loss"], columns["smoothed"]
+    if not (np.all(np.isfinite(lrs)) and np.all(lrs > 0) and np.all(np.diff(lrs) > 0)):
+        raise VisualizerError(f"{path}: its learning rates must be positive and increasing")
+    stopped = ""
+    beside = path.with_suffix(".json")
+    if beside.is_file():
+        try:
+            stopped = str(json.loads(beside.read_text(encoding="utf-8")).get("stopped") or "")
+        except (OSError, ValueError, AttributeError):
+            stopped = ""  # the curve is what counts; a damaged summary beside it only loses this line
+    steep, tenth = suggestions(lrs, smoothed)
+    return LRFinderResult(lrs, losses, smoothed, steep, tenth, stopped)
+
+
 def write_csv(result: LRFinderResult, path: Path) -> Path:
     """Write ``csv_text(result)`` to ``path`` (atomically)."""
     from visualizer.core.files import atomic_write_text

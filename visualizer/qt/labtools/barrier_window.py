@@ -72,10 +72,13 @@ class BarrierWindow(LabToolWindow):
         self.cancel_button = button("Cancel", "barrierCancelButton", "Stop measuring (Esc)")
         self.export_button = button("Export…", "barrierExportButton",
                                     "Write the plot (PNG and SVG) and the losses (CSV) into a folder")
+        self.open_button = button("Open…", "barrierOpenButton",
+                                  "Show a line measured before (barrier.csv, written by Export… or by visualizer "
+                                  "barrier --out)")
         self.cancel_button.setEnabled(False)
         self.export_button.setEnabled(False)
         buttons = QHBoxLayout()
-        for b in (self.run_button, self.cancel_button, self.export_button):
+        for b in (self.run_button, self.cancel_button, self.open_button, self.export_button):
             buttons.addWidget(b)
         about = self.about("θ(t) = θ_A + t·(θ_B − θ_A) joins the two runs' final weights. The barrier is the "
                        "largest rise of the loss above the straight line between its two end values, for t in "
@@ -87,6 +90,7 @@ class BarrierWindow(LabToolWindow):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self._on_export_clicked)
+        self.open_button.clicked.connect(self._on_open_clicked)
         self.show_message("Choose two runs of the same network and data (e.g. two seeds) and press Run.")
 
     # --- public ---------------------------------------------------------------------------------------
@@ -114,9 +118,48 @@ class BarrierWindow(LabToolWindow):
         self.show_message("Measuring the loss along the line…")
         return True
 
+    def open_result(self, path: str | Path) -> bool:
+        """Show a line measured before (its barrier.csv): the losses and barriers as they were, Export… as after a
+        run. False, with a message saying what is wrong, for a file that is not one."""
+        from visualizer.core.errors import VisualizerError
+        from visualizer.core.lab.interpolation import read_csv
+
+        if self.running:
+            return False
+        try:
+            r = read_csv(Path(path))
+        except VisualizerError as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        self.result = r
+        self.plot.set_line(r)
+        if r.run_a and r.run_b:
+            self.set_runs(Path(r.run_a), Path(r.run_b))
+        self._set_running(False)
+        self.progress.setValue(1000)
+        self.progress.setFormat(f"opened {Path(path).name}")
+        self._describe(r, f"Opened {path}. ")
+        return True
+
     # --- internals --------------------------------------------------------------------------------------
+    def _on_open_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a saved line between two runs", "",
+                                              "Loss between two runs (barrier.csv *.csv)")
+        if path:
+            self.open_result(path)
+
+    def _describe(self, r, before: str = "") -> None:
+        import math
+
+        la, lb = r.end_losses("train")
+        val = "" if r.val_barrier is None else f" (validation: {r.val_barrier:.4g} at t = {r.val_barrier_t:.2f})"
+        distance = "" if math.isnan(r.distance) else f"; ‖θ_B − θ_A‖ = {r.distance:.4g}"
+        self.show_message(f"{before}Barrier {r.train_barrier:.4g} at t = {r.train_barrier_t:.2f}{val}. Training "
+                          f"loss {la:.4g} at run A, {lb:.4g} at run B{distance}.")
+
     def _set_running(self, on: bool) -> None:
         self.run_button.setEnabled(not on)
+        self.open_button.setEnabled(not on)
         self.cancel_button.setEnabled(on)
         self.export_button.setEnabled(not on and self.result is not None)
         for e in self.path_edits:
@@ -149,7 +192,4 @@ class BarrierWindow(LabToolWindow):
         else:
             self.progress.setValue(1000)
             self.progress.setFormat(f"done in {ended.seconds:.1f} s")
-            la, lb = r.end_losses("train")
-            val = "" if r.val_barrier is None else f" (validation: {r.val_barrier:.4g} at t = {r.val_barrier_t:.2f})"
-            self.show_message(f"Barrier {r.train_barrier:.4g} at t = {r.train_barrier_t:.2f}{val}. Training loss "
-                              f"{la:.4g} at run A, {lb:.4g} at run B; ‖θ_B − θ_A‖ = {r.distance:.4g}.")
+            self._describe(r)

@@ -61,9 +61,13 @@ class LRFinderWindow(LabToolWindow):
                                     "Write the plot (PNG and SVG) and the curve (CSV) into a folder")
         for b in (self.cancel_button, self.use_button, self.export_button):
             b.setEnabled(False)
+        self.open_button = button("Open…", "lrFinderOpenButton",
+                                  "Show a range test saved before (lr_find.csv, written by Export… or by "
+                                  "visualizer lr-find --out)")
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.open_button)
         about = self.about(
             "The learning rate grows exponentially while the network trains from its initial weights on its "
             "usual mini-batches (Smith 2017). Where the loss falls, the rate is large enough to learn; where it "
@@ -77,6 +81,7 @@ class LRFinderWindow(LabToolWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.use_button.clicked.connect(self._on_use_clicked)
         self.export_button.clicked.connect(self._on_export_clicked)
+        self.open_button.clicked.connect(self._on_open_clicked)
         self.show_message("Press Run: a few hundred training steps at growing learning rates, about a second on the "
                           "presets.")
 
@@ -108,9 +113,51 @@ class LRFinderWindow(LabToolWindow):
         self.show_message(f"Training {steps} steps at learning rates from {low:g} to {high:g}…")
         return True
 
+    def open_result(self, path: str | Path) -> bool:
+        """Show a range test saved before (its lr_find.csv): the curve and the suggestion as they were, "Use" and
+        Export… as after a run. False, with a message saying what is wrong, for a file that is not one."""
+        from visualizer.core.errors import VisualizerError
+        from visualizer.core.lab.lr_finder import read_csv
+
+        if self.running:
+            return False
+        try:
+            r = read_csv(Path(path))
+        except VisualizerError as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        self.result = r
+        self._lrs, self._losses, self._averages = list(r.lrs), list(r.losses), list(r.smoothed)
+        self.plot.set_result(r)
+        self._set_running(False)
+        self.progress.setValue(1000)
+        self.progress.setFormat(f"opened {Path(path).name}")
+        self._describe(r, f"Opened {path}. ")
+        return True
+
     # --- internals --------------------------------------------------------------------------------------
+    def _on_open_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open a saved range test", "", "Range test (lr_find.csv *.csv)")
+        if path:
+            self.open_result(path)
+
+    def _describe(self, r, before: str = "") -> None:
+        if r.suggested is None:
+            self.use_button.setText("Use this learning rate")
+            self.show_message(f"{before}The test ended too early to suggest a learning rate: lower the first rate "
+                              "or add steps.", error=True)
+            return
+        steep = "" if r.steepest is None else f" The steepest descent is at {r.steepest:.3g}."
+        self.use_button.setText(f"Use learning rate {r.suggested:.3g}")
+        self.show_message(f"{before}Suggested learning rate: {r.suggested:.3g} (the smoothed loss is lowest at "
+                          f"{10 * r.min_over_10:.3g}).{steep} {len(r.lrs)} steps"
+                          f"{'; ' + r.stopped if r.stopped else ''}.")
+
     def _set_running(self, on: bool) -> None:
         self.run_button.setEnabled(not on)
+        self.open_button.setEnabled(not on)
         self.cancel_button.setEnabled(on)
         for s in (self.low_spin, self.high_spin, self.steps_spin):
             s.setEnabled(not on)
@@ -143,15 +190,11 @@ class LRFinderWindow(LabToolWindow):
             return
         self.progress.setValue(1000)
         self.progress.setFormat(f"done in {ended.seconds:.1f} s")
-        if r is None or r.suggested is None:
+        if r is None:
             self.show_message("The test ended too early to suggest a learning rate: lower the first rate or add "
                               "steps.", error=True)
             return
-        steep = "" if r.steepest is None else f" The steepest descent is at {r.steepest:.3g}."
-        self.use_button.setText(f"Use learning rate {r.suggested:.3g}")
-        self.show_message(f"Suggested learning rate: {r.suggested:.3g} (the smoothed loss is lowest at "
-                          f"{10 * r.min_over_10:.3g}).{steep} {len(r.lrs)} steps"
-                          f"{'; ' + r.stopped if r.stopped else ''}.")
+        self._describe(r)
 
     def _on_use_clicked(self) -> None:
         if self.result is not None and self.result.suggested is not None:
