@@ -401,6 +401,7 @@ def test_garbage_is_collected_on_the_gui_thread_never_on_a_job_thread(qtbot):
     runner = JobRunner(thread_name="gc-test-worker")
     assert not gc.isenabled()
     freed_on: list[str] = []
+    collected_on: list[str] = []
 
     class Cycle:
         def __init__(self):
@@ -410,12 +411,19 @@ def test_garbage_is_collected_on_the_gui_thread_never_on_a_job_thread(qtbot):
             freed_on.append(threading.current_thread().name)
 
     def job(put, control):
-        Cycle()  # garbage in a cycle, then far more allocations than the collector's threshold
-        junk = [[i] for i in range(50 * gc.get_threshold()[0])]
-        put(len(junk))
+        Cycle()  # garbage in a cycle, then far more live containers than the collector's threshold
+        put([[i] for i in range(50 * gc.get_threshold()[0])])
 
-    assert runner.start("gc", job)
-    qtbot.waitUntil(lambda: not runner.running, timeout=10_000)
-    qtbot.waitUntil(lambda: bool(freed_on), timeout=5_000)
-    assert freed_on == [threading.main_thread().name]
-    runner.shutdown()
+    kept = []
+    runner.batch.connect(kept.extend)  # the job's containers stay alive: a collection is due, and comes
+    record = lambda phase, info: collected_on.append(threading.current_thread().name) if phase == "start" else None
+    gc.callbacks.append(record)
+    try:
+        assert runner.start("gc", job)
+        qtbot.waitUntil(lambda: not runner.running, timeout=10_000)
+        qtbot.waitUntil(lambda: bool(freed_on), timeout=5_000)
+    finally:
+        gc.callbacks.remove(record)
+        runner.shutdown()
+    assert kept and freed_on == [threading.main_thread().name]
+    assert collected_on and set(collected_on) == {threading.main_thread().name}
