@@ -31,6 +31,11 @@ EXCEPTIONS = [
     # runs the sweep itself as a job of its JobRunner, which cancels it (the pool is shut down and joined)
     ("core/sweeps/backends.py", "an executor", "the local backend's worker processes (trials, folds)"),
     ("core/sweeps/backends.py", "a child process", "the local backend spawns its workers (multiprocessing)"),
+    # the lab's measuring process beside a training session (core, so in the training process and headless too,
+    # where no runner exists): one child and the thread that reads its replies, kept warm for the next run like
+    # multiprocessing's resource tracker; it ends at its parent's exit or when its input ends (tests kill the parent)
+    ("core/lab/worker.py", "a thread", "reads the measuring process's replies"),
+    ("core/lab/worker.py", "a child process", "the sharpness measured beside training (core.lab.worker)"),
 ]
 
 
