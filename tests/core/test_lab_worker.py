@@ -121,3 +121,23 @@ def test_the_measuring_process_ends_with_the_process_that_started_it():
         parent.kill()
         parent.wait()
         parent.stdout.close()
+
+
+def test_a_measuring_process_that_stops_answering_is_ended_and_its_work_done_here(process, monkeypatch):
+    monkeypatch.setattr(worker, "ANSWER_S", 1.0)
+    original = worker.Lease.send
+    stopped = []
+
+    def send_then_freeze(self, step, *a, **k):
+        original(self, step, *a, **k)
+        if not stopped:
+            os.kill(self.process._child.pid, signal.SIGSTOP)  # alive, but it never answers
+            stopped.append(self.process)
+
+    monkeypatch.setattr(worker.Lease, "send", send_then_freeze)
+    beside, ended = _readings(_exp())
+    monkeypatch.setenv("VISUALIZER_LAB_WORKER", "inline")
+    inline, _ = _readings(_exp())
+    assert ended == "completed" and beside == inline
+    assert stopped[0].ended and stopped[0]._child.wait(10) is not None  # killed, not left stopped
+    assert worker.warm(60)  # the next run gets a new one

@@ -27,6 +27,11 @@ TOL = 3e-3
 POLL_EVERY = 4
 
 
+#: measurements sent to the measuring process and not answered before the session waits for them (normally one or
+#: two are: a reading takes 10-20 small steps)
+MAX_IN_FLIGHT = 4
+
+
 class LabTracker:
     """Measures one session's model; ``due(step)`` says whether ``step`` is measured, ``before_step()`` comes just
     before the optimizer's step of such a step, ``measure(step, lr)`` just after it."""
@@ -71,6 +76,9 @@ class LabTracker:
         rows = []
         if self.sharpness is not None and step % self.sharpness_every == 0:
             lease = self._lease_now()
+            if lease is not None and lease.pending >= MAX_IN_FLIGHT:  # (its input pipe never fills: wait first)
+                out.extend(self.finish())
+                lease = self._lease
             if lease is not None and not lease.started and lease.usable():
                 lease.begin(self.sharpness, s.model)
                 self._synced = True

@@ -59,7 +59,7 @@ def wanted(device) -> bool:
     """Whether a session on ``device`` may measure in the measuring process: on a CPU with more than one core (on
     a GPU the products are the GPU's work and the process would need its own CUDA context).
     ``VISUALIZER_LAB_WORKER`` = ``process`` or ``inline`` overrides it."""
-    if str(device) != "cpu":
+    if str(device) != "cpu" or getattr(sys, "frozen", False):  # (a frozen app's executable is not a Python)
         return False
     forced = _forced()
     return forced == "process" if forced else (os.cpu_count() or 1) >= 2
@@ -117,6 +117,14 @@ class MeasuringProcess:
             self.ended = True
             return False
 
+    def kill(self) -> None:
+        """End a child that stopped answering (its reader sees the end and marks it ended)."""
+        self.ended = True
+        try:
+            self._child.kill()
+        except OSError:
+            pass
+
     def status(self) -> str:
         code = self._child.poll()
         return "still running" if code is None else f"exit status {code}"
@@ -140,6 +148,9 @@ class MeasuringProcess:
                 pass
 
 
+#: the longest wait for one reading before the measuring process is taken for stuck (a cold measurement of the
+#: digits CNN on 2,048 samples takes seconds, not minutes)
+ANSWER_S = 300.0
 #: the name of the thread that reads the measuring process's replies (long-lived, like the process)
 READER_THREAD = "lab-measuring-reader"
 _lock = threading.Lock()
@@ -231,8 +242,11 @@ class Lease:
         out = []
         while self.pending and self.error is None:
             try:
-                kind, token, value = self.process.replies.get(block=block)
+                kind, token, value = self.process.replies.get(block=block, timeout=ANSWER_S if block else None)
             except queue.Empty:
+                if block:  # stuck: ended, and what it did not answer is measured in the loop
+                    self.process.kill()
+                    self.error = f"the measuring process did not answer in {ANSWER_S:g} s"
                 break
             if kind == "ended":
                 self.error = f"the measuring process ended ({self.process.status()})"
