@@ -114,6 +114,7 @@ class TrainingSession:
         self.thread_choice = None
         self.device: torch.device | None = None
         self.started: RunStarted | None = None
+        self._lab = None  # (prepare builds it when the experiment's [lab] asks; a failed set-up leaves None)
 
     # -- set-up -------------------------------------------------------------------------------------
     def prepare(self) -> RunStarted:
