@@ -64,7 +64,11 @@ def test_diverged_trials_are_marked_with_their_step(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_local_backend_gives_the_serial_table(tmp_path):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_the_local_backend_gives_the_serial_table(tmp_path, monkeypatch, start):
+    from visualizer.core.sweeps.backends import START_ENV
+
+    monkeypatch.setenv(START_ENV, start)  # workers forked with torch imported, or fresh interpreters
     list(run_sweep(_plan(seeds=2), tmp_path / "serial", backend="serial"))
     list(run_sweep(_plan(seeds=2), tmp_path / "local", backend="local", workers=2))
     serial, local = _table(tmp_path / "serial"), _table(tmp_path / "local")
@@ -105,6 +109,27 @@ def test_bench_sweep_is_the_moons_sweep_and_reports_same_tables():
     result = bench_sweep(epochs=1, workers=2, ray=False)
     assert result["local_same"] and result["trials"] == 16 and result["serial_s"] > 0
     assert "ratio" in format_report(result)
+
+
+def test_workers_are_forked_only_from_a_single_threaded_process_that_works_too(monkeypatch):
+    import sys
+    import threading
+
+    from visualizer.core.sweeps import backends
+
+    monkeypatch.delenv(backends.START_ENV, raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert backends.start_method(work_here=True) == "fork"
+    assert backends.start_method(work_here=False) == "spawn"  # the window: its process has Qt's threads
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
+    assert backends.start_method(work_here=True) == "spawn"  # another thread's locks would be copied
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    for platform in ("darwin", "win32"):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert backends.start_method(work_here=True) == "spawn"
+    monkeypatch.setenv(backends.START_ENV, "fork")
+    assert backends.start_method(work_here=False) == "fork"
 
 
 def test_a_stopped_local_backend_ends_its_workers_at_once():

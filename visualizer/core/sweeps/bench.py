@@ -46,6 +46,7 @@ def bench_sweep(epochs: int | None = None, workers: int = 0, ray: bool = True) -
     plan = moons_plan(epochs)
     result: dict = {"trials": len(plan.trials()), "epochs": plan.trials()[0].experiment["train"]["epochs"],
                     "cores": cores(), "workers": workers}
+    _timed(moons_plan(1), "serial", 1)  # warm-up: torch's one-time imports (its compiler stub: ~2 s) before any clock
     serial_s, serial_rows = _timed(plan, "serial", 1)
     local_s, local_rows = _timed(plan, "local", workers)
     same = lambda rows: [{k: r[k] for k in SAME} for r in rows] == [{k: r[k] for k in SAME} for r in serial_rows]
