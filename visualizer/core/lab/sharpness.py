@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from visualizer.core.lab.hessian import LossHessian, top_eigen
+from visualizer.core.lab.mlp_hessian import mlp_hessian
 from visualizer.core.lab.measures import PRECONDITIONED, SHARPNESS, THRESHOLD
 
 #: the most training samples a measurement uses: a fixed, seeded subset of a larger training set
@@ -157,7 +158,7 @@ class SharpnessMeter:
     def measure_scaled(self, model: torch.nn.Module, scale: torch.Tensor | None, lr: float) -> SharpnessReading:
         """The reading at the model's weights with the preconditioner's ``scale`` (from ``scale()``): ``measure``
         split so that the scale is taken at the step and the products done elsewhere (core.lab.worker)."""
-        hvp = LossHessian(model, self.loss_info, self.X, self.y)
+        hvp = mlp_hessian(model, self.loss_info, self.X, self.y) or LossHessian(model, self.loss_info, self.X, self.y)
         op = hvp
         if scale is not None:
             def op(v: torch.Tensor) -> torch.Tensor:
