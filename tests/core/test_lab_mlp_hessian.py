@@ -42,7 +42,8 @@ def test_a_float32_net_agrees_within_float32_rounding_and_the_dense_hessian_too(
     torch.manual_seed(4)
     model = MLP(3, [16, 16], ["tanh", "tanh"], 2)
     X, y = _data(False, classes=2, dtype=torch.float32)
-    mine, reference = mlp_hessian(model, LOSSES["cross_entropy"], X, y), LossHessian(model, LOSSES["cross_entropy"], X, y)
+    loss = LOSSES["cross_entropy"]
+    mine, reference = mlp_hessian(model, loss, X, y), LossHessian(model, loss, X, y)
     v = torch.randn(reference.n, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     assert float((reference(v) - mine(v)).norm() / reference(v).norm()) < 1e-5
     H = torch.as_tensor(dense_hessian(model.double(), LOSSES["cross_entropy"], X.double(), y))

@@ -47,9 +47,8 @@ class MLPHessian:
     """The Hessian of the mean loss of a plain MLP on (X, y) at its current weights, as products v ↦ Hv (float64
     vectors on the CPU, in ``model.parameters()`` order, as ``LossHessian``). Build it with ``mlp_hessian``."""
 
-    def __init__(self, layers: list[tuple[torch.Tensor, torch.Tensor, type | None]], loss: str,
-                 X: torch.Tensor, y: torch.Tensor) -> None:
-        self.loss = loss
+    def __init__(self, layers: list[tuple[torch.Tensor, torch.Tensor, type | None]], curvature,
+                 X: torch.Tensor, y: torch.Tensor, task: str) -> None:
         dtype = np.float32 if layers[0][0].dtype == torch.float32 else np.float64  # the model's, as autograd's
         self.dtype = dtype
         self.weights = [(w.detach().cpu().numpy().astype(dtype), b.detach().cpu().numpy().astype(dtype))
@@ -60,7 +59,7 @@ class MLPHessian:
         self.n = int(sum(self._sizes))
         self.products = 0
         a = X.detach().cpu().numpy().astype(dtype)
-        self.inputs, self.d1, self.d2 = [], [], []  # per layer: its input a_{l-1}; f', f'' of its output
+        self.inputs, self.d1, self.d2 = [], [], []  # per layer: its input a_{k-1}; f', f'' of its output
         for (w, b), kind in zip(self.weights, self.kinds):
             self.inputs.append(a)
             z = a @ w.T + b
@@ -73,51 +72,41 @@ class MLPHessian:
                 d1, d2 = _derivatives(kind, z, a)
                 self.d1.append(d1)
                 self.d2.append(d2)
-        n = len(a)
-        if loss == "cross_entropy":
-            e = np.exp(a - a.max(axis=1, keepdims=True))
-            self.p = e / e.sum(axis=1, keepdims=True)
-            delta = self.p.copy()
-            delta[np.arange(n), y.detach().cpu().numpy().astype(np.int64)] -= 1.0
-            delta /= n
-        else:  # squared error on one output
-            delta = 2.0 * (a - y.detach().cpu().numpy().astype(self.dtype).reshape(-1, 1)) / n
+        out = curvature(a, y.detach().cpu().numpy(), task)
+        if out is None:
+            raise LookupError("the loss's curvature is not written out for this task")
+        delta, self._output_product = out  # ∂L/∂z of the output, and v ↦ ∂²L/∂z² v
+        delta = delta.astype(dtype)
         self.deltas = [None] * len(self.weights)  # δ_l = ∂L/∂z_l
-        for l in range(len(self.weights) - 1, -1, -1):
-            self.deltas[l] = delta
-            if l:
-                delta = (delta @ self.weights[l][0]) * self.d1[l - 1]
-        self._n_samples = n
+        for k in range(len(self.weights) - 1, -1, -1):
+            self.deltas[k] = delta
+            if k:
+                delta = (delta @ self.weights[k][0]) * self.d1[k - 1]
 
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         parts = np.split(v.detach().cpu().numpy().astype(self.dtype), self._splits)
         dirs = [(parts[2 * i].reshape(w.shape), parts[2 * i + 1]) for i, (w, _) in enumerate(self.weights)]
         r_a, r_z = None, []  # R-forward: R(z_l) for every layer
-        for l, ((w, _b), (vw, vb)) in enumerate(zip(self.weights, dirs)):
-            rz = self.inputs[l] @ vw.T + vb
+        for k, ((w, _b), (vw, vb)) in enumerate(zip(self.weights, dirs)):
+            rz = self.inputs[k] @ vw.T + vb
             if r_a is not None:
                 rz += r_a @ w.T
             r_z.append(rz)
-            if self.d1[l] is not None:
-                r_a = self.d1[l] * rz
-        rz_out = r_z[-1]  # R of the output's δ
-        if self.loss == "cross_entropy":
-            p = self.p
-            r_delta = p * (rz_out - (p * rz_out).sum(axis=1, keepdims=True)) / self._n_samples
-        else:
-            r_delta = 2.0 * rz_out / self._n_samples
+            if self.d1[k] is not None:
+                r_a = self.d1[k] * rz
+        r_delta = self._output_product(r_z[-1]).astype(self.dtype)  # R of the output's δ
         out = [None] * (2 * len(self.weights))  # R-backward
-        for l in range(len(self.weights) - 1, -1, -1):
-            (w, _b), (vw, _vb) = self.weights[l], dirs[l]
-            delta = self.deltas[l]
-            gw = r_delta.T @ self.inputs[l]
-            if l:
-                gw += delta.T @ (self.d1[l - 1] * r_z[l - 1])
-            out[2 * l], out[2 * l + 1] = gw.reshape(-1), r_delta.sum(axis=0)
-            if l:
-                r_prev = (r_delta @ w + delta @ vw) * self.d1[l - 1]
-                if self.d2[l - 1] is not None:
-                    r_prev += (delta @ w) * self.d2[l - 1] * r_z[l - 1]
+        for k in range(len(self.weights) - 1, -1, -1):
+            (w, _b), (vw, _vb) = self.weights[k], dirs[k]
+            delta = self.deltas[k]
+            gw = r_delta.T @ self.inputs[k]
+            if k:
+                gw += delta.T @ (self.d1[k - 1] * r_z[k - 1])
+            out[2 * k], out[2 * k + 1] = gw.reshape(-1), r_delta.sum(axis=0)
+            if k:
+                r_prev = (r_delta @ w + delta @ vw) * self.d1[k - 1]
+                if self.d2[k - 1] is not None:
+                    r_prev += (delta @ w) * self.d2[k - 1] * r_z[k - 1]
                 r_delta = r_prev
         self.products += 1
         return torch.from_numpy(np.concatenate(out).astype(np.float64))
@@ -125,15 +114,14 @@ class MLPHessian:
 
 def mlp_hessian(model: nn.Module, loss_info, X: torch.Tensor, y: torch.Tensor) -> MLPHessian | None:
     """The R-operator products for ``model`` when it is a plain MLP (a Sequential of Linear layers, each hidden one
-    followed by a tanh, ReLU, sigmoid or identity) under cross-entropy on integer classes or squared error on one
-    regression output; None otherwise (the caller takes ``LossHessian``)."""
-    name = getattr(loss_info, "name", "")
-    if not isinstance(model, nn.Sequential) or name not in ("cross_entropy", "mse"):
+    followed by a tanh, ReLU, sigmoid or identity) under a loss whose registry entry writes out its curvature in
+    the outputs (``LossInfo.output_curvature``: cross-entropy; squared error on one regression output); None
+    otherwise (the caller takes ``LossHessian``)."""
+    from visualizer.core.lab.hessian import task_of
+
+    curvature = getattr(loss_info, "output_curvature", None)
+    if curvature is None or not isinstance(model, nn.Sequential):
         return None
-    if name == "cross_entropy" and y.is_floating_point():
-        return None
-    if name == "mse" and not y.is_floating_point():
-        return None  # (squared error on softmax probabilities of classes: left to autograd)
     modules = list(model)
     layers: list[tuple[torch.Tensor, torch.Tensor, type | None]] = []
     i = 0
@@ -141,8 +129,7 @@ def mlp_hessian(model: nn.Module, loss_info, X: torch.Tensor, y: torch.Tensor) -
         lin = modules[i]
         if not isinstance(lin, nn.Linear) or lin.bias is None:
             return None
-        last = i == len(modules) - 1
-        if last:
+        if i == len(modules) - 1:
             layers.append((lin.weight, lin.bias, None))
             break
         act = modules[i + 1]
@@ -150,15 +137,13 @@ def mlp_hessian(model: nn.Module, loss_info, X: torch.Tensor, y: torch.Tensor) -
             return None
         layers.append((lin.weight, lin.bias, type(act)))
         i += 2
-    else:
-        return None  # it ended on an activation: not this app's MLP
     if not layers or layers[-1][2] is not None:
-        return None
-    if name == "mse" and layers[-1][0].shape[0] != 1:
-        return None
+        return None  # it ended on an activation: not this app's MLP
     params = [p for p in model.parameters()]
     ordered = [t for w, b, _ in layers for t in (w, b)]
     if len(params) != len(ordered) or any(p is not q for p, q in zip(params, ordered)):
         return None
-    return MLPHessian(layers, name, X, y)
-
+    try:
+        return MLPHessian(layers, curvature, X, y, task_of(y))
+    except LookupError:  # (squared error on classes: not written out)
+        return None

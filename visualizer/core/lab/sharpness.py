@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from visualizer.core.lab.hessian import LossHessian, top_eigen
-from visualizer.core.lab.mlp_hessian import mlp_hessian
 from visualizer.core.lab.measures import PRECONDITIONED, SHARPNESS, THRESHOLD
+from visualizer.core.lab.mlp_hessian import mlp_hessian
 
 #: the most training samples a measurement uses: a fixed, seeded subset of a larger training set
 MAX_SAMPLES = 2048

@@ -65,6 +65,28 @@ def _log_loss_grid(outputs: torch.Tensor, targets: torch.Tensor, task: str) -> t
     return F.binary_cross_entropy_with_logits(z, targets.to(z.dtype).expand_as(z), reduction="none").mean(dim=1)
 
 
+def _cross_entropy_curvature(outputs, targets, task: str):
+    """∂L/∂z and z-space products v ↦ ∂²L/∂z² v of the mean cross-entropy of numpy logits (n, k): (p − onehot)/n
+    and p ⊙ (v − Σ p v)/n, p = softmax(z)."""
+    import numpy as np
+
+    n = len(outputs)
+    e = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    grad = p.copy()
+    grad[np.arange(n), np.asarray(targets).astype(np.int64)] -= 1.0
+    return grad / n, lambda v: p * (v - (p * v).sum(axis=1, keepdims=True)) / n
+
+
+def _squared_error_curvature(outputs, targets, task: str):
+    """The same for the mean squared error of one regression output: 2(z − y)/n and 2v/n; None on classes (there
+    it compares softmax probabilities, not written out)."""
+    if task != "regression" or outputs.shape[1] != 1:
+        return None
+    n = len(outputs)
+    return 2.0 * (outputs - targets.reshape(-1, 1).astype(outputs.dtype)) / n, lambda v: 2.0 * v / n
+
+
 def _softmax(outputs: torch.Tensor) -> torch.Tensor:
     return torch.softmax(outputs, dim=-1)
 
@@ -124,6 +146,9 @@ class LossInfo:
     probabilities: Callable[[torch.Tensor], torch.Tensor] = _softmax
     #: outputs (..., k) -> predicted class indices (...)
     predict_classes: Callable[[torch.Tensor], torch.Tensor] = _argmax
+    #: (numpy outputs (n, k), numpy targets, task) -> (∂L/∂z, v ↦ ∂²L/∂z² v), or None where not written out: what
+    #: the lab's R-operator products of a plain MLP need (core.lab.mlp_hessian); None: autograd's products
+    output_curvature: Callable | None = None
 
     def __post_init__(self) -> None:
         if self.grid_loss is None:
@@ -142,8 +167,9 @@ _ANY = frozenset({BINARY, MULTICLASS, REGRESSION})
 
 
 def _elementwise_loss(name: str, label: str, formula: str, description: str,
-                      fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> LossInfo:
-    return LossInfo(name, label, formula, description, _ANY, _one_per_class, elementwise(fn))
+                      fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], output_curvature=None) -> LossInfo:
+    return LossInfo(name, label, formula, description, _ANY, _one_per_class, elementwise(fn),
+                    output_curvature=output_curvature)
 
 
 LOSSES: dict[str, LossInfo] = {
@@ -153,6 +179,7 @@ LOSSES: dict[str, LossInfo] = {
             "cross_entropy", "Cross-entropy", "L = −(1/n) Σᵢ log softmax(zᵢ)[yᵢ]",
             "Multi-class cross-entropy from the logits: the negative log-probability of the true class.",
             _CLASSES, _one_per_class, _cross_entropy, _cross_entropy_grid,
+            output_curvature=_cross_entropy_curvature,
         ),
         LossInfo(
             "log_loss", "Log loss (binary)", "L = −(1/n) Σᵢ [yᵢ log σ(zᵢ) + (1−yᵢ) log(1−σ(zᵢ))]",
@@ -162,6 +189,7 @@ LOSSES: dict[str, LossInfo] = {
         _elementwise_loss(
             "mse", "Mean squared error", "L = (1/n) Σᵢ (ŷᵢ − yᵢ)²",
             "Squared error; on classes it compares softmax probabilities with one-hot targets.", F.mse_loss,
+            output_curvature=_squared_error_curvature,
         ),
         _elementwise_loss(
             "l1", "Mean absolute error (L1)", "L = (1/n) Σᵢ |ŷᵢ − yᵢ|",

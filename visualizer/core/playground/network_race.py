@@ -242,9 +242,9 @@ def _train_entry(experiment: Experiment, entry: RaceEntry, initial: torch.nn.Mod
 def train_entry_task(job: tuple, task: tuple[int, RaceEntry]) -> tuple:
     """One entry trained in a worker process or a Ray task (module-level: pickled by name): (RaceRun, the trained
     model pickled)."""
-    from visualizer.core.training.session import RunControl
-
     import pickle
+
+    from visualizer.core.training.session import RunControl
 
     experiment, initial, ds, base_dir, snapshot_every_steps, n = job
     index, entry = task
