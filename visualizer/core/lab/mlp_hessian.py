@@ -12,7 +12,7 @@ the Hessian"): with z_l = a_{l-1} W_lᵀ + b_l, a_l = f(z_l) and δ_l = ∂L/∂
     (H v)_{W_l} = R(δ_l)ᵀ a_{l-1} + δ_lᵀ R(a_{l-1}),          (H v)_{b_l} = Σ R(δ_l)
 
 in numpy in the model's float type (numpy's small-array calls cost a microsecond or two where torch's cost five to
-ten: on the moons preset 0.17 ms a product against 0.31, 0.13 ms to set up against 0.27), against which the
+ten: on the moons preset 0.17-0.25 ms a product against 0.31-0.55, 0.13 ms to set up against 0.27), against which the
 autograd product agrees to float rounding (tests: 1e-10 relative on float64 nets, 1e-5 on float32 ones). Anything
 else (batch norm, dropout, other activations, convolutions, other losses) returns None and the caller uses
 ``LossHessian``.
