@@ -124,3 +124,7 @@ def test_the_race_trains_in_worker_processes_when_asked(qtbot):
     assert combo.isEnabled()
     w.close()
     assert not race_threads()
+
+
+def test_no_empty_legend_box_before_the_first_race(window):
+    assert not window.losses.legend.isVisible()  # (it drew an empty box in the corner)

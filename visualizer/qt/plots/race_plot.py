@@ -172,6 +172,7 @@ class RaceLossPlot(pg.PlotWidget):
         self._show_raw = False
         self._theme = theme
         self.set_theme(theme)
+        self.legend.setVisible(False)  # an empty legend would draw its box alone before the first race
 
     @property
     def log_y(self) -> bool:
