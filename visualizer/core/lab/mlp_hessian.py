@@ -53,14 +53,13 @@ class MLPHessian:
         self.dtype = dtype
         self.weights = [(w.detach().cpu().numpy().astype(dtype), b.detach().cpu().numpy().astype(dtype))
                         for w, b, _ in layers]
-        self.kinds = [kind for _, _, kind in layers]
-        self._sizes = [n for w, b in self.weights for n in (w.size, b.size)]
-        self._splits = np.cumsum(self._sizes)[:-1]
-        self.n = int(sum(self._sizes))
+        sizes = [n for w, b in self.weights for n in (w.size, b.size)]
+        self._splits = np.cumsum(sizes)[:-1]
+        self.n = int(sum(sizes))
         self.products = 0
         a = X.detach().cpu().numpy().astype(dtype)
         self.inputs, self.d1, self.d2 = [], [], []  # per layer: its input a_{k-1}; f', f'' of its output
-        for (w, b), kind in zip(self.weights, self.kinds):
+        for (w, b), (_w, _b, kind) in zip(self.weights, layers):
             self.inputs.append(a)
             z = a @ w.T + b
             if kind is None:  # the output layer

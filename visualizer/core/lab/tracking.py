@@ -33,8 +33,9 @@ MAX_IN_FLIGHT = 4
 
 
 class LabTracker:
-    """Measures one session's model; ``due(step)`` says whether ``step`` is measured, ``before_step()`` comes just
-    before the optimizer's step of such a step, ``measure(step, lr)`` just after it."""
+    """Measures one session's model: ``next_step(step)`` says which step the session calls it at next,
+    ``before_step(step)`` comes just before that step's optimizer step, ``measure(step, lr)`` just after it (the
+    events ready then), ``finish()`` before a pause, a stop and the end, ``close()`` when the run is left."""
 
     def __init__(self, session) -> None:
         from visualizer.core.lab.health import HealthMeter
@@ -55,10 +56,6 @@ class LabTracker:
         self._lease = None  # the measuring process (core.lab.worker), asked for at the run's first measurement
         self._ask = self.sharpness is not None
         self._synced = False  # whether the process's meter goes on from the last reading (else: send the state)
-
-    def due(self, step: int) -> bool:
-        return ((self.sharpness_every and step % self.sharpness_every == 0)
-                or (self.health_every and step % self.health_every == 0)) or False
 
     def next_step(self, step: int) -> int:
         """The first step after ``step`` that is measured (sooner while a reading is awaited, so that its event

@@ -42,6 +42,7 @@ class BarrierWindow(LabToolWindow):
 
     EXPORT_STEM = "barrier"
     EXPORT_TITLE = "Export the plot of the loss between two runs into…"
+    OPEN_TITLE = "Open a saved line between two runs"
 
     def __init__(self, run_a: Path | None = None, runs_folder: Path | None = None, theme: str = "light",
                  parent: QWidget | None = None) -> None:
@@ -72,9 +73,7 @@ class BarrierWindow(LabToolWindow):
         self.cancel_button = button("Cancel", "barrierCancelButton", "Stop measuring (Esc)")
         self.export_button = button("Export…", "barrierExportButton",
                                     "Write the plot (PNG and SVG) and the losses (CSV) into a folder")
-        self.open_button = button("Open…", "barrierOpenButton",
-                                  "Show a line measured before (barrier.csv, written by Export… or by visualizer "
-                                  "barrier --out)")
+        self.open_button = self.make_open_button()
         self.cancel_button.setEnabled(False)
         self.export_button.setEnabled(False)
         buttons = QHBoxLayout()
@@ -90,7 +89,6 @@ class BarrierWindow(LabToolWindow):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self._on_export_clicked)
-        self.open_button.clicked.connect(self._on_open_clicked)
         self.show_message("Choose two runs of the same network and data (e.g. two seeds) and press Run.")
 
     # --- public ---------------------------------------------------------------------------------------
@@ -118,35 +116,16 @@ class BarrierWindow(LabToolWindow):
         self.show_message("Measuring the loss along the line…")
         return True
 
-    def open_result(self, path: str | Path) -> bool:
-        """Show a line measured before (its barrier.csv): the losses and barriers as they were, Export… as after a
-        run. False, with a message saying what is wrong, for a file that is not one."""
-        from visualizer.core.errors import VisualizerError
+    # --- internals --------------------------------------------------------------------------------------
+    def _read_saved(self, path: Path):
         from visualizer.core.lab.interpolation import read_csv
 
-        if self.running:
-            return False
-        try:
-            r = read_csv(Path(path))
-        except VisualizerError as exc:
-            self.show_message(str(exc), error=True)
-            return False
-        self.result = r
+        return read_csv(path)
+
+    def _show_saved(self, r) -> None:
         self.plot.set_line(r)
         if r.run_a and r.run_b:
             self.set_runs(Path(r.run_a), Path(r.run_b))
-        self._set_running(False)
-        self.progress.setValue(1000)
-        self.progress.setFormat(f"opened {Path(path).name}")
-        self._describe(r, f"Opened {path}. ")
-        return True
-
-    # --- internals --------------------------------------------------------------------------------------
-    def _on_open_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a saved line between two runs", "",
-                                              "Loss between two runs (barrier.csv *.csv)")
-        if path:
-            self.open_result(path)
 
     def _describe(self, r, before: str = "") -> None:
         import math

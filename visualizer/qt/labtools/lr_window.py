@@ -32,6 +32,7 @@ class LRFinderWindow(LabToolWindow):
     use_learning_rate = Signal(float)
     EXPORT_STEM = "lr_find"
     EXPORT_TITLE = "Export the learning-rate finder's plot into…"
+    OPEN_TITLE = "Open a saved range test"
 
     def __init__(self, experiment, base_dir: Path | None, theme: str = "light", parent: QWidget | None = None) -> None:
         from visualizer.core.lab import lr_finder
@@ -61,9 +62,7 @@ class LRFinderWindow(LabToolWindow):
                                     "Write the plot (PNG and SVG) and the curve (CSV) into a folder")
         for b in (self.cancel_button, self.use_button, self.export_button):
             b.setEnabled(False)
-        self.open_button = button("Open…", "lrFinderOpenButton",
-                                  "Show a range test saved before (lr_find.csv, written by Export… or by "
-                                  "visualizer lr-find --out)")
+        self.open_button = self.make_open_button()
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -81,7 +80,6 @@ class LRFinderWindow(LabToolWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.use_button.clicked.connect(self._on_use_clicked)
         self.export_button.clicked.connect(self._on_export_clicked)
-        self.open_button.clicked.connect(self._on_open_clicked)
         self.show_message("Press Run: a few hundred training steps at growing learning rates, about a second on the "
                           "presets.")
 
@@ -113,35 +111,15 @@ class LRFinderWindow(LabToolWindow):
         self.show_message(f"Training {steps} steps at learning rates from {low:g} to {high:g}…")
         return True
 
-    def open_result(self, path: str | Path) -> bool:
-        """Show a range test saved before (its lr_find.csv): the curve and the suggestion as they were, "Use" and
-        Export… as after a run. False, with a message saying what is wrong, for a file that is not one."""
-        from visualizer.core.errors import VisualizerError
+    # --- internals --------------------------------------------------------------------------------------
+    def _read_saved(self, path: Path):
         from visualizer.core.lab.lr_finder import read_csv
 
-        if self.running:
-            return False
-        try:
-            r = read_csv(Path(path))
-        except VisualizerError as exc:
-            self.show_message(str(exc), error=True)
-            return False
-        self.result = r
+        return read_csv(path)
+
+    def _show_saved(self, r) -> None:
         self._lrs, self._losses, self._averages = list(r.lrs), list(r.losses), list(r.smoothed)
         self.plot.set_result(r)
-        self._set_running(False)
-        self.progress.setValue(1000)
-        self.progress.setFormat(f"opened {Path(path).name}")
-        self._describe(r, f"Opened {path}. ")
-        return True
-
-    # --- internals --------------------------------------------------------------------------------------
-    def _on_open_clicked(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getOpenFileName(self, "Open a saved range test", "", "Range test (lr_find.csv *.csv)")
-        if path:
-            self.open_result(path)
 
     def _describe(self, r, before: str = "") -> None:
         if r.suggested is None:

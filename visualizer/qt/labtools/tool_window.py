@@ -8,7 +8,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QMainWindow, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer.qt.evaluation.views import ERROR_STYLE
 from visualizer.qt.jobs import JobEnded, JobRunner, Progress
@@ -19,10 +28,12 @@ from visualizer.qt.widgets.controls import resize_within_screen
 class LabToolWindow(QMainWindow):
     """The frame of a lab tool window named ``name`` (the prefix of its widgets' object names). A subclass builds its
     controls and plot, calls ``lay_out``, and supplies ``run``, ``_set_running``, ``_on_batch`` and ``_on_ended``;
-    EXPORT_STEM names its exported files and EXPORT_TITLE the folder dialog."""
+    EXPORT_STEM names its exported files and EXPORT_TITLE the folder dialog. Open… (``open_result``) shows a saved
+    <EXPORT_STEM>.csv again: the subclass reads it (``_read_saved``) and shows it (``_show_saved``)."""
 
     EXPORT_STEM = "plot"
     EXPORT_TITLE = "Export the plot into…"
+    OPEN_TITLE = "Open a saved result"
 
     def __init__(self, name: str, thread_name: str, theme: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +101,36 @@ class LabToolWindow(QMainWindow):
     def cancel(self) -> None:
         self.runner.cancel()
 
+    def make_open_button(self) -> QPushButton:
+        """The Open… button (for the subclass's button row), wired to a file dialog and ``open_result``."""
+        from visualizer.qt.widgets.controls import button
+
+        b = button("Open…", f"{self.name}OpenButton",
+                   f"Show a result saved before ({self.EXPORT_STEM}.csv, written by Export… or by visualizer "
+                   f"{self.EXPORT_STEM.replace('_', '-')} --out)")
+        b.clicked.connect(self._on_open_clicked)
+        return b
+
+    def open_result(self, path: str | Path) -> bool:
+        """Show a result saved before (its <EXPORT_STEM>.csv) as it was, Export… as after a run. False, with a
+        message saying what is wrong, for a file that is not one."""
+        from visualizer.core.errors import VisualizerError
+
+        if self.running:
+            return False
+        try:
+            result = self._read_saved(Path(path))
+        except VisualizerError as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        self.result = result
+        self._show_saved(result)
+        self._set_running(False)
+        self.progress.setValue(1000)
+        self.progress.setFormat(f"opened {Path(path).name}")
+        self._describe(result, f"Opened {path}. ")
+        return True
+
     def export_plots(self, folder: str | Path) -> list[Path]:
         """<EXPORT_STEM>.png, .svg and .csv in ``folder``."""
         return export_plot_files(self.plot, folder, self.EXPORT_STEM, csv=True)
@@ -106,6 +147,26 @@ class LabToolWindow(QMainWindow):
         super().closeEvent(event)
 
     # --- internals --------------------------------------------------------------------------------------
+    def _on_open_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, self.OPEN_TITLE, "", f"Saved result ({self.EXPORT_STEM}.csv "
+                                                                           "*.csv)")
+        if path:
+            self.open_result(path)
+
+    def _read_saved(self, path: Path):  # the subclass's reader of its saved CSV (VisualizerError when it is not one)
+        raise NotImplementedError
+
+    def _show_saved(self, result) -> None:  # the subclass draws a result read back
+        raise NotImplementedError
+
+    def _describe(self, result, before: str = "") -> None:  # the subclass's status line for a result
+        raise NotImplementedError
+
+    def _set_running(self, on: bool) -> None:
+        raise NotImplementedError
+
     def _on_batch(self, items: list) -> None:
         raise NotImplementedError
 
