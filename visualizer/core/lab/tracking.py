@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 
-import torch
-
 from visualizer.core.experiment import hyper_values
 from visualizer.core.lab import worker
 from visualizer.core.training.events import Measured
@@ -137,17 +135,7 @@ class LabTracker:
         if not sent:
             return []
         model = copy.deepcopy(self.session.model).cpu()
-        out = []
-        for step, weights, buffers, scale, lr, state in sent:
-            with torch.no_grad():
-                torch.nn.utils.vector_to_parameters(torch.from_numpy(weights), model.parameters())
-                for b, w in zip(model.buffers(), buffers):
-                    b.copy_(torch.from_numpy(w))
-            if state is not None:
-                self.sharpness.set_state(state)
-            reading = self.sharpness.measure_scaled(model, None if scale is None else torch.from_numpy(scale), lr)
-            out.append(Measured(step, reading.measures()))
-        return out
+        return [Measured(one[0], worker.measure_sent(self.sharpness, model, one).measures()) for one in sent]
 
     def _drop_lease(self) -> None:
         lease, self._lease = self._lease, None

@@ -279,6 +279,22 @@ class Lease:
             _leased = False
 
 
+def measure_sent(meter, model, sent: tuple):
+    """The reading of one measurement as ``Lease.send`` sends it, (step, weights, buffers, scale, lr, state): the
+    weights loaded into ``model`` (a copy of the run's), the meter's warm start set first when given. The child
+    measures with it, and the run's own loop with what a failed child did not answer."""
+    import torch
+
+    _step, weights, buffers, scale, lr, state = sent
+    if state is not None:  # the run measured in its loop meanwhile: go on from its warm start
+        meter.set_state(state)
+    with torch.no_grad():
+        torch.nn.utils.vector_to_parameters(torch.from_numpy(weights), model.parameters())
+        for b, w in zip(model.buffers(), buffers):
+            b.copy_(torch.from_numpy(w))
+    return meter.measure_scaled(model, None if scale is None else torch.from_numpy(scale), lr)
+
+
 def serve(inp, out) -> None:
     """The child: the run's meter and a copy of its model; each request measured in order, its reading sent back
     with the run's token."""
@@ -297,14 +313,8 @@ def serve(inp, out) -> None:
             if message[0] == "start":
                 _kind, token, meter, model = message
                 continue
-            _kind, token, step, weights, buffers, scale, lr, state = message
-            if state is not None:  # the run measured in its loop meanwhile: go on from its warm start
-                meter.set_state(state)
-            with torch.no_grad():
-                torch.nn.utils.vector_to_parameters(torch.from_numpy(weights), model.parameters())
-                for b, w in zip(model.buffers(), buffers):
-                    b.copy_(torch.from_numpy(w))
-            reading = meter.measure_scaled(model, None if scale is None else torch.from_numpy(scale), lr)
+            step = message[2]
+            reading = measure_sent(meter, model, message[2:])
             _send(out, ("reading", token, (step, reading, meter.state())))
         except Exception as exc:  # noqa: BLE001 - every failure goes back as a message
             _send(out, ("error", token, f"{type(exc).__name__}: {exc}"))
