@@ -61,11 +61,11 @@ def backend_combo() -> QComboBox:
     combo = QComboBox()
     combo.setObjectName("raceBackend")
     combo.setToolTip("Where the optimizers train: one after another on this window's worker thread (progress at "
-                     "every step), or all at once in worker processes or on Ray (the same numbers; progress as "
-                     "each finishes)")
-    combo.addItem("this window, one after another", "serial")
-    combo.addItem(f"worker processes ({default_workers()} at once)", "local")
-    combo.addItem("Ray (local, or the cluster this process joined)", "ray")
+                     "every step), or all at once in worker processes or on Ray (the local one, or the cluster "
+                     "this process joined; the same numbers; progress as each finishes)")
+    combo.addItem("here, in turn", "serial")  # (short: the side column is narrow in presentation mode)
+    combo.addItem(f"{default_workers()} processes", "local")
+    combo.addItem("Ray", "ray")
     if importlib.util.find_spec("ray") is None:
         item = combo.model().item(2)
         item.setEnabled(False)
