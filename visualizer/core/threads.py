@@ -55,10 +55,18 @@ def one_blas_thread() -> None:
     """numpy's BLAS at one thread in this process (the window's): its work is small vectors (a projection, a norm
     of the weights), and a threaded BLAS waits for a second core that training holds. Measured beside a training
     process: one norm of the digits MLP's 26k weights took 51 ms (its helper thread waiting for a core), against
-    0.004 ms on one thread."""
+    0.004 ms on one thread. Once a process: threadpoolctl finds the libraries by reading the process's memory map
+    (2-3 ms, a percent of a short run's time when every run asked again)."""
+    global _blas_limited
+    if _blas_limited:
+        return
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
+    _blas_limited = True
+
+
+_blas_limited = False
 
 
 def forward_work(widths: Sequence[int], rows: int) -> int:

@@ -70,10 +70,14 @@ class LabTracker:
     def measure(self, step: int, lr: float) -> list[Measured]:
         """The events at ``step`` (the model's weights after that step's update): the readings back from the
         measuring process, this step's sharpness (sent to the process, or in the loop) and health."""
+        sharp = self.sharpness is not None and step % self.sharpness_every == 0
+        healthy = self.health is not None and step % self.health_every == 0
+        if not (sharp or healthy or (self._lease is not None and self._lease.answered())):
+            return []  # a step that only looks for a reading, and none is back (most of them: a cheap test)
         s = self.session
         out = self._readings(self._lease.ready()) if self._lease is not None else []
         rows = []
-        if self.sharpness is not None and step % self.sharpness_every == 0:
+        if sharp:
             lease = self._lease_now()
             if lease is not None and lease.pending >= MAX_IN_FLIGHT:  # (its input pipe never fills: wait first)
                 out.extend(self.finish())
@@ -97,7 +101,7 @@ class LabTracker:
                 self._synced = False
                 if reading is not None:
                     rows.extend(reading.measures())
-        if self.health is not None and step % self.health_every == 0:
+        if healthy:
             rows.extend(self.health.measure(s.model))
         if rows:
             out.append(Measured(step, tuple(rows)))

@@ -264,6 +264,10 @@ class Lease:
                 self.error = value
         return out
 
+    def answered(self) -> bool:
+        """Whether a reply (or the news that the child ended) is waiting to be taken: ``ready()`` has work."""
+        return bool(self.pending) and (self.process.replies.qsize() > 0 or self.process.ended)
+
     def ready(self) -> list:
         """The (step, reading, meter state) triples back since the last call, without waiting."""
         return self._take(block=False) if self.pending else []
