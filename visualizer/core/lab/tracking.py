@@ -25,9 +25,9 @@ TOL = 3e-3
 POLL_EVERY = 4
 
 
-#: measurements sent to the measuring process and not answered before the session waits for them (normally one or
-#: two are: a reading takes 10-20 small steps)
-MAX_IN_FLIGHT = 4
+#: measurements sent to the measuring process (or held for its next message: worker.BATCH_S) and not answered
+#: before the session waits for them (normally a batch or two are: a reading takes 10-20 small steps)
+MAX_IN_FLIGHT = 2 * worker.BATCH_MOST
 
 
 class LabTracker:

@@ -5,7 +5,8 @@ on the moons preset about 3.7 ms, where a training step takes 0.25 ms, so measur
 loop costs it 20-25 % of its speed, and a thread beside it costs more (the two contend for the GIL at every small
 torch call). Here a child process holds a copy of the model and the ``SharpnessMeter``; at a measured step the
 training thread sends it the weights and the preconditioner's scale (a few kB through a pipe, tens of microseconds)
-and goes on; the reading comes back on a reader thread, in the order sent. The numbers are those of measuring in
+and goes on (a small model's measurements go in batches, at most 20 messages a second: BATCH_S); the readings
+come back on a reader thread, in the order sent. The numbers are those of measuring in
 the loop: the same weights, the same float operations, the same warm-start chain (the child measures one request
 after another).
 
@@ -28,6 +29,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 _HEADER = struct.Struct("<Q")
 
@@ -155,6 +157,13 @@ class MeasuringProcess:
 #: the longest wait for one reading before the measuring process is taken for stuck (a cold measurement of the
 #: digits CNN on 2,048 samples takes seconds, not minutes)
 ANSWER_S = 300.0
+#: a measurement sent within this many seconds of the last message to the measuring process waits for the next
+#: one (or for a wait, or for a step that looks for readings after that time): a small model measured every 50
+#: steps measures 50-60 times a second, and each message wakes the child and each reply this process's reader
+#: thread; in batches the wake-ups are 20 a second at most
+BATCH_S = 0.05
+#: the most measurements one message carries
+BATCH_MOST = 4
 #: the name of the thread that reads the measuring process's replies (long-lived, like the process)
 READER_THREAD = "lab-measuring-reader"
 _lock = threading.Lock()
@@ -202,7 +211,8 @@ def shutdown() -> None:
 class Lease:
     """One run's use of the measuring process. ``usable()`` once the child is up; ``begin(meter, model)`` hands it
     the run's meter (its warm start included: the readings go on from the ones taken in the loop) and model;
-    ``send`` queues a measurement; ``ready()`` gives back the readings so far, ``wait()`` all; ``release()`` when
+    ``send`` queues a measurement (sent with others: BATCH_S); ``ready()`` gives back the readings so far,
+    ``wait()`` all; ``release()`` when
     the run is left (readings still to come are dropped: each reply carries its run's token). A child that fails
     or dies sets ``error``; what it was sent and did not answer stays in ``unanswered``."""
 
@@ -213,6 +223,8 @@ class Lease:
         #: (step, weights, buffers, scale, lr, state) of each measurement sent and not answered yet, in order
         self.unanswered: collections.deque = collections.deque()
         self.error: str | None = None
+        self._held: list = []  # measurements not sent yet (the next message carries them)
+        self._sent_at = 0.0  # time.monotonic() of the last message
 
     def usable(self) -> bool:
         return self.error is None and self.process.ready.is_set() and not self.process.ended
@@ -235,15 +247,26 @@ class Lease:
         with torch.no_grad():  # flat numpy copies: a tenth of pickling the tensors one by one
             weights = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).cpu().numpy()
             buffers = [b.detach().cpu().numpy().copy() for b in model.buffers()]
-        message = ("measure", self.token, step, weights, buffers, None if scale is None else scale.numpy(), lr,
-                   state)
-        self.unanswered.append(message[2:])  # kept until its reading is back: measured here if it never is
+        request = (step, weights, buffers, None if scale is None else scale.numpy(), lr, state)
+        self.unanswered.append(request)  # kept until its reading is back: measured here if it never is
         self.pending += 1
+        self._held.append(request)
+        if len(self._held) >= BATCH_MOST or time.monotonic() - self._sent_at >= BATCH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the measurements held back, now."""
+        if not self._held or self.error is not None:
+            return
+        message, self._held = ("measure", self.token, self._held), []
+        self._sent_at = time.monotonic()
         if not self.process.send(message):
             self.error = f"the measuring process ended ({self.process.status()})"
 
     def _take(self, block: bool) -> list:
         out = []
+        if block or (self._held and time.monotonic() - self._sent_at >= BATCH_S):
+            self.flush()
         while self.pending and self.error is None:
             try:
                 kind, token, value = self.process.replies.get(block=block, timeout=ANSWER_S if block else None)
@@ -256,17 +279,20 @@ class Lease:
                 self.error = f"the measuring process ended ({self.process.status()})"
             elif token != self.token:
                 continue  # a reading of a run that was left before it came
-            elif kind == "reading":
-                self.pending -= 1
-                self.unanswered.popleft()
-                out.append(value)
+            elif kind == "readings":
+                for triple in value:
+                    self.pending -= 1
+                    self.unanswered.popleft()
+                    out.append(triple)
             else:
                 self.error = value
         return out
 
     def answered(self) -> bool:
-        """Whether a reply (or the news that the child ended) is waiting to be taken: ``ready()`` has work."""
-        return bool(self.pending) and (self.process.replies.qsize() > 0 or self.process.ended)
+        """Whether ``ready()`` has work: a reply (or the news that the child ended) waits to be taken, or held
+        measurements are due to be sent."""
+        return bool(self.pending) and (self.process.replies.qsize() > 0 or self.process.ended or
+                                       (bool(self._held) and time.monotonic() - self._sent_at >= BATCH_S))
 
     def ready(self) -> list:
         """The (step, reading, meter state) triples back since the last call, without waiting."""
@@ -312,15 +338,17 @@ def serve(inp, out) -> None:
             message = _receive(inp)
         except EOFError:
             return
-        token = message[1]
+        token, readings = message[1], []
         try:
             if message[0] == "start":
                 _kind, token, meter, model = message
                 continue
-            step = message[2]
-            reading = measure_sent(meter, model, message[2:])
-            _send(out, ("reading", token, (step, reading, meter.state())))
+            for sent in message[2]:  # one reply for the batch: one wake-up of the parent's reader
+                readings.append((sent[0], measure_sent(meter, model, sent), meter.state()))
+            _send(out, ("readings", token, readings))
         except Exception as exc:  # noqa: BLE001 - every failure goes back as a message
+            if readings:  # what it measured before the failure counts
+                _send(out, ("readings", token, readings))
             _send(out, ("error", token, f"{type(exc).__name__}: {exc}"))
 
 
