@@ -62,6 +62,23 @@ def test_the_process_gives_the_numbers_of_the_loop(optimizer, process, monkeypat
     assert beside == inline  # the same floats: the same weights, operations and warm-start chain
 
 
+def test_measurements_go_in_batches_and_keep_the_numbers(process, monkeypatch):
+    monkeypatch.setattr(worker, "BATCH_S", 60.0)  # held until a batch is full, or the run waits at its end
+    messages = []
+    original = worker.MeasuringProcess.send
+    monkeypatch.setattr(worker.MeasuringProcess, "send", lambda self, m: (
+        messages.append(len(m[2])) if isinstance(m, tuple) and m[0] == "measure" else None, original(self, m))[1])
+    beside, ended = _readings(_exp("momentum"))
+    monkeypatch.setenv("VISUALIZER_LAB_WORKER", "inline")
+    inline, _ = _readings(_exp("momentum"))
+    assert ended == "completed" and beside == inline
+    assert sum(messages) == len(inline)  # every one measured in the process
+    # the first at once (nothing was sent before it), then full batches, the rest at the end of the run
+    full = (len(inline) - 1) // worker.BATCH_MOST
+    rest = [(len(inline) - 1) % worker.BATCH_MOST] if (len(inline) - 1) % worker.BATCH_MOST else []
+    assert messages == [1] + [worker.BATCH_MOST] * full + rest
+
+
 def test_a_hand_over_back_and_forth_keeps_the_numbers(process, monkeypatch):
     turns = iter([True, False, False, True, True, False] * 10)
     monkeypatch.setattr(worker, "core_to_spare", lambda: next(turns))  # the machine busy now and then
