@@ -144,3 +144,27 @@ def test_a_stopped_local_backend_ends_its_workers_at_once():
     for _task, _result in results:  # the 0.2 s task comes back first; the 60 s ones are abandoned
         stop.append(True)
     assert time.monotonic() - t0 < 30  # not 60: the workers were ended, not waited for
+
+
+def test_trials_carry_their_data_set_loaded_once_and_a_worker_never_imports_sklearn(tmp_path):
+    import pickle
+    import subprocess
+    import sys
+
+    from visualizer.core.sweeps.runner import _datasets
+    from visualizer.core.sweeps.trial import TrialTask, run_trial
+
+    plan = _plan(params=("train.lr=0.01,0.3", "data.noise=0.1,0.2"))
+    trials = plan.trials()
+    sets = _datasets(trials, plan.base_dir)
+    assert len(sets) == 4 and len({id(d) for d in sets.values()}) == 2  # one load per distinct [data]
+    by_noise = {t.experiment["data"]["noise"]: sets[t.id] for t in trials}
+    assert not (by_noise[0.1].X_train == by_noise[0.2].X_train).all()
+    task = TrialTask(trials[0].id, trials[0].experiment, plan.base_dir, 1, None, sets[trials[0].id])
+    script = ("import pickle, sys\nfrom visualizer.core.sweeps.trial import run_trial\n"
+              "out = run_trial(pickle.loads(sys.stdin.buffer.read()))\n"
+              "print(out.figures['status'], repr(out.figures['final_val_loss']), 'sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(task), capture_output=True, timeout=120)
+    status, loss, sklearn = done.stdout.decode().split()
+    here = run_trial(TrialTask(trials[0].id, trials[0].experiment, plan.base_dir, 1, None))  # loading it itself
+    assert (status, float(loss), sklearn) == ("done", here.figures["final_val_loss"], "False")

@@ -57,6 +57,25 @@ def plan_of_spec(spec: dict) -> SweepPlan:
         raise VisualizerError(f"sweep.json: not a sweep description ({type(exc).__name__}: {exc})") from None
 
 
+def _datasets(trials: list[Trial], base_dir: str) -> dict:
+    """The data set of each trial by its id, loaded once for the trials that share one (a trial whose data cannot
+    be loaded gets none: it loads it itself and records why it failed)."""
+    from visualizer.core.data.sets import load_dataset
+
+    loaded: dict = {}
+    out: dict = {}
+    for trial in trials:
+        try:
+            spec = experiment_file.from_dict(trial.experiment).data
+            key = repr(spec)
+            if key not in loaded:
+                loaded[key] = load_dataset(spec, Path(base_dir) if base_dir else None)
+        except Exception:  # noqa: BLE001 - the trial meets the same problem and records it
+            continue
+        out[trial.id] = loaded[key]
+    return out
+
+
 @dataclass(frozen=True)
 class SweepStarted:
     """The sweep's size, and the rows of the trials a previous run of it already finished (skipped now)."""
@@ -88,7 +107,9 @@ def run_sweep(plan: SweepPlan, out: Path, backend: str = "local", workers: int =
     by_id = {t.id: t for t in trials}
     before = tuple(folder.rows[t.id] for t in trials if t.id in finished)
     yield SweepStarted(len(trials), tuple(plan.fields), before)
-    tasks = [TrialTask(t.id, t.experiment, plan.base_dir, threads, plan.target_loss) for t in todo]
+    datasets = _datasets(todo, plan.base_dir)
+    tasks = [TrialTask(t.id, t.experiment, plan.base_dir, threads, plan.target_loss, datasets.get(t.id))
+             for t in todo]
     done = len(before)
     stopped = (lambda: control.stopped) if control is not None else None
     results = run_tasks(run_trial, tasks, backend, workers, address, work_here, stopped)
