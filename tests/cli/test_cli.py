@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -140,6 +141,16 @@ def test_bench_train_json():
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["ratio"] > 0 and figures["plain_steps_per_s"] > 0 and figures["session_steps_per_s"] > 0
+
+
+def test_bench_train_lab_json_has_both_ratios():
+    result = visualizer("bench", "train", "--sharpness-every", "50", "--json", "--repeats", "2")
+    assert result.returncode == 0, result.stderr
+    r = json.loads(result.stdout)
+    assert r["measurements_per_run"] == 30  # the moons preset: 1,500 steps, one every 50 from step 50
+    assert r["ratio"] == pytest.approx(statistics.median(r["on_runs"]) / statistics.median(r["off_runs"]))
+    pairs = [on / off for on, off in zip(r["on_runs"], r["off_runs"])]
+    assert r["pair_ratio"] == pytest.approx(statistics.median(pairs))
 
 
 def test_gui_command_paints_a_window(tmp_path):

@@ -152,6 +152,8 @@ def _train_report(result: dict) -> None:
         print(f"lab off : {result['off_steps_per_s']:8.0f} steps/s")
         print(f"lab on  : {result['on_steps_per_s']:8.0f} steps/s")
         print(f"ratio on / off: {result['ratio']:.3f} (cost {100 * (1 - result['ratio']):.1f} %)")
+        print(f"median of the repeats' on / off pairs (run back to back): {result['pair_ratio']:.3f} "
+              f"(cost {100 * (1 - result['pair_ratio']):.1f} %)")
         return
     print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
           f"{result['torch_threads']} torch threads ({result['threads_note']})")

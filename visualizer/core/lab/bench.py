@@ -54,7 +54,11 @@ def bench_lab(sharpness_every: int = 50, health_every: int = 0, repeats: int = 7
             rates[name].append(rate)
             measured = max(measured, n)
     med = {name: statistics.median(values) for name, values in rates.items()}
+    # each repeat's on/off pair ran back to back: their ratio does not see the machine's speed drift between
+    # repeats (on a shared host: 2,000-4,300 steps/s within one minute), the ratio of the medians does
+    pairs = [on / off for on, off in zip(rates["on"], rates["off"])]
     return {"model": f"moons preset (2-16-16-2 tanh, Adam, batch 32), {epochs} epochs",
             "sharpness_every": sharpness_every, "health_every": health_every, "repeats": repeats,
             "measurements_per_run": measured, "off_steps_per_s": med["off"], "on_steps_per_s": med["on"],
-            "off_runs": rates["off"], "on_runs": rates["on"], "ratio": med["on"] / med["off"]}
+            "off_runs": rates["off"], "on_runs": rates["on"], "ratio": med["on"] / med["off"],
+            "pair_ratio": statistics.median(pairs)}
