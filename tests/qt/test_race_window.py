@@ -128,3 +128,22 @@ def test_the_race_trains_in_worker_processes_when_asked(qtbot):
 
 def test_no_empty_legend_box_before_the_first_race(window):
     assert not window.losses.legend.isVisible()  # (it drew an empty box in the corner)
+
+
+def test_the_side_column_widens_with_larger_fonts_and_the_loss_titles_differ(window, qtbot):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    window.show()
+    assert window._side.width() == 340
+    bigger = QFont(window.font())
+    bigger.setPointSizeF(bigger.pointSizeF() * 1.5)  # what presentation mode does to the application's font
+    window.setFont(bigger)
+    qtbot.waitUntil(lambda: window._side.width() > 340)
+    combo = window.rows[5].combo
+    combo.setCurrentIndex(combo.findData("nesterov"))
+    qtbot.waitUntil(lambda: combo.width() > 0)
+    # the longest optimizer name is not cut off: its text fits the combo beside its arrow
+    assert QFontMetrics(combo.font()).horizontalAdvance(combo.currentText()) < combo.width() - 20
+    window.setFont(QFont())
+    qtbot.waitUntil(lambda: window._side.width() == 340)
+    assert window.losses.plot.getAxis("left").labelText != window.landscape.colorbar.axis.labelText

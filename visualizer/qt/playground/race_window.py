@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -34,6 +34,8 @@ from visualizer.qt.widgets.controls import button, export_plots_into_folder, res
 THREAD_NAME = "race-worker"
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
 DEFAULT_ON = 3
+#: the side column's width at the normal font, and in average characters with larger ones (presentation mode)
+SIDE_WIDTH, SIDE_CHARS = 340, 48
 
 
 def race_progress(record, labels: list[str]) -> Progress | None:
@@ -206,8 +208,8 @@ class RaceWindow(QMainWindow):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        side = QWidget()
-        side.setFixedWidth(340)
+        side = self._side = QWidget()
+        self._fit_side()
         column = QVBoxLayout(side)
         column.setContentsMargins(6, 6, 6, 6)
         column.addWidget(entries)
@@ -247,6 +249,15 @@ class RaceWindow(QMainWindow):
     @property
     def running(self) -> bool:
         return self.runner.running
+
+    def changeEvent(self, event) -> None:  # Qt override: the side column widens with the font (presentation mode)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_side"):
+            self._fit_side()
+        super().changeEvent(event)
+
+    def _fit_side(self) -> None:
+        """SIDE_WIDTH, or wider with larger fonts: an entry's optimizer name ('Nesterov momentum') in full."""
+        self._side.setFixedWidth(max(SIDE_WIDTH, self.fontMetrics().averageCharWidth() * SIDE_CHARS))
 
     def entries(self) -> list:
         """The RaceEntry of every ticked row, in order."""

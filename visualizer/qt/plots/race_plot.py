@@ -186,7 +186,7 @@ class RaceLossPlot(pg.PlotWidget):
         t = get_theme(theme)
         self._theme = theme
         self.setBackground(t.background)
-        style_plot(self.plot, t, title="Training loss", bottom="epoch", left="loss")
+        style_plot(self.plot, t, title="Training loss", bottom="epoch", left=self._left_title())
         style_legend(self.legend, t)
         for _sample, label in self.legend.items:
             label.setText(label.text)
@@ -204,7 +204,12 @@ class RaceLossPlot(pg.PlotWidget):
     def set_log_y(self, on: bool) -> None:
         self._log = bool(on)
         self.plot.setLogMode(y=self._log)
-        self.plot.setLabel("left", "loss (log scale)" if self._log else "loss")
+        self.plot.setLabel("left", self._left_title())
+
+    def _left_title(self) -> str:
+        """What the curves are (beside the landscape's colour bar, titled 'loss' too, a bare 'loss' read as one
+        'loss loss' title), and the scale."""
+        return "mean loss per epoch" + (" (log scale)" if self._log else "")
 
     def set_curves(self, runs: Sequence) -> None:
         """Draw the RaceRuns given (their order gives the colours); hide the rest."""
