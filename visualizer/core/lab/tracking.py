@@ -92,6 +92,8 @@ class LabTracker:
                     scale = False
                 if scale is not False:
                     lease.send(step, s.model, scale, lr, None if self._synced else self.sharpness.state())
+                    if s.total_steps - step < worker.BATCH_MOST * self.sharpness_every:
+                        lease.flush()  # near the end one at a time: the run's end waits for one reading, not a batch
                     self._synced = True
                     out.extend(self._readings([]))  # (a process that died takes it back)
             else:
