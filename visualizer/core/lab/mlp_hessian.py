@@ -77,10 +77,14 @@ class MLPHessian:
         delta, self._output_product = out  # ∂L/∂z of the output, and v ↦ ∂²L/∂z² v
         delta = delta.astype(dtype)
         self.deltas = [None] * len(self.weights)  # δ_l = ∂L/∂z_l
+        self.curved = [None] * len(self.weights)  # (δ_l W_l) f''(z_{l-1}): the same in every product
         for k in range(len(self.weights) - 1, -1, -1):
             self.deltas[k] = delta
             if k:
-                delta = (delta @ self.weights[k][0]) * self.d1[k - 1]
+                back = delta @ self.weights[k][0]
+                if self.d2[k - 1] is not None:
+                    self.curved[k] = back * self.d2[k - 1]
+                delta = back * self.d1[k - 1]
 
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         parts = np.split(v.detach().cpu().numpy().astype(self.dtype), self._splits)
@@ -104,8 +108,8 @@ class MLPHessian:
             out[2 * k], out[2 * k + 1] = gw.reshape(-1), r_delta.sum(axis=0)
             if k:
                 r_prev = (r_delta @ w + delta @ vw) * self.d1[k - 1]
-                if self.d2[k - 1] is not None:
-                    r_prev += (delta @ w) * self.d2[k - 1] * r_z[k - 1]
+                if self.curved[k] is not None:
+                    r_prev += self.curved[k] * r_z[k - 1]
                 r_delta = r_prev
         self.products += 1
         return torch.from_numpy(np.concatenate(out).astype(np.float64))
