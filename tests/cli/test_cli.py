@@ -209,6 +209,8 @@ def test_gui_check_start_shows_the_window_and_trains(tmp_path):
     assert line and line[0].startswith("check-start ok: window 'Two moons") and "steps trained on cpu" in line[0]
     steps = int(line[0].split(", ")[-1].split()[0])
     assert steps >= 50
+    frozen = [x for x in done.stdout.splitlines() if x.startswith("gc-freeze: ")]  # (qt.jobs.gc_policy)
+    assert frozen and int(frozen[0].split()[1]) > 50_000  # the modules, torch's among them, and the window
 
 
 def test_the_fruit_csv_run_replays_and_exports_from_another_working_directory(tmp_path):

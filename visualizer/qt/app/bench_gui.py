@@ -59,6 +59,7 @@ def window_run(exp, timer_ms: int = 5) -> dict:
     from visualizer.core.session_model import FINISHED
     from visualizer.qt.app.main_window import MainWindow
     from visualizer.qt.app.start import create_app
+    from visualizer.qt.jobs.gc_policy import freeze_startup
 
     app = create_app()
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,6 +73,7 @@ def window_run(exp, timer_ms: int = 5) -> dict:
         while (window.dataset is None or not window.bridge.ready) and time.perf_counter() < deadline:
             app.processEvents()  # the data loaded, and the training process warm (as a user finds it)
             time.sleep(0.005)
+        freeze_startup()  # as the app does once its data set is in
         window.acts.speed.setCurrentText("Full speed")
         late: list[float] = []
         last = [time.perf_counter()]

@@ -112,6 +112,7 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
     app = create_app()
     from visualizer.qt.app.main_window import MainWindow
     from visualizer.qt.app.theme import apply_theme
+    from visualizer.qt.jobs.gc_policy import freeze_startup
 
     window = MainWindow()
     apply_theme(app, window.theme)
@@ -123,6 +124,17 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
             app.quit()
             return
         window.finish_setup(path)
+        settled = time.monotonic() + 30
+
+        def freeze_once_loaded() -> None:  # (qt.jobs.gc_policy: a full collection no longer stalls the window)
+            if window.dataset is None and time.monotonic() < settled:  # its modules (scikit-learn's) come too
+                QTimer.singleShot(100, freeze_once_loaded)
+                return
+            frozen = freeze_startup()
+            if check_start:
+                print(f"gc-freeze: {frozen} objects alive at the start left out of garbage collection", flush=True)
+
+        freeze_once_loaded()
         if check_start:
             _check_start(app, window)
 
