@@ -6,9 +6,8 @@ loop costs it 20-25 % of its speed, and a thread beside it costs more (the two c
 torch call). Here a child process holds a copy of the model and the ``SharpnessMeter``; at a measured step the
 training thread sends it the weights and the preconditioner's scale (a few kB through a pipe, tens of microseconds)
 and goes on (a small model's measurements go in batches, at most 20 messages a second: BATCH_S); the readings
-come back on a reader thread, in the order sent. The numbers are those of measuring in
-the loop: the same weights, the same float operations, the same warm-start chain (the child measures one request
-after another).
+come back on a reader thread, in the order sent. The numbers are those of measuring in the loop: the same weights,
+the same float operations, the same warm-start chain (the child measures one request after another).
 
 The child is a plain ``python -m visualizer.core.lab.worker`` (not multiprocessing: the window's training process
 is a daemon, which may not have multiprocessing children), reading length-prefixed pickles on stdin and writing
@@ -212,9 +211,9 @@ class Lease:
     """One run's use of the measuring process. ``usable()`` once the child is up; ``begin(meter, model)`` hands it
     the run's meter (its warm start included: the readings go on from the ones taken in the loop) and model;
     ``send`` queues a measurement (sent with others: BATCH_S); ``ready()`` gives back the readings so far,
-    ``wait()`` all; ``release()`` when
-    the run is left (readings still to come are dropped: each reply carries its run's token). A child that fails
-    or dies sets ``error``; what it was sent and did not answer stays in ``unanswered``."""
+    ``wait()`` all; ``release()`` when the run is left (readings still to come are dropped: each reply carries
+    its run's token). A child that fails or dies sets ``error``; what it was sent and did not answer stays in
+    ``unanswered``."""
 
     def __init__(self, process: MeasuringProcess, token: int) -> None:
         self.process, self.token = process, token
@@ -251,8 +250,12 @@ class Lease:
         self.unanswered.append(request)  # kept until its reading is back: measured here if it never is
         self.pending += 1
         self._held.append(request)
-        if len(self._held) >= BATCH_MOST or time.monotonic() - self._sent_at >= BATCH_S:
+        if len(self._held) >= BATCH_MOST or self._due():
             self.flush()
+
+    def _due(self) -> bool:
+        """Whether BATCH_S has passed since the last message (what is held goes now)."""
+        return time.monotonic() - self._sent_at >= BATCH_S
 
     def flush(self) -> None:
         """Send the measurements held back, now."""
@@ -265,7 +268,7 @@ class Lease:
 
     def _take(self, block: bool) -> list:
         out = []
-        if block or (self._held and time.monotonic() - self._sent_at >= BATCH_S):
+        if block or (self._held and self._due()):
             self.flush()
         while self.pending and self.error is None:
             try:
@@ -292,7 +295,7 @@ class Lease:
         """Whether ``ready()`` has work: a reply (or the news that the child ended) waits to be taken, or held
         measurements are due to be sent."""
         return bool(self.pending) and (self.process.replies.qsize() > 0 or self.process.ended or
-                                       (bool(self._held) and time.monotonic() - self._sent_at >= BATCH_S))
+                                       (bool(self._held) and self._due()))
 
     def ready(self) -> list:
         """The (step, reading, meter state) triples back since the last call, without waiting."""
