@@ -134,6 +134,7 @@ def test_the_side_column_widens_with_larger_fonts_and_the_loss_titles_differ(win
     from PySide6.QtGui import QFont, QFontMetrics
 
     window.show()
+    window.resize(1920, 1080)
     assert window._side.width() == 340
     bigger = QFont(window.font())
     bigger.setPointSizeF(bigger.pointSizeF() * 1.5)  # what presentation mode does to the application's font
@@ -144,6 +145,8 @@ def test_the_side_column_widens_with_larger_fonts_and_the_loss_titles_differ(win
     qtbot.waitUntil(lambda: combo.width() > 0)
     # the longest optimizer name is not cut off: its text fits the combo beside its arrow
     assert QFontMetrics(combo.font()).horizontalAdvance(combo.currentText()) < combo.width() - 20
+    window.resize(1366, 768)  # a small screen: the plots keep their room, the column at most a quarter of it
+    qtbot.waitUntil(lambda: window._side.width() <= 1366 // 4 + 1)
     window.setFont(QFont())
     qtbot.waitUntil(lambda: window._side.width() == 340)
     assert window.losses.plot.getAxis("left").labelText != window.landscape.colorbar.axis.labelText

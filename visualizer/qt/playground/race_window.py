@@ -32,8 +32,10 @@ from visualizer.qt.widgets.controls import button, export_plots_into_folder, res
 THREAD_NAME = "race-worker"
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
 DEFAULT_ON = 3
-#: the side column's width at the normal font, and in average characters with larger ones (presentation mode)
-SIDE_WIDTH, SIDE_CHARS = 340, 48
+#: the side column's width at the normal font, and in average characters with larger ones (presentation mode), as
+#: long as it takes at most SIDE_SHARE of the window: on a small screen the plots keep their room (at 1366 px in
+#: presentation mode a wider column pushed the landscape's colour bar out) and a long name is cut, its tooltip whole
+SIDE_WIDTH, SIDE_CHARS, SIDE_SHARE = 340, 48, 0.25
 
 
 class RaceWindow(QMainWindow):
@@ -156,9 +158,16 @@ class RaceWindow(QMainWindow):
             self._fit_side()
         super().changeEvent(event)
 
+    def resizeEvent(self, event) -> None:  # Qt override: the side column's share of the window (SIDE_SHARE)
+        super().resizeEvent(event)
+        if hasattr(self, "_side"):
+            self._fit_side()
+
     def _fit_side(self) -> None:
-        """SIDE_WIDTH, or wider with larger fonts: an entry's optimizer name ('Nesterov momentum') in full."""
-        self._side.setFixedWidth(max(SIDE_WIDTH, self.fontMetrics().averageCharWidth() * SIDE_CHARS))
+        """SIDE_WIDTH, or wider with larger fonts where the window leaves room: an entry's optimizer name
+        ('Nesterov momentum') in full."""
+        wanted = min(self.fontMetrics().averageCharWidth() * SIDE_CHARS, int(self.width() * SIDE_SHARE))
+        self._side.setFixedWidth(max(SIDE_WIDTH, wanted))
 
     def entries(self) -> list:
         """The RaceEntry of every ticked row, in order."""
