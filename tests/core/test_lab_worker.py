@@ -158,3 +158,14 @@ def test_a_measuring_process_that_stops_answering_is_ended_and_its_work_done_her
     assert ended == "completed" and beside == inline
     assert stopped[0].ended and stopped[0]._child.wait(10) is not None  # killed, not left stopped
     assert worker.warm(60)  # the next run gets a new one
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX priorities; Windows reads replies on a thread")
+def test_the_measuring_process_yields_to_other_work_and_no_thread_reads_its_replies(process):
+    import threading
+
+    child = worker._process._child.pid
+    assert os.getpriority(os.PRIO_PROCESS, child) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + worker.NICE)
+    assert worker.READER_THREAD not in {t.name for t in threading.enumerate()}
+    readings, ended = _readings(_exp())  # the run's own thread reads the replies
+    assert ended == "completed" and len(readings) == 12

@@ -84,41 +84,79 @@ class Tridiagonal:
         return np.diag(self.alphas) + np.diag(self.betas[:m - 1], 1) + np.diag(self.betas[:m - 1], -1)
 
 
-def lanczos(hvp, start: torch.Tensor, steps: int, stop=None, restart: torch.Generator | None = None,
-            first: torch.Tensor | None = None) -> Tridiagonal:
-    """At most ``steps`` Lanczos steps on the symmetric operator ``hvp`` from ``start`` (float64, any norm), with full
-    re-orthogonalisation (twice is enough). ``stop(tridiagonal)``, asked after each step with the coefficients so
-    far (its ``basis`` empty: the check is cheap), may end it early.
+class NumpyOperator:
+    """An operator v ↦ Hv on float64 numpy vectors (``numpy_product``): what ``lanczos`` calls. A measurement of a
+    small network is a few products of a fraction of a millisecond; each torch call around them cost 5-10 µs where
+    numpy's cost 1-2, so the iteration itself is done in numpy."""
+
+    def __init__(self, product) -> None:
+        self.numpy_product = product
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.numpy_product(v.detach().double().cpu().numpy()))
+
+
+def numpy_operator(hvp) -> NumpyOperator:
+    """``hvp`` as a NumpyOperator: its own numpy form when it has one (``MLPHessian``), else through torch (the
+    vectors shared, not copied)."""
+    if isinstance(hvp, NumpyOperator):
+        return hvp
+    direct = getattr(hvp, "numpy_product", None)
+    if direct is not None:
+        return NumpyOperator(direct)
+
+    def product(v: np.ndarray) -> np.ndarray:
+        out = hvp(torch.from_numpy(v))
+        return out.detach().double().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out, np.float64)
+
+    return NumpyOperator(product)
+
+
+def _vector(v) -> np.ndarray:
+    """A float64 numpy copy of a vector given as a tensor or an array."""
+    if isinstance(v, torch.Tensor):
+        v = v.detach().cpu().numpy()
+    return np.array(v, dtype=np.float64)
+
+
+def lanczos(hvp, start, steps: int, stop=None, restart: torch.Generator | None = None,
+            first=None) -> Tridiagonal:
+    """At most ``steps`` Lanczos steps on the symmetric operator ``hvp`` from ``start`` (a vector, any norm), with
+    full re-orthogonalisation (twice is enough). ``stop(tridiagonal)``, asked after each step with the coefficients
+    so far (its ``basis`` empty: the check is cheap), may end it early.
 
     When the Krylov space closes (an invariant subspace: e.g. a repeated eigenvalue, which one start vector sees
     once), it ends, or with ``restart`` (a generator) goes on from a new random vector orthogonal to the basis
     (an off-diagonal 0), so that repeated eigenvalues are found as often as they occur. ``first``: the product of
-    the normalised ``start`` when the caller has it already."""
-    q = start.double().cpu()
+    the normalised ``start`` when the caller has it already. The vectors are float64 numpy arrays on the CPU (the
+    products in the model's dtype and device: ``numpy_operator``)."""
+    product = numpy_operator(hvp).numpy_product
+    q = _vector(start)
     n = len(q)
     steps = max(1, int(steps))
-    Q = torch.empty((min(steps, n) + 1, n), dtype=torch.float64)  # the basis, one row a vector
-    Q[0] = q / q.norm()
+    Q = np.empty((min(steps, n) + 1, n))  # the basis, one row a vector
+    Q[0] = q / np.linalg.norm(q)
     alphas, betas = [], []
     residual, size = 0.0, 1
     for j in range(steps):
-        w = first.clone() if j == 0 and first is not None else hvp(Q[j])
+        # (a copy: an operator may hand back its input, and w is changed in place below)
+        w = _vector(first) if j == 0 and first is not None else np.array(product(Q[j]), dtype=np.float64)
         a = float(w @ Q[j])
         alphas.append(a)
         basis = Q[:size]
         w -= basis.T @ (basis @ w)
         w -= basis.T @ (basis @ w)
-        b = float(w.norm())
+        b = float(np.linalg.norm(w))
         residual = b
         if b < 1e-10 * max(1.0, abs(a)):
             residual = 0.0
             if restart is None or j == steps - 1 or size >= n:
                 break
-            w = torch.randn(n, generator=restart, dtype=torch.float64)
+            w = torch.randn(n, generator=restart, dtype=torch.float64).numpy()
             w -= basis.T @ (basis @ w)
             w -= basis.T @ (basis @ w)
             betas.append(0.0)
-            Q[size] = w / w.norm()
+            Q[size] = w / np.linalg.norm(w)
             size += 1
             continue
         if j == steps - 1 or (stop is not None and stop(_tridiagonal(alphas, betas, Q[:0], b))):
@@ -129,10 +167,10 @@ def lanczos(hvp, start: torch.Tensor, steps: int, stop=None, restart: torch.Gene
     return _tridiagonal(alphas, betas, Q[:len(alphas)], residual)
 
 
-def _tridiagonal(alphas, betas, basis: torch.Tensor, residual) -> Tridiagonal:
+def _tridiagonal(alphas, betas, basis: np.ndarray, residual) -> Tridiagonal:
     m = len(alphas)
-    return Tridiagonal(np.asarray(alphas, np.float64), np.asarray(betas[:m - 1], np.float64),
-                       basis.numpy(), float(residual))
+    return Tridiagonal(np.asarray(alphas, np.float64), np.asarray(betas[:m - 1], np.float64), basis,
+                       float(residual))
 
 
 def _ritz(t: Tridiagonal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,26 +198,27 @@ def top_eigen(hvp, n: int, warm: np.ndarray | None = None, tol: float = 1e-6, ma
     little), one product answers; else the Lanczos iteration goes on from it. ``explore`` mixes that share of a
     seeded random vector into the warm start, so that another eigenvalue that has grown past it is found too."""
     gen = torch.Generator().manual_seed(int(seed))
+    op = numpy_operator(hvp)
     usable = warm is not None and len(warm) == n and np.all(np.isfinite(warm)) and np.any(warm)
     if not usable:
-        q = torch.randn(n, generator=gen, dtype=torch.float64)
+        q = torch.randn(n, generator=gen, dtype=torch.float64).numpy()
     else:
-        q = torch.as_tensor(np.asarray(warm, np.float64))
-        q = q / q.norm()
+        q = np.array(warm, np.float64)
+        q = q / np.linalg.norm(q)
         if explore > 0:
-            noise = torch.randn(n, generator=gen, dtype=torch.float64)
-            q = q + explore * noise / noise.norm()
-    q = q / q.norm()
-    w = hvp(q)
+            noise = torch.randn(n, generator=gen, dtype=torch.float64).numpy()
+            q = q + explore * noise / np.linalg.norm(noise)
+    q = q / np.linalg.norm(q)
+    w = np.array(op.numpy_product(q), dtype=np.float64)
     a = float(w @ q)
-    if usable and explore <= 0 and float((w - a * q).norm()) <= tol * max(abs(a), 1e-12):
-        return Eigen(a, q.numpy(), 1)
+    if usable and explore <= 0 and float(np.linalg.norm(w - a * q)) <= tol * max(abs(a), 1e-12):
+        return Eigen(a, q, 1)
 
     def converged(t: Tridiagonal) -> bool:
         vals, _vecs, res = _ritz(t)
         return res[-1] <= tol * max(abs(vals[-1]), 1e-12)
 
-    t = lanczos(hvp, q, min(int(max_steps), n), stop=converged, first=w)
+    t = lanczos(op, q, min(int(max_steps), n), stop=converged, first=w)
     vals, vecs, _ = _ritz(t)
     v = vecs[:, -1] @ t.basis
     v /= np.linalg.norm(v)

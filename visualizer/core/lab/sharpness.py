@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from visualizer.core.lab.hessian import LossHessian, top_eigen
+from visualizer.core.lab.hessian import LossHessian, NumpyOperator, numpy_operator, top_eigen
 from visualizer.core.lab.measures import PRECONDITIONED, SHARPNESS, THRESHOLD
-from visualizer.core.lab.mlp_hessian import mlp_hessian
+from visualizer.core.lab.mlp_hessian import mlp_hessian, mlp_layers
 
 #: the most training samples a measurement uses: a fixed, seeded subset of a larger training set
 MAX_SAMPLES = 2048
@@ -117,6 +117,7 @@ class SharpnessMeter:
         local ones, which do not pickle."""
         state = dict(self.__dict__)
         state["loss_info"] = self.loss_info.name
+        state.pop("_layers_of", None)  # (the model it was walked for stays here)
         state["X"], state["y"] = self.X.cpu().numpy(), self.y.cpu().numpy()  # (numpy pickles several times faster)
         return state
 
@@ -127,6 +128,14 @@ class SharpnessMeter:
         state["loss_info"] = LOSSES[state["loss_info"]]
         state["X"], state["y"] = torch.from_numpy(state["X"]), torch.from_numpy(state["y"])
         self.__dict__.update(state)
+
+    def _layers(self, model: torch.nn.Module):
+        """``mlp_layers(model)``, kept for the next measurement of the same model (walking its modules costs about
+        0.1 ms, a tenth of a small model's measurement)."""
+        kept = self.__dict__.get("_layers_of")
+        if kept is None or kept[0] is not model:
+            kept = self._layers_of = (model, mlp_layers(model))
+        return kept[1]
 
     def state(self) -> tuple:
         """What the next measurement goes on from: the warm start and the count (the lab's measuring process and
@@ -159,11 +168,13 @@ class SharpnessMeter:
     def measure_scaled(self, model: torch.nn.Module, scale: torch.Tensor | None, lr: float) -> SharpnessReading:
         """The reading at the model's weights with the preconditioner's ``scale`` (from ``scale()``): ``measure``
         split so that the scale is taken at the step and the products done elsewhere (core.lab.worker)."""
-        hvp = mlp_hessian(model, self.loss_info, self.X, self.y) or LossHessian(model, self.loss_info, self.X, self.y)
-        op = hvp
+        layers = self._layers(model)
+        hvp = ((mlp_hessian(model, self.loss_info, self.X, self.y, layers) if layers is not None else None)
+               or LossHessian(model, self.loss_info, self.X, self.y))
+        op = numpy_operator(hvp)
         if scale is not None:
-            def op(v: torch.Tensor) -> torch.Tensor:
-                return scale * hvp(scale * v)
+            s, product = scale.numpy(), op.numpy_product
+            op = NumpyOperator(lambda v: s * product(s * v))
         self._count += 1
         explore = EXPLORE if self._count % EXPLORE_EVERY == 0 else 0.0
         eig = top_eigen(op, hvp.n, warm=self._warm, tol=self.tol, seed=self.seed + self._count, explore=explore)

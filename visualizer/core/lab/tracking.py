@@ -22,7 +22,7 @@ TOL = 3e-3
 
 #: while a reading is awaited, the session looks for it every this many steps (a reading takes a few ms, 10-20
 #: small steps)
-POLL_EVERY = 4
+POLL_EVERY = 16
 
 
 #: measurements sent to the measuring process (or held for its next message: worker.BATCH_S) and not answered

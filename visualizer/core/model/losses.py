@@ -70,12 +70,17 @@ def _cross_entropy_curvature(outputs, targets, task: str):
     and p ⊙ (v − Σ p v)/n, p = softmax(z)."""
     import numpy as np
 
-    n = len(outputs)
-    e = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-    p = e / e.sum(axis=1, keepdims=True)
+    n, k = outputs.shape
+    ones = np.ones((k, 1), outputs.dtype)  # (row sums as a product with ones: numpy's sums of short rows are slow)
+    top = outputs[:, :1]
+    for j in range(1, k):  # (the same for short rows)
+        top = np.maximum(top, outputs[:, j:j + 1])
+    e = np.exp(outputs - top)
+    p = e / (e @ ones)
     grad = p.copy()
     grad[np.arange(n), np.asarray(targets).astype(np.int64)] -= 1.0
-    return grad / n, lambda v: p * (v - (p * v).sum(axis=1, keepdims=True)) / n
+    p_n = p / n
+    return grad / n, lambda v: p_n * (v - (p * v) @ ones)
 
 
 def _squared_error_curvature(outputs, targets, task: str):
