@@ -162,6 +162,23 @@ def test_gui_command_paints_a_window(tmp_path):
     assert result.stdout.startswith("first_paint ")
 
 
+def test_the_window_paints_before_its_plots_and_the_engine_load(tmp_path):
+    """The start paints the window's frame first (Qt alone: 0.3 s against 0.8 with pyqtgraph and the views built
+    before it, on 2 cores); the plots come right after that paint, the engine (torch) after theirs."""
+    script = ("import sys\nimport visualizer.qt.app.start as start\nbase = start._FirstPaint.__init__\n"
+              "def init(self, callback):\n"
+              "    def at_paint():\n"
+              "        print('loaded at first paint:', sorted(m for m in ('pyqtgraph', 'torch', 'sklearn') "
+              "if m in sys.modules), flush=True)\n"
+              "        callback()\n"
+              "    base(self, at_paint)\n"
+              "start._FirstPaint.__init__ = init\nstart.main(first_paint_probe=True)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, QT_QPA_PLATFORM="offscreen", VISUALIZER_CONFIG_DIR=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert "loaded at first paint: []" in result.stdout
+
+
 def test_gui_with_a_missing_file_exits_2(tmp_path):
     result = visualizer("gui", str(tmp_path / "missing.toml"))
     assert result.returncode == 2 and "no such experiment file" in result.stderr

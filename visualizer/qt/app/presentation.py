@@ -11,7 +11,6 @@ from PySide6.QtCore import QByteArray, QRect, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
 
-from visualizer.qt.plots._style import set_presentation_scale
 
 FONT_SCALE = 1.5
 LINE_SCALE = 2.0
@@ -73,12 +72,13 @@ class Presentation:
         bigger = QFont(app.font())
         bigger.setPointSizeF(max(bigger.pointSizeF(), MIN_POINT_SIZE) * FONT_SCALE)
         _set_font(app, bigger)
-        set_presentation_scale(FONT_SCALE, LINE_SCALE)
+        _scale_plots(FONT_SCALE, LINE_SCALE)
         self._show_strip(True)
         w.acts.hide_panels.setChecked(True)  # its toggled signal collapses the panels
-        rows = w.views.splitter
-        total = sum(rows.sizes())
-        rows.setSizes([round(total * TOP_SHARE), total - round(total * TOP_SHARE)])
+        if w.views is not None:  # (built right after the first paint)
+            rows = w.views.splitter
+            total = sum(rows.sizes())
+            rows.setSizes([round(total * TOP_SHARE), total - round(total * TOP_SHARE)])
         w.set_theme(THEME)
         w.showFullScreen()
 
@@ -89,7 +89,7 @@ class Presentation:
         w, saved = self.window, self._saved
         self.active = False
         self._show_strip(False)
-        set_presentation_scale(1.0, 1.0)
+        _scale_plots(1.0, 1.0)
         _set_font(QApplication.instance(), saved.font)
         w.set_theme(saved.theme)
         self._saved = None
@@ -131,3 +131,9 @@ class Presentation:
             if toolbar.widgetForAction(action) is w.acts.device:
                 action.setVisible(not shown)
         toolbar.setVisible(True)
+
+
+def _scale_plots(font: float, line: float) -> None:
+    from visualizer.qt.plots._style import set_presentation_scale  # (pyqtgraph: imported after the first paint)
+
+    set_presentation_scale(font, line)

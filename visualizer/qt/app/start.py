@@ -54,7 +54,10 @@ def stop_on_signals(app: QApplication, window) -> QTimer:
     return ticker
 
 
-def create_app(argv: list[str] | None = None) -> QApplication:
+def create_app(argv: list[str] | None = None, collect: bool = True) -> QApplication:
+    """The QApplication, set up for this app. ``collect``: move garbage collection to the GUI thread now
+    (qt.jobs.gc_policy; it imports pyqtgraph); the application's start does it after its first paint, before any
+    worker thread starts."""
     # the training worker holds the GIL for most of a small model's step: hand it to the GUI thread within 0.3 ms
     # (CPython waits 5 ms by default) so that timers and input are served on time
     sys.setswitchinterval(0.0003)
@@ -71,7 +74,8 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "optimization-visualizer.png")))
     from visualizer.qt.jobs.gc_policy import collect_on_gui_thread
 
-    collect_on_gui_thread()  # never on a worker thread: a Qt object freed there can hang the window
+    if collect:
+        collect_on_gui_thread()  # never on a worker thread: a Qt object freed there can hang the window
     return app
 
 
@@ -99,6 +103,11 @@ def _check_start(app: QApplication, window, timeout_s: float = 60.0) -> None:
     QTimer.singleShot(50, poll)
 
 
+#: after the views are built, the window paints them before finish_setup holds the GUI thread for a second or two
+#: (torch, the panels, the data set): a timer this long lets that paint come first
+VIEWS_PAINT_MS = 30
+
+
 def main(path: str | None = None, first_paint_probe: bool = False, check_start: bool = False) -> int:
     """Open the window on ``path`` (or the last session, or the built-in example) and run the event loop.
 
@@ -109,12 +118,12 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
     if reason:
         print(f"error: {reason}", file=sys.stderr)
         return 2
-    app = create_app()
+    app = create_app(collect=False)
     from visualizer.qt.app.main_window import MainWindow
     from visualizer.qt.app.theme import apply_theme
-    from visualizer.qt.jobs.gc_policy import freeze_startup
+    from visualizer.qt.jobs.gc_policy import collect_on_gui_thread, freeze_startup
 
-    window = MainWindow()
+    window = MainWindow(defer_views=True)
     apply_theme(app, window.theme)
     window.set_theme(window.theme)
 
@@ -123,6 +132,11 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
             print(f"first_paint {time.time():.6f}", flush=True)
             app.quit()
             return
+        collect_on_gui_thread()  # before finish_setup starts the first worker thread
+        window.attach_views()  # the plots, painted (empty) while the engine loads: VIEWS_PAINT_MS
+        QTimer.singleShot(VIEWS_PAINT_MS, set_up)
+
+    def set_up() -> None:
         window.finish_setup(path)
         settled = time.monotonic() + 30
 

@@ -5,7 +5,9 @@ cyclic collector on whichever thread crosses the threshold. When that frees a Qt
 closed window (pyqtgraph's menus are), its C++ destructor runs on the worker thread and waits for Qt while the GUI
 thread waits for the GIL: the window hangs for good (seen once in the test suite: a run loaded for compression
 garbage-collected a closed window's ViewBox menu). pyqtgraph's GarbageCollector is the known remedy: automatic
-collection off, and the same generational collection run by a timer on the GUI thread.
+collection off, and the same generational collection run by a timer on the GUI thread. It is written out here
+(``_Collector``, the same test of the thresholds) because importing it imports pyqtgraph, 0.2-0.3 s of the
+window's start before its first paint.
 """
 
 from __future__ import annotations
@@ -27,9 +29,34 @@ def collect_on_gui_thread() -> None:
 
     if QApplication.instance() is None:
         return
-    from pyqtgraph.util.garbage_collector import GarbageCollector
+    _collector = _Collector(INTERVAL_S)
 
-    _collector = GarbageCollector(interval=INTERVAL_S)
+
+class _Collector:
+    """Automatic collection off; a GUI-thread timer collects each generation past its usual threshold, as
+    CPython would (pyqtgraph.util.garbage_collector.GarbageCollector's check)."""
+
+    def __init__(self, interval_s: float) -> None:
+        import gc
+
+        from PySide6.QtCore import QTimer
+
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer()
+        self.timer.timeout.connect(self.check)
+        self.timer.start(int(interval_s * 1000))
+
+    def check(self) -> None:
+        import gc
+
+        l0, l1, l2 = gc.get_count()
+        if l0 > self.threshold[0]:
+            gc.collect(0)
+            if l1 > self.threshold[1]:
+                gc.collect(1)
+                if l2 > self.threshold[2]:
+                    gc.collect(2)
 
 
 def freeze_startup() -> int:
