@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from visualizer.core.experiment import DataSpec, Experiment, LabSpec, ModelSpec, TrainSpec
-from visualizer.core.lab import worker
+from visualizer.core.lab import measuring_process, worker
 from visualizer.core.training.events import Measured, RunEnded
 from visualizer.core.training.session import TrainingSession
 
@@ -166,6 +166,6 @@ def test_the_measuring_process_yields_to_other_work_and_no_thread_reads_its_repl
 
     child = worker._process._child.pid
     assert os.getpriority(os.PRIO_PROCESS, child) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + worker.NICE)
-    assert worker.READER_THREAD not in {t.name for t in threading.enumerate()}
+    assert measuring_process.READER_THREAD not in {t.name for t in threading.enumerate()}
     readings, ended = _readings(_exp())  # the run's own thread reads the replies
     assert ended == "completed" and len(readings) == 12

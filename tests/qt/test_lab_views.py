@@ -26,7 +26,14 @@ EXP = Experiment(data=DataSpec(name="moons", samples=200, seed=0),
 
 @pytest.fixture(scope="module")
 def events():
-    return list(TrainingSession(EXP).run())
+    """Measured in the loop: one Measured a step with both measures (a warm measuring process on an idle machine
+    sends the sharpness in events of its own: test_measures_split_over_events_draw_the_same)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VISUALIZER_LAB_WORKER", "inline")
+    try:
+        return list(TrainingSession(EXP).run())
+    finally:
+        mp.undo()
 
 
 def _feed(views, events):
@@ -158,3 +165,28 @@ def test_presentation_scale_thickens_the_lab_curves(qtbot, events):
     finally:
         set_presentation_scale(1.0, 1.0)
         views.set_theme("light")
+
+
+def test_measures_split_over_events_draw_the_same(qtbot, events):
+    """The measuring process's readings come in Measured events of their own, beside the loop's health at the
+    same step: the views draw what one event a step draws."""
+    split = []
+    for e in events:
+        if isinstance(e, Measured):
+            sharp = tuple(r for r in e.rows if r[1] == "")
+            split += [Measured(e.step, tuple(r for r in e.rows if r not in sharp)), Measured(e.step, sharp)]
+        else:
+            split.append(e)
+    one, two = TrainingViews(), TrainingViews()
+    qtbot.addWidget(one)
+    qtbot.addWidget(two)
+    _feed(one, events)
+    _feed(two, split)
+    assert set(one.lab.health._curves) == set(two.lab.health._curves) and one.lab.health._curves
+    a, b = one.lab.sharpness, two.lab.sharpness
+    pairs = [(a.curve, b.curve), (a.threshold, b.threshold)]
+    pairs += [(one.lab.health._curves[key], two.lab.health._curves[key]) for key in one.lab.health._curves]
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.getData()[0], b.getData()[0])
+        np.testing.assert_array_equal(a.getData()[1], b.getData()[1])
+    assert len(one.lab.sharpness.curve.getData()[0]) == 9

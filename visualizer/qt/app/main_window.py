@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -19,13 +18,13 @@ from PySide6.QtWidgets import (
 
 from visualizer.core.resources import resources_dir
 from visualizer.core.session_model import IDLE, SessionModel
-from visualizer.qt.app.actions import SPEEDS, build_actions, shortcut_rows
+from visualizer.qt.app.actions import SPEEDS, build_actions
 from visualizer.qt.app.lessons import LessonBar
 from visualizer.qt.app.presentation import Presentation
 from visualizer.qt.app.settings import last_session_path, open_settings, set_aside
-from visualizer.qt.app.theme import apply_theme
 from visualizer.qt.app.window_edits import WeightEdits
 from visualizer.qt.app.window_files import ExperimentFiles
+from visualizer.qt.app.window_look import LookAndHelp
 from visualizer.qt.app.window_run import RunControls
 from visualizer.qt.app.window_tools import ToolWindows
 from visualizer.qt.training.bridge import TrainingBridge
@@ -46,7 +45,7 @@ def _dock(window: QMainWindow, title: str, name: str, tip: str) -> QDockWidget:
     return dock
 
 
-class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, QMainWindow):
+class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, LookAndHelp, QMainWindow):
     """Paints at once with empty views; ``finish_setup`` then imports torch and builds the panels. With
     ``defer_views`` (the application's start) it paints before the views too: their plots (pyqtgraph, about
     0.2 s to import, 0.25 s to build on 2 cores) come first thing in ``finish_setup``, right after that paint."""
@@ -346,53 +345,6 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, QMainWi
         if ds.n_plane == 2 and not any(cols.maps):  # the input nodes' pictures need no network: numpy, instant
             xs, ys, planes = input_pictures(ds)
             self.network_view.set_pictures(NeuronPictures(xs, ys, (planes,)), ds.task)
-
-    # -- look and help --------------------------------------------------------------------------------
-    def show_message(self, text: str, error: bool = False) -> None:
-        """Show a message in the status bar; warnings and errors also in the bar above the views."""
-        self.statusBar().showMessage(text)
-        if error:
-            self.message_bar.setText(f"⚠ {text}")
-            self.message_bar.setStyleSheet("QLabel { background: #fdecea; color: #611a15; padding: 6px; "
-                                           "border: 1px solid #f5c2c0; border-radius: 3px; }")
-            self.message_bar.show()
-
-    def set_theme(self, name: str) -> None:
-        """Restyle everything the window shows, and its tool windows, for a theme (and the current font scale)."""
-        self.theme = name
-        app = QApplication.instance()
-        if app is not None:
-            apply_theme(app, name)
-        if self.views is not None:
-            self.views.set_theme(name)
-        for view in (getattr(self, "network_view", None), getattr(self, "data_panel", None)):
-            if view is not None:
-                view.set_theme(name)
-        for window in self.tool_windows():
-            if hasattr(window, "set_theme"):
-                window.set_theme(name)
-        self.acts.dark.blockSignals(True)  # checking it must not set a theme again
-        self.acts.dark.setChecked(name == "dark")
-        self.acts.dark.blockSignals(False)
-        self.acts.presentation.setChecked(self.presentation.active)
-
-    def _on_shortcuts(self) -> None:
-        from visualizer.qt.app.shortcuts_dialog import ShortcutsDialog
-
-        if self._shortcuts_box is not None:
-            self._shortcuts_box.close()
-        self._shortcuts_box = ShortcutsDialog(shortcut_rows(self.acts, self.undo_edit_action), self)
-        self._shortcuts_box.show()
-
-    def _on_about(self) -> None:
-        from visualizer import __version__
-
-        QMessageBox.about(self, "About Optimization Visualizer",
-                          f"Optimization Visualizer {__version__}: watch neural-network optimization happen.")
-
-    def docks(self) -> list[QDockWidget]:
-        """The side panels (Hide panels and presentation mode collapse them)."""
-        return [self.data_dock, self.network_dock, self.train_dock]
 
     def keyPressEvent(self, event) -> None:  # Qt override: Esc leaves presentation mode
         if event.key() == Qt.Key.Key_Escape and self.presentation.active:

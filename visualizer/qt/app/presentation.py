@@ -11,7 +11,6 @@ from PySide6.QtCore import QByteArray, QRect, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
 
-
 FONT_SCALE = 1.5
 LINE_SCALE = 2.0
 THEME = "contrast"
