@@ -81,7 +81,11 @@ class Tridiagonal:
 
     def matrix(self) -> np.ndarray:
         m = len(self.alphas)
-        return np.diag(self.alphas) + np.diag(self.betas[:m - 1], 1) + np.diag(self.betas[:m - 1], -1)
+        t = np.zeros((m, m))
+        t.flat[::m + 1] = self.alphas  # (flat strides: three np.diag calls cost more than the small eigh itself)
+        t.flat[1::m + 1] = self.betas[:m - 1]
+        t.flat[m::m + 1] = self.betas[:m - 1]
+        return t
 
 
 class NumpyOperator:
@@ -214,7 +218,11 @@ def top_eigen(hvp, n: int, warm: np.ndarray | None = None, tol: float = 1e-6, ma
     if usable and explore <= 0 and float(np.linalg.norm(w - a * q)) <= tol * max(abs(a), 1e-12):
         return Eigen(a, q, 1)
 
+    checked = usable and explore <= 0  # the one-vector check is the one just made (the same w and q)
+
     def converged(t: Tridiagonal) -> bool:
+        if checked and len(t.alphas) == 1:
+            return False
         vals, _vecs, res = _ritz(t)
         return res[-1] <= tol * max(abs(vals[-1]), 1e-12)
 
