@@ -255,6 +255,8 @@ def test_probability_image_colours_the_argmax_class_by_confidence():
 def test_boundary_points_and_regression_curve(qtbot):
     widget = DecisionBoundaryPlot()
     qtbot.addWidget(widget)
+    widget.show()
+    assert not widget.legend.isVisible()  # no empty box before the data
     rng = np.random.default_rng(0)
     x_train, y_train = rng.normal(size=(30, 2)), rng.integers(0, 3, 30)
     x_val, y_val = rng.normal(size=(10, 2)), rng.integers(0, 3, 10)
@@ -264,7 +266,7 @@ def test_boundary_points_and_regression_curve(qtbot):
     assert widget.train_points.opts["symbol"] == "o" and widget.val_points.opts["symbol"] == "t"
     colours = {b.color().name() for b in widget.train_points.data["brush"]}
     assert len(colours) == len(set(y_train.tolist()))
-    assert _legend_names(widget.legend) == ["train", "validation"]
+    assert _legend_names(widget.legend) == ["train", "validation"] and widget.legend.isVisible()
 
     widget.set_points(x_train, y_train)  # no validation set
     assert _legend_names(widget.legend) == ["train"]

@@ -87,6 +87,7 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
         self.plot.hideButtons()
         self.plot.getAxis("left").setWidth(48)
         self.legend = self.plot.addLegend(offset=(-8, 8))
+        self.legend.setVisible(False)  # shown with its first entry
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
@@ -289,3 +290,4 @@ class DecisionBoundaryPlot(pg.GraphicsLayoutWidget):
             self.legend.clear()
             for item in wanted:
                 self.legend.addItem(item, self._legend_names[item])
+        self.legend.setVisible(bool(wanted))  # (an empty box before the data teaches nothing)
