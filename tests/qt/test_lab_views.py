@@ -190,3 +190,24 @@ def test_measures_split_over_events_draw_the_same(qtbot, events):
         np.testing.assert_array_equal(a.getData()[0], b.getData()[0])
         np.testing.assert_array_equal(a.getData()[1], b.getData()[1])
     assert len(one.lab.sharpness.curve.getData()[0]) == 9
+
+
+def test_a_threshold_far_above_the_sharpness_leaves_the_curve_readable(qtbot):
+    """Adam at lr 0.01 on moons measures 50-150 under a threshold of 3,800: the y range fits the measured values and
+    the title says where the threshold is; near it (gradient descent at the edge of stability) both are shown."""
+    from visualizer.core.lab.measures import Measures
+    from visualizer.qt.lab.sharpness_plot import SharpnessPlot
+
+    plot = SharpnessPlot()
+    qtbot.addWidget(plot)
+    plot.resize(600, 400)
+    plot.show()
+    far = [(s, "preconditioned_sharpness", "", 50.0 + s / 10) for s in range(50, 1501, 50)]
+    plot.set_measures(Measures(far + [(s, "sharpness_threshold", "", 3800.0) for s in range(50, 1501, 50)]))
+    low, high = plot.plot.vb.viewRange()[1]
+    assert 200.0 <= high < 3800.0 and low <= 55.0
+    assert "threshold 3,800: above" in plot.title
+    near = [(s, "sharpness", "", 8.0 + s / 1000) for s in range(0, 1001, 50)]
+    plot.set_measures(Measures(near + [(s, "sharpness_threshold", "", 10.0) for s in range(0, 1001, 50)]))
+    plot.plot.vb.prepareForPaint()
+    assert plot.plot.vb.viewRange()[1][1] >= 10.0 and plot.title == "Sharpness"
