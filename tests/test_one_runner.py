@@ -33,9 +33,10 @@ EXCEPTIONS = [
     ("core/sweeps/backends.py", "a child process", "the local backend spawns its workers (multiprocessing)"),
     # the lab's measuring process beside a training session (core, so in the training process and headless too,
     # where no runner exists): one child and the thread that reads its replies, kept warm for the next run like
-    # multiprocessing's resource tracker; it ends at its parent's exit or when its input ends (tests kill the parent)
-    ("core/lab/worker.py", "a thread", "reads the measuring process's replies"),
-    ("core/lab/worker.py", "a child process", "the sharpness measured beside training (core.lab.worker)"),
+    # multiprocessing's resource tracker; it ends at its parent's exit or when its input ends (tests kill the parent).
+    # The thread reads its replies where the pipe cannot be polled (Windows); elsewhere the run's thread reads them
+    ("core/lab/measuring_process.py", "a thread", "reads the measuring process's replies (Windows)"),
+    ("core/lab/measuring_process.py", "a child process", "the sharpness measured beside training (core.lab.worker)"),
 ]
 
 

@@ -1,6 +1,9 @@
-"""The lab's measuring process seen from the process that started it: the child (``python -m
-visualizer.core.lab.worker``), the length-prefixed pickles both ways, and how its replies are read (core.lab.worker
-has the leases, the batching and the child's own loop)."""
+"""The lab's measuring process seen from the process that started it: the child, the length-prefixed pickles both
+ways, and how its replies are read (core.lab.worker has the leases, the batching and the child's own loop).
+
+The child is a plain ``python -m visualizer.core.lab.worker`` (not multiprocessing: the window's training process
+is a daemon, which may not have multiprocessing children), reading length-prefixed pickles on stdin and writing
+them on stdout; it ends at the end of its input, so it never outlives its parent."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The sharpness measured in a process of its own, beside training.
 
 A measurement is a handful of Hessian-vector products on the whole (or a 2,048-sample subset of the) training set:
-on the moons preset about 3.7 ms, where a training step takes 0.25 ms, so measuring every 50 steps in the training
-loop costs it 20-25 % of its speed, and a thread beside it costs more (the two contend for the GIL at every small
-torch call). Here a child process holds a copy of the model and the ``SharpnessMeter``; at a measured step the
+on the moons preset about 1.1 ms, where a training step takes 0.2-0.25 ms, so measuring every 50 steps in the
+training loop costs it 13-16 % of its speed, and a thread beside it costs more (the two contend for the GIL at every
+small torch call). Here a child process holds a copy of the model and the ``SharpnessMeter``; at a measured step the
 training thread sends it the weights and the preconditioner's scale (a few kB through a pipe, tens of microseconds)
 and goes on (a small model's measurements go in batches, at most 20 messages a second: BATCH_S); the readings
 come back in the order sent, read by the run's thread when it looks for them (MeasuringProcess). The child runs at
@@ -11,10 +11,9 @@ a lower priority (nice 10, ``VISUALIZER_LAB_NICE``): it is background work besid
 programs. The numbers are those of measuring in the loop: the same weights,
 the same float operations, the same warm-start chain (the child measures one request after another).
 
-The child is a plain ``python -m visualizer.core.lab.worker`` (not multiprocessing: the window's training process
-is a daemon, which may not have multiprocessing children), reading length-prefixed pickles on stdin and writing
-them on stdout; it ends at the end of its input, so it never outlives its parent. It is started by the first run
-that measures and kept warm for the runs after it (one run at a time; another run meanwhile measures in its loop).
+How the child is started and talked to is core.lab.measuring_process; ``serve`` and ``main`` below are the child's
+side. It is started by the first run that measures and kept warm for the runs after it (one run at a time; another
+run meanwhile measures in its loop).
 Until it is up (importing torch takes a second or two) a run measures in its loop, then hands the meter over with
 its warm start, so the readings are the same whenever the hand-over happens.
 """
