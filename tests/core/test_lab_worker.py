@@ -167,5 +167,10 @@ def test_the_measuring_process_yields_to_other_work_and_no_thread_reads_its_repl
     child = worker._process._child.pid
     assert os.getpriority(os.PRIO_PROCESS, child) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + worker.NICE)
     assert measuring_process.READER_THREAD not in {t.name for t in threading.enumerate()}
+    if sys.platform.startswith("linux"):  # a pipe that holds a big model's reply (the warm-start vector)
+        import fcntl
+
+        wanted = min(measuring_process.PIPE_BYTES, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+        assert fcntl.fcntl(worker._process._fd, fcntl.F_GETPIPE_SZ) >= wanted
     readings, ended = _readings(_exp())  # the run's own thread reads the replies
     assert ended == "completed" and len(readings) == 12

@@ -65,6 +65,7 @@ class MeasuringProcess:
         if self._polled:
             self._fd = self._child.stdout.fileno()
             os.set_blocking(self._fd, False)
+            _widen(self._fd)
             self._buffer = bytearray()
             self._lock = threading.Lock()
         else:
@@ -194,3 +195,19 @@ class MeasuringProcess:
                 stream.close()
             except OSError:
                 pass
+
+
+#: the pipe's capacity asked for on Linux (its default, 64 kB, holds the warm-start vector of 8,000 weights; a
+#: reply that does not fit waits in the child until the run looks again: the digits MLP's, 210 kB, took 4 looks)
+PIPE_BYTES = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """Ask for a PIPE_BYTES pipe (Linux; up to /proc/sys/fs/pipe-max-size, 1 MB by default); elsewhere, or when
+    refused, the pipe stays as it is."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
