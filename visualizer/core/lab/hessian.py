@@ -96,9 +96,6 @@ class NumpyOperator:
     def __init__(self, product) -> None:
         self.numpy_product = product
 
-    def __call__(self, v: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.numpy_product(v.detach().double().cpu().numpy()))
-
 
 def numpy_operator(hvp) -> NumpyOperator:
     """``hvp`` as a NumpyOperator: its own numpy form when it has one (``MLPHessian``), else through torch (the

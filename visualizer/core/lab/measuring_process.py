@@ -7,7 +7,6 @@ them on stdout; it ends at the end of its input, so it never outlives its parent
 
 from __future__ import annotations
 
-import collections
 import os
 import pickle
 import queue
@@ -59,8 +58,7 @@ class MeasuringProcess:
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=subprocess.DEVNULL, env=env)
         self._polled = os.name == "posix"
-        self._replies: collections.deque = collections.deque()  # (polled) replies read, not taken yet
-        self._queue: queue.Queue = queue.Queue()  # (reader thread) the same
+        self._replies: queue.Queue = queue.Queue()  # replies read, not taken yet (then ("ended", None, None))
         self._reader = None
         if self._polled:
             self._fd = self._child.stdout.fileno()
@@ -78,13 +76,19 @@ class MeasuringProcess:
             try:
                 reply = _receive(out)
             except (EOFError, OSError, pickle.UnpicklingError):
-                self.ended = True
-                self._queue.put(("ended", None, None))
+                self._got(None)
                 return
-            if reply[0] == "ready":
-                self.ready.set()
-            else:
-                self._queue.put(reply)
+            self._got(reply)
+
+    def _got(self, reply) -> None:
+        """A reply read (None: the child's output ended)."""
+        if reply is None:
+            self.ended = True
+            self._replies.put(("ended", None, None))
+        elif reply[0] == "ready":
+            self.ready.set()
+        else:
+            self._replies.put(reply)
 
     def _pump(self, timeout: float = 0.0) -> None:
         """(polled) Read what the pipe holds, waiting up to ``timeout`` seconds for something to come."""
@@ -115,36 +119,27 @@ class MeasuringProcess:
                     ended = True
                     break
                 del self._buffer[:_HEADER.size + size]
-                if reply[0] == "ready":
-                    self.ready.set()
-                else:
-                    self._replies.append(reply)
+                self._got(reply)
             if ended:
                 self._fd = -1
-                self.ended = True
-                self._replies.append(("ended", None, None))
+                self._got(None)
 
     def waiting(self) -> bool:
         """Whether a reply (or the news that the child ended) waits to be taken."""
-        if self._polled:
-            if not self._replies:
-                self._pump()
-            return bool(self._replies)
-        return self._queue.qsize() > 0
+        if self._polled and self._replies.empty():
+            self._pump()
+        return not self._replies.empty()
 
     def take(self, timeout: float | None):
         """The next reply; waits up to ``timeout`` seconds for it (None: does not wait); raises queue.Empty."""
         if not self._polled:
-            return self._queue.get(block=timeout is not None, timeout=timeout)
-        if not self._replies:
-            self._pump()
-        if not self._replies and timeout is not None:
+            return self._replies.get(block=timeout is not None, timeout=timeout)
+        self._pump()
+        if timeout is not None:
             deadline = time.monotonic() + timeout
-            while not self._replies and self._fd >= 0 and time.monotonic() < deadline:
+            while self._replies.empty() and self._fd >= 0 and time.monotonic() < deadline:
                 self._pump(min(1.0, max(deadline - time.monotonic(), 0.001)))
-        if not self._replies:
-            raise queue.Empty
-        return self._replies.popleft()
+        return self._replies.get_nowait()  # (queue.Empty when nothing came)
 
     def up(self, timeout: float = 0.0) -> bool:
         """Whether the child is up (has imported torch), waiting up to ``timeout`` seconds for it."""

@@ -55,7 +55,7 @@ class MLPHessian:
     where a product with the ones takes 1-2. ``_order`` takes a flat vector to that layout, and back."""
 
     def __init__(self, layers: list[tuple[torch.Tensor, torch.Tensor, type | None]], curvature,
-                 X, y, task: str) -> None:
+                 X: torch.Tensor, y: torch.Tensor, task: str) -> None:
         dtype = np.float32 if layers[0][0].dtype == torch.float32 else np.float64  # the model's, as autograd's
         self.dtype = dtype
         self.weights = [w.detach().cpu().numpy().astype(dtype) for w, _b, _ in layers]
@@ -66,7 +66,7 @@ class MLPHessian:
         self._parts = [(int(end) - rows * (cols + 1), int(end), (rows, cols + 1))
                        for end, (rows, cols) in zip(ends, self.shapes)]
         self.products = 0
-        a = _array(X).astype(dtype)
+        a = X.detach().cpu().numpy().astype(dtype)
         self.inputs, self.d1, self.d2 = [], [], []  # per layer: its input [a_{k-1}, 1]; f', f'' of its output
         for (w, b, kind) in layers:
             self.inputs.append(_with_ones(a))
@@ -82,7 +82,7 @@ class MLPHessian:
                 d1, d2 = _derivatives(kind, z, a)
                 self.d1.append(d1)
                 self.d2.append(d2)
-        out = curvature(a, _array(y), task)
+        out = curvature(a, y.detach().cpu().numpy(), task)
         if out is None:
             raise LookupError("the loss's curvature is not written out for this task")
         delta, self._output_product = out  # ∂L/∂z of the output, and v ↦ ∂²L/∂z² v
@@ -152,10 +152,6 @@ def _with_ones(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _array(t) -> np.ndarray:
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
-
-
 def mlp_layers(model: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor, type | None]] | None:
     """(weight, bias, activation class or None for the output layer) of each Linear layer of ``model`` when it is
     a plain MLP (a Sequential of Linear layers, each hidden one followed by a tanh, ReLU, sigmoid or identity);
@@ -186,19 +182,20 @@ def mlp_layers(model: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor, type 
     return layers
 
 
-def mlp_hessian(model: nn.Module, loss_info, X, y, layers=None) -> MLPHessian | None:
+def mlp_hessian(model: nn.Module, loss_info, X: torch.Tensor, y: torch.Tensor, layers=None) -> MLPHessian | None:
     """The R-operator products for ``model`` when it is a plain MLP (``mlp_layers``; ``layers``: what it gave
     for this model, when the caller kept it) under a loss whose registry entry writes out its curvature in the
     outputs (``LossInfo.output_curvature``: cross-entropy; squared error on one regression output); None
-    otherwise (the caller takes ``LossHessian``). ``X``, ``y``: tensors or numpy arrays."""
+    otherwise (the caller takes ``LossHessian``)."""
+    from visualizer.core.lab.hessian import task_of
+
     curvature = getattr(loss_info, "output_curvature", None)
     if curvature is None:
         return None
     layers = layers if layers is not None else mlp_layers(model)
     if layers is None:
         return None
-    y_array = _array(y)
     try:
-        return MLPHessian(layers, curvature, X, y, "classification" if y_array.dtype.kind in "iub" else "regression")
+        return MLPHessian(layers, curvature, X, y, task_of(y))
     except LookupError:  # (squared error on classes: not written out)
         return None

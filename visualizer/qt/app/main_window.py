@@ -48,7 +48,8 @@ def _dock(window: QMainWindow, title: str, name: str, tip: str) -> QDockWidget:
 class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, LookAndHelp, QMainWindow):
     """Paints at once with empty views; ``finish_setup`` then imports torch and builds the panels. With
     ``defer_views`` (the application's start) it paints before the views too: their plots (pyqtgraph, about
-    0.2 s to import, 0.25 s to build on 2 cores) come first thing in ``finish_setup``, right after that paint."""
+    0.2 s to import, 0.25 s to build on 2 cores) come with ``attach_views`` right after that paint (``finish_setup``
+    builds them first if nobody did)."""
 
     run_state_changed = Signal(str)
 

@@ -54,10 +54,7 @@ def stop_on_signals(app: QApplication, window) -> QTimer:
     return ticker
 
 
-def create_app(argv: list[str] | None = None, collect: bool = True) -> QApplication:
-    """The QApplication, set up for this app. ``collect``: move garbage collection to the GUI thread now
-    (qt.jobs.gc_policy; it imports pyqtgraph); the application's start does it after its first paint, before any
-    worker thread starts."""
+def create_app(argv: list[str] | None = None) -> QApplication:
     # the training worker holds the GIL for most of a small model's step: hand it to the GUI thread within 0.3 ms
     # (CPython waits 5 ms by default) so that timers and input are served on time
     sys.setswitchinterval(0.0003)
@@ -74,8 +71,7 @@ def create_app(argv: list[str] | None = None, collect: bool = True) -> QApplicat
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "optimization-visualizer.png")))
     from visualizer.qt.jobs.gc_policy import collect_on_gui_thread
 
-    if collect:
-        collect_on_gui_thread()  # never on a worker thread: a Qt object freed there can hang the window
+    collect_on_gui_thread()  # never on a worker thread: a Qt object freed there can hang the window
     return app
 
 
@@ -118,10 +114,10 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
     if reason:
         print(f"error: {reason}", file=sys.stderr)
         return 2
-    app = create_app(collect=False)
+    app = create_app()
     from visualizer.qt.app.main_window import MainWindow
     from visualizer.qt.app.theme import apply_theme
-    from visualizer.qt.jobs.gc_policy import collect_on_gui_thread, freeze_startup
+    from visualizer.qt.jobs.gc_policy import freeze_startup
 
     window = MainWindow(defer_views=True)
     apply_theme(app, window.theme)
@@ -132,7 +128,6 @@ def main(path: str | None = None, first_paint_probe: bool = False, check_start: 
             print(f"first_paint {time.time():.6f}", flush=True)
             app.quit()
             return
-        collect_on_gui_thread()  # before finish_setup starts the first worker thread
         window.attach_views()  # the plots, painted (empty) while the engine loads: VIEWS_PAINT_MS
         QTimer.singleShot(VIEWS_PAINT_MS, set_up)
 

@@ -7,7 +7,7 @@ thread waits for the GIL: the window hangs for good (seen once in the test suite
 garbage-collected a closed window's ViewBox menu). pyqtgraph's GarbageCollector is the known remedy: automatic
 collection off, and the same generational collection run by a timer on the GUI thread. It is written out here
 (``_Collector``, the same test of the thresholds) because importing it imports pyqtgraph, 0.2-0.3 s of the
-window's start before its first paint.
+window's start, which now paints before pyqtgraph is loaded.
 """
 
 from __future__ import annotations
