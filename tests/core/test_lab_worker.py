@@ -174,3 +174,26 @@ def test_the_measuring_process_yields_to_other_work_and_no_thread_reads_its_repl
         assert fcntl.fcntl(worker._process._fd, fcntl.F_GETPIPE_SZ) >= wanted
     readings, ended = _readings(_exp())  # the run's own thread reads the replies
     assert ended == "completed" and len(readings) == 12
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+                    reason="CPU affinity: Linux, two CPUs or more")
+def test_the_measuring_process_is_kept_off_the_cpu_of_the_thread_that_sends_to_it(process, monkeypatch):
+    allowed = os.sched_getaffinity(0)
+    child = worker._process._child.pid
+    sent_on = []
+    send = measuring_process.MeasuringProcess.send
+
+    def send_and_note(self, message):
+        ok = send(self, message)
+        sent_on.append((measuring_process._current_cpu(), os.sched_getaffinity(child)))
+        return ok
+
+    monkeypatch.setattr(measuring_process.MeasuringProcess, "send", send_and_note)
+    monkeypatch.delenv("VISUALIZER_LAB_WORKER")  # the machine's own choice:
+    assert worker.core_to_spare()  # kept off the training's CPU, the process measures whatever the load
+    readings, ended = _readings(_exp())
+    assert ended == "completed" and len(readings) == 12 and sent_on
+    for cpu, child_cpus in sent_on:  # (the thread may have moved between the send and the look: one CPU out)
+        assert child_cpus < allowed and len(child_cpus) == len(allowed) - 1
+    assert any(cpu not in child_cpus for cpu, child_cpus in sent_on)

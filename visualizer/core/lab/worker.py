@@ -1,14 +1,17 @@
 """The sharpness measured in a process of its own, beside training.
 
 A measurement is a handful of Hessian-vector products on the whole (or a 2,048-sample subset of the) training set:
-on the moons preset about 1.1 ms, where a training step takes 0.2-0.25 ms, so measuring every 50 steps in the
-training loop costs it 13-16 % of its speed, and a thread beside it costs more (the two contend for the GIL at every
+on the moons preset about 1 ms, where a training step takes 0.2-0.25 ms, so measuring every 50 steps in the
+training loop costs it 11 % of its speed, and a thread beside it costs more (the two contend for the GIL at every
 small torch call). Here a child process holds a copy of the model and the ``SharpnessMeter``; at a measured step the
 training thread sends it the weights and the preconditioner's scale (a few kB through a pipe, tens of microseconds)
 and goes on (a small model's measurements go in batches, at most 20 messages a second: BATCH_S); the readings
-come back in the order sent, read by the run's thread when it looks for them (MeasuringProcess). The child runs at
-a lower priority (nice 10, ``VISUALIZER_LAB_NICE``): it is background work beside the user's training and other
-programs. The numbers are those of measuring in the loop: the same weights,
+come back in the order sent, read by the run's thread when it looks for them (MeasuringProcess). On Linux the
+child is kept off the training's CPU (so that beside a busy process its work is not taken from the training's
+time), and it runs at a lower priority (nice 5, ``VISUALIZER_LAB_NICE``): background work that yields to the
+window and the user's programs 3 to 1, enough to keep up (it needs about a tenth of a core; at nice 10, a share
+of 1 in 10 beside a busy process, it fell behind and the training waited: 0.915 of its speed against 0.94 at
+nice 5). The numbers are those of measuring in the loop: the same weights,
 the same float operations, the same warm-start chain (the child measures one request after another).
 
 How the child is started and talked to is core.lab.measuring_process; ``serve`` and ``main`` below are the child's
@@ -29,7 +32,7 @@ import sys
 import threading
 import time
 
-from visualizer.core.lab.measuring_process import MeasuringProcess, _receive, _send
+from visualizer.core.lab.measuring_process import MeasuringProcess, _receive, _send, keeps_off_the_callers_cpu
 
 #: the machine's cores (os.cpu_count reads /sys: 50 µs, too slow for every measurement)
 _CORES = os.cpu_count() or 1
@@ -51,12 +54,17 @@ def wanted(device) -> bool:
 
 
 def core_to_spare() -> bool:
-    """Whether the machine has a core beside the training: the 1-minute load average (the training itself counts
-    one) under the cores less one half. Measured on 2 cores (moons, every 50 steps): with a core to spare the
-    process costs training 7 % of its speed, the loop 13-16 %; beside a busy process both about 14 % (the process
-    at nice 10; at nice 0 it cost 17-18 %). Without a load average (Windows): yes."""
+    """Whether the measuring process may take the measurement now rather than the training loop. On Linux, where
+    the process is kept off the training's CPU (MeasuringProcess.keep_off_my_cpu): always; measured on 2 cores
+    (moons, every 50 steps, medians of 11 repeats): the process costs training 5-6 % of its speed alone and 6-6.5 %
+    beside a busy process, the loop 11 % either way. Elsewhere (the child may be woken on the training's CPU and
+    take its time): while the 1-minute load average (the training itself counts one) is under the cores less one
+    half (beside a busy process the process then cost 14-16 %, the loop 11-14 %); without a load average
+    (Windows): yes."""
     if _forced():
         return _forced() == "process"
+    if keeps_off_the_callers_cpu():
+        return True
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
@@ -265,7 +273,7 @@ def serve(inp, out) -> None:
 
 
 #: how much the measuring process yields to other processes (os.nice's increment; POSIX)
-NICE_ENV, NICE = "VISUALIZER_LAB_NICE", 10
+NICE_ENV, NICE = "VISUALIZER_LAB_NICE", 5
 
 
 def _lower_priority() -> None:
