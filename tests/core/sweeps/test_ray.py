@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.sweeps.test_runner import SAME, _plan, _table
+from visualizer.core.sweeps.backends import run_tasks
 from visualizer.core.sweeps.runner import run_sweep
 
 ray = pytest.importorskip("ray")
@@ -26,6 +27,26 @@ def test_ray_gives_the_serial_table(tmp_path, local_ray):
     for a, b in zip(serial, on_ray):
         assert {k: a[k] for k in SAME} == {k: b[k] for k in SAME}
         assert (tmp_path / "ray" / b["run"]).read_bytes()[:16] == b"SQLite format 3\x00"  # the bytes came back
+
+
+def test_on_a_local_ray_this_process_works_too_and_ray_runs_one_task_fewer_than_its_cpus(local_ray):
+    def where(task):  # (pickled by value: Ray's workers need not import the tests)
+        import os
+        import time
+
+        start = time.monotonic()  # (CLOCK_MONOTONIC: one clock for every process of the machine)
+        time.sleep(0.3)
+        return os.getpid(), start, time.monotonic()
+
+    results = dict(run_tasks(where, list(range(8)), backend="ray"))
+    assert sorted(results) == list(range(8))
+    pids = {pid for pid, _start, _end in results.values()}
+    assert os.getpid() in pids and len(pids) >= 2  # tasks here and on Ray
+    on_ray = [(start, end) for pid, start, end in results.values() if pid != os.getpid()]
+    cpus = int(local_ray.cluster_resources()["CPU"])
+    for start, end in on_ray:  # this process is one of the machine's workers: Ray keeps a CPU for it
+        assert sum(1 for a, b in on_ray if a < end and start < b) <= cpus - 1
+    assert list(run_tasks(where, [0], backend="ray", work_here=False))[0][1][0] != os.getpid()  # (the window's way)
 
 
 def _trial_workers() -> list[int]:

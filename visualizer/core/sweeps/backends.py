@@ -60,7 +60,7 @@ def run_tasks(fn: Callable, tasks: list, backend: str = "local", workers: int = 
         raise VisualizerError(f"--workers: {workers} is out of range; allowed: 1 or more (0: one per core)")
     workers = workers or default_workers()
     if backend == "ray":
-        return _ray(fn, tasks, workers, address, stopped or _never)
+        return _ray(fn, tasks, workers, address, stopped or _never, work_here)
     if backend == "serial" or (work_here and (workers == 1 or len(tasks) <= 1)):
         return ((t, fn(t)) for t in tasks)
     return _local(fn, tasks, workers, work_here, stopped or _never)
@@ -141,12 +141,19 @@ def _apply(fn: Callable, task):
     return fn(task)
 
 
-def _ray(fn: Callable, tasks: list, workers: int, address: str | None,
-         stopped: Callable[[], bool]) -> Iterator[tuple[object, object]]:
-    """Each task a Ray task (one CPU; retried when its worker is lost); results come back to this process as they
-    finish. Uses the Ray this process already joined, else ``address`` (a cluster), else a local one of
-    ``workers`` CPUs that is shut down at the end. (This process running tasks too while Ray's workers warm up,
-    as the local backend's does, was tried: on 2 cores it was slower, 0.92-1.15x serial against 0.68-0.96x.)"""
+def _ray(fn: Callable, tasks: list, workers: int, address: str | None, stopped: Callable[[], bool],
+         work_here: bool = True) -> Iterator[tuple[object, object]]:
+    """Each task a Ray task (retried when its worker is lost); results come back to this process as they finish.
+    Uses the Ray this process already joined, else ``address`` (a cluster), else a local one of ``workers`` CPUs
+    that is shut down at the end.
+
+    On a cluster of this machine alone (a local Ray) with ``work_here``, this process is one of its workers, as
+    the local backend's is: Ray runs one task fewer than its CPUs at a time (each task asks for C/(C-1) of its C
+    CPUs) and this process takes the next task itself whenever none has come back. A new Ray worker imports torch
+    before its first task (about 2.2 s, most of it torch._dynamo, which torch.optim imports); this process has it
+    already. On 2 cores, 16 moons trials, cold workers: 0.83x serial with two Ray workers, 0.64-0.67x this way
+    (tasks on Ray and here at once on every core were slower: 0.92-1.15x). Elsewhere (a cluster of other machines, the
+    window) every task is a Ray task of one CPU."""
     ray = import_ray()
     started_here = False
     if not ray.is_initialized():
@@ -159,21 +166,48 @@ def _ray(fn: Callable, tasks: list, workers: int, address: str | None,
             raise VisualizerError(f"--address {address}: cannot join the Ray cluster ({exc})" if address else
                                   f"--backend ray: cannot start a local Ray ({exc})") from None
         started_here = True
-    options = dict(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)
+    here = work_here and len(tasks) > 1 and _this_machine_only(ray)
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    slots = cpus - 1 if here and cpus >= 2 else None  # Ray's tasks at a time beside this process's (None: all)
+    here = slots is not None
+    options = dict(num_cpus=round(cpus / slots, 4) if here else 1, max_retries=RAY_RETRIES, retry_exceptions=False)
     if inspect.isfunction(fn):  # the task carries the function's name ('ray::run_trial' in the process list)
         remote = ray.remote(**options)(fn)
-        refs = {remote.remote(task): task for task in tasks}
+        submit = remote.remote
     else:
         remote = ray.remote(**options)(_apply)
-        refs = {remote.remote(fn, task): task for task in tasks}
+        submit = lambda task: remote.remote(fn, task)  # noqa: E731
+    pending, refs = deque(tasks), {}
     try:
-        while refs and not stopped():
-            ready, _ = ray.wait(list(refs), num_returns=1, timeout=STOP_CHECK_S)
+        while (pending or refs) and not stopped():
+            # on Ray one running and one queued per slot; near the end one each (as the local backend)
+            limit = (2 if len(pending) > 2 * slots else 1) * slots if here else len(pending) + len(refs)
+            while pending and len(refs) < limit:
+                task = pending.popleft()
+                refs[submit(task)] = task
+            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0) if refs else ([], [])
             for ref in ready:
                 task = refs.pop(ref)
                 yield task, ray.get(ref)
+            if ready:
+                continue
+            if here and pending:  # nothing has come back yet: this process takes the next task itself
+                task = pending.popleft()
+                yield task, fn(task)
+            elif refs:
+                ray.wait(list(refs), num_returns=1, timeout=STOP_CHECK_S)
     finally:
         for ref in refs:
             ray.cancel(ref, force=True)
         if started_here:
             ray.shutdown()
+
+
+def _this_machine_only(ray) -> bool:
+    """Whether every node of the Ray cluster this process joined is this machine (a local Ray)."""
+    try:
+        here = ray.util.get_node_ip_address()
+        nodes = [node for node in ray.nodes() if node.get("Alive")]
+        return bool(nodes) and all(node.get("NodeManagerAddress") == here for node in nodes)
+    except Exception:  # noqa: BLE001 - a cluster that cannot say: treat it as other machines
+        return False
