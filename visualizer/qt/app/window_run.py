@@ -125,7 +125,7 @@ class RunControls:
 
     def _on_frame(self, frame) -> None:
         self.session.add_steps(frame.steps)
-        self.views.show_frame(self.history, frame)
+        self.views.show_frame(self.history, frame, spread=True)  # in parts: a turn of the event loop each
         if frame.edits:
             self._on_weight_edits(frame.edits)
         if frame.steps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from PySide6.QtCore import QTimer
 
@@ -35,3 +36,38 @@ def adapt_frame_rate(timer: QTimer, load: list[float]) -> None:
         timer.setInterval(min(MAX_FRAME_MS, int(interval * 1.25) + 1))
     elif busy < GUI_BUSY_TARGET / 2 and interval > FRAME_MS:
         timer.setInterval(max(FRAME_MS, int(interval / 1.25)))
+
+
+class SpreadWork:
+    """A frame's drawing in parts, one part a turn of the event loop (a zero-interval timer), so that each turn
+    holds the GUI thread a few milliseconds, not the whole frame's: between the parts Qt paints what the last one
+    changed and serves the timers and input that came meanwhile. ``start`` finishes a previous frame's parts first;
+    ``finish`` runs what is left now (before a run's end is shown, an export); ``drop`` forgets it (a new run)."""
+
+    def __init__(self, parent) -> None:
+        self._parts: deque = deque()
+        self._timer = QTimer(parent)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._next)
+
+    def start(self, parts) -> None:
+        self.finish()
+        self._parts.extend(parts)
+        if self._parts:
+            self._timer.start()
+
+    def _next(self) -> None:
+        if self._parts:
+            self._parts.popleft()()
+        if self._parts:
+            self._timer.start()
+
+    def finish(self) -> None:
+        self._timer.stop()
+        while self._parts:
+            self._parts.popleft()()
+
+    def drop(self) -> None:
+        self._timer.stop()
+        self._parts.clear()

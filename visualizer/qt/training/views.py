@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core.model.predict import evaluation_set, prediction_view, prediction_views_text
+from visualizer.core.model.predict import prediction_view, prediction_views_text
 from visualizer.core.scales import history_wants_log_axis
 from visualizer.qt.lab.views import LabViews
 from visualizer.qt.landscape.view import LandscapeView
@@ -31,9 +31,11 @@ from visualizer.qt.plots import (
     LossPlot,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
+from visualizer.qt.jobs.frames import SpreadWork
 from visualizer.qt.training.filters_tab import FiltersTab
 from visualizer.qt.training.readouts import LossReadouts
 from visualizer.qt.training.view_figures import ViewFigures
+from visualizer.qt.training.view_pictures import ViewPictures
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 APPEND_UP_TO = 16  # snapshots of one frame added column by column to the histogram over time (more: one redraw)
@@ -69,7 +71,7 @@ IDLE_HINT = ("Press <b>Train</b> (Space), or <b>Step</b> (S) for one batch, and 
              "prediction takes shape, the weights spread. Presets ▸ Lessons has guided demonstrations.")
 
 
-class TrainingViews(ViewFigures, QWidget):
+class TrainingViews(ViewFigures, ViewPictures, QWidget):
     """Every live view of a run; fed a History and the Frames the bridge delivers."""
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
@@ -183,6 +185,7 @@ class TrainingViews(ViewFigures, QWidget):
         #: what a new snapshot redraws, one per frame; the window adds its network drawing
         self.snapshot_views = [self._draw_histograms, self._draw_prediction, self._draw_filters]
         self._pending: list = []
+        self._spread = SpreadWork(self)  # a live frame's parts, one a turn of the event loop
         self._layer_names: list[str] = []
         #: how each registered prediction view (predict.PREDICTION_VIEWS) is drawn: before a run, and from a snapshot
         self._empty_pictures = {"boundary": self._show_points, "curve": self._show_curve_points,
@@ -247,6 +250,7 @@ class TrainingViews(ViewFigures, QWidget):
 
     def begin(self, started) -> None:
         """A run started: name the metric and the layers."""
+        self._spread.drop()  # (a run left mid-frame)
         self._log_decided = self.log_check.isChecked()  # a user's log axis stays; a linear one may switch once
         self.idle_hint.hide()
         self.loss.clear()
@@ -272,18 +276,30 @@ class TrainingViews(ViewFigures, QWidget):
         self.filters.clear()
         self.readouts.clear()
         self.lab.clear()
+        self._spread.drop()
         self._snapshot, self._columns, self._pending = None, [], []
         self.pictured = self._prediction_drawn = None
         self._pictures_due, self._pictures_at = False, -1e9
         self._pictures_timer.stop()
 
     # -- live -----------------------------------------------------------------------------------------
-    def show_frame(self, history, frame) -> None:
+    def show_frame(self, history, frame, spread: bool = False) -> None:
         """Redraw the curves from the whole History; of the views a new snapshot changes, draw one per frame.
 
         Spreading the heavier pictures (histograms, prediction, network) over successive frames keeps each
         frame's work on the GUI thread short, so the window stays responsive while training runs at full speed.
+        ``spread`` (the window, live): the curves, the snapshots and the picture each in a turn of the event loop
+        of its own (SpreadWork), drawn before the next frame's; else all now.
         """
+        parts = [lambda: self._show_curves(history, frame), lambda: self._show_snapshots(frame), self._draw_next]
+        if spread:
+            self._spread.start(parts)
+        else:
+            self._spread.finish()
+            for part in parts:
+                part()
+
+    def _show_curves(self, history, frame) -> None:
         if frame.steps and len(history):
             show_history(self.loss, history)
             self.readouts.show_history(history)
@@ -291,6 +307,8 @@ class TrainingViews(ViewFigures, QWidget):
                 self._log_decided = True  # once a run: a user who then unticks it keeps the linear axis
                 self.log_check.setChecked(True)  # the loss spans decades: on a linear axis it is one spike
         self.lab.add(getattr(frame, "measures", None))
+
+    def _show_snapshots(self, frame) -> None:
         if frame.snapshots:
             self._columns.extend(_Column(s.step, s.layers) for s in frame.snapshots)  # not their parameters
             if len(frame.snapshots) <= APPEND_UP_TO:  # live: a few per frame, each a column added, drawn once
@@ -311,6 +329,8 @@ class TrainingViews(ViewFigures, QWidget):
             if ended.reason == "diverged":  # the steps that ran, not the hundreds it never reached
                 self.loss.set_step_range(max(int(ended.step), 1))
         self._start_pictures(force=ended is not None)
+
+    def _draw_next(self) -> None:
         if self._pending:
             self._pending.pop(0)(self._snapshot)
             if not self._pending:  # a round done: a snapshot that came during it is due next
@@ -331,6 +351,7 @@ class TrainingViews(ViewFigures, QWidget):
 
     def flush(self) -> None:
         """Draw every view still waiting for the latest snapshot (at the end of a run, before an export)."""
+        self._spread.finish()
         while self._pending or self._pictures_due:
             while self._pending:
                 self._pending.pop(0)(self._snapshot)
@@ -343,31 +364,6 @@ class TrainingViews(ViewFigures, QWidget):
 
     def _draw_histograms(self, snap) -> None:
         self.histograms.set_histograms(histogram_layers(snap, self.kind()), self.kind())
-
-    def _draw_prediction(self, snap) -> None:
-        snap = self.pictured or snap  # the latest snapshot that carries a picture
-        if snap is self._prediction_drawn:  # only the timed snapshots bring a new one: no redraw of the same
-            return
-        self._prediction_drawn = snap
-        ds = getattr(self, "_dataset", None)
-        for name, draw in self._pictures.items():  # the snapshot carries each view in the field of its name
-            picture = getattr(snap, name)
-            if picture is not None:
-                draw(picture, ds)
-                return
-
-    def _draw_boundary(self, grid, ds) -> None:
-        self.boundary.set_grid(grid.xs, grid.ys, grid.probs)
-
-    def _draw_curve(self, curve, ds) -> None:
-        if ds is not None:
-            self.boundary.set_curve(curve[0], curve[1], ds.X_train, ds.y_train, ds.X_val, ds.y_val)
-
-    def _draw_confusion(self, matrix, ds) -> None:
-        if ds is not None:
-            part = evaluation_set(ds)[2]
-            self.confusion.set_matrix(matrix, list(ds.class_names), title=f"Confusion matrix ({part} set)")
-            self.prediction.setCurrentWidget(self.confusion)  # in place of the note shown before the run
 
     def kind(self) -> str:
         return KINDS[self.kind_combo.currentText()]

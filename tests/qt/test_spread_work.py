@@ -1,0 +1,48 @@
+"""A live frame's drawing spread over turns of the event loop (qt.jobs.frames.SpreadWork): each turn runs one part,
+the timers that came meanwhile run between them, and a new frame, a flush or a new run never leaves a part behind
+or draws an old one."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QTimer
+
+from visualizer.qt.jobs.frames import SpreadWork
+
+
+def test_the_parts_run_one_a_turn_with_the_timers_between_them(qtbot):
+    owner, order = QObject(), []
+    spread = SpreadWork(owner)
+
+    def part(name):
+        def run():
+            order.append(name)
+            time.sleep(0.012)  # longer than the timer's interval: it is due when the part ends
+        return run
+
+    tick = QTimer(owner)
+    tick.setInterval(5)
+    tick.timeout.connect(lambda: order.append("tick"))
+    tick.start()
+    spread.start([part("a"), part("b"), part("c")])
+    assert order == []  # nothing before the event loop turns
+    qtbot.waitUntil(lambda: "c" in order)
+    tick.stop()
+    parts = [i for i, name in enumerate(order) if name != "tick"]
+    assert [order[i] for i in parts] == ["a", "b", "c"]
+    assert all("tick" in order[i + 1:j] for i, j in zip(parts, parts[1:]))  # the timer ran between the parts
+
+
+def test_a_new_frame_finishes_the_last_ones_parts_first_and_drop_forgets_them(qtbot):
+    owner, done = QObject(), []
+    spread = SpreadWork(owner)
+    spread.start([lambda: done.append(1), lambda: done.append(2)])
+    spread.start([lambda: done.append(3)])  # the next frame came before the event loop turned
+    assert done == [1, 2]
+    spread.finish()  # (a run's end, an export)
+    assert done == [1, 2, 3]
+    spread.start([lambda: done.append(4)])
+    spread.drop()  # a new run: the old frame is not drawn
+    qtbot.wait(50)
+    assert done == [1, 2, 3]
