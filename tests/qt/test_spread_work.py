@@ -46,3 +46,19 @@ def test_a_new_frame_finishes_the_last_ones_parts_first_and_drop_forgets_them(qt
     spread.drop()  # a new run: the old frame is not drawn
     qtbot.wait(50)
     assert done == [1, 2, 3]
+
+
+def test_a_part_that_raises_leaves_the_others_to_run(qtbot, monkeypatch):
+    import sys
+
+    owner, done = QObject(), []
+    spread = SpreadWork(owner)
+    errors = []
+    monkeypatch.setattr(sys, "excepthook", lambda *args: errors.append(args[1]))  # (what Qt does with it)
+
+    def fails():
+        raise RuntimeError("a view failed")
+
+    spread.start([fails, lambda: done.append(2)])
+    qtbot.waitUntil(lambda: done == [2])
+    assert len(errors) == 1 and "a view failed" in str(errors[0])

@@ -58,10 +58,12 @@ class SpreadWork:
             self._timer.start()
 
     def _next(self) -> None:
-        if self._parts:
-            self._parts.popleft()()
-        if self._parts:
-            self._timer.start()
+        try:
+            if self._parts:
+                self._parts.popleft()()
+        finally:  # (after the part, so that the timers due meanwhile run first; also when it raised)
+            if self._parts:
+                self._timer.start()
 
     def finish(self) -> None:
         self._timer.stop()
