@@ -41,7 +41,8 @@ def add_parser(sub) -> None:
                    help="what the map shows: the final validation loss (default), accuracy or r2")
     p.add_argument("--backend", choices=BACKENDS, default="local",
                    help="local: worker processes on this machine (default); ray: Ray tasks (pip install "
-                        "\".[cluster]\"); serial: one after another in this process")
+                        "\".[cluster]\"; on a Ray of this machine alone this process runs trials too, as "
+                        "one of its CPUs); serial: one after another in this process")
     p.add_argument("--address", default=None, metavar="ADDR",
                    help="the Ray cluster to join (ray start --head prints it; default: a local Ray)")
     p.add_argument("--workers", type=int, default=0, metavar="N",
