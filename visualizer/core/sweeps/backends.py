@@ -109,31 +109,41 @@ def _local(fn: Callable, tasks: list, workers: int, work_here: bool,
     inflight: dict[cf.Future, object] = {}
     finished = False
     try:
-        while pending or inflight:
-            if stopped():
-                return
-            # one running and one queued per worker; near the end one each when this process works too: a task
-            # queued on a worker at the end kept that core busy while this one had nothing left (the sweep's tail)
-            queued = 2 if len(pending) > 2 * children or not work_here else 1
-            while pending and len(inflight) < queued * children:
-                task = pending.popleft()
-                inflight[pool.submit(fn, task)] = task
-            done = [f for f in inflight if f.done()]
-            for future in done:
-                yield inflight.pop(future), future.result()
-            if done:
-                continue
-            if pending and work_here:  # nothing has come back yet: this process takes the next task itself
-                task = pending.popleft()
-                yield task, fn(task)
-            else:
-                cf.wait(list(inflight), timeout=STOP_CHECK_S, return_when=cf.FIRST_COMPLETED)
-        finished = True
+        yield from _feed(fn, pending, inflight, children, work_here, lambda task: pool.submit(fn, task), stopped,
+                         done=lambda futures: [f for f in futures if f.done()], result=lambda f: f.result(),
+                         wait=lambda futures: cf.wait(futures, timeout=STOP_CHECK_S,
+                                                      return_when=cf.FIRST_COMPLETED))
+        finished = not pending and not inflight
     finally:
         if not finished:  # stopped, or closed early: end the workers now rather than after their trials
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _feed(fn: Callable, pending: deque, inflight: dict, slots: int, work_here: bool, submit: Callable,
+          stopped: Callable[[], bool], done: Callable, result: Callable, wait: Callable) -> Iterator[tuple]:
+    """The loop of both parallel backends: keep ``slots`` workers fed from ``pending`` (one task running and one
+    queued each; near the end one each when this process works too: a task queued on a worker at the end kept
+    that core busy while this one had nothing left), yield (task, result) as tasks finish, and while nothing has
+    come back run the next task here (``work_here``). ``inflight`` (handle -> task) is the caller's, to end what
+    is left; ``submit(task)`` gives a handle, ``done(handles)`` those finished, ``result(handle)`` its result,
+    ``wait(handles)`` waits up to STOP_CHECK_S for one. Ends early when ``stopped()``."""
+    while (pending or inflight) and not stopped():
+        queued = 2 if len(pending) > 2 * slots or not work_here else 1
+        while pending and len(inflight) < queued * slots:
+            task = pending.popleft()
+            inflight[submit(task)] = task
+        finished = done(list(inflight)) if inflight else []
+        for handle in finished:
+            yield inflight.pop(handle), result(handle)
+        if finished:
+            continue
+        if pending and work_here:  # nothing has come back yet: this process takes the next task itself
+            task = pending.popleft()
+            yield task, fn(task)
+        else:
+            wait(list(inflight))
 
 
 def _apply(fn: Callable, task):
@@ -166,36 +176,24 @@ def _ray(fn: Callable, tasks: list, workers: int, address: str | None, stopped: 
             raise VisualizerError(f"--address {address}: cannot join the Ray cluster ({exc})" if address else
                                   f"--backend ray: cannot start a local Ray ({exc})") from None
         started_here = True
-    here = work_here and len(tasks) > 1 and _this_machine_only(ray)
-    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    slots = cpus - 1 if here and cpus >= 2 else None  # Ray's tasks at a time beside this process's (None: all)
-    here = slots is not None
-    options = dict(num_cpus=round(cpus / slots, 4) if here else 1, max_retries=RAY_RETRIES, retry_exceptions=False)
+    slots = None  # Ray's tasks at a time beside this process's (None: every task goes to Ray at once)
+    if work_here and len(tasks) > 1 and _this_machine_only(ray):
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        slots = cpus - 1 if cpus >= 2 else None
+    options = dict(num_cpus=round((slots + 1) / slots, 4) if slots else 1, max_retries=RAY_RETRIES,
+                   retry_exceptions=False)
     if inspect.isfunction(fn):  # the task carries the function's name ('ray::run_trial' in the process list)
         remote = ray.remote(**options)(fn)
         submit = remote.remote
     else:
         remote = ray.remote(**options)(_apply)
         submit = lambda task: remote.remote(fn, task)  # noqa: E731
-    pending, refs = deque(tasks), {}
+    refs: dict = {}
     try:
-        while (pending or refs) and not stopped():
-            # on Ray one running and one queued per slot; near the end one each (as the local backend)
-            limit = (2 if len(pending) > 2 * slots else 1) * slots if here else len(pending) + len(refs)
-            while pending and len(refs) < limit:
-                task = pending.popleft()
-                refs[submit(task)] = task
-            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0) if refs else ([], [])
-            for ref in ready:
-                task = refs.pop(ref)
-                yield task, ray.get(ref)
-            if ready:
-                continue
-            if here and pending:  # nothing has come back yet: this process takes the next task itself
-                task = pending.popleft()
-                yield task, fn(task)
-            elif refs:
-                ray.wait(list(refs), num_returns=1, timeout=STOP_CHECK_S)
+        yield from _feed(fn, deque(tasks), refs, slots or len(tasks), slots is not None, submit, stopped,
+                         done=lambda handles: ray.wait(handles, num_returns=len(handles), timeout=0)[0],
+                         result=ray.get,
+                         wait=lambda handles: ray.wait(handles, num_returns=1, timeout=STOP_CHECK_S))
     finally:
         for ref in refs:
             ray.cancel(ref, force=True)

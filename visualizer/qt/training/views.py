@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.core.model.predict import prediction_view, prediction_views_text
 from visualizer.core.scales import history_wants_log_axis
+from visualizer.qt.jobs.frames import SpreadWork
 from visualizer.qt.lab.views import LabViews
 from visualizer.qt.landscape.view import LandscapeView
 from visualizer.qt.plots import (
@@ -31,7 +32,6 @@ from visualizer.qt.plots import (
     LossPlot,
 )
 from visualizer.qt.plots.figures import METRIC_LABELS, histogram_layers, show_history
-from visualizer.qt.jobs.frames import SpreadWork
 from visualizer.qt.training.filters_tab import FiltersTab
 from visualizer.qt.training.readouts import LossReadouts
 from visualizer.qt.training.view_figures import ViewFigures
