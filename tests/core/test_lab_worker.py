@@ -194,6 +194,6 @@ def test_the_measuring_process_is_kept_off_the_cpu_of_the_thread_that_sends_to_i
     assert worker.core_to_spare()  # kept off the training's CPU, the process measures whatever the load
     readings, ended = _readings(_exp())
     assert ended == "completed" and len(readings) == 12 and sent_on
-    for cpu, child_cpus in sent_on:  # (the thread may have moved between the send and the look: one CPU out)
+    for _cpu, child_cpus in sent_on:  # (the thread may have moved between the send and the look: one CPU out)
         assert child_cpus < allowed and len(child_cpus) == len(allowed) - 1
     assert any(cpu not in child_cpus for cpu, child_cpus in sent_on)

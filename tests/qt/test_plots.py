@@ -143,6 +143,25 @@ def test_loss_plot_log_scale_r2_and_clear(loss_plot):
     assert loss_plot.train_loss_raw.getOriginalDataset()[1].size == steps.size
 
 
+def test_loss_plot_step_axis_stays_fixed_on_a_log_loss_axis(loss_plot):
+    """A run of known length fixes the step axis; turning the log axis on or off (which the window does by itself
+    when the loss spans decades) keeps it fixed, so the curves grow into it and its labels are not redrawn."""
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
+    loss_plot.set_step_range(3000)
+    for log in (True, False, True):
+        loss_plot.set_log_scale(log)
+        loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+        loss_plot.grab()
+        for plot in (loss_plot.loss_plot, loss_plot.metric_plot):
+            low, high = plot.vb.viewRange()[0]
+            assert low < 0 and 3000 < high < 3100, (log, low, high)  # not the data's 0..299
+    loss_plot.set_step_range(None)
+    loss_plot.set_log_scale(False)
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    loss_plot.grab()
+    assert loss_plot.loss_plot.vb.viewRange()[0][1] < 400  # following the data again
+
+
 def test_loss_plot_hover_readout_names_the_nearest_step(loss_plot, qtbot):
     steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
     loss_plot.resize(800, 500)

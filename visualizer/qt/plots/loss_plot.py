@@ -51,6 +51,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         self._eval_steps = _EMPTY
         self._series: dict[str, np.ndarray] = {}
         self._metric_at_eval = False
+        self._step_range: int | None = None  # set_step_range's fixed step axis (None: it follows the data)
 
         self.loss_plot: pg.PlotItem = self.addPlot(row=0, col=0, axisItems={"left": LogFriendlyAxis("left")})
         self.metric_plot: pg.PlotItem = self.addPlot(row=1, col=0)
@@ -160,6 +161,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
     def set_step_range(self, total_steps: int | None) -> None:
         """Fix the step axis to [0, total_steps] for a run of known length (it then stays still while the
         curves grow, and its labels need not be redrawn every frame); None follows the data again."""
+        self._step_range = total_steps or None
         for plot in (self.loss_plot, self.metric_plot):
             if total_steps:
                 plot.enableAutoRange(x=False)
@@ -317,7 +319,8 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
     def set_log_scale(self, on: bool) -> None:
         """Show loss on a logarithmic axis."""
         self._log = bool(on)
-        self.loss_plot.setLogMode(y=self._log)
+        self.loss_plot.setLogMode(y=self._log)  # (pyqtgraph turns every auto-range back on: the steps stay fixed)
+        self.set_step_range(self._step_range)
         self._hide_readout()
 
     def clear(self) -> None:
