@@ -233,6 +233,32 @@ def test_histogram_plot_draws_one_step_histogram_per_layer(qtbot):
         widget.set_histograms([("a", np.arange(5.0), np.ones(5))])
 
 
+def test_histogram_axes_stay_still_until_the_data_outgrow_them(qtbot):
+    """Snapshot after snapshot the histograms keep their ranges (readable, and not redrawn) while the data stay
+    inside and fill most of them; a histogram that spreads out or shrinks gets a new range that holds it."""
+    widget = HistogramPlot()
+    qtbot.addWidget(widget)
+    edges = np.linspace(-1.0, 1.0, 21)
+    counts = np.arange(20.0) + 10
+    widget.set_histograms([("fc1.weight", edges, counts)])
+    (x0, x1), (y0, y1) = widget.ranges[0]
+    assert x0 < -1.0 and 1.0 < x1 and y0 == 0.0 and 29 < y1 < 35
+    assert widget.plots[0].vb.viewRange()[0] == pytest.approx([x0, x1])
+
+    widget.set_histograms([("fc1.weight", edges * 1.05, counts + 1)])  # a little wider and taller: still inside
+    assert widget.ranges[0] == ((x0, x1), (y0, y1))
+    widget.set_histograms([("fc1.weight", edges * 2.0, counts * 2)])  # outgrown: new ranges that hold it
+    (a0, a1), (_b0, b1) = widget.ranges[0]
+    assert a0 < -2.0 and 2.0 < a1 and b1 > 58
+    widget.set_histograms([("fc1.weight", edges * 0.5, counts * 2)])  # shrunk into the middle: fitted again
+    (a0, a1), _ = widget.ranges[0]
+    assert -1.0 < a0 < -0.5 and 0.5 < a1 < 1.0
+    widget.set_histograms([("fc1.weight", edges * 1e-3, counts)], kind="gradients")  # orders of magnitude smaller
+    (a0, a1), _ = widget.ranges[0]
+    assert -2e-3 < a0 < -1e-3 and 1e-3 < a1 < 2e-3
+    assert widget.plots[0].vb.viewRange()[0] == pytest.approx([a0, a1])
+
+
 def test_histogram_grid_columns():
     assert [grid_columns(n) for n in range(1, 8)] == [1, 2, 3, 2, 3, 3, 3]
 

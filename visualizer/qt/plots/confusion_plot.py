@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QFontMetrics
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from visualizer.qt.plots._style import LABEL_PT, TICK_PT, font, get_theme, readable_on, style_plot
 
@@ -124,6 +124,8 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
             for index, text in enumerate(self.texts):
                 text.setPos(index % k, index // k)
                 text.setFont(font(_cell_point_size(k)))
+                # painted from a pixmap until its count or colour changes: the view is fixed, the counts are many
+                text.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 self.plot.addItem(text)
         self._update_texts()
         self._fit_to_size()
@@ -191,4 +193,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         # each count in the colour that reads best on its cell (the cell's colour from the image's lookup table)
         for text, count, frac in zip(self.texts, self._matrix.ravel(), fraction.ravel(), strict=True):
             cell = QColor(*(int(v) for v in lut[round(float(frac) * (len(lut) - 1))][:3]))
-            text.setText(str(int(count)), color=readable_on(cell, (t.foreground, "#000000", "#ffffff")))
+            shown = (str(int(count)), readable_on(cell, (t.foreground, "#000000", "#ffffff")))
+            if getattr(text, "shown", None) != shown:  # (a live run changes a few counts a snapshot, not all)
+                text.shown = shown
+                text.setText(*shown)

@@ -11,6 +11,24 @@ from visualizer.qt.plots._style import get_theme, line, style_plot
 KIND_AXIS = {"weights": "weight value", "gradients": "gradient value"}
 
 LayerHistogram = tuple[str, np.ndarray, np.ndarray]  # name, edges (bins+1,), counts (bins,)
+#: a new range leaves this share of the data's extent free on each side (above the highest count for y)...
+HEADROOM = 0.1
+#: ...and is kept while the data stay inside it and fill at least this share of it
+FILL = 0.6
+
+
+def steady_range(shown: tuple[float, float] | None, low: float, high: float,
+                 floor: float | None = None) -> tuple[float, float]:
+    """The range to show data spanning [low, high]: ``shown`` while it holds them and they fill at least FILL of
+    it, else theirs with HEADROOM on each side (none below ``floor``: counts start at 0). So a histogram's axes
+    stay still from one snapshot to the next (readable, and not redrawn) and move when the data outgrow them or
+    shrink into a corner."""
+    if shown is not None:
+        a, b = shown
+        if a <= low and high <= b and high - low >= FILL * (b - a):
+            return shown
+    pad = HEADROOM * (high - low) or max(abs(high), abs(low), 1e-12) * HEADROOM
+    return (floor if floor is not None else low - pad, high + pad)
 
 
 def grid_columns(n_layers: int) -> int:
@@ -33,6 +51,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         self.plots: list[pg.PlotItem] = []
         self._pool: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
         self.bars: list[pg.PlotDataItem] = []
+        self.ranges: list[tuple | None] = []  # (x range, y range) shown per plot: see steady_range
         self.ci.setSpacing(4)
         self.ci.setContentsMargins(6, 6, 10, 6)
         self.set_theme(theme)
@@ -64,6 +83,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
             self._restyle()
         elif kind != self._kind:
             self._kind = kind
+            self.ranges = [None] * len(names)  # gradients are orders of magnitude smaller than weights
             self._restyle()
         for bars, (name, edges, counts) in zip(self.bars, layers, strict=True):
             edges = np.asarray(edges, dtype=float).ravel()
@@ -71,6 +91,21 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
             if edges.size != counts.size + 1:
                 raise ValueError(f"layer {name!r}: {edges.size} edges for {counts.size} bins (need bins + 1)")
             bars.setData(edges, counts)
+        for index, (plot, (_name, edges, counts)) in enumerate(zip(self.plots, layers, strict=True)):
+            self._fit(index, plot, np.asarray(edges, dtype=float).ravel(), np.asarray(counts, dtype=float).ravel())
+
+    def _fit(self, index: int, plot: pg.PlotItem, edges: np.ndarray, counts: np.ndarray) -> None:
+        """Show the histogram in steady ranges (not pyqtgraph's auto-range, which fits it anew at every snapshot
+        and repaints the plot once more for each fit)."""
+        edges, counts = edges[np.isfinite(edges)], counts[np.isfinite(counts)]
+        if not edges.size or not counts.size:
+            return
+        shown = self.ranges[index]
+        x = steady_range(shown[0] if shown else None, float(edges[0]), float(edges[-1]))
+        y = steady_range(shown[1] if shown else None, 0.0, float(max(counts.max(), 1.0)), floor=0.0)
+        if (x, y) != shown:
+            self.ranges[index] = (x, y)
+            plot.setRange(xRange=x, yRange=y, padding=0)
 
     def clear(self) -> None:
         """Remove every layer's plot."""
@@ -86,10 +121,12 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
             plot.setMenuEnabled(False)
             plot.getAxis("left").setWidth(52)
             bars = plot.plot(stepMode="center", fillLevel=0, antialias=True)
+            plot.disableAutoRange()
             self._pool.append((plot, bars))
         self._names = list(names)
         self.plots = [plot for plot, _ in self._pool[: len(names)]]
         self.bars = [bars for _, bars in self._pool[: len(names)]]
+        self.ranges = [None] * len(names)
         columns = grid_columns(len(names))
         for index, (name, plot) in enumerate(zip(names, self.plots)):
             row, col = divmod(index, columns)
