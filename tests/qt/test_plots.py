@@ -162,6 +162,52 @@ def test_loss_plot_step_axis_stays_fixed_on_a_log_loss_axis(loss_plot):
     assert loss_plot.loss_plot.vb.viewRange()[0][1] < 400  # following the data again
 
 
+def test_loss_plot_loss_axis_stays_still_while_the_curves_move_inside_it(loss_plot, qtbot):
+    """A live run's loss axis keeps its range from frame to frame while the curves stay inside and fill most of it,
+    takes a new one that holds them when they leave it, is left alone once a user zooms, and is refitted in the
+    log axis's units."""
+    loss_plot.resize(600, 400)
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history(n=3000)
+    vb = loss_plot.loss_plot.vb
+    loss_plot.set_step_range(3000)
+    loss_plot.set_history(steps[:1000], train_loss[:1000], eval_steps[:20], val_loss[:20], train_acc[:1000],
+                          val_acc[:20])
+    low, high = vb.viewRange()[1]
+    assert low < 0.0 and 1.0 < high  # the curves (from ~1.1 down to ~0) with room on each side
+    falling = 2.0 - steps / 3000  # a loss that falls a little every frame, staying inside the range
+    loss_plot.set_history(steps[:1000], falling[:1000], eval_steps[:20], val_loss[:20] + 1.8, train_acc[:1000],
+                          val_acc[:20])
+    first = tuple(vb.viewRange()[1])
+    ranges = set()
+    for n in range(1010, 1100, 10):
+        loss_plot.set_history(steps[:n], falling[:n], eval_steps[:n // 50], val_loss[:n // 50] + 1.8,
+                              train_acc[:n], val_acc[:n // 50])
+        ranges.add(tuple(np.round(vb.viewRange()[1], 9)))
+    assert ranges == {tuple(np.round(first, 9))}  # (pyqtgraph's auto-range moved it at every frame)
+    loss_plot.set_history(steps[:1300], falling[:1300], eval_steps[:26], val_loss[:26] + 1.8, train_acc[:1300],
+                          val_acc[:26])
+    assert vb.viewRange()[1][0] < falling[1299] < first[0]  # fallen out of it: refitted
+
+    spike = train_loss.copy()
+    spike[1400] = 3.0  # outside: a new range that holds it
+    loss_plot.set_history(steps[:1500], spike[:1500], eval_steps[:30], val_loss[:30], train_acc[:1500], val_acc[:30])
+    assert vb.viewRange()[1][1] > 3.0
+
+    loss_plot.set_log_scale(True)  # in log10 units now
+    loss_plot.set_history(steps[:1500], spike[:1500], eval_steps[:30], val_loss[:30], train_acc[:1500], val_acc[:30])
+    low, high = vb.viewRange()[1]
+    lowest = np.log10(spike[:1500].min())
+    assert lowest - 1.0 < low < lowest and np.log10(3.0) < high < 1.5
+
+    vb.scaleBy(y=0.5)  # a user zooms in (what the mouse wheel does)
+    vb.sigRangeChangedManually.emit(vb.state["mouseEnabled"])
+    zoomed = vb.viewRange()[1]
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    assert vb.viewRange()[1] == pytest.approx(zoomed)
+
+
 def test_loss_plot_hover_readout_names_the_nearest_step(loss_plot, qtbot):
     steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
     loss_plot.resize(800, 500)

@@ -7,28 +7,11 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from visualizer.qt.plots._style import get_theme, line, style_plot
+from visualizer.qt.plots.steady import steady_range
 
 KIND_AXIS = {"weights": "weight value", "gradients": "gradient value"}
 
 LayerHistogram = tuple[str, np.ndarray, np.ndarray]  # name, edges (bins+1,), counts (bins,)
-#: a new range leaves this share of the data's extent free on each side (above the highest count for y)...
-HEADROOM = 0.1
-#: ...and is kept while the data stay inside it and fill at least this share of it
-FILL = 0.6
-
-
-def steady_range(shown: tuple[float, float] | None, low: float, high: float,
-                 floor: float | None = None) -> tuple[float, float]:
-    """The range to show data spanning [low, high]: ``shown`` while it holds them and they fill at least FILL of
-    it, else theirs with HEADROOM on each side (none below ``floor``: counts start at 0). So a histogram's axes
-    stay still from one snapshot to the next (readable, and not redrawn) and move when the data outgrow them or
-    shrink into a corner."""
-    if shown is not None:
-        a, b = shown
-        if a <= low and high <= b and high - low >= FILL * (b - a):
-            return shown
-    pad = HEADROOM * (high - low) or max(abs(high), abs(low), 1e-12) * HEADROOM
-    return (floor if floor is not None else low - pad, high + pad)
 
 
 def grid_columns(n_layers: int) -> int:

@@ -17,6 +17,7 @@ from visualizer.qt.plots.edit_marks import EditMarks
 from visualizer.qt.plots.legend_place import place_legend
 from visualizer.qt.plots.loss_readout import LossReadout
 from visualizer.qt.plots.smoothing import Smoother, ema
+from visualizer.qt.plots.steady import steady_range
 
 _EMPTY = np.empty(0)
 LINE_WIDTH = 1.5  # antialiased width-2 lines cost ~30% more paint time per frame
@@ -52,6 +53,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         self._series: dict[str, np.ndarray] = {}
         self._metric_at_eval = False
         self._step_range: int | None = None  # set_step_range's fixed step axis (None: it follows the data)
+        self._loss_range: tuple[float, float] | None = None  # the loss axis's steady range (see _steady_loss_axis)
 
         self.loss_plot: pg.PlotItem = self.addPlot(row=0, col=0, axisItems={"left": LogFriendlyAxis("left")})
         self.metric_plot: pg.PlotItem = self.addPlot(row=1, col=0)
@@ -64,6 +66,8 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
             plot.getAxis("left").setWidth(62)
             plot.hideButtons()
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)
+        self._loss_axis_ours = True  # until a user zooms or pans it (their range is kept then)
+        self.loss_plot.vb.sigRangeChangedManually.connect(lambda *_: setattr(self, "_loss_axis_ours", False))
 
         self.loss_legend = self.loss_plot.addLegend(offset=(-8, 8))
         self.loss_legend.setVisible(False)  # shown with its first entry (an empty box teaches nothing)
@@ -254,7 +258,25 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         if now - self._legend_placed_at >= LEGEND_EVERY_S:  # not every frame: counting points costs a little
             self._legend_placed_at = now
             place_legend(self.loss_legend, self._curves[:3])
+        self._steady_loss_axis()
         self._settle_ranges()
+
+    def _steady_loss_axis(self) -> None:
+        """Give the loss axis a steady range (plots/steady.py: kept while the curves stay inside it and fill 60 %
+        of it) instead of pyqtgraph's auto-range, which refits it, and so redraws its labels, at every frame. A range
+        a user zoomed or panned to is theirs; auto-range turned back on (the plot's menu, the log switch) is ours."""
+        vb = self.loss_plot.vb
+        if vb.state["autoRange"][1]:
+            self._loss_axis_ours, self._loss_range = True, None
+        if not self._loss_axis_ours:
+            return
+        bounds = vb.childrenBounds()[1]  # of the curves shown, in the axis's units (log10 on a log axis)
+        if bounds is None or not all(np.isfinite(bounds)):
+            return
+        wanted = steady_range(self._loss_range, float(bounds[0]), float(bounds[1]))
+        if wanted != self._loss_range:
+            self._loss_range = wanted
+            self.loss_plot.setYRange(*wanted, padding=0)  # (turns pyqtgraph's auto-range off for y)
 
     def _settle_ranges(self) -> None:
         """Fit the auto-ranges to the new data now, not in the paint: pyqtgraph fits them while painting, and a fit
@@ -310,6 +332,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
             curve.setVisible(visible)
         self.loss_legend.setVisible(bool(self.loss_legend.items))
         self._overlay_name = name or ""
+        self._steady_loss_axis()
 
     @property
     def overlay_name(self) -> str:
@@ -320,6 +343,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         """Show loss on a logarithmic axis."""
         self._log = bool(on)
         self.loss_plot.setLogMode(y=self._log)  # (pyqtgraph turns every auto-range back on: the steps stay fixed)
+        self._loss_range = None  # in other units now
         self.set_step_range(self._step_range)
         self._hide_readout()
 
@@ -329,6 +353,8 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         self._metric_smoother.reset()
         self._steps = self._eval_steps = _EMPTY
         self._series = {}
+        self._loss_range, self._loss_axis_ours = None, True
+        self.loss_plot.enableAutoRange(y=True)
         for curve in self._curves:
             self._show(curve, _EMPTY, _EMPTY)
         self.set_cursor(None)
