@@ -263,3 +263,29 @@ def test_columns_appended_without_drawing_are_drawn_once_when_shown(qtbot):
     lazy.append(60, *np.histogram(rng.normal(0, 0.7, 300), bins=20)[::-1], draw=False)
     lazy.draw_if_visible()  # shown: drawn at once
     assert not lazy.stale and lazy.image.image.shape[1] == 7
+
+
+def test_a_hidden_plot_resamples_its_columns_once_when_they_are_wanted(plot, qtbot, monkeypatch):
+    """Weights that spread widen the grid at every snapshot; appended without drawing (a hidden tab), the columns
+    are resampled onto the last grid once, when they are drawn or read, and hold what drawing each would."""
+    shown = HistogramTimePlot()
+    qtbot.addWidget(shown)
+    calls = []
+    real = htp.resample
+    monkeypatch.setattr(htp, "resample", lambda *args: calls.append(len(args[1])) or real(*args))
+    rng = np.random.default_rng(0)
+    snapshots = []
+    for step in range(40):
+        counts, edges = np.histogram(rng.normal(scale=1 + step / 10, size=400), bins=15)  # wider every time
+        snapshots.append((step, edges, counts))
+    for snapshot in snapshots:
+        plot.append(*snapshot, draw=False)
+    assert calls == [] and plot.stale  # nothing resampled yet
+    for snapshot in snapshots:
+        shown.append(*snapshot)
+    assert len(calls) >= 20  # drawn at once, the other plot resampled at (almost) every snapshot
+    before = len(calls)
+    np.testing.assert_allclose(plot.resampled, shown.resampled, atol=1e-9)
+    assert calls[before:] == [40]  # one resampling of the 40 columns
+    plot.redraw()
+    assert not plot.stale and calls[before:] == [40]

@@ -120,6 +120,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
     @property
     def resampled(self) -> np.ndarray:
         """Counts of every kept snapshot on the common grid, (ROWS, columns)."""
+        self._regridded()
         return self._data[:, : self.columns].copy()
 
     def set_theme(self, theme: str) -> None:
@@ -173,7 +174,9 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         if self._steps and step < self._steps[-1]:
             raise ValueError(f"step {step} comes before the last snapshot's step {self._steps[-1]}; clear() first")
         if self._steps and step == self._steps[-1]:
-            self._steps.pop(), self._edges.pop(), self._cumulative.pop(), self._peaks.pop()
+            self._steps.pop(), self._edges.pop(), self._cumulative.pop()
+            if not self._regrid:
+                self._peaks.pop()
         self._steps.append(step)
         self._edges.append(edges)
         self._cumulative.append(cumulative(counts))
@@ -182,8 +185,8 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
             self._thin()
             regrid = True
         n = self.columns
-        if regrid:
-            self._rebuild()
+        if regrid or self._regrid:  # every column again on the new grid: when it is drawn (a hidden plot: once)
+            self._regrid = True
         else:
             if n > self._data.shape[1]:
                 self._data = np.concatenate([self._data, np.zeros_like(self._data)], axis=1)
@@ -233,6 +236,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
                 self._thin()
         if self._steps:
             self._rebuild()
+        self._regrid = False
         self._draw()
 
     def clear(self) -> None:
@@ -245,6 +249,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         self._grid = np.empty(0)
         self._data = np.zeros((ROWS, 64))
         self._peaks: list[float] = []
+        self._regrid = False  # the grid changed since the columns were resampled (see _regridded)
         self._stale = False
         self.image.clear()
 
@@ -296,6 +301,14 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
         resample needs every edge on the grid."""
         return [np.clip(edges, self._grid[0], self._grid[-1]) for edges in edges_list]
 
+    def _regridded(self) -> None:
+        """Resample the columns onto a grid that changed since, now that they are wanted. A run's weights widen
+        the grid at almost every snapshot, and resampling every column at each cost the window ~2 ms a frame
+        for a plot that is mostly on a hidden tab."""
+        if self._regrid:
+            self._regrid = False
+            self._rebuild()
+
     def _rebuild(self) -> None:
         """Resample every kept snapshot onto the current grid."""
         n = self.columns
@@ -305,6 +318,7 @@ class HistogramTimePlot(pg.GraphicsLayoutWidget):
 
     def _draw(self) -> None:
         self._stale = False
+        self._regridded()
         n = self.columns
         if n == 0:
             self.image.clear()
