@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFontMetrics
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from visualizer.qt.plots._style import CLASS_COLORS, TICK_PT, font, get_theme, line, style_text
 from visualizer.qt.widgets.edge_picking import EdgePicker
@@ -42,6 +42,9 @@ class NetworkView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
         self.setObjectName("networkView")
+        # its edges span the view: painting it whole is ~2x faster than the region pyqtgraph would update
+        # (antialiased paths clipped to a part of the view; measured 8.5-9 vs 14-15 ms a live repaint)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._theme = get_theme(theme)
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.view: pg.ViewBox = self.addViewBox(enableMouse=False, enableMenu=False)
