@@ -208,6 +208,30 @@ def test_loss_plot_loss_axis_stays_still_while_the_curves_move_inside_it(loss_pl
     assert vb.viewRange()[1] == pytest.approx(zoomed)
 
 
+def test_loss_plot_marks_evaluations_only_while_the_marks_stand_apart(loss_plot, qtbot):
+    """A marker at each evaluation while they are at least three marker sizes apart on the plot as laid out; closer
+    (many evaluations, a long run, a narrow plot) they would merge into a thick line over the curve: none."""
+    loss_plot.resize(600, 400)
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history(n=300, every=50)
+    loss_plot.set_step_range(300)
+    loss_plot.set_history(steps, train_loss, eval_steps, val_loss, train_acc, val_acc)
+    assert loss_plot.val_loss_curve.opts["symbol"] == "o"  # 6 evaluations ~90 px apart
+    assert loss_plot.val_metric_curve.opts["symbol"] == "o"
+
+    steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history(n=3000, every=25)
+    loss_plot.set_step_range(3000)
+    loss_plot.set_history(steps[:500], train_loss[:500], eval_steps[:20], val_loss[:20], train_acc[:500],
+                          val_acc[:20])
+    assert loss_plot.val_loss_curve.opts["symbol"] is None  # 20 so far, ~4 px apart across the run's 3000 steps
+    assert loss_plot.val_metric_curve.opts["symbol"] is None
+    loss_plot.set_step_range(500)
+    loss_plot.set_history(steps[:500], train_loss[:500], eval_steps[:20], val_loss[:20], train_acc[:500],
+                          val_acc[:20])
+    assert loss_plot.val_loss_curve.opts["symbol"] == "o"  # the same 20 over 500 steps: ~25 px apart
+
+
 def test_loss_plot_hover_readout_names_the_nearest_step(loss_plot, qtbot):
     steps, train_loss, eval_steps, val_loss, train_acc, val_acc = _history()
     loss_plot.resize(800, 500)

@@ -13,6 +13,7 @@ from visualizer.qt.plots._axes import LogFriendlyAxis
 from visualizer.qt.plots._style import TICK_PT, get_theme, px, style_legend, style_plot, style_text
 from visualizer.qt.plots._style import line as line_width
 from visualizer.qt.plots.curves import fast_curve as _curve
+from visualizer.qt.plots.curves import markers_apart
 from visualizer.qt.plots.edit_marks import EditMarks
 from visualizer.qt.plots.legend_place import place_legend
 from visualizer.qt.plots.loss_readout import LossReadout
@@ -22,7 +23,7 @@ from visualizer.qt.plots.steady import steady_range
 _EMPTY = np.empty(0)
 LINE_WIDTH = 1.5  # antialiased width-2 lines cost ~30% more paint time per frame
 LEGEND_EVERY_S = 0.5  # how often the legend looks for the corner with the fewest points
-MAX_MARKERS = 150  # draw a marker at each evaluation only while they are this few
+MAX_MARKERS = 150  # draw a marker at each evaluation only while they are this few, and 3 sizes apart or more
 PENALTY_NAME = "regularization"  # the penalty's curve in the legend
 SETTLE_ROUNDS = 3  # fits of the range, then of the clipped data it shows, then the linked axis: stable after 3
 
@@ -242,7 +243,8 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         self._series["loss_smooth"], self._series["metric_smooth"] = loss_smooth, metric_smooth
         self._show(self.train_loss_raw, steps, train_loss)
         self._show(self.train_loss_smooth, steps, loss_smooth)
-        markers = "o" if eval_steps.size <= MAX_MARKERS else None
+        apart = markers_apart(eval_steps, self.loss_plot, self.val_loss_curve.opts["symbolSize"])
+        markers = "o" if eval_steps.size <= MAX_MARKERS and apart else None
         for curve in (self.val_loss_curve, self.val_metric_curve):
             if curve.opts["symbol"] != markers:
                 curve.setSymbol(markers)
