@@ -68,14 +68,13 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
             self._kind = kind
             self.ranges = [None] * len(names)  # gradients are orders of magnitude smaller than weights
             self._restyle()
-        for bars, (name, edges, counts) in zip(self.bars, layers, strict=True):
+        for index, (plot, bars, (name, edges, counts)) in enumerate(zip(self.plots, self.bars, layers, strict=True)):
             edges = np.asarray(edges, dtype=float).ravel()
             counts = np.asarray(counts, dtype=float).ravel()
             if edges.size != counts.size + 1:
                 raise ValueError(f"layer {name!r}: {edges.size} edges for {counts.size} bins (need bins + 1)")
             bars.setData(edges, counts)
-        for index, (plot, (_name, edges, counts)) in enumerate(zip(self.plots, layers, strict=True)):
-            self._fit(index, plot, np.asarray(edges, dtype=float).ravel(), np.asarray(counts, dtype=float).ravel())
+            self._fit(index, plot, edges, counts)
 
     def _fit(self, index: int, plot: pg.PlotItem, edges: np.ndarray, counts: np.ndarray) -> None:
         """Show the histogram in steady ranges (not pyqtgraph's auto-range, which fits it anew at every snapshot
