@@ -329,3 +329,15 @@ def test_any_title_gives_a_run_file_that_can_be_created(tmp_path, title):
     assert 0 < len(name.encode("utf-8")) <= MAX_NAME_BYTES and "/" not in name
     with create_run_file(tmp_path, name, Experiment(title=title)) as writer:
         assert writer.path.exists()
+
+
+@pytest.mark.parametrize("array", [np.float32(3.5), np.arange(5), np.linspace(0, 1, 12).reshape(3, 4),
+                                   np.linspace(0, 1, 12).reshape(4, 3).T, np.arange(6, dtype=">f4"),
+                                   np.zeros((0, 3)), np.array([True, False]), np.arange(24, dtype=np.uint8)[::2],
+                                   [1.0, 2.0]], ids=repr)
+def test_arrays_are_stored_as_the_bytes_numpy_saves(array):
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    assert schema.npy(array) == buf.getvalue() and schema.npy(array) == buf.getvalue()  # a header cached, the same

@@ -61,11 +61,23 @@ class RecordError(ValueError):
 
 
 def npy(array: np.ndarray | None) -> bytes | None:
-    """An array as ``.npy`` bytes (None stays None)."""
+    """An array as ``.npy`` bytes (None stays None), the bytes ``np.save`` writes. A run's arrays repeat a few
+    (dtype, shape) pairs: each header is formatted once, and a C-ordered array's data copied as it is."""
     if array is None:
         return None
+    array = np.asarray(array)
+    if not array.flags.c_contiguous or array.dtype.kind not in NUMERIC_KINDS:
+        buf = io.BytesIO()
+        np.save(buf, array, allow_pickle=False)
+        return buf.getvalue()
+    return _npy_head(array.dtype, array.shape) + array.tobytes()
+
+
+@functools.lru_cache(maxsize=256)
+def _npy_head(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, np.asarray(array), allow_pickle=False)
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
     return buf.getvalue()
 
 
