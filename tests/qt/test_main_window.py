@@ -324,3 +324,9 @@ def test_the_network_drawing_shows_live_neuron_pictures(qtbot, tmp_path):
     window.acts.stop.trigger()
     qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
     window.close()
+
+
+def test_a_long_status_message_is_whole_in_the_status_bars_tip(window):
+    text = "Recorded in " + "/a/rather/deep/folder" * 12 + "/run.sqlite; the run can be replayed from File ▸ Runs"
+    window.show_message(text)
+    assert window.statusBar().currentMessage() == text and window.statusBar().toolTip() == text

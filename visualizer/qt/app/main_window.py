@@ -102,7 +102,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, LookAnd
             label.setToolTip(tip)
             self.statusBar().addPermanentWidget(label)
             self.status_labels[key] = label
-        self.statusBar().setToolTip("The last message")
+        self.statusBar().setToolTip("The last message appears here")
 
         self.bridge = TrainingBridge(self)
         self.bridge.started.connect(self._on_run_started)

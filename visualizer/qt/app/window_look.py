@@ -15,6 +15,7 @@ class LookAndHelp:
     def show_message(self, text: str, error: bool = False) -> None:
         """Show a message in the status bar; warnings and errors also in the bar above the views."""
         self.statusBar().showMessage(text)
+        self.statusBar().setToolTip(text)  # whole, where the step counters beside it clip a long message
         if error:
             self.message_bar.setText(f"⚠ {text}")
             self.message_bar.setStyleSheet("QLabel { background: #fdecea; color: #611a15; padding: 6px; "
