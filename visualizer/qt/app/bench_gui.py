@@ -38,6 +38,35 @@ def headless_steps_per_s(exp, threads: int | None = None) -> float:
     return steps / seconds
 
 
+def waits_at_random_moments(late_ms, timer_ms: float, quantiles=(0.5, 0.95, 0.99)) -> list[float]:
+    """How long an input arriving at a random moment of the run would wait for the GUI thread: the quantiles of that
+    wait, in ms, from the lateness of a ``timer_ms`` timer's ticks.
+
+    A tick ``late`` ms late means the thread was busy for (at least) the ``late`` ms before it, where an input waits
+    out the rest of that stretch: ``late`` at its start, 0 at its end; the ``timer_ms`` between ticks it waits none.
+    Unlike the ticks' own percentiles, a stall counts for as long as it lasts: a 400 ms stall is one late tick of
+    some thousands, but 400 ms of a run in which nothing answers."""
+    late = np.sort(np.asarray(late_ms, dtype=float))
+    if late.size == 0:
+        return [0.0 for _ in quantiles]
+    total = late.size * timer_ms + late.sum()
+    ends = np.concatenate(([0.0], np.cumsum(late)))  # sum of min(late, w) is piecewise linear in w: exact per piece
+    out = []
+    for q in quantiles:
+        need = q * total - late.size * timer_ms  # the busy time whose wait must be <= w
+        if need <= 0:
+            out.append(0.0)
+            continue
+        lo, hi = 0.0, float(late[-1])
+        for _ in range(60):  # bisection on w: sum(min(late, w)) = need
+            w = (lo + hi) / 2
+            k = np.searchsorted(late, w)
+            covered = ends[k] + (late.size - k) * w
+            lo, hi = (w, hi) if covered < need else (lo, w)
+        out.append(hi)
+    return out
+
+
 def first_paint_seconds() -> float:
     """Seconds from launching `python -m visualizer gui` to its first painted window."""
     from visualizer.qt.app.settings import visualizer_command
@@ -51,7 +80,10 @@ def first_paint_seconds() -> float:
     raise RuntimeError(f"the window did not report its first paint: {out.stderr.strip()[-500:]}")
 
 
-def window_run(exp, timer_ms: int = 5) -> dict:
+TIMER_MS = 5
+
+
+def window_run(exp, timer_ms: int = TIMER_MS) -> dict:
     """Train ``exp`` in the window at full speed; lateness of a ``timer_ms`` GUI timer and the steps/s."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
@@ -137,6 +169,8 @@ def bench_gui(epochs: int = 150, repeats: int = 3, paint_repeats: int = 3) -> di
         "p50_lateness_ms": float(np.percentile(lat, 50)),
         "p95_lateness_ms": float(np.percentile(lat, 95)),
         "max_lateness_ms": float(lat.max()),
+        # the wait of an input at a random moment: a stall weighs as long as it lasts (see waits_at_random_moments)
+        **dict(zip(("p50_wait_ms", "p95_wait_ms", "p99_wait_ms"), waits_at_random_moments(lat, TIMER_MS))),
         "timer_ticks": int(lat.size),
         "headless_steps_per_s": statistics.median(headless),
         "headless_default_threads_steps_per_s": statistics.median(headless_default),

@@ -1,0 +1,33 @@
+"""`bench gui`'s wait at a random moment: a stall weighs as long as it lasts, as a fine clock would find it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from visualizer.qt.app.bench_gui import waits_at_random_moments
+
+
+def _sampled(late, timer_ms, step=0.01):
+    """The waits at every ``step`` ms of the run, each tick's stretch as timer_ms free then ``late`` busy."""
+    parts = []
+    for busy in late:
+        parts.append(np.zeros(int(round(timer_ms / step))))
+        parts.append(np.arange(busy, 0, -step))
+    return np.concatenate(parts)
+
+
+def test_the_waits_are_those_of_a_finely_sampled_run():
+    rng = np.random.default_rng(1)
+    late = np.concatenate([rng.exponential(0.3, 2000), [400.0], rng.uniform(3, 9, 60)])
+    got = waits_at_random_moments(late, 5, (0.5, 0.9, 0.95, 0.99))
+    want = np.quantile(_sampled(late, 5), (0.5, 0.9, 0.95, 0.99))
+    assert got == pytest.approx(want, rel=2e-3, abs=0.05)  # (the sampling adds up to one step a stretch)
+
+
+def test_one_long_stall_weighs_more_than_many_short_lates():
+    short = [4.0] * 100 + [0.0] * 1900  # 100 ticks 4 ms late: the ticks' p95 is 4 ms
+    stall = [0.0] * 1999 + [400.0]  # one tick of 2000 late by 400 ms: the ticks' p95 is 0
+    assert np.percentile(short, 95) > np.percentile(stall, 95)
+    assert waits_at_random_moments(stall, 5, (0.99,))[0] > 100 > 4 >= waits_at_random_moments(short, 5, (0.99,))[0]
+    assert waits_at_random_moments([], 5) == [0.0, 0.0, 0.0]
