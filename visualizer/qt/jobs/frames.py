@@ -57,6 +57,12 @@ class SpreadWork:
         if self._parts:
             self._timer.start()
 
+    def extend(self, parts) -> None:
+        """Add ``parts`` after those still waiting (none is run now)."""
+        self._parts.extend(parts)
+        if self._parts and not self._timer.isActive():
+            self._timer.start()
+
     def _next(self) -> None:
         try:
             if self._parts:

@@ -180,7 +180,7 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         self._pictures_due, self._pictures_at = False, -1e9
         self._pictures_timer = QTimer(self)
         self._pictures_timer.setSingleShot(True)
-        self._pictures_timer.timeout.connect(self.flush)
+        self._pictures_timer.timeout.connect(self._pictures_time_up)
         self._columns: list = []  # every snapshot's (step, layers) for the time view
         #: what a new snapshot redraws, one per frame; the window adds its network drawing
         self.snapshot_views = [self._draw_histograms, self._draw_prediction, self._draw_filters]
@@ -348,6 +348,12 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
             self._pictures_timer.stop()
         elif not self._pictures_timer.isActive():  # paused or slow: the last snapshot is drawn all the same
             self._pictures_timer.start(max(1, round(wait * 1000)))
+
+    def _pictures_time_up(self) -> None:
+        """A newer snapshot waited for the next round (or the run is paused): its pictures, one a turn of the event
+        loop (drawn all in one turn, they held the GUI thread 40-50 ms every half second)."""
+        self._start_pictures(force=True)
+        self._spread.extend([self._draw_next] * len(self._pending))
 
     def flush(self) -> None:
         """Draw every view still waiting for the latest snapshot (at the end of a run, before an export)."""
