@@ -616,3 +616,24 @@ def test_boundary_shows_or_hides_the_validation_points_alone(qtbot):
     assert widget.train_points.isVisible() and not widget.val_points.isVisible()  # the choice is kept
     widget.set_validation_shown(True)
     assert widget.val_points.isVisible() and labels() == ["train", "validation"]
+
+
+def test_a_cleared_confusion_matrix_keeps_its_texts_for_the_next_and_takes_a_theme(qtbot):
+    """Clearing hides the count texts and keeps them for a matrix of as many classes (making them took ~90 ms of
+    a run's first frames); a theme switched after the clear restyles it (it raised: names for a 0x0 matrix)."""
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    widget.resize(500, 500)
+    widget.show()
+    widget.prepare(["a", "b", "c"])
+    texts = list(widget.texts)
+    assert [t.toPlainText() for t in texts] == ["0"] * 9
+    widget.clear()
+    widget.set_theme("dark")
+    widget.resize(520, 520)  # a resize of the cleared plot
+    qtbot.wait(50)
+    assert widget.matrix.size == 0 and not widget.counts_shown
+    matrix = np.array([[5, 1, 0], [2, 7, 1], [0, 3, 9]])
+    widget.set_matrix(matrix, ["a", "b", "c"])
+    assert widget.texts == texts and [t.toPlainText() for t in texts] == [str(v) for v in matrix.ravel()]
+    qtbot.waitUntil(lambda: widget.counts_shown)

@@ -318,7 +318,7 @@ class MainWindow(ExperimentFiles, ToolWindows, RunControls, WeightEdits, LookAnd
         self.network_panel.set_io(dataset.n_features, self.session.output_size())
         self._update_network_view()
         if self.run_state == IDLE:
-            self.views.show_data(dataset)
+            self.views.show_data(dataset, self._weighted_layers())
 
     def _update_network_view(self) -> None:
         if self.dataset is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from visualizer.core.model.nets import spec_weighted_layers
 from visualizer.core.session_model import FINISHED, IDLE, PAUSED, RUNNING
 
 BOUNDARY_RESOLUTION = 80
@@ -104,10 +105,14 @@ class RunControls:
         self._reset_run()
         self.show_message("Reset: the next Train starts from new initial weights.")
 
+    def _weighted_layers(self) -> int:
+        """The weighted layers of the experiment's network (0 before an experiment is open)."""
+        return spec_weighted_layers(self.experiment.model) if self.experiment is not None else 0
+
     def _reset_run(self) -> None:
         self.bridge.shutdown()
         self.session.reset_run()
-        self.views.show_data(self.dataset)
+        self.views.show_data(self.dataset, self._weighted_layers())
         for key in self.status_labels:
             self.status_labels[key].setText(f"{key}: –")
 

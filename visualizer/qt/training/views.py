@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSplitter,
     QStackedWidget,
@@ -36,6 +35,7 @@ from visualizer.qt.training.filters_tab import FiltersTab
 from visualizer.qt.training.readouts import LossReadouts
 from visualizer.qt.training.view_figures import ViewFigures
 from visualizer.qt.training.view_pictures import ViewPictures
+from visualizer.qt.widgets.controls import titled
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 APPEND_UP_TO = 16  # snapshots of one frame added column by column to the histogram over time (more: one redraw)
@@ -48,23 +48,6 @@ class _Column(NamedTuple):
 
     step: int
     layers: tuple
-
-
-def _titled(widget: QWidget, *controls: QWidget) -> QWidget:
-    """A view with a thin row of controls above it."""
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    if controls:
-        row = QHBoxLayout()
-        row.setContentsMargins(6, 2, 6, 0)
-        for c in controls:
-            row.addWidget(c)
-        row.addStretch(1)
-        layout.addLayout(row)
-    layout.addWidget(widget, 1)
-    return box
 
 
 IDLE_HINT = ("Press <b>Train</b> (Space), or <b>Step</b> (S) for one batch, and watch: the loss falls, the "
@@ -135,7 +118,7 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         self.hist_tabs = QTabWidget()
         self.hist_tabs.setObjectName("histogramTabs")
         self.hist_tabs.addTab(self.histograms, "Per layer")
-        self.hist_tabs.addTab(_titled(self.hist_time, QLabel("Layer:"), self.layer_combo), "Over time")
+        self.hist_tabs.addTab(titled(self.hist_time, QLabel("Layer:"), self.layer_combo), "Over time")
         self.hist_tabs.setTabToolTip(0, "The current histogram of every layer")
         self.hist_tabs.setTabToolTip(1, "One layer's histogram at every snapshot: step across, value up, "
                                         "count as colour")
@@ -143,7 +126,7 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         self.landscape = LandscapeView(theme=theme)
         self.right_tabs = QTabWidget()
         self.right_tabs.setObjectName("rightTabs")
-        self.right_tabs.addTab(_titled(_titled(self.prediction, self.readouts), self.points_check,
+        self.right_tabs.addTab(titled(titled(self.prediction, self.readouts), self.points_check,
                                        self.validation_check, self.discrete_check), "Prediction")
         self.right_tabs.addTab(self.landscape, "Loss landscape")
         self.right_tabs.setTabToolTip(0, "What the network predicts: decision boundary, fitted curve or confusion")
@@ -157,14 +140,14 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         self.lab = LabViews(self.right_tabs, theme)  # Sharpness and Health: the lab's measures of the run
 
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(_titled(self.loss, self.log_check))
+        top.addWidget(titled(self.loss, self.log_check))
         top.addWidget(self.right_tabs)
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 1)
         top.setSizes([1000, 1000])  # equal shares, also when the landscape tab's controls ask for more
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
-        self.splitter.addWidget(_titled(self.hist_tabs, QLabel("Histograms of:"), self.kind_combo))
+        self.splitter.addWidget(titled(self.hist_tabs, QLabel("Histograms of:"), self.kind_combo))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -212,9 +195,11 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         """Stop and join the background threads of the views (before the window closes)."""
         self.landscape.shutdown()
 
-    def show_data(self, dataset) -> None:
-        """Before a run: the data points in the prediction view, everything else empty."""
+    def show_data(self, dataset, layers: int = 0) -> None:
+        """Before a run: the data points in the prediction view, everything else empty; the plots of a run of
+        ``layers`` weighted layers are made now, not in its first frames."""
         self.clear()
+        self.histograms.reserve(layers)
         self.landscape.set_dataset(dataset)
         self.idle_hint.setVisible(dataset is not None)
         if dataset is None:
@@ -223,6 +208,8 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         if view is None:
             self.prediction.setCurrentWidget(self.no_view)
         else:
+            if view.name == "confusion":
+                self.confusion.prepare(list(dataset.class_names))
             self.prediction.setCurrentWidget(self._empty_pictures[view.name](dataset))
         self._dataset = dataset
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDoubleSpinBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 
 def button(text: str, name: str, tip: str) -> QPushButton:
@@ -57,3 +57,20 @@ def resize_within_screen(window, width: int, height: int) -> None:
         area = screen.availableGeometry()
         width, height = min(width, area.width()), min(height, area.height())
     window.resize(width, height)
+
+
+def titled(widget: QWidget, *controls: QWidget) -> QWidget:
+    """A view with a thin row of controls above it."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    if controls:
+        row = QHBoxLayout()
+        row.setContentsMargins(6, 2, 6, 0)
+        for c in controls:
+            row.addWidget(c)
+        row.addStretch(1)
+        layout.addLayout(row)
+    layout.addWidget(widget, 1)
+    return box
