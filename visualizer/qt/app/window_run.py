@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import deque
 
-from visualizer.core.model.nets import spec_weighted_layers
 from visualizer.core.session_model import FINISHED, IDLE, PAUSED, RUNNING
 
 BOUNDARY_RESOLUTION = 80
@@ -107,6 +106,8 @@ class RunControls:
 
     def _weighted_layers(self) -> int:
         """The weighted layers of the experiment's network (0 before an experiment is open)."""
+        from visualizer.core.model.nets import spec_weighted_layers  # (torch: not before the window's first paint)
+
         return spec_weighted_layers(self.experiment.model) if self.experiment is not None else 0
 
     def _reset_run(self) -> None:
