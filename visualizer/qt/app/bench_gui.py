@@ -49,21 +49,17 @@ def waits_at_random_moments(late_ms, timer_ms: float, quantiles=(0.5, 0.95, 0.99
     late = np.sort(np.asarray(late_ms, dtype=float))
     if late.size == 0:
         return [0.0 for _ in quantiles]
-    total = late.size * timer_ms + late.sum()
-    ends = np.concatenate(([0.0], np.cumsum(late)))  # sum of min(late, w) is piecewise linear in w: exact per piece
+    n, total = late.size, late.size * timer_ms + late.sum()
+    before = np.concatenate(([0.0], np.cumsum(late)[:-1]))  # sum of the stretches shorter than late[k]
+    covered = before + (n - np.arange(n)) * late  # sum(min(late, w)) at w = late[k], the busy time waited <= w
     out = []
     for q in quantiles:
-        need = q * total - late.size * timer_ms  # the busy time whose wait must be <= w
+        need = q * total - n * timer_ms
         if need <= 0:
             out.append(0.0)
             continue
-        lo, hi = 0.0, float(late[-1])
-        for _ in range(60):  # bisection on w: sum(min(late, w)) = need
-            w = (lo + hi) / 2
-            k = np.searchsorted(late, w)
-            covered = ends[k] + (late.size - k) * w
-            lo, hi = (w, hi) if covered < need else (lo, w)
-        out.append(hi)
+        k = min(int(np.searchsorted(covered, need)), n - 1)  # w lies in (late[k-1], late[k]]: linear there
+        out.append(float((need - before[k]) / (n - k)))
     return out
 
 
