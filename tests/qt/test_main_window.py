@@ -317,12 +317,13 @@ def test_the_network_drawing_shows_live_neuron_pictures(qtbot, tmp_path):
     # Playground's big numbers over the output follow the latest evaluation
     readouts = window.views.readouts
     qtbot.waitUntil(lambda: len(window.history.eval_steps) >= 2, timeout=20000)
+    window.acts.stop.trigger()  # (compared once stopped: while it runs, a frame's history is ahead of its curves)
+    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
     qtbot.wait(100)
     h = window.history
+    assert len(h.eval_steps) >= 2
     assert readouts.val_label.text() == f"Validation loss {h.val_loss[-1]:.4g}"
     assert readouts.train_label.text() == f"Training loss {h.eval_train_loss[-1]:.4g}"
-    window.acts.stop.trigger()
-    qtbot.waitUntil(lambda: window.run_state == FINISHED, timeout=20000)
     window.close()
 
 
