@@ -7,7 +7,8 @@ import time
 from dataclasses import replace
 
 from visualizer.core.session_model import FINISHED
-from visualizer.qt.training.views import PICTURES_EVERY_S
+from visualizer.qt.jobs.frames import FRAME_MS, MAX_FRAME_MS
+from visualizer.qt.training.views import PICTURE_ROUND_FRAMES, PICTURES_EVERY_S, pictures_every_s
 
 
 def test_pictures_redraw_in_rounds_and_end_on_the_last_snapshot(main_window, qtbot):
@@ -55,3 +56,22 @@ def test_a_round_that_waited_for_its_time_is_drawn_a_picture_a_turn(main_window,
     assert drawn == []  # nothing drawn in the timer's own turn
     qtbot.waitUntil(lambda: drawn == ["histograms", "prediction", "network"], timeout=2_000)
     assert not views._pending and not views._pictures_due
+
+
+def test_picture_rounds_are_spaced_out_with_the_frames():
+    """While drawing keeps the GUI thread busy the runner spaces frames out (up to MAX_FRAME_MS), and the rounds of
+    pictures with them: a round every PICTURE_ROUND_FRAMES frames, never more often than PICTURES_EVERY_S."""
+    assert pictures_every_s(FRAME_MS) == PICTURES_EVERY_S
+    assert pictures_every_s(MAX_FRAME_MS) == PICTURE_ROUND_FRAMES * MAX_FRAME_MS / 1000 > PICTURES_EVERY_S
+
+
+def test_a_round_waits_longer_while_the_frames_are_spaced_out(main_window, qtbot):
+    views = main_window.views
+    views.snapshot_views = [lambda snap: None]
+    views._snapshot, views._pictures_due = object(), True
+    views._frame_ms = MAX_FRAME_MS
+    views._pictures_at = time.monotonic() - PICTURES_EVERY_S  # due at the light-load rate, not at this one
+    views._start_pictures()
+    assert not views._pending and views._pictures_timer.isActive()
+    wait_s = views._pictures_timer.remainingTime() / 1000
+    assert pictures_every_s(MAX_FRAME_MS) - PICTURES_EVERY_S - 0.1 < wait_s <= pictures_every_s(MAX_FRAME_MS)

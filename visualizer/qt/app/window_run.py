@@ -131,7 +131,8 @@ class RunControls:
 
     def _on_frame(self, frame) -> None:
         self.session.add_steps(frame.steps)
-        self.views.show_frame(self.history, frame, spread=True)  # in parts: a turn of the event loop each
+        # in parts, a turn of the event loop each; the pictures spaced out as the frames are
+        self.views.show_frame(self.history, frame, spread=True, frame_ms=self.bridge.frame_ms)
         if frame.edits:
             self._on_weight_edits(frame.edits)
         if frame.steps:

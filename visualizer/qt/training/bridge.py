@@ -99,6 +99,11 @@ class TrainingBridge(QObject):
         return self.runner.refusal
 
     @property
+    def frame_ms(self) -> int:
+        """The interval the frames come at now (the runner spaces them out while drawing is heavy)."""
+        return self.runner.timer.interval()
+
+    @property
     def child_pid(self) -> int | None:
         """The training process's id while it lives, or None."""
         return self.runner.child_pid

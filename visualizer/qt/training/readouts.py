@@ -42,13 +42,13 @@ class LossReadouts(QWidget):
         """Take the current font scale (the colours follow the application's palette)."""
         for label in (self.train_label, self.val_label):
             label.setFont(font(READOUT_PT, bold=True))
-            label.setMinimumWidth(0)
+            _free_size(label)
 
     def clear(self) -> None:
         self.train_label.setText("Training loss –")
         self.val_label.setText("Validation loss –")
         for label in (self.train_label, self.val_label):
-            label.setMinimumWidth(0)
+            _free_size(label)
 
     def show_history(self, history) -> None:
         """The losses of the latest evaluation in ``history`` (a History)."""
@@ -60,9 +60,18 @@ class LossReadouts(QWidget):
             _hold_width(label)
 
 
+def _free_size(label: QLabel) -> None:
+    """Let ``label`` take its text's size again (a new run, a new font)."""
+    label.setMinimumSize(0, 0)
+    label.setMaximumSize(16777215, 16777215)
+
+
 def _hold_width(label: QLabel) -> None:
-    """Keep ``label`` as wide as its widest number so far: a narrower one then changes no geometry, and the window
-    does not lay out (and repaint the prediction under the numbers) at every frame of a run."""
-    needed = label.sizeHint().width()
-    if needed > label.minimumWidth():
-        label.setMinimumWidth(needed)
+    """Keep ``label`` as wide as its widest number so far, at a fixed size: Qt lays out a label's parents at every
+    new text unless its size is fixed, and that layout pass (the splitter, the word-wrapped labels in it) held the
+    GUI thread ~3 ms at every frame of a run; now only a wider number than any before lays the window out."""
+    hint = label.sizeHint()
+    width = max(hint.width(), label.minimumWidth())
+    if label.minimumSize() != label.maximumSize() or width != label.minimumWidth() \
+            or hint.height() != label.minimumHeight():
+        label.setFixedSize(width, hint.height())

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.core.model.predict import prediction_view, prediction_views_text
 from visualizer.core.scales import history_wants_log_axis
-from visualizer.qt.jobs.frames import SpreadWork
+from visualizer.qt.jobs.frames import FRAME_MS, SpreadWork
 from visualizer.qt.lab.views import LabViews
 from visualizer.qt.landscape.view import LandscapeView
 from visualizer.qt.plots import (
@@ -40,7 +40,15 @@ from visualizer.qt.widgets.controls import titled
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 APPEND_UP_TO = 16  # snapshots of one frame added column by column to the histogram over time (more: one redraw)
 PICTURES_EVERY_S = 0.5  # histograms, prediction and network drawing: at most one round of redraws this often
+#: ... and at most one every this many frames: while drawing keeps the GUI thread busy, the runner spaces frames out
+#: (up to MAX_FRAME_MS), and the rounds (20-50 ms of the GUI thread each) are spaced out with them
+PICTURE_ROUND_FRAMES = 5
 PICTURE_FIELDS = ("boundary", "curve", "confusion", "neurons")  # what only the timed snapshots compute
+
+
+def pictures_every_s(frame_ms: float) -> float:
+    """The least time between two rounds of snapshot pictures at a frame interval of ``frame_ms``."""
+    return max(PICTURES_EVERY_S, PICTURE_ROUND_FRAMES * frame_ms / 1000)
 
 
 class _Column(NamedTuple):
@@ -161,6 +169,7 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         #: the heavier snapshot pictures redraw in rounds at most every PICTURES_EVERY_S: snapshots now come by
         #: progress (100 a run at any speed), and redrawing for each one doubled the GUI thread's timer lateness
         self._pictures_due, self._pictures_at = False, -1e9
+        self._frame_ms = FRAME_MS  # the live frames' interval (show_frame's frame_ms)
         self._pictures_timer = QTimer(self)
         self._pictures_timer.setSingleShot(True)
         self._pictures_timer.timeout.connect(self._pictures_time_up)
@@ -270,14 +279,16 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         self._pictures_timer.stop()
 
     # -- live -----------------------------------------------------------------------------------------
-    def show_frame(self, history, frame, spread: bool = False) -> None:
+    def show_frame(self, history, frame, spread: bool = False, frame_ms: float = FRAME_MS) -> None:
         """Redraw the curves from the whole History; of the views a new snapshot changes, draw one per frame.
 
         Spreading the heavier pictures (histograms, prediction, network) over successive frames keeps each
         frame's work on the GUI thread short, so the window stays responsive while training runs at full speed.
         ``spread`` (the window, live): the curves, the snapshots and the picture each in a turn of the event loop
-        of its own (SpreadWork), drawn before the next frame's; else all now.
+        of its own (SpreadWork), drawn before the next frame's; else all now. ``frame_ms``: the interval the frames
+        come at now (the pictures' rounds are spaced out with it: pictures_every_s).
         """
+        self._frame_ms = frame_ms
         parts = [lambda: self._show_curves(history, frame), lambda: self._show_snapshots(frame), self._draw_next]
         if spread:
             self._spread.start(parts)
@@ -325,10 +336,10 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
 
     def _start_pictures(self, force: bool = False) -> None:
         """Queue the snapshot pictures for redrawing (one per frame) when a newer snapshot waits and the last round
-        began PICTURES_EVERY_S ago or more (or ``force``); else come back when that time is up."""
+        began pictures_every_s ago or more (or ``force``); else come back when that time is up."""
         if not self._pictures_due or self._pending:
             return
-        wait = PICTURES_EVERY_S - (time.monotonic() - self._pictures_at)
+        wait = pictures_every_s(self._frame_ms) - (time.monotonic() - self._pictures_at)
         if force or wait <= 0:
             self._pending = list(self.snapshot_views)
             self._pictures_due, self._pictures_at = False, time.monotonic()
