@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from visualizer.core.session_model import FINISHED
 from visualizer.qt.jobs.frames import FRAME_MS, MAX_FRAME_MS
-from visualizer.qt.training.views import PICTURE_ROUND_FRAMES, PICTURES_EVERY_S, pictures_every_s
+from visualizer.qt.training.view_rounds import PICTURE_ROUND_FRAMES, PICTURES_EVERY_S, pictures_every_s
 
 
 def test_pictures_redraw_in_rounds_and_end_on_the_last_snapshot(main_window, qtbot):

@@ -62,3 +62,38 @@ def test_a_part_that_raises_leaves_the_others_to_run(qtbot, monkeypatch):
     spread.start([fails, lambda: done.append(2)])
     qtbot.waitUntil(lambda: done == [2])
     assert len(errors) == 1 and "a view failed" in str(errors[0])
+
+
+def test_a_live_frame_paints_its_curves_in_a_turn_after_setting_them(qtbot):
+    """The loss curves' data is set with the plot's painting held, and painted in the next turn of the event loop:
+    in one turn the two held the GUI thread 8-12 ms a frame. A frame drawn at once (a replay), a flush or a new run
+    never leaves the painting held."""
+    from visualizer.core import experiment
+    from visualizer.core.training.events import RunStarted, StepEvent
+    from visualizer.core.training.history import History
+    from visualizer.core.training.session import TrainingSession
+    from visualizer.qt.training.bridge import Frame
+    from visualizer.qt.training.views import TrainingViews
+
+    exp = experiment.from_dict({"data": {"name": "moons", "samples": 100},
+                                "train": {"epochs": 2, "lr": 0.01, "loss": "cross_entropy"}})
+    events = list(TrainingSession(exp).run())
+    views = TrainingViews()
+    qtbot.addWidget(views)
+    views.show()
+    views.begin(next(e for e in events if isinstance(e, RunStarted)))
+    history, frame = History(), Frame(steps=[e for e in events if isinstance(e, StepEvent)])
+    history.extend(frame.steps)
+    views.show_frame(history, frame, spread=True)
+    views._spread._next()  # the first part: the curves' data
+    assert views.loss.train_loss_raw.xData is not None and len(views.loss.train_loss_raw.xData) == len(history)
+    assert not views.loss.updatesEnabled()  # held: nothing painted in this turn
+    views._spread._next()
+    assert views.loss.updatesEnabled()  # the next turn paints them
+    for end in (views.flush, views.clear, lambda: views.begin(events[0])):
+        views.show_frame(history, frame, spread=True)
+        views._spread._next()
+        end()
+        assert views.loss.updatesEnabled()
+    views.show_frame(history, frame)  # at once (a replay): never held
+    assert views.loss.updatesEnabled()

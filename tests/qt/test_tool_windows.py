@@ -109,3 +109,19 @@ def test_every_control_of_the_tool_windows_has_a_tooltip(window, qtbot):
                    if c.isVisibleTo(w) and not c.toolTip() and not c.objectName().startswith("qt_")
                    and not (isinstance(c.parent(), (QAbstractSpinBox, QComboBox)))]  # their line edits
         assert not missing, (w.windowTitle(), missing)
+
+
+def test_a_tool_window_opened_again_frees_the_one_it_replaces(window, qtbot):
+    """A closed Qt window is not freed (the lambdas its signals hold keep it): each reopened tool window (and each
+    replay window closed before another opens) is deleted, not kept with its plots for the rest of the session."""
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    train(window, qtbot, epochs=2)
+    first, first_replay = window.open_race(), window.open_replay(window.recorded)
+    first_replay.close()
+    second, second_replay = window.open_race(), window.open_replay(window.recorded)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not shiboken6.isValid(first) and not shiboken6.isValid(first_replay)
+    assert shiboken6.isValid(second) and second.isVisible() and second_replay.isVisible()
+    assert window.race is second and window.replays == [second_replay]

@@ -81,7 +81,7 @@ TIMER_MS = 5
 
 def window_run(exp, timer_ms: int = TIMER_MS) -> dict:
     """Train ``exp`` in the window at full speed; lateness of a ``timer_ms`` GUI timer and the steps/s."""
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
 
     from visualizer.core import experiment as experiment_file
     from visualizer.core.session_model import FINISHED
@@ -131,6 +131,10 @@ def window_run(exp, timer_ms: int = TIMER_MS) -> dict:
         rate = steps / (h.wall_s[-1] - h.wall_s[1])
         threads = window.session.started.threads if window.session.started else 0
         window.close()
+        # deleted now: a closed window lives on (its signals hold the lambdas that hold it), and the runs after it
+        # and the interpreter's exit had to live with every window before (the exit crashed now and then)
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return {"late_ms": late, "steps_per_s": float(rate), "steps": int(h.steps[-1]), "threads": threads,
             "train_to_first_step_s": first_step[0] - pressed if first_step else None}
 

@@ -43,6 +43,7 @@ class ToolWindows:
         old = getattr(self, name)
         if old is not None:
             old.close()
+            old.deleteLater()  # a closed window lives on (its signals' lambdas hold it) until it is deleted
         setattr(self, name, window)
         remember(window, self.settings, name)  # its place and choices, as the last one of its kind left them
         window.show()
@@ -194,6 +195,8 @@ class ToolWindows:
         except (VisualizerError, OSError) as exc:
             self.show_message(f"The run file {path} could not be opened: {exc}", error=True)
             return None
+        for closed in [w for w in self.replays if not w.isVisible()]:
+            closed.deleteLater()  # (as _replace's)
         self.replays = [w for w in self.replays if w.isVisible()] + [window]
         remember(window, self.settings, "replay")
         window.show()

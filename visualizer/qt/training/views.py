@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 import numpy as np
@@ -35,20 +34,12 @@ from visualizer.qt.training.filters_tab import FiltersTab
 from visualizer.qt.training.readouts import LossReadouts
 from visualizer.qt.training.view_figures import ViewFigures
 from visualizer.qt.training.view_pictures import ViewPictures
+from visualizer.qt.training.view_rounds import ViewRounds
 from visualizer.qt.widgets.controls import titled
 
 KINDS = {"Weights": "weights", "Gradients": "gradients"}
 APPEND_UP_TO = 16  # snapshots of one frame added column by column to the histogram over time (more: one redraw)
-PICTURES_EVERY_S = 0.5  # histograms, prediction and network drawing: at most one round of redraws this often
-#: ... and at most one every this many frames: while drawing keeps the GUI thread busy, the runner spaces frames out
-#: (up to MAX_FRAME_MS), and the rounds (20-50 ms of the GUI thread each) are spaced out with them
-PICTURE_ROUND_FRAMES = 5
 PICTURE_FIELDS = ("boundary", "curve", "confusion", "neurons")  # what only the timed snapshots compute
-
-
-def pictures_every_s(frame_ms: float) -> float:
-    """The least time between two rounds of snapshot pictures at a frame interval of ``frame_ms``."""
-    return max(PICTURES_EVERY_S, PICTURE_ROUND_FRAMES * frame_ms / 1000)
 
 
 class _Column(NamedTuple):
@@ -62,7 +53,7 @@ IDLE_HINT = ("Press <b>Train</b> (Space), or <b>Step</b> (S) for one batch, and 
              "prediction takes shape, the weights spread. Presets ▸ Lessons has guided demonstrations.")
 
 
-class TrainingViews(ViewFigures, ViewPictures, QWidget):
+class TrainingViews(ViewFigures, ViewPictures, ViewRounds, QWidget):
     """Every live view of a run; fed a History and the Frames the bridge delivers."""
 
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
@@ -247,6 +238,7 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
     def begin(self, started) -> None:
         """A run started: name the metric and the layers."""
         self._spread.drop()  # (a run left mid-frame)
+        self._hold_curves(False)
         self._log_decided = self.log_check.isChecked()  # a user's log axis stays; a linear one may switch once
         self.idle_hint.hide()
         self.loss.clear()
@@ -273,6 +265,7 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         self.readouts.clear()
         self.lab.clear()
         self._spread.drop()
+        self._hold_curves(False)
         self._snapshot, self._columns, self._pending = None, [], []
         self.pictured = self._prediction_drawn = None
         self._pictures_due, self._pictures_at = False, -1e9
@@ -289,7 +282,8 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
         come at now (the pictures' rounds are spaced out with it: pictures_every_s).
         """
         self._frame_ms = frame_ms
-        parts = [lambda: self._show_curves(history, frame), lambda: self._show_snapshots(frame), self._draw_next]
+        parts = [lambda: self._show_curves(history, frame, hold=spread), self._paint_curves,
+                 lambda: self._show_snapshots(frame), self._draw_next]
         if spread:
             self._spread.start(parts)
         else:
@@ -297,8 +291,9 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
             for part in parts:
                 part()
 
-    def _show_curves(self, history, frame) -> None:
+    def _show_curves(self, history, frame, hold: bool = False) -> None:
         if frame.steps and len(history):
+            self._hold_curves(hold)  # painted in the next part (ViewRounds._hold_curves)
             show_history(self.loss, history)
             self.readouts.show_history(history)
             if not self._log_decided and history_wants_log_axis(history):
@@ -327,40 +322,6 @@ class TrainingViews(ViewFigures, ViewPictures, QWidget):
             if ended.reason == "diverged":  # the steps that ran, not the hundreds it never reached
                 self.loss.set_step_range(max(int(ended.step), 1))
         self._start_pictures(force=ended is not None)
-
-    def _draw_next(self) -> None:
-        if self._pending:
-            self._pending.pop(0)(self._snapshot)
-            if not self._pending:  # a round done: a snapshot that came during it is due next
-                self._start_pictures()
-
-    def _start_pictures(self, force: bool = False) -> None:
-        """Queue the snapshot pictures for redrawing (one per frame) when a newer snapshot waits and the last round
-        began pictures_every_s ago or more (or ``force``); else come back when that time is up."""
-        if not self._pictures_due or self._pending:
-            return
-        wait = pictures_every_s(self._frame_ms) - (time.monotonic() - self._pictures_at)
-        if force or wait <= 0:
-            self._pending = list(self.snapshot_views)
-            self._pictures_due, self._pictures_at = False, time.monotonic()
-            self._pictures_timer.stop()
-        elif not self._pictures_timer.isActive():  # paused or slow: the last snapshot is drawn all the same
-            self._pictures_timer.start(max(1, round(wait * 1000)))
-
-    def _pictures_time_up(self) -> None:
-        """A newer snapshot waited for the next round (or the run is paused): its pictures, one a turn of the event
-        loop (drawn all in one turn, they held the GUI thread 40-50 ms every half second)."""
-        self._start_pictures(force=True)
-        self._spread.extend([self._draw_next] * len(self._pending))
-
-    def flush(self) -> None:
-        """Draw every view still waiting for the latest snapshot (at the end of a run, before an export)."""
-        self._spread.finish()
-        while self._pending or self._pictures_due:
-            while self._pending:
-                self._pending.pop(0)(self._snapshot)
-            self._start_pictures(force=True)
-        self.hist_time.redraw()
 
     def _draw_filters(self, snap) -> None:
         if self.filters.source is not None and snap is not None:
