@@ -190,6 +190,19 @@ def test_a_failure_becomes_an_event(monkeypatch):
     assert events[-1].reason == "failed" and "kaput" in events[-1].message
 
 
+def test_an_unresolved_loss_is_chosen_for_the_data_and_a_loss_that_does_not_fit_is_named():
+    """The window and the commands resolve an experiment before they build a session; the Python API need not: the
+    'auto' loss is the data's default (it ended in "KeyError: 'auto'"), and a misfit names the field."""
+    session = TrainingSession(replace(SMALL, train=replace(SMALL.train, loss="auto")))
+    events = list(session.run())
+    assert isinstance(events[-1], RunEnded) and events[-1].reason == "completed"
+    assert session.experiment.train.loss == "cross_entropy"
+    sine = replace(SMALL, data=DataSpec(name="sine", samples=100))
+    ended = list(TrainingSession(sine).run())[-1]
+    assert ended.reason == "failed" and ended.message.startswith("train.loss: 'cross_entropy' does not fit")
+    assert "allowed: 'mse'" in ended.message
+
+
 def test_full_batch_gradient_descent_takes_one_step_per_epoch():
     exp = replace(SMALL, train=replace(SMALL.train, optimizer="gd", lr=0.5, batch_size=32, epochs=4))
     _, events = collect(exp)

@@ -13,7 +13,7 @@ import torch
 
 from visualizer.core.data.images import dataset_image_shape
 from visualizer.core.data.tensors import dataset_tensors
-from visualizer.core.experiment import Experiment, hyper_values
+from visualizer.core.experiment import Experiment, hyper_values, resolve
 from visualizer.core.model import predict, regularization
 from visualizer.core.model.losses import LOSSES
 from visualizer.core.model.nets import (
@@ -125,6 +125,10 @@ class TrainingSession:
 
             self.dataset = load_dataset(exp.data, self.base_dir)
         ds = self.dataset
+        # the 'auto' loss chosen for the data, a loss that does not fit them named (as the window and the commands
+        # do before they build a session; an unresolved experiment ended in "KeyError: 'auto'")
+        exp = self.experiment = resolve(exp, ds)
+        tr = exp.train
         self.device, device_message = resolve_device(tr.device)
         self.loss = LOSSES[tr.loss]
         torch.manual_seed(tr.seed)
