@@ -195,8 +195,9 @@ class ToolWindows:
         except (VisualizerError, OSError) as exc:
             self.show_message(f"The run file {path} could not be opened: {exc}", error=True)
             return None
-        for closed in [w for w in self.replays if not w.isVisible()]:
-            closed.deleteLater()  # (as _replace's)
+        for closed in self.replays:
+            if not closed.isVisible():
+                closed.deleteLater()  # (as _replace's)
         self.replays = [w for w in self.replays if w.isVisible()] + [window]
         remember(window, self.settings, "replay")
         window.show()

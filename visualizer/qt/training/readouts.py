@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from visualizer.qt.plots._style import font
@@ -71,7 +72,6 @@ def _hold_width(label: QLabel) -> None:
     new text unless its size is fixed, and that layout pass (the splitter, the word-wrapped labels in it) held the
     GUI thread ~3 ms at every frame of a run; now only a wider number than any before lays the window out."""
     hint = label.sizeHint()
-    width = max(hint.width(), label.minimumWidth())
-    if label.minimumSize() != label.maximumSize() or width != label.minimumWidth() \
-            or hint.height() != label.minimumHeight():
-        label.setFixedSize(width, hint.height())
+    size = QSize(max(hint.width(), label.minimumWidth()), hint.height())
+    if label.minimumSize() != size or label.maximumSize() != size:
+        label.setFixedSize(size)
