@@ -14,14 +14,15 @@ def add_parser(sub) -> None:
     bench = sub.add_parser("bench", help="benchmarks", description="Benchmarks, measured side by side in one run.")
     bsub = bench.add_subparsers(dest="bench", metavar="WHAT", parser_class=ArgParser, required=True)
     bt = bsub.add_parser("train", help="session steps/s against a plain torch loop (digits MLP, Adam, batch 32)",
-                         description="Alternates a plain torch loop (the same model, batches and optimizer, "
-                                     "validation once per epoch) and the training session (step events every "
-                                     "step, snapshots at the window's rate) on the digits MLP; prints the medians "
-                                     "of the repeats and their ratio, and the ratio against the loop without "
-                                     "validation.")
-    bt.add_argument("--repeats", type=int, default=9, help="alternated repeats (default 9)")
+                         description="Runs a plain torch loop (the same model, batches and optimizer, "
+                                     "validation once per epoch), the training session (step events every step, "
+                                     "snapshots at its default rate) and the loop without validation on the "
+                                     "digits MLP in turn, one epoch of each at a time, so that all three see the "
+                                     "same machine; prints the medians of the repeats' steps/s and of their "
+                                     "ratios session / plain loop.")
+    bt.add_argument("--repeats", type=int, default=9, help="repeats of the three runs in turn (default 9)")
     bt.add_argument("--epochs", type=int, default=20, help="epochs of 45 steps per repeat (default 20)")
-    bt.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
+    bt.add_argument("--threads", type=int, default=0, help="torch threads (default: the thread policy)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
     bt.add_argument("--loaded", action="store_true", help=LOADED_HELP)
     bt.add_argument("--sharpness-every", type=int, default=0, metavar="N",
@@ -61,7 +62,7 @@ def _add_landscape(bsub) -> None:
                                     "31 x 31; the first surface of a fresh process; the fraction of the "
                                     "machine's float32 matmul rate reached.")
     b.add_argument("--repeats", type=int, default=5, help="alternated repeats (default 5)")
-    b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
+    b.add_argument("--threads", type=int, default=0, help="torch threads (default: the thread policy)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--loaded", action="store_true", help=LOADED_HELP)
     b.add_argument("--first-surface-probe", action="store_true", help=argparse.SUPPRESS)  # a packaged program's
@@ -157,12 +158,13 @@ def _train_report(result: dict) -> None:
         print(f"median of the repeats' on / off pairs (run back to back): {result['pair_ratio']:.3f} "
               f"(cost {100 * (1 - result['pair_ratio']):.1f} %)")
         return
-    print(f"{result['model']}; {result['repeats']} alternated repeats of {result['steps_per_repeat']} steps, "
-          f"{result['torch_threads']} torch threads ({result['threads_note']})")
+    print(f"{result['model']}; {result['repeats']} repeats of {result['steps_per_repeat']} steps, each loop an "
+          f"epoch at a time in turn; {result['torch_threads']} torch threads ({result['threads_note']})")
     print(f"plain torch loop (validation once per epoch) : {result['plain_steps_per_s']:8.0f} steps/s")
     print(f"training session (events, snapshots)         : {result['session_steps_per_s']:8.0f} steps/s")
     print(f"plain torch loop without validation          : {result['plain_no_validation_steps_per_s']:8.0f} steps/s")
-    print(f"ratio session / plain loop                   : {result['ratio']:.3f}")
+    print(f"ratio session / plain loop                   : {result['ratio']:.3f} (median of the repeats' ratios; "
+          f"snapshots per run {result['session_snapshots_in_turn']:.0f}, alone {result['session_snapshots_alone']})")
     print(f"ratio session / plain loop without validation: {result['ratio_vs_no_validation']:.3f}")
 
 

@@ -12,7 +12,6 @@ import io
 import json
 import math
 from dataclasses import MISSING, asdict, fields
-from operator import attrgetter
 
 import numpy as np
 
@@ -24,8 +23,7 @@ SUFFIX = ".sqlite"
 #: the run file `visualizer run` and `visualizer landscape` write into their folder
 RUN_FILE = f"run{SUFFIX}"
 SQLITE_HEADER = b"SQLite format 3\x00"
-STEP_COLUMNS = tuple(f.name for f in fields(StepEvent))
-STEP_ROW = attrgetter(*STEP_COLUMNS)  # one C call per step instead of a loop over the fields
+STEP_COLUMNS = StepEvent._fields
 STEP_SQL = f"INSERT INTO steps VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
 #: step columns added after format 1 first shipped: a run file from before lacks them (read as NULL)
 LATER_STEP_COLUMNS = ("penalty",)

@@ -27,7 +27,6 @@ from visualizer.core.files import give_umask_permissions
 from visualizer.core.runs.schema import (
     FORMAT_VERSION,
     SCHEMA,
-    STEP_ROW,
     STEP_SQL,
     SUFFIX,
     RunFileExists,
@@ -161,7 +160,7 @@ class RunWriter:
         if self.closed or self._failed is not None:
             raise self._failed or VisualizerError(f"{self.path}: the run file is closed")
         if type(event) is StepEvent:  # the hot path: a row kept in memory, written with the others at the commit
-            self._rows.append(STEP_ROW(event))
+            self._rows.append(event)  # (a named tuple: the row as it is)
             self._pending_step = event.step
             if len(self._rows) >= COMMIT_EVERY or time.monotonic() - self._last_commit >= COMMIT_INTERVAL_S:
                 self.commit()

@@ -8,44 +8,60 @@ from visualizer.core.training.events import StepEvent
 
 STEP_FIELDS = ("step", "epoch", "train_loss", "lr", "wall_s", "penalty")
 EVAL_FIELDS = ("step", "val_loss", "train_metric", "val_metric", "train_loss")
+#: where each column comes from in a StepEvent (the eval columns' "train_loss" is its eval_train_loss)
+_STEP_SOURCE = [StepEvent._fields.index(name) for name in STEP_FIELDS]
+_EVAL_SOURCE = [StepEvent._fields.index(name) for name in
+                ("step", "val_loss", "train_metric", "val_metric", "eval_train_loss")]
 
 
 class _Columns:
-    """Named float64 columns that grow by doubling; ``view(name)`` is the filled part."""
+    """Named float64 columns that grow by doubling, filled from StepEvents; ``view(name)`` is the filled part.
 
-    def __init__(self, names: tuple[str, ...], capacity: int = 1024) -> None:
+    ``append`` only keeps the event: the rows reach the arrays in one conversion when a column is next read (a
+    live window reads them once a frame, a summary once), as numpy converts hundreds of rows at once for about
+    what it took to store two one by one. None becomes NaN."""
+
+    def __init__(self, names: tuple[str, ...], source: list[int], capacity: int = 1024) -> None:
         self.names = names
-        self.n = 0
+        self._source = source
+        self._filled = 0
+        self._pending: list[StepEvent] = []
         self._data = np.full((len(names), capacity), np.nan)
 
-    def append(self, values) -> None:
-        if self.n == self._data.shape[1]:
-            grown = np.full((len(self.names), 2 * self.n), np.nan)
-            grown[:, : self.n] = self._data
+    @property
+    def n(self) -> int:
+        return self._filled + len(self._pending)
+
+    def append(self, event: StepEvent) -> None:
+        self._pending.append(event)
+
+    def _flush(self) -> None:
+        rows, self._pending = np.array(self._pending, dtype=float)[:, self._source], []
+        need = self._filled + len(rows)
+        if need > self._data.shape[1]:
+            grown = np.full((len(self.names), max(need, 2 * self._data.shape[1])), np.nan)
+            grown[:, : self._filled] = self._data[:, : self._filled]
             self._data = grown
-        self._data[:, self.n] = values
-        self.n += 1
+        self._data[:, self._filled:need] = rows.T
+        self._filled = need
 
     def view(self, name: str) -> np.ndarray:
-        return self._data[self.names.index(name), : self.n]
-
-
-def _nan(value: float | None) -> float:
-    return np.nan if value is None else value
+        if self._pending:
+            self._flush()
+        return self._data[self.names.index(name), : self._filled]
 
 
 class History:
     """All step events of one run. ``steps``/``train_loss``/… have a value per step; ``eval_*`` per evaluation."""
 
     def __init__(self) -> None:
-        self._steps = _Columns(STEP_FIELDS)
-        self._evals = _Columns(EVAL_FIELDS, 64)
+        self._steps = _Columns(STEP_FIELDS, _STEP_SOURCE)
+        self._evals = _Columns(EVAL_FIELDS, _EVAL_SOURCE, 64)
 
     def append(self, e: StepEvent) -> None:
-        self._steps.append((e.step, e.epoch, e.train_loss, e.lr, e.wall_s, _nan(e.penalty)))
+        self._steps.append(e)
         if e.val_loss is not None or e.train_metric is not None:
-            self._evals.append((e.step, _nan(e.val_loss), _nan(e.train_metric), _nan(e.val_metric),
-                                _nan(e.eval_train_loss)))
+            self._evals.append(e)
 
     def extend(self, events) -> None:
         for e in events:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from visualizer.core.data.sets import Dataset
 
 HISTOGRAM_BINS = 40
+#: the default seconds between two timed snapshots
+SNAPSHOT_INTERVAL_S = 0.2
 
 
 def _histogram(t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +93,7 @@ class TrainingSession:
 
     def __init__(self, experiment: Experiment, base_dir: Path | None = None, *,
                  control: RunControl | None = None, dataset: Dataset | None = None,
-                 snapshot_every_steps: int = 10, snapshot_interval_s: float = 0.2,
+                 snapshot_every_steps: int = 10, snapshot_interval_s: float = SNAPSHOT_INTERVAL_S,
                  boundary_resolution: int = 0, model: torch.nn.Module | None = None,
                  batch_loss=None, snapshot_target: int | None = None, snapshot_progress: int = 0,
                  threads: int | None = None, neuron_resolution: int = 0) -> None:
