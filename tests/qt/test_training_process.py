@@ -110,7 +110,7 @@ def test_pause_steps_learning_rate_and_stop_through_the_process_give_the_in_proc
     expected, last = reference(lr_at=5, lr=0.005, stop_at=paused_at + 2)
     got = shown(bridge)
     assert [e.step for e in got] == [e.step for e in expected] == list(range(paused_at + 3))
-    assert [replace(e, wall_s=0.0) for e in got] == [replace(e, wall_s=0.0) for e in expected]  # identical numbers
+    assert [e._replace(wall_s=0.0) for e in got] == [e._replace(wall_s=0.0) for e in expected]  # identical numbers
     assert got[6].lr == 0.005 and got[5].lr == SMALL.train.lr
     final = shown(bridge, Snapshot)[-1]
     assert final.step == last.step and np.array_equal(final.params, last.params)

@@ -4,8 +4,6 @@ file the child wrote."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from tests.qt.test_training_process import LONG, QUIET, WAIT_MS, bridge, shown  # noqa: F401 (bridge: a fixture)
@@ -61,6 +59,6 @@ def test_a_weight_set_by_hand_crosses_the_process_and_is_recorded(bridge, qtbot,
         (3, 0, 2, 1, 1.5, False), (5, 0, 2, 1, -0.25, True)]
     expected_steps, expected_edits = reference(stop_at=7)
     assert got == expected_edits  # the same old values: the same weights at the same steps
-    assert [replace(e, wall_s=0.0) for e in shown(bridge)] == [replace(e, wall_s=0.0) for e in expected_steps]
+    assert [e._replace(wall_s=0.0) for e in shown(bridge)] == [e._replace(wall_s=0.0) for e in expected_steps]
     with RunReader(bridge.run_file) as reader:
         assert reader.edits() == got
