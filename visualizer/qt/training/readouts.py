@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from visualizer.qt.plots._style import font
@@ -57,8 +57,8 @@ class LossReadouts(QWidget):
             return
         self.train_label.setText(f"Training loss {_fmt(float(history.eval_train_loss[-1]))}")
         self.val_label.setText(f"Validation loss {_fmt(float(history.val_loss[-1]))}")
-        _hold_width(self.train_label, "Training loss ")
-        _hold_width(self.val_label, "Validation loss ")
+        for label in (self.train_label, self.val_label):
+            _hold_width(label)
 
 
 def _free_size(label: QLabel) -> None:
@@ -67,22 +67,11 @@ def _free_size(label: QLabel) -> None:
     label.setMaximumSize(16777215, 16777215)
 
 
-#: the widest texts ``_fmt`` gives a loss (4 significant digits): a label holds their width from its first number
-WIDEST_NUMBERS = ("0.0008888", "8.888e-08", "8.888e+08")
-
-
-def _hold_width(label: QLabel, prefix: str) -> None:
-    """Keep ``label`` (its text ``prefix`` and a number) at a fixed size as wide as the widest number ``_fmt`` gives,
-    or its text when that is wider: Qt lays out a label's parents at every new text unless its size is fixed, and
-    that layout pass (the splitter, the word-wrapped labels in it) held the GUI thread ~3 ms at every frame of a
-    run. Held at the widest number from the start, a loss that falls through the decades (0.09067, 0.009489,
-    0.0009627: a digit wider each time) neither lays the window out nor pushes the validation loss to the right."""
+def _hold_width(label: QLabel) -> None:
+    """Keep ``label`` as wide as its widest number so far, at a fixed size: Qt lays out a label's parents at every
+    new text unless its size is fixed, and that layout pass (the splitter, the word-wrapped labels in it) held the
+    GUI thread ~3 ms at every frame of a run; now only a wider number than any before lays the window out."""
     hint = label.sizeHint()
-    metrics, room = label.fontMetrics(), QRect(0, 0, 4000, 400)  # (measured as QLabel measures its text)
-    width = lambda text: metrics.boundingRect(room, int(Qt.AlignmentFlag.AlignLeft), text).width()  # noqa: E731
-    margins = label.contentsMargins()
-    own = max(width(label.text()), *(width(prefix + number) for number in WIDEST_NUMBERS))
-    size = QSize(max(own + margins.left() + margins.right() + 2 * label.margin(), label.minimumWidth()),
-                 hint.height())  # (a fixed-size label's hint is its size: the text is measured instead)
+    size = QSize(max(hint.width(), label.minimumWidth()), hint.height())
     if label.minimumSize() != size or label.maximumSize() != size:
         label.setFixedSize(size)
