@@ -6,12 +6,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
-from tests.qt.readability import clipped, contrast_ratio, low_contrast, plot_texts, text_width
+from tests.qt.readability import (
+    WCAG_AA,
+    _luminance,
+    clipped,
+    contrast_ratio,
+    low_contrast,
+    plot_texts,
+    relative_luminance,
+    text_width,
+)
 from visualizer.core.session_model import FINISHED, RUNNING
 from visualizer.qt.plots._style import THEMES, readable_on
 
@@ -143,3 +153,34 @@ def test_tool_windows_follow_every_theme_switch(main_window, qtbot):
         settle(qtbot)
         for tool in tools:
             assert not unreadable(tool), (where, tool.objectName())
+
+
+def _drawn(widget) -> np.ndarray:
+    """The luminance of each pixel ``widget`` draws, inside its frame."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    w, h = image.width(), image.height()
+    rows = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * h)
+    rgb = rows.reshape(h, image.bytesPerLine())[:, : 3 * w].reshape(h, w, 3)[4:-4, 4:-4].reshape(-1, 3) / 255.0
+    return _luminance(rgb)
+
+
+def test_a_label_with_a_style_sheet_is_drawn_in_the_new_theme(main_window, qtbot):
+    """The idle hint has a style sheet (its frame): polished by the new style before the palette changed, it kept
+    the light theme's colours (black text, and on presentation mode's black, nothing to read)."""
+    w = main_window
+    hint = w.views.idle_hint
+    for switch in (w.acts.dark.trigger, w.acts.presentation.trigger, w.acts.presentation.trigger,
+                   w.acts.dark.trigger):
+        switch()
+        settle(qtbot)
+        assert hint.isVisible()
+        lum = _drawn(hint)
+        background = np.median(lum)
+        window = relative_luminance(w.palette().color(QPalette.ColorRole.Window))
+        assert abs(background - window) < 0.05, (w.theme, background, window)  # the theme's own background
+        text = np.max(lum) if background < 0.5 else np.min(lum)
+        assert contrast_ratio_of(text, background) >= WCAG_AA, w.theme  # and text that reads on it
+
+
+def contrast_ratio_of(a: float, b: float) -> float:
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)

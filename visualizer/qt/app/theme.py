@@ -71,7 +71,7 @@ def apply_theme(app: QApplication, name: str) -> None:
     high-contrast palette of presentation mode."""
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
-    app.setStyle(_OutlinedIndicators(QStyleFactory.create("Fusion")) if name == "contrast" else "Fusion")
+    fusion = QStyleFactory.create("Fusion")
     if name in ("dark", "contrast"):
         palette = QPalette()
         for role, colour in (_DARK if name == "dark" else _CONTRAST).items():
@@ -79,5 +79,9 @@ def apply_theme(app: QApplication, name: str) -> None:
         for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
             palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7d8087"))
     else:
-        palette = app.style().standardPalette()
+        palette = fusion.standardPalette()
+    # the palette first, then the style: a new style polishes every widget again, and a widget with a style sheet
+    # (the idle hint's frame, the tool windows' status lines) takes its colours at that polish; polished before the
+    # palette changed, the idle hint kept the light theme's black text on presentation mode's black
     app.setPalette(palette)
+    app.setStyle(_OutlinedIndicators(fusion) if name == "contrast" else fusion)
