@@ -28,8 +28,12 @@ def relative_luminance(colour: QColor) -> float:
 
 def contrast_ratio(a: QColor, b: QColor) -> float:
     """WCAG contrast ratio (1 to 21) of two opaque colours."""
-    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
+    return luminance_contrast(relative_luminance(a), relative_luminance(b))
+
+
+def luminance_contrast(a, b):
+    """WCAG contrast ratio of two relative luminances (floats or arrays, elementwise)."""
+    return (np.maximum(a, b) + 0.05) / (np.minimum(a, b) + 0.05)
 
 
 @dataclass
@@ -46,13 +50,12 @@ class Text:
         behind it (a grid line or a curve's edge under a legend is not the background)."""
         rgb = np.array([self.colour.redF(), self.colour.greenF(), self.colour.blueF()])
         a = self.colour.alphaF()
-        fg = _luminance(a * rgb[None, :] + (1 - a) * self.behind)
-        bg = _luminance(self.behind)
-        ratio = (np.maximum(fg, bg) + 0.05) / (np.minimum(fg, bg) + 0.05)
+        ratio = luminance_contrast(luminance(a * rgb[None, :] + (1 - a) * self.behind), luminance(self.behind))
         return float(np.percentile(ratio, 5))
 
 
-def _luminance(rgb: np.ndarray) -> np.ndarray:
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of each sRGB colour of an (..., 3) array of floats in [0, 1]."""
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
     return linear @ np.array([0.2126, 0.7152, 0.0722])
 
@@ -99,10 +102,15 @@ def _pixels_without_text(view: pg.GraphicsView, texts: list[QGraphicsTextItem]) 
     for item in texts:
         item.setVisible(False)
     try:
-        image = view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        return pixels(view.viewport())
     finally:
         for item in texts:
             item.setVisible(True)
+
+
+def pixels(widget: QWidget) -> np.ndarray:
+    """``widget`` as drawn, an (h, w, 3) array of floats in [0, 1]."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     width, height = image.width(), image.height()
     rows = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * height)
     return rows.reshape(height, image.bytesPerLine())[:, : 3 * width].reshape(height, width, 3) / 255.0

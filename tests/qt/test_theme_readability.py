@@ -9,15 +9,17 @@ from dataclasses import replace
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from tests.qt.readability import (
     WCAG_AA,
-    _luminance,
     clipped,
     contrast_ratio,
     low_contrast,
+    luminance,
+    luminance_contrast,
+    pixels,
     plot_texts,
     relative_luminance,
     text_width,
@@ -155,15 +157,6 @@ def test_tool_windows_follow_every_theme_switch(main_window, qtbot):
             assert not unreadable(tool), (where, tool.objectName())
 
 
-def _drawn(widget) -> np.ndarray:
-    """The luminance of each pixel ``widget`` draws, inside its frame."""
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    w, h = image.width(), image.height()
-    rows = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * h)
-    rgb = rows.reshape(h, image.bytesPerLine())[:, : 3 * w].reshape(h, w, 3)[4:-4, 4:-4].reshape(-1, 3) / 255.0
-    return _luminance(rgb)
-
-
 def test_a_label_with_a_style_sheet_is_drawn_in_the_new_theme(main_window, qtbot):
     """The idle hint has a style sheet (its frame): polished by the new style before the palette changed, it kept
     the light theme's colours (black text, and on presentation mode's black, nothing to read)."""
@@ -174,13 +167,10 @@ def test_a_label_with_a_style_sheet_is_drawn_in_the_new_theme(main_window, qtbot
         switch()
         settle(qtbot)
         assert hint.isVisible()
-        lum = _drawn(hint)
+        lum = luminance(pixels(hint)[4:-4, 4:-4])  # (inside its frame)
         background = np.median(lum)
         window = relative_luminance(w.palette().color(QPalette.ColorRole.Window))
         assert abs(background - window) < 0.05, (w.theme, background, window)  # the theme's own background
         text = np.max(lum) if background < 0.5 else np.min(lum)
-        assert contrast_ratio_of(text, background) >= WCAG_AA, w.theme  # and text that reads on it
+        assert luminance_contrast(text, background) >= WCAG_AA, w.theme  # and text that reads on it
 
-
-def contrast_ratio_of(a: float, b: float) -> float:
-    return (max(a, b) + 0.05) / (min(a, b) + 0.05)

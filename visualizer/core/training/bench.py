@@ -172,13 +172,14 @@ def bench_train(repeats: int = 9, epochs: int = 20, threads: int | None = None) 
     rates: dict[str, list[float]] = {name: [] for name in sides()}
     snapshots = []
     for i in range(repeats):
-        for name, (steps, seconds) in interleaved(sides(), first=i).items():
+        ran = interleaved(sides(), first=i)
+        for name, (steps, seconds) in ran.items():
             rates[name].append(steps / seconds)
         snapshots.append(counts["snapshots"])
     med = {name: statistics.median(values) for name, values in rates.items()}
     return {
         "model": "digits MLP 64-128-128-10 relu, batch 32, adam",
-        "steps_per_repeat": steps,
+        "steps_per_repeat": ran["plain"][0],
         "repeats": repeats,
         "torch_threads": choice.threads,
         "threads_note": choice.reason,
