@@ -637,3 +637,28 @@ def test_a_cleared_confusion_matrix_keeps_its_texts_for_the_next_and_takes_a_the
     widget.set_matrix(matrix, ["a", "b", "c"])
     assert widget.texts == texts and [t.toPlainText() for t in texts] == [str(v) for v in matrix.ravel()]
     qtbot.waitUntil(lambda: widget.counts_shown)
+
+
+def test_confusion_counts_take_the_colour_that_reads_on_their_cell_in_each_theme(qtbot):
+    """The counts' colours are worked out once per entry of the theme's colour table: after a theme switch each is
+    still the one with the most contrast on its cell (light on the dark cells, dark on the light ones)."""
+    from PySide6.QtGui import QColor
+
+    from visualizer.qt.plots._style import readable_on
+
+    widget = ConfusionMatrixPlot()
+    qtbot.addWidget(widget)
+    matrix = np.array([[90, 10, 0], [0, 50, 50], [1, 0, 99]])
+    on_empty = {}
+    for theme in ("dark", "light"):
+        widget.set_theme(theme)
+        widget.set_matrix(matrix, ["a", "b", "c"], title=f"Confusion matrix ({theme})")
+        assert widget.plot.titleLabel.text == f"Confusion matrix ({theme})"  # a new title restyles the plot
+        fraction = matrix / matrix.sum(axis=1, keepdims=True)
+        lut = widget.image.lut
+        for text, frac in zip(widget.texts, fraction.ravel(), strict=True):
+            cell = QColor(*(int(v) for v in lut[round(float(frac) * (len(lut) - 1))][:3]))
+            want = readable_on(cell, (widget._theme.foreground, "#000000", "#ffffff"))
+            assert text.color.name() == QColor(want).name()
+        on_empty[theme] = {t.color.name() for t, f in zip(widget.texts, fraction.ravel(), strict=True) if f == 0}
+    assert on_empty["light"] == {"#000000"} and on_empty["dark"] == {"#ffffff"}  # each theme's own colours

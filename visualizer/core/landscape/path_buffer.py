@@ -35,16 +35,19 @@ class PathBuffer:
         """Append flat vectors (all of the buffer's length P)."""
         if not len(vectors):
             return
-        new = np.stack([np.asarray(v, np.float32).ravel() for v in vectors])
-        if self._n and new.shape[1] != self._data.shape[1]:
-            raise ValueError(f"a path of {self._data.shape[1]} weights cannot take vectors of {new.shape[1]}")
+        new = [np.asarray(v).ravel() for v in vectors]  # (written into the buffer once, as float32)
+        width = self._data.shape[1] if self._n else new[0].size
+        wrong = next((v.size for v in new if v.size != width), None)
+        if wrong is not None:
+            raise ValueError(f"a path of {width} weights cannot take vectors of {wrong}")
         need = self._n + len(new)
-        if not self._n or need > len(self._data) or self._data.shape[1] != new.shape[1]:
-            grown = np.empty((max(need, 2 * len(self._data), 16), new.shape[1]), np.float32)
+        if not self._n or need > len(self._data) or self._data.shape[1] != width:
+            grown = np.empty((max(need, 2 * len(self._data), 16), width), np.float32)
             if self._n:
                 grown[:self._n] = self._data[:self._n]
             self._data = grown
-        self._data[self._n:need] = new
+        for row, vector in enumerate(new, start=self._n):
+            self._data[row] = vector
         self._n = need
 
     def keep(self, indices) -> None:

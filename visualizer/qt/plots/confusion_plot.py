@@ -82,6 +82,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
             pg.mkColor(self._theme.background).getRgb()[:3], pg.mkColor(self._theme.train).getRgb()[:3], 256
         )
         self.image.setLookupTable(np.clip(np.rint(lut), 0, 255).astype(np.uint8))
+        self._colours: dict[int, str] = {}  # the counts' colour per lookup-table entry (_text_colour)
         if self._names:  # the counts' fonts and the axis room for the class names follow the font scale
             self._laid_out = None
             for text in self.texts:
@@ -98,7 +99,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
         if len(names) != k:
             raise ValueError(f"{len(names)} class names for a {k}x{k} matrix")
-        if title is not None:
+        if title is not None and title != getattr(self, "_title", None):  # (restyling took ~3 ms a live round)
             self._title = title
             style_plot(self.plot, self._theme, title=title, grid=False)
         self._matrix = matrix.astype(np.int64)
@@ -188,18 +189,25 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         k = len(class_names)
         self.set_matrix(np.zeros((k, k), dtype=np.int64), class_names)
 
+    def _text_colour(self, index: int) -> str:
+        """The count's colour on the cell of lookup-table entry ``index``, worked out once per entry of the theme's
+        table (a hundred contrast calculations at every live round held the GUI thread ~4 ms)."""
+        colour = self._colours.get(index)
+        if colour is None:
+            cell = QColor(*(int(v) for v in self.image.lut[index][:3]))
+            colour = self._colours[index] = readable_on(cell, (self._theme.foreground, "#000000", "#ffffff"))
+        return colour
+
     def _update_texts(self) -> None:
         """Write each count, light on dark cells and dark on light ones."""
         if not self.texts or len(self.texts) != self._matrix.size:  # (none, or hidden by clear)
             return
         rows = self._matrix.sum(axis=1, keepdims=True)
         fraction = np.divide(self._matrix, rows, out=np.zeros(self._matrix.shape), where=rows > 0)
-        t = self._theme
         lut = self.image.lut
         # each count in the colour that reads best on its cell (the cell's colour from the image's lookup table)
         for text, count, frac in zip(self.texts, self._matrix.ravel(), fraction.ravel(), strict=True):
-            cell = QColor(*(int(v) for v in lut[round(float(frac) * (len(lut) - 1))][:3]))
-            shown = (str(int(count)), readable_on(cell, (t.foreground, "#000000", "#ffffff")))
+            shown = (str(int(count)), self._text_colour(round(float(frac) * (len(lut) - 1))))
             if getattr(text, "shown", None) != shown:  # (a live run changes a few counts a snapshot, not all)
                 text.shown = shown
                 text.setText(*shown)

@@ -369,7 +369,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         visible = y.size > 0 and y.size == x.size and bool(np.isfinite(y).any())
         if visible:
             curve.setData(x, y, connect="finite")
-        else:
+        elif curve.xData is not None and len(curve.xData):  # (an empty curve stays so without a new setData)
             curve.setData(_EMPTY, _EMPTY)
         if visible != curve.isVisible():
             curve.setVisible(visible)
