@@ -28,6 +28,37 @@ def test_an_empty_legend_is_not_drawn(qtbot):
     assert not plot.loss_legend.isVisible()
 
 
+
+def test_a_curve_hidden_from_its_legend_entry_stays_hidden_while_the_run_goes_on(qtbot):
+    """A click on a legend entry hides its curve (pyqtgraph's LegendItem): the next live frame showed it again and
+    gave it a second legend entry. Now it stays hidden, with one entry, until the run is cleared."""
+    from PySide6.QtCore import Qt
+
+    plot = _shown(qtbot)
+    steps = np.arange(1, 101, dtype=float)
+    plot.set_history(steps, 1 / steps, steps[::10], 1 / steps[::10], None, None)
+    names = [label.text for _sample, label in plot.loss_legend.items]
+    sample = next(sample for sample, label in plot.loss_legend.items if label.text == "train (per step)")
+
+    class Click:  # what pyqtgraph's mouse click hands to the legend's sample
+        def button(self):
+            return Qt.MouseButton.LeftButton
+
+        def accept(self):
+            pass
+
+    sample.mouseClickEvent(Click())
+    assert not plot.train_loss_raw.isVisible()
+    more = np.arange(1, 201, dtype=float)
+    for n in (150, 200):  # two more live frames
+        plot.set_history(more[:n], 1 / more[:n], more[:n:10], 1 / more[:n:10], None, None)
+    assert not plot.train_loss_raw.isVisible() and plot.train_loss_smooth.isVisible()
+    assert [label.text for _sample, label in plot.loss_legend.items] == names  # one entry each
+    plot.clear()  # a new run shows every curve that has data again
+    plot.set_history(steps, 1 / steps, steps[::10], 1 / steps[::10], None, None)
+    assert plot.train_loss_raw.isVisible()
+    assert [label.text for _sample, label in plot.loss_legend.items] == names
+
 def test_the_legend_moves_off_the_curves(qtbot):
     plot = _shown(qtbot)
     steps = np.arange(1, 401, dtype=float)

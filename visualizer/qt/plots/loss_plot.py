@@ -52,6 +52,7 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
         self._steps = _EMPTY
         self._eval_steps = _EMPTY
         self._series: dict[str, np.ndarray] = {}
+        self._has_data: dict[pg.PlotDataItem, bool] = {}  # per curve, whether it had a finite value when last set
         self._metric_at_eval = False
         self._step_range: int | None = None  # set_step_range's fixed step axis (None: it follows the data)
         self._loss_range: tuple[float, float] | None = None  # the loss axis's steady range (see _steady_loss_axis)
@@ -365,16 +366,19 @@ class LossPlot(LossReadout, pg.GraphicsLayoutWidget):
 
     # --- internals --------------------------------------------------------------------------
     def _show(self, curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
-        """Set data, hiding the curve (and its legend entry) when it has no finite value."""
-        visible = y.size > 0 and y.size == x.size and bool(np.isfinite(y).any())
-        if visible:
+        """Set data, hiding the curve (and its legend entry) while it has no finite value. A curve hidden by a click
+        on its legend entry stays hidden while it has data (it was shown again, with a second entry, at the next
+        live frame)."""
+        has_data = y.size > 0 and y.size == x.size and bool(np.isfinite(y).any())
+        if has_data:
             curve.setData(x, y, connect="finite")
         elif curve.xData is not None and len(curve.xData):  # (an empty curve stays so without a new setData)
             curve.setData(_EMPTY, _EMPTY)
-        if visible != curve.isVisible():
-            curve.setVisible(visible)
+        if has_data != self._has_data.get(curve):
+            self._has_data[curve] = has_data
+            curve.setVisible(has_data)
             name = self._legend_names.get(curve)
-            if name is not None and visible:
+            if name is not None and has_data:
                 self.loss_legend.addItem(curve, name)
             elif name is not None:
                 self.loss_legend.removeItem(curve)
