@@ -135,3 +135,55 @@ def test_compare_plot_draws_levels_and_reuses_its_plots():
         plot.set_pairs([pairs[0].__class__("bad", np.arange(3), np.arange(3))])
     plot.clear()
     assert plot.layer_names == [] and not plot.legend.isVisible()
+
+
+def _click_legend_entry(legend, text: str) -> None:
+    """What a left click on a legend entry does (pyqtgraph's ItemSample.mouseClickEvent: toggles the curve)."""
+    from PySide6.QtCore import Qt
+
+    class Click:
+        def button(self):
+            return Qt.MouseButton.LeftButton
+
+        def accept(self):
+            pass
+
+    next(sample for sample, label in legend.items if label.text == text).mouseClickEvent(Click())
+
+
+def test_a_curve_hidden_from_the_legend_stays_hidden_when_the_sweep_grows_and_the_theme_changes():
+    plot = SweepPlot()
+    plot.set_curves(_curves())
+    items = dict(zip(plot.curves_shown(), plot._pool))
+    _click_legend_entry(plot.legend, "layer 2")
+    assert not items["layer 2"].isVisible()
+    grown = {name: (np.append(x, 100.0), [*y, 0.1]) for name, (x, y) in _curves().items()}
+    plot.set_curves(grown)  # a sweep's next point
+    plot.set_theme("dark")
+    assert not items["layer 2"].isVisible() and items["layer 1"].isVisible() and items["global"].isVisible()
+    assert [label.text for _sample, label in plot.legend.items] == ["layer 1", "layer 2", "global"]
+    plot.set_curves({"layer 1": grown["layer 1"]})  # other curves: each shown again
+    plot.set_curves(grown)
+    assert all(item.isVisible() for item in plot._pool[:3])
+
+
+def test_a_race_curve_hidden_from_the_legend_stays_hidden_while_the_race_runs():
+    from types import SimpleNamespace
+
+    from visualizer.qt.plots.race_plot import RaceLossPlot
+
+    def run(label, n):
+        steps = np.arange(1, n + 1, dtype=float)
+        return SimpleNamespace(label=label, steps_per_epoch=10, steps=steps, losses=1 / steps,
+                               eval_steps=steps[9::10], eval_losses=1 / steps[9::10])
+
+    plot = RaceLossPlot()
+    plot.set_show_batches(True)
+    plot.set_curves([run("SGD", 20), run("Adam", 20)])
+    _click_legend_entry(plot.legend, "SGD")
+    assert not plot.mean[0].isVisible()
+    plot.set_curves([run("SGD", 40), run("Adam", 40)])  # the race's next frame
+    assert not plot.mean[0].isVisible() and not plot.raw[0].isVisible()  # its batches hidden with it
+    assert plot.mean[1].isVisible() and plot.raw[1].isVisible()
+    plot.set_curves([run("SGD", 10), run("RMSprop", 10)])  # a new race: every curve shown
+    assert plot.mean[0].isVisible() and plot.mean[1].isVisible()

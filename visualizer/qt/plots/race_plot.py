@@ -168,6 +168,7 @@ class RaceLossPlot(pg.PlotWidget):
             self.raw.append(raw)
             self.mean.append(mean)
         self._labels: list[str] = []
+        self._drawn = 0  # how many runs' curves set_curves drew last
         self._log = False
         self._show_raw = False
         self._theme = theme
@@ -215,6 +216,8 @@ class RaceLossPlot(pg.PlotWidget):
         """Draw the RaceRuns given (their order gives the colours); hide the rest."""
         if len(runs) > MAX_PATHS:
             raise ValueError(f"at most {MAX_PATHS} curves; got {len(runs)}")
+        labels = [run.label for run in runs]
+        new_race = labels != self._labels
         for i, (raw, mean) in enumerate(zip(self.raw, self.mean)):
             if i < len(runs):
                 run = runs[i]
@@ -224,13 +227,14 @@ class RaceLossPlot(pg.PlotWidget):
                 keep = np.isfinite(run.eval_losses) & (run.eval_losses > 0)
                 steps = np.concatenate([[0], run.eval_steps[keep]])
                 mean.setData(steps / per, np.concatenate([run.losses[:1], run.eval_losses[keep]]))
-                raw.setVisible(self._show_raw)
-                mean.show()
+                if new_race or i >= self._drawn:  # one hidden by a click on its legend entry stays hidden
+                    mean.show()
+                raw.setVisible(self._show_raw and mean.isVisible())
             else:
                 raw.hide()
                 mean.hide()
-        labels = [run.label for run in runs]
-        if labels != self._labels:
+        self._drawn = len(runs)
+        if new_race:
             self._labels = labels
             self.legend.clear()
             for item, label in zip(self.mean, labels):
@@ -241,6 +245,7 @@ class RaceLossPlot(pg.PlotWidget):
         self.plot.enableAutoRange()
 
     def clear_curves(self) -> None:
+        self._drawn = 0
         for item in (*self.raw, *self.mean):
             item.hide()
         self.legend.setVisible(False)

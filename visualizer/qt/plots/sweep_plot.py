@@ -28,6 +28,7 @@ class SweepPlot(pg.GraphicsLayoutWidget):
         self._curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._pool: list[pg.PlotDataItem] = []
         self._legend_key: tuple = ()
+        self._shown_key: tuple = ()  # the curves _draw showed last (a theme rebuilds the legend, keeps what is hidden)
         self._baseline: float | None = None
         self._baseline_label = ""
         self.ci.setContentsMargins(6, 6, 14, 6)
@@ -128,6 +129,7 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             self.plot.addItem(item)
             self._pool.append(item)
         coloured = 0
+        key = tuple(self._curves)
         for name, item in zip(self._curves, self._pool):
             x, y = self._curves[name]
             colour = self._color(coloured, name)
@@ -137,11 +139,12 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             item.setSymbolPen(pg.mkPen(colour, width=1))
             item.setSymbolBrush(pg.mkBrush(colour))
             item.setData(x, y, connect="finite")
-            item.setVisible(True)
+            if key != self._shown_key:  # (the same curves again: one hidden from its legend entry stays hidden)
+                item.setVisible(True)
         for item in self._pool[len(self._curves):]:
             item.setData([], [])
             item.setVisible(False)
-        key = tuple(self._curves)
+        self._shown_key = key
         if key != self._legend_key:
             self._legend_key = key
             self.legend.clear()
