@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.qt.clicks import click_legend_entry
 from visualizer.qt.plots.legend_place import covered_points, place_legend
 from visualizer.qt.plots.loss_plot import LossPlot
 
@@ -32,22 +33,11 @@ def test_an_empty_legend_is_not_drawn(qtbot):
 def test_a_curve_hidden_from_its_legend_entry_stays_hidden_while_the_run_goes_on(qtbot):
     """A click on a legend entry hides its curve (pyqtgraph's LegendItem): the next live frame showed it again and
     gave it a second legend entry. Now it stays hidden, with one entry, until the run is cleared."""
-    from PySide6.QtCore import Qt
-
     plot = _shown(qtbot)
     steps = np.arange(1, 101, dtype=float)
     plot.set_history(steps, 1 / steps, steps[::10], 1 / steps[::10], None, None)
     names = [label.text for _sample, label in plot.loss_legend.items]
-    sample = next(sample for sample, label in plot.loss_legend.items if label.text == "train (per step)")
-
-    class Click:  # what pyqtgraph's mouse click hands to the legend's sample
-        def button(self):
-            return Qt.MouseButton.LeftButton
-
-        def accept(self):
-            pass
-
-    sample.mouseClickEvent(Click())
+    click_legend_entry(plot.loss_legend, "train (per step)")
     assert not plot.train_loss_raw.isVisible()
     more = np.arange(1, 201, dtype=float)
     for n in (150, 200):  # two more live frames

@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 
+from tests.qt.clicks import click_legend_entry
 from visualizer.qt.plots import CompareHistogramPlot, SweepPlot, ensure_app, export_widget, histogram_pair
 from visualizer.qt.plots.compare_histogram_plot import MAX_LEVEL_LINES
 
@@ -137,25 +138,11 @@ def test_compare_plot_draws_levels_and_reuses_its_plots():
     assert plot.layer_names == [] and not plot.legend.isVisible()
 
 
-def _click_legend_entry(legend, text: str) -> None:
-    """What a left click on a legend entry does (pyqtgraph's ItemSample.mouseClickEvent: toggles the curve)."""
-    from PySide6.QtCore import Qt
-
-    class Click:
-        def button(self):
-            return Qt.MouseButton.LeftButton
-
-        def accept(self):
-            pass
-
-    next(sample for sample, label in legend.items if label.text == text).mouseClickEvent(Click())
-
-
 def test_a_curve_hidden_from_the_legend_stays_hidden_when_the_sweep_grows_and_the_theme_changes():
     plot = SweepPlot()
     plot.set_curves(_curves())
     items = dict(zip(plot.curves_shown(), plot._pool))
-    _click_legend_entry(plot.legend, "layer 2")
+    click_legend_entry(plot.legend, "layer 2")
     assert not items["layer 2"].isVisible()
     grown = {name: (np.append(x, 100.0), [*y, 0.1]) for name, (x, y) in _curves().items()}
     plot.set_curves(grown)  # a sweep's next point
@@ -180,7 +167,7 @@ def test_a_race_curve_hidden_from_the_legend_stays_hidden_while_the_race_runs():
     plot = RaceLossPlot()
     plot.set_show_batches(True)
     plot.set_curves([run("SGD", 20), run("Adam", 20)])
-    _click_legend_entry(plot.legend, "SGD")
+    click_legend_entry(plot.legend, "SGD")
     assert not plot.mean[0].isVisible()
     plot.set_curves([run("SGD", 40), run("Adam", 40)])  # the race's next frame
     assert not plot.mean[0].isVisible() and not plot.raw[0].isVisible()  # its batches hidden with it
