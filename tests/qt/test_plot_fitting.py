@@ -29,7 +29,6 @@ def test_an_empty_legend_is_not_drawn(qtbot):
     assert not plot.loss_legend.isVisible()
 
 
-
 def test_a_curve_hidden_from_its_legend_entry_stays_hidden_while_the_run_goes_on(qtbot):
     """A click on a legend entry hides its curve (pyqtgraph's LegendItem): the next live frame showed it again and
     gave it a second legend entry. Now it stays hidden, with one entry, until the run is cleared."""
@@ -48,6 +47,7 @@ def test_a_curve_hidden_from_its_legend_entry_stays_hidden_while_the_run_goes_on
     plot.set_history(steps, 1 / steps, steps[::10], 1 / steps[::10], None, None)
     assert plot.train_loss_raw.isVisible()
     assert [label.text for _sample, label in plot.loss_legend.items] == names
+
 
 def test_the_legend_moves_off_the_curves(qtbot):
     plot = _shown(qtbot)

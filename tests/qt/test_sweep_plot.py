@@ -174,3 +174,8 @@ def test_a_race_curve_hidden_from_the_legend_stays_hidden_while_the_race_runs():
     assert plot.mean[1].isVisible() and plot.raw[1].isVisible()
     plot.set_curves([run("SGD", 10), run("RMSprop", 10)])  # a new race: every curve shown
     assert plot.mean[0].isVisible() and plot.mean[1].isVisible()
+    click_legend_entry(plot.legend, "SGD")
+    plot.clear_curves()
+    plot.set_curves([run("SGD", 10), run("RMSprop", 10)])  # the same racers again after a clear: shown, one entry each
+    assert plot.mean[0].isVisible() and plot.mean[1].isVisible()
+    assert [label.text for _sample, label in plot.legend.items] == ["SGD", "RMSprop"]

@@ -99,7 +99,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
         if len(names) != k:
             raise ValueError(f"{len(names)} class names for a {k}x{k} matrix")
-        if title is not None and title != getattr(self, "_title", None):  # (restyling took ~3 ms a live round)
+        if title is not None and title != self._title:  # (restyling took ~3 ms a live round)
             self._title = title
             style_plot(self.plot, self._theme, title=title, grid=False)
         self._matrix = matrix.astype(np.int64)

@@ -168,7 +168,6 @@ class RaceLossPlot(pg.PlotWidget):
             self.raw.append(raw)
             self.mean.append(mean)
         self._labels: list[str] = []
-        self._drawn = 0  # how many runs' curves set_curves drew last
         self._log = False
         self._show_raw = False
         self._theme = theme
@@ -227,13 +226,12 @@ class RaceLossPlot(pg.PlotWidget):
                 keep = np.isfinite(run.eval_losses) & (run.eval_losses > 0)
                 steps = np.concatenate([[0], run.eval_steps[keep]])
                 mean.setData(steps / per, np.concatenate([run.losses[:1], run.eval_losses[keep]]))
-                if new_race or i >= self._drawn:  # one hidden by a click on its legend entry stays hidden
+                if new_race:  # the same race's next frame: one hidden from its legend entry stays hidden
                     mean.show()
                 raw.setVisible(self._show_raw and mean.isVisible())
             else:
                 raw.hide()
                 mean.hide()
-        self._drawn = len(runs)
         if new_race:
             self._labels = labels
             self.legend.clear()
@@ -245,7 +243,7 @@ class RaceLossPlot(pg.PlotWidget):
         self.plot.enableAutoRange()
 
     def clear_curves(self) -> None:
-        self._drawn = 0
+        self._labels = []  # the next curves are a new race: each shown, the legend made again
         for item in (*self.raw, *self.mean):
             item.hide()
         self.legend.setVisible(False)
