@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visualizer.qt.app.bench_gui import waits_at_random_moments
+from visualizer.qt.app.bench_gui import share_late, waits_at_random_moments
 
 
 def _sampled(late, timer_ms, step=0.01):
@@ -29,5 +29,6 @@ def test_one_long_stall_weighs_more_than_many_short_lates():
     short = [4.0] * 100 + [0.0] * 1900  # 100 ticks 4 ms late: the ticks' p95 is 4 ms
     stall = [0.0] * 1999 + [400.0]  # one tick of 2000 late by 400 ms: the ticks' p95 is 0
     assert np.percentile(short, 95) > np.percentile(stall, 95)
+    assert share_late(short) == 0.05 and share_late(stall) == 0.0005  # the p95 counts the late ticks: 5 % is its edge
     assert waits_at_random_moments(stall, 5, (0.99,))[0] > 100 > 4 >= waits_at_random_moments(short, 5, (0.99,))[0]
     assert waits_at_random_moments([], 5) == [0.0, 0.0, 0.0]

@@ -123,7 +123,8 @@ def _gui_report(result: dict) -> None:
     print(f"{result['model']}; {result['repeats']} alternated runs of {result['steps_per_run']} steps; "
           f"{result['worker_threads']} torch thread(s) in the window and headless (the thread policy)")
     print(f"GUI timer (5 ms) lateness : p50 {result['p50_lateness_ms']:.2f} ms, p95 "
-          f"{result['p95_lateness_ms']:.2f} ms, max {result['max_lateness_ms']:.1f} ms ({result['timer_ticks']} ticks)")
+          f"{result['p95_lateness_ms']:.2f} ms, max {result['max_lateness_ms']:.1f} ms ({result['timer_ticks']} ticks, "
+          f"{result['late_over_1ms_share'] * 100:.1f} % over 1 ms late)")
     print(f"input wait at any moment : p50 {result['p50_wait_ms']:.2f} ms, p95 {result['p95_wait_ms']:.2f} ms, p99 "
           f"{result['p99_wait_ms']:.2f} ms (time-weighted: a stall counts for as long as it lasts)")
     print(f"headless session         : {result['headless_steps_per_s']:8.0f} steps/s; at torch's default of "
