@@ -32,3 +32,18 @@ def test_one_long_stall_weighs_more_than_many_short_lates():
     assert share_late(short) == 0.05 and share_late(stall) == 0.0005  # the p95 counts the late ticks: 5 % is its edge
     assert waits_at_random_moments(stall, 5, (0.99,))[0] > 100 > 4 >= waits_at_random_moments(short, 5, (0.99,))[0]
     assert waits_at_random_moments([], 5) == [0.0, 0.0, 0.0]
+
+
+def test_the_report_prints_the_share_of_late_ticks_beside_their_p95(capsys):
+    from visualizer.cli.bench import _gui_report
+
+    late = [0.2] * 939 + [3.0] * 61  # 6.1 % of the ticks over 1 ms late: the p95 reads the late ticks' 3 ms
+    result = {"model": "m", "repeats": 1, "steps_per_run": 10, "worker_threads": 1, "headless_default_threads": 2,
+              "p50_lateness_ms": 0.2, "p95_lateness_ms": float(np.percentile(late, 95)), "max_lateness_ms": 3.0,
+              "late_over_1ms_share": share_late(late), "timer_ticks": len(late), "p50_wait_ms": 0.0,
+              "p95_wait_ms": 1.0, "p99_wait_ms": 2.0, "headless_steps_per_s": 100.0,
+              "headless_default_threads_steps_per_s": 90.0, "window_steps_per_s": 95.0, "steps_ratio": 0.95,
+              "train_to_first_step_s": 0.1, "first_paint_s": 0.4}
+    _gui_report(result)
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("GUI timer"))
+    assert "p95 3.00 ms" in line and "(1000 ticks, 6.1 % over 1 ms late)" in line
