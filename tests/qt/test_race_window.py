@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from tests.qt.clicks import click_legend_entry
 from visualizer.core import experiment
 from visualizer.qt.playground.race_window import THREAD_NAME, RaceWindow
+from visualizer.qt.plots.race_plot import RaceLossPlot
 
 TINY = {"title": "tiny moons",
         "data": {"name": "moons", "samples": 120, "noise": 0.2, "seed": 0},
@@ -150,3 +153,27 @@ def test_the_side_column_widens_with_larger_fonts_and_the_loss_titles_differ(win
     window.setFont(QFont())
     qtbot.waitUntil(lambda: window._side.width() == 340)
     assert window.losses.plot.getAxis("left").labelText != window.landscape.colorbar.axis.labelText
+
+
+def test_a_race_curve_hidden_from_the_legend_stays_hidden_while_the_race_runs(qtbot):
+    def run(label, n):
+        steps = np.arange(1, n + 1, dtype=float)
+        return SimpleNamespace(label=label, steps_per_epoch=10, steps=steps, losses=1 / steps,
+                               eval_steps=steps[9::10], eval_losses=1 / steps[9::10])
+
+    plot = RaceLossPlot()
+    qtbot.addWidget(plot)
+    plot.set_show_batches(True)
+    plot.set_curves([run("SGD", 20), run("Adam", 20)])
+    click_legend_entry(plot.legend, "SGD")
+    assert not plot.mean[0].isVisible()
+    plot.set_curves([run("SGD", 40), run("Adam", 40)])  # the race's next frame
+    assert not plot.mean[0].isVisible() and not plot.raw[0].isVisible()  # its batches hidden with it
+    assert plot.mean[1].isVisible() and plot.raw[1].isVisible()
+    plot.set_curves([run("SGD", 10), run("RMSprop", 10)])  # a new race: every curve shown
+    assert plot.mean[0].isVisible() and plot.mean[1].isVisible()
+    click_legend_entry(plot.legend, "SGD")
+    plot.clear_curves()
+    plot.set_curves([run("SGD", 10), run("RMSprop", 10)])  # the same racers again after a clear: shown, one entry each
+    assert plot.mean[0].isVisible() and plot.mean[1].isVisible()
+    assert [label.text for _sample, label in plot.legend.items] == ["SGD", "RMSprop"]

@@ -152,30 +152,3 @@ def test_a_curve_hidden_from_the_legend_stays_hidden_when_the_sweep_grows_and_th
     plot.set_curves({"layer 1": grown["layer 1"]})  # other curves: each shown again
     plot.set_curves(grown)
     assert all(item.isVisible() for item in plot._pool[:3])
-
-
-def test_a_race_curve_hidden_from_the_legend_stays_hidden_while_the_race_runs():
-    from types import SimpleNamespace
-
-    from visualizer.qt.plots.race_plot import RaceLossPlot
-
-    def run(label, n):
-        steps = np.arange(1, n + 1, dtype=float)
-        return SimpleNamespace(label=label, steps_per_epoch=10, steps=steps, losses=1 / steps,
-                               eval_steps=steps[9::10], eval_losses=1 / steps[9::10])
-
-    plot = RaceLossPlot()
-    plot.set_show_batches(True)
-    plot.set_curves([run("SGD", 20), run("Adam", 20)])
-    click_legend_entry(plot.legend, "SGD")
-    assert not plot.mean[0].isVisible()
-    plot.set_curves([run("SGD", 40), run("Adam", 40)])  # the race's next frame
-    assert not plot.mean[0].isVisible() and not plot.raw[0].isVisible()  # its batches hidden with it
-    assert plot.mean[1].isVisible() and plot.raw[1].isVisible()
-    plot.set_curves([run("SGD", 10), run("RMSprop", 10)])  # a new race: every curve shown
-    assert plot.mean[0].isVisible() and plot.mean[1].isVisible()
-    click_legend_entry(plot.legend, "SGD")
-    plot.clear_curves()
-    plot.set_curves([run("SGD", 10), run("RMSprop", 10)])  # the same racers again after a clear: shown, one entry each
-    assert plot.mean[0].isVisible() and plot.mean[1].isVisible()
-    assert [label.text for _sample, label in plot.legend.items] == ["SGD", "RMSprop"]
